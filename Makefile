@@ -1,0 +1,78 @@
+# The two commands: `make dev` and `make test`. Every other target is a step of those.
+# On a fresh machine they install what is missing first (pinned versions only).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+TOOLS := $(CURDIR)/.tools
+WORKER_BUILD_VERSION := 0.8.7
+# wasm-bindgen's CLI must match the library in Cargo.lock exactly.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/"/,"",$$3); print $$3}' Cargo.lock)
+WRANGLER := node_modules/.bin/wrangler
+BLOG := target/release/blog
+PORT ?= 8787
+
+export WRANGLER_SEND_METRICS := false
+export WASM_BINDGEN_BIN := $(TOOLS)/bin/wasm-bindgen
+export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
+export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
+
+WORKER_SOURCES := Cargo.toml Cargo.lock $(shell find src templates -type f -not -path 'src/bin/*')
+
+.PHONY: help dev test tools build sync check deploy bench clean
+
+help:
+	@echo "make dev    build, sync content/ into local KV, serve http://127.0.0.1:$(PORT)"
+	@echo "make test   every test: host unit tests, end to end on workerd, browser"
+	@echo "make bench  speed and size figures"
+
+dev: tools build $(BLOG)
+	$(BLOG) sync
+	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --show-interactive-dev-session=false
+
+test: tools build $(BLOG) chromium
+	cargo test --release
+	$(WRANGLER) deploy --dry-run --outdir target/deploy-dry-run
+	node --test --test-concurrency=1 tests/e2e/
+
+tools: $(TOOLS)/.worker-build-$(WORKER_BUILD_VERSION) $(TOOLS)/.wasm-bindgen-$(WASM_BINDGEN_VERSION) node_modules/.installed
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+$(TOOLS)/.worker-build-%:
+	cargo install --root $(TOOLS) worker-build --version $*
+	touch $@
+
+$(TOOLS)/.wasm-bindgen-%:
+	cargo install --root $(TOOLS) wasm-bindgen-cli --version =$*
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-fund --no-audit
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# wrangler runs `make build` before every dev session and deploy: it does nothing when the
+# worker is up to date.
+build: build/worker/shim.mjs
+
+build/worker/shim.mjs: $(WORKER_SOURCES)
+	$(TOOLS)/bin/worker-build --release
+	@touch $@
+
+$(BLOG): $(shell find src -type f) Cargo.toml Cargo.lock
+	cargo build --release --bin blog
+
+sync: $(BLOG)
+	$(BLOG) sync
+
+check: $(BLOG)
+	$(BLOG) check
+
+deploy: tools build $(BLOG)
+	$(BLOG) sync --remote
+	$(WRANGLER) deploy
+
+clean:
+	rm -rf build target/deploy-dry-run tests/artifacts

@@ -1,0 +1,116 @@
+//! The one route table: which page a method and path ask for.
+
+use crate::content::validate_slug;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Index,
+    Post { slug: String },
+    Stylesheet,
+    /// A non-canonical spelling of a real route: answer 301 to `location`.
+    Redirect { location: String },
+    NotFound,
+    /// Anything but GET and HEAD.
+    MethodNotAllowed,
+}
+
+pub const ALLOWED_METHODS: &str = "GET, HEAD";
+pub const STYLESHEET_PATH: &str = "/style.css";
+
+/// Resolves a request. `path` is the URL path as received (percent-encoded, no query).
+pub fn resolve(method: &str, path: &str) -> Route {
+    if method != "GET" && method != "HEAD" {
+        return Route::MethodNotAllowed;
+    }
+    match path {
+        "/" => return Route::Index,
+        STYLESHEET_PATH => return Route::Stylesheet,
+        "/index.html" | "/posts" | "/posts/" => return Route::Redirect { location: "/".into() },
+        _ => {}
+    }
+    let Some(rest) = path.strip_prefix("/posts/") else {
+        return Route::NotFound;
+    };
+    // One canonical spelling: `/posts/slug`; `/posts/slug/` redirects there.
+    let (segment, trailing_slash) = match rest.strip_suffix('/') {
+        Some(segment) => (segment, true),
+        None => (rest, false),
+    };
+    let Some(slug) = percent_decode(segment) else {
+        return Route::NotFound;
+    };
+    if validate_slug(&slug).is_err() {
+        return Route::NotFound;
+    }
+    if trailing_slash {
+        return Route::Redirect { location: format!("/posts/{segment}") };
+    }
+    Route::Post { slug }
+}
+
+/// Decodes `%XX` escapes; `None` when an escape is malformed or the result is not UTF-8.
+pub fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(slug: &str) -> Route {
+        Route::Post { slug: slug.into() }
+    }
+
+    #[test]
+    fn routes_pages() {
+        assert_eq!(resolve("GET", "/"), Route::Index);
+        assert_eq!(resolve("HEAD", "/"), Route::Index);
+        assert_eq!(resolve("GET", "/posts/hello-world"), post("hello-world"));
+        assert_eq!(resolve("GET", "/style.css"), Route::Stylesheet);
+    }
+
+    #[test]
+    fn decodes_unicode_slugs() {
+        assert_eq!(resolve("GET", "/posts/caf%C3%A9"), post("café"));
+    }
+
+    #[test]
+    fn redirects_to_one_canonical_form() {
+        let to = |l: &str| Route::Redirect { location: l.into() };
+        assert_eq!(resolve("GET", "/posts/hello/"), to("/posts/hello"));
+        assert_eq!(resolve("GET", "/posts/"), to("/"));
+        assert_eq!(resolve("GET", "/index.html"), to("/"));
+    }
+
+    #[test]
+    fn unknown_or_hostile_paths_are_not_found() {
+        for path in [
+            "/nope", "/posts/a/b", "/posts/%2e%2e", "/posts/..", "/posts/a%2Fb", "/posts/%ff",
+            "/posts/%zz", "/posts/%", "//posts/x", "/posts//x", "/POSTS/x",
+        ] {
+            assert_eq!(resolve("GET", path), Route::NotFound, "{path}");
+        }
+        assert_eq!(resolve("GET", &format!("/posts/{}", "a".repeat(16 * 1024))), Route::NotFound);
+    }
+
+    #[test]
+    fn other_methods_are_not_allowed() {
+        for method in ["POST", "PUT", "DELETE", "OPTIONS", "get"] {
+            assert_eq!(resolve(method, "/"), Route::MethodNotAllowed, "{method}");
+        }
+    }
+}

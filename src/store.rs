@@ -1,0 +1,30 @@
+//! The Workers KV layout, written by `blog sync` and read by the edge.
+//!
+//! | key           | value                                  | metadata            |
+//! |---------------|----------------------------------------|---------------------|
+//! | `index`       | JSON [`SiteIndex`]: every published post's metadata, newest first | `{"hash": version}` |
+//! | `post/{slug}` | JSON [`PostRecord`]: metadata and Markdown body | `{"hash": post hash}` |
+//!
+//! [`SiteIndex`]: crate::content::SiteIndex
+//! [`PostRecord`]: crate::content::PostRecord
+
+use serde::{Deserialize, Serialize};
+
+pub const INDEX_KEY: &str = "index";
+pub const POST_PREFIX: &str = "post/";
+
+/// KV's own limits (bytes).
+pub const MAX_VALUE_BYTES: usize = 25 * 1024 * 1024;
+pub const MAX_KEY_BYTES: usize = 512;
+pub const MAX_METADATA_BYTES: usize = 1024;
+
+pub fn post_key(slug: &str) -> String {
+    format!("{POST_PREFIX}{slug}")
+}
+
+/// The metadata stored beside every key: lets `blog sync` see what the edge holds by
+/// listing keys, without reading a single value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyMeta {
+    pub hash: String,
+}

@@ -1,0 +1,118 @@
+//! What `blog sync` must write: the difference between the content folder and what the
+//! edge holds, decided from content hashes alone.
+
+use crate::content::{PostRecord, SiteIndex};
+use crate::store::{self, KeyMeta};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Added,
+    Updated,
+}
+
+/// The writes of one sync, in the order they must happen: posts, then the index (so the
+/// index never links a post that is not there yet), then deletions (so the index has
+/// stopped linking a post before it disappears).
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub put_posts: Vec<(Change, PostRecord)>,
+    pub put_index: Option<SiteIndex>,
+    pub delete_keys: Vec<String>,
+    pub unchanged: Vec<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.put_posts.is_empty() && self.put_index.is_none() && self.delete_keys.is_empty()
+    }
+
+    pub fn count(&self, change: Change) -> usize {
+        self.put_posts.iter().filter(|(c, _)| *c == change).count()
+    }
+}
+
+/// `remote` maps every key the edge holds to its stored hash (`None` when a key carries
+/// no metadata, which is then always rewritten).
+pub fn plan(posts: &[PostRecord], index: SiteIndex, remote: &BTreeMap<String, Option<KeyMeta>>) -> Plan {
+    let mut plan = Plan::default();
+    let mut wanted = std::collections::BTreeSet::new();
+    for post in posts {
+        let key = store::post_key(&post.meta.slug);
+        match remote.get(&key) {
+            Some(Some(meta)) if meta.hash == post.meta.hash => plan.unchanged.push(post.meta.slug.clone()),
+            Some(_) => plan.put_posts.push((Change::Updated, post.clone())),
+            None => plan.put_posts.push((Change::Added, post.clone())),
+        }
+        wanted.insert(key);
+    }
+    let index_current = matches!(remote.get(store::INDEX_KEY), Some(Some(m)) if m.hash == index.version);
+    if !index_current {
+        plan.put_index = Some(index);
+    }
+    plan.delete_keys = remote
+        .keys()
+        .filter(|k| k.starts_with(store::POST_PREFIX) && !wanted.contains(*k))
+        .cloned()
+        .collect();
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::PostMeta;
+
+    fn record(slug: &str, hash: &str) -> PostRecord {
+        PostRecord {
+            meta: PostMeta {
+                slug: slug.into(),
+                title: slug.into(),
+                summary: String::new(),
+                published: 0,
+                tags: vec![],
+                hash: hash.into(),
+            },
+            body: "b".into(),
+        }
+    }
+
+    fn remote(entries: &[(&str, &str)]) -> BTreeMap<String, Option<KeyMeta>> {
+        entries.iter().map(|(k, h)| (k.to_string(), Some(KeyMeta { hash: h.to_string() }))).collect()
+    }
+
+    #[test]
+    fn first_sync_adds_everything() {
+        let plan = plan(&[record("a", "1")], SiteIndex { version: "v".into(), posts: vec![] }, &BTreeMap::new());
+        assert_eq!(plan.count(Change::Added), 1);
+        assert!(plan.put_index.is_some());
+    }
+
+    #[test]
+    fn nothing_changed_writes_nothing() {
+        let index = SiteIndex { version: "v".into(), posts: vec![] };
+        let plan = plan(&[record("a", "1")], index, &remote(&[("post/a", "1"), ("index", "v")]));
+        assert!(plan.is_empty(), "{plan:?}");
+        assert_eq!(plan.unchanged, ["a"]);
+    }
+
+    #[test]
+    fn edits_update_only_that_post_and_the_index() {
+        let index = SiteIndex { version: "v2".into(), posts: vec![] };
+        let plan = plan(
+            &[record("a", "1"), record("b", "new")],
+            index,
+            &remote(&[("post/a", "1"), ("post/b", "old"), ("index", "v1")]),
+        );
+        assert_eq!(plan.put_posts.len(), 1);
+        assert_eq!((plan.put_posts[0].0, plan.put_posts[0].1.meta.slug.as_str()), (Change::Updated, "b"));
+        assert!(plan.put_index.is_some());
+    }
+
+    #[test]
+    fn removed_posts_are_deleted_and_other_keys_left_alone() {
+        let index = SiteIndex { version: "v2".into(), posts: vec![] };
+        let plan = plan(&[], index, &remote(&[("post/gone", "1"), ("index", "v1"), ("other", "x")]));
+        assert_eq!(plan.delete_keys, ["post/gone"]);
+    }
+}
