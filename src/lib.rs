@@ -10,6 +10,7 @@ pub mod markdown;
 pub mod pages;
 pub mod ranking;
 pub mod routes;
+pub mod settings;
 pub mod store;
 
 #[cfg(not(target_arch = "wasm32"))]

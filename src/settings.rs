@@ -1,0 +1,59 @@
+//! Site settings: who the site is and how it behaves. Read from `site.toml` by `blog sync`
+//! and carried to the edge inside the index record, so a change needs a sync, not a rebuild.
+
+use serde::{Deserialize, Serialize};
+
+/// A link in the site's header navigation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NavLink {
+    pub label: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The site's name: the index heading, the feed title, the suffix of page titles.
+    pub title: String,
+    pub tagline: String,
+    pub author: String,
+    /// Absolute base URL with no trailing slash, such as `https://blog.example.com`:
+    /// canonical links, feeds and the sitemap are built on it.
+    pub base_url: String,
+    /// BCP 47 language tag of the content, such as `en`.
+    pub language: String,
+    /// How many posts the feeds carry, newest first.
+    pub feed_posts: usize,
+    /// How many posts Popular Reads lists.
+    pub popular_count: usize,
+    /// Popular Reads weighs a read by half every this many days.
+    pub popular_half_life_days: f64,
+    pub nav: Vec<NavLink>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            title: "Writing".into(),
+            tagline: "I write about development techniques, project insights, and lessons learned building software.".into(),
+            author: "The author".into(),
+            base_url: "http://127.0.0.1:8787".into(),
+            language: "en".into(),
+            feed_posts: 20,
+            popular_count: 5,
+            popular_half_life_days: 30.0,
+            nav: vec![],
+        }
+    }
+}
+
+impl Settings {
+    /// An absolute URL for a site path (`/posts/x` -> `https://host/posts/x`).
+    pub fn absolute(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            return path.to_string();
+        }
+        format!("{}{}", self.base_url, path)
+    }
+}
