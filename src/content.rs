@@ -2,6 +2,7 @@
 //! look like once validated, and the rules a slug must follow.
 
 use crate::date::{self, Timestamp};
+use crate::settings::Settings;
 use serde::{Deserialize, Serialize};
 
 /// Everything the index page needs to know about one published post.
@@ -14,6 +15,10 @@ pub struct PostMeta {
     pub published: Timestamp,
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Old paths of this post (`/posts/old-slug`, `/2019/01/post.html`): each answers 301 here,
+    /// and reads counted under an old `/posts/` slug still count for this post.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     /// Content hash of the whole post record: changes whenever anything a reader sees changes.
     pub hash: String,
 }
@@ -30,6 +35,34 @@ impl PostMeta {
     pub fn url(&self) -> String {
         format!("/posts/{}", self.slug)
     }
+
+    /// Every slug this post's reads were counted under: its own and its former `/posts/` slugs.
+    pub fn counted_slugs(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.slug.as_str())
+            .chain(self.aliases.iter().filter_map(|a| a.strip_prefix("/posts/")))
+    }
+
+    pub fn tag_links(&self) -> Vec<TagLink<'_>> {
+        self.tags.iter().map(|t| TagLink { name: t, slug: tag_slug(t) }).collect()
+    }
+}
+
+/// A tag as a link: its name as written and its URL segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagLink<'a> {
+    pub name: &'a str,
+    pub slug: String,
+}
+
+impl TagLink<'_> {
+    pub fn url(&self) -> String {
+        format!("/tags/{}", self.slug)
+    }
+}
+
+/// The URL segment of a tag: `Cloudflare Workers` -> `cloudflare-workers`.
+pub fn tag_slug(tag: &str) -> String {
+    crate::markdown::slugify(tag)
 }
 
 /// One post as stored at the edge: its metadata and its Markdown source.
@@ -38,25 +71,69 @@ pub struct PostRecord {
     #[serde(flatten)]
     pub meta: PostMeta,
     pub body: String,
+    /// Highlighted HTML of each fenced code block, in order, made by `blog sync` so the edge
+    /// carries no grammar data; `None` where the language is unknown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub code_html: Vec<Option<String>>,
 }
 
-/// The record behind the index page: all published posts, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// The record behind every page: the site's settings and all synced posts' metadata,
+/// newest first. Posts dated in the future are here too; the edge hides them until their time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct SiteIndex {
-    /// Hash over every post hash: the content version of the whole site.
+    /// Hash over the settings and every post's metadata: the content version of the site.
     pub version: String,
+    #[serde(default)]
+    pub settings: Settings,
     pub posts: Vec<PostMeta>,
 }
 
 impl SiteIndex {
     /// Builds the index in reading order: newest first, ties broken by title so the order is stable.
-    pub fn new(mut posts: Vec<PostMeta>, version: String) -> Self {
+    pub fn new(mut posts: Vec<PostMeta>, settings: Settings, version: String) -> Self {
         sort_newest_first(&mut posts);
-        Self { version, posts }
+        Self { version, settings, posts }
     }
 
-    pub fn find(&self, slug: &str) -> Option<&PostMeta> {
-        self.posts.iter().find(|p| p.slug == slug)
+    /// The posts readers may see at `now`, newest first.
+    pub fn visible(&self, now: Timestamp) -> Visible<'_> {
+        let first = self.posts.partition_point(|p| p.published > now);
+        Visible { posts: &self.posts[first..], next_publication: first.checked_sub(1).map(|i| self.posts[i].published) }
+    }
+}
+
+/// What is published at one instant, and when that will next change.
+#[derive(Debug, Clone, Copy)]
+pub struct Visible<'a> {
+    pub posts: &'a [PostMeta],
+    /// The instant the next scheduled post appears: no cache may outlive it.
+    pub next_publication: Option<Timestamp>,
+}
+
+impl<'a> Visible<'a> {
+    pub fn find(&self, slug: &str) -> Option<(usize, &'a PostMeta)> {
+        self.posts.iter().enumerate().find(|(_, p)| p.slug == slug)
+    }
+
+    /// The post an old path should redirect to.
+    pub fn alias_target(&self, path: &str) -> Option<&'a PostMeta> {
+        let trimmed = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
+        self.posts.iter().find(|p| p.aliases.iter().any(|a| a == path || a == trimmed))
+    }
+
+    /// Every tag with how many visible posts carry it, by name.
+    pub fn tags(&self) -> Vec<(TagLink<'a>, usize)> {
+        let mut tags: std::collections::BTreeMap<String, (TagLink<'a>, usize)> = Default::default();
+        for post in self.posts {
+            for tag in post.tag_links() {
+                tags.entry(tag.slug.clone()).or_insert((tag, 0)).1 += 1;
+            }
+        }
+        tags.into_values().collect()
+    }
+
+    pub fn tagged(&self, tag_slug: &str) -> Vec<&'a PostMeta> {
+        self.posts.iter().filter(|p| p.tags.iter().any(|t| self::tag_slug(t) == tag_slug)).collect()
     }
 }
 
@@ -100,6 +177,7 @@ mod tests {
             summary: String::new(),
             published,
             tags: vec![],
+            aliases: vec![],
             hash: String::new(),
         }
     }
@@ -108,10 +186,46 @@ mod tests {
     fn index_is_newest_first_with_stable_ties() {
         let index = SiteIndex::new(
             vec![meta("a", "Zeta", 10), meta("b", "Beta", 30), meta("c", "Alpha", 10)],
+            Settings::default(),
             "v".into(),
         );
         let order: Vec<_> = index.posts.iter().map(|p| p.slug.as_str()).collect();
         assert_eq!(order, ["b", "c", "a"]);
+    }
+
+    #[test]
+    fn future_posts_are_hidden_until_their_time() {
+        let index = SiteIndex::new(
+            vec![meta("past", "P", 10), meta("soon", "S", 100), meta("later", "L", 200)],
+            Settings::default(),
+            "v".into(),
+        );
+        let at = |now| {
+            let v = index.visible(now);
+            (v.posts.iter().map(|p| p.slug.as_str()).collect::<Vec<_>>(), v.next_publication)
+        };
+        assert_eq!(at(50), (vec!["past"], Some(100)));
+        assert_eq!(at(100), (vec!["soon", "past"], Some(200)));
+        assert_eq!(at(500), (vec!["later", "soon", "past"], None));
+    }
+
+    #[test]
+    fn finds_alias_targets_and_counts_tags() {
+        let mut a = meta("new-name", "A", 10);
+        a.aliases = vec!["/posts/old-name".into(), "/2019/a.html".into()];
+        a.tags = vec!["Rust".into(), "web".into()];
+        let mut b = meta("b", "B", 20);
+        b.tags = vec!["rust".into()];
+        let index = SiteIndex::new(vec![a, b], Settings::default(), "v".into());
+        let visible = index.visible(100);
+        assert_eq!(visible.alias_target("/posts/old-name/").map(|p| p.slug.as_str()), Some("new-name"));
+        assert_eq!(visible.alias_target("/2019/a.html").map(|p| p.slug.as_str()), Some("new-name"));
+        assert!(visible.alias_target("/posts/other").is_none());
+        let tags: Vec<_> = visible.tags().into_iter().map(|(t, n)| (t.slug, n)).collect();
+        assert_eq!(tags, [("rust".to_string(), 2), ("web".to_string(), 1)]);
+        assert_eq!(visible.tagged("rust").len(), 2);
+        let counted: Vec<_> = visible.posts[1].counted_slugs().collect();
+        assert_eq!(counted, ["new-name", "old-name"]);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! slug = "hello"               # optional, defaults to the file name
 //! tags = ["rust", "workers"]   # optional
 //! draft = false                # optional
+//! aliases = ["/posts/old-name"] # optional: old paths that redirect here
 //! +++
 //! ```
 
@@ -16,7 +17,7 @@ use crate::diagnostic::Diagnostic;
 use toml::de::{DeTable, DeValue};
 
 pub const FENCE: &str = "+++";
-pub const FIELDS: [&str; 6] = ["title", "date", "summary", "slug", "tags", "draft"];
+pub const FIELDS: [&str; 7] = ["title", "date", "summary", "slug", "tags", "draft", "aliases"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrontMatter {
@@ -26,6 +27,8 @@ pub struct FrontMatter {
     pub slug: Option<String>,
     pub tags: Vec<String>,
     pub draft: bool,
+    /// Old paths of this post, each starting with `/`, with the line each is on.
+    pub aliases: Vec<(String, usize)>,
 }
 
 /// A post split into its parsed front matter and its Markdown body.
@@ -87,7 +90,7 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let (mut title, mut date, mut summary, mut slug) = (None, None, None, None);
-    let (mut tags, mut draft) = (Vec::new(), false);
+    let (mut tags, mut draft, mut aliases) = (Vec::new(), false, Vec::new());
     for (key, value) in table.iter() {
         let line = line_of(key.span().start);
         let name: &str = key.get_ref();
@@ -123,10 +126,31 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
                     }
                 }
             }
+            ("aliases", DeValue::Array(items)) => {
+                for item in items.iter() {
+                    let item_line = line_of(item.span().start);
+                    match item.get_ref() {
+                        DeValue::String(s) if s.starts_with('/') && !s.contains(char::is_whitespace) => {
+                            aliases.push((s.to_string(), item_line))
+                        }
+                        DeValue::String(s) => errors.push(Diagnostic::error(
+                            file,
+                            item_line,
+                            format!("the alias `{s}` must be a site path starting with `/` and without spaces, such as \"/posts/old-name\""),
+                        )),
+                        other => errors.push(Diagnostic::error(
+                            file,
+                            item_line,
+                            format!("each alias must be a string such as \"/posts/old-name\", but one is {}", describe(other)),
+                        )),
+                    }
+                }
+            }
             ("title" | "summary" | "slug", _) => wrong_type("a string in quotes"),
             ("date", _) => wrong_type("a date such as 2026-06-14"),
             ("draft", _) => wrong_type("true or false"),
             ("tags", _) => wrong_type("a list of strings such as [\"rust\", \"web\"]"),
+            ("aliases", _) => wrong_type("a list of paths such as [\"/posts/old-name\"]"),
             _ => warnings.push(Diagnostic::warning(
                 file,
                 line,
@@ -170,6 +194,7 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
             slug,
             tags,
             draft,
+            aliases,
         },
         body,
         body_line: closing_line + 1,
@@ -290,6 +315,16 @@ mod tests {
         assert_eq!(split.warnings.len(), 1);
         assert_eq!(split.warnings[0].line, 5);
         assert!(split.warnings[0].message.contains("unknown field `catgories`"));
+    }
+
+    #[test]
+    fn reads_aliases_with_their_lines_and_rejects_bad_ones() {
+        let text = GOOD.replace("tags = [\"rust\", \"web\"]", "aliases = [\"/posts/old\",\n  \"/2019/x.html\"]");
+        let split = parse("p.md", &text).unwrap();
+        assert_eq!(split.front.aliases, [("/posts/old".to_string(), 5), ("/2019/x.html".to_string(), 6)]);
+        let e = errors_of(&GOOD.replace("tags = [\"rust\", \"web\"]", "aliases = [\"posts/old\"]"));
+        assert_eq!(e[0].line, 5);
+        assert!(e[0].message.contains("starting with `/`"), "{e:?}");
     }
 
     #[test]

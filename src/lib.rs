@@ -9,6 +9,7 @@ pub mod date;
 pub mod markdown;
 pub mod pages;
 pub mod ranking;
+pub mod readers;
 pub mod routes;
 pub mod settings;
 pub mod store;

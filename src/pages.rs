@@ -1,21 +1,40 @@
 //! The pages readers see: one Askama template struct per page, data shaped here, not in templates.
 
-use crate::content::{PostMeta, PostRecord};
+use crate::content::{PostMeta, PostRecord, TagLink, Visible};
 use crate::date;
-use crate::markdown;
+use crate::markdown::{self, Heading, RenderOptions};
+use crate::settings::Settings;
 use askama::Template;
 
-/// Who the site is. Later this comes from settings synced with the content.
-#[derive(Debug, Clone)]
-pub struct Site {
-    pub title: &'static str,
-    pub tagline: &'static str,
+/// What every page's `<head>` says about it.
+pub struct Head {
+    pub title: String,
+    pub description: String,
+    /// Absolute canonical URL.
+    pub canonical: String,
+    /// OpenGraph type: `website` or `article`.
+    pub og_type: &'static str,
+    /// `BlogPosting` structured data, already serialised and safe to embed.
+    pub json_ld: Option<String>,
+    /// A tag page's own feed, besides the site's.
+    pub tag_feed: Option<(String, String)>,
+    /// Error pages ask not to be indexed.
+    pub noindex: bool,
 }
 
-pub const SITE: Site = Site {
-    title: "Writing",
-    tagline: "I write about development techniques, project insights, and lessons learned building software.",
-};
+impl Head {
+    fn page(site: &Settings, title: String, description: &str, path: &str) -> Self {
+        Head {
+            title,
+            description: description.to_string(),
+            canonical: site.absolute(path),
+            og_type: "website",
+            json_ld: None,
+            tag_feed: None,
+            noindex: false,
+        }
+    }
+}
 
 /// Posts of one calendar year, in index order.
 pub struct YearGroup<'a> {
@@ -24,8 +43,8 @@ pub struct YearGroup<'a> {
 }
 
 /// Groups newest-first posts under their year, newest year first.
-pub fn group_by_year(posts: &[PostMeta]) -> Vec<YearGroup<'_>> {
-    let mut groups: Vec<YearGroup<'_>> = Vec::new();
+pub fn group_by_year<'a>(posts: impl IntoIterator<Item = &'a PostMeta>) -> Vec<YearGroup<'a>> {
+    let mut groups: Vec<YearGroup<'a>> = Vec::new();
     for post in posts {
         let year = date::year(post.published);
         match groups.last_mut() {
@@ -36,10 +55,24 @@ pub fn group_by_year(posts: &[PostMeta]) -> Vec<YearGroup<'_>> {
     groups
 }
 
+/// "1 read", "1,234 reads".
+pub fn format_reads(reads: u64) -> String {
+    let digits = reads.to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped} {}", if reads == 1 { "read" } else { "reads" })
+}
+
 #[derive(Template)]
 #[template(path = "index.html")]
 pub struct IndexPage<'a> {
-    pub site: &'a Site,
+    pub site: &'a Settings,
+    pub head: Head,
     pub years: Vec<YearGroup<'a>>,
     pub popular: Vec<&'a PostMeta>,
 }
@@ -47,51 +80,140 @@ pub struct IndexPage<'a> {
 #[derive(Template)]
 #[template(path = "post.html")]
 pub struct PostPage<'a> {
-    pub site: &'a Site,
+    pub site: &'a Settings,
+    pub head: Head,
     pub post: &'a PostMeta,
     pub body_html: String,
+    /// Shown when the post has three or more sections.
+    pub toc: Vec<Heading>,
     pub reading_minutes: usize,
+    pub tags: Vec<TagLink<'a>>,
+    /// The post published just before this one.
+    pub previous: Option<&'a PostMeta>,
+    /// The post published just after this one.
+    pub next: Option<&'a PostMeta>,
+    pub reads: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "tags.html")]
+pub struct TagsPage<'a> {
+    pub site: &'a Settings,
+    pub head: Head,
+    pub tags: Vec<(TagLink<'a>, usize)>,
+}
+
+#[derive(Template)]
+#[template(path = "tag.html")]
+pub struct TagPage<'a> {
+    pub site: &'a Settings,
+    pub head: Head,
+    pub name: &'a str,
+    pub feed_url: String,
+    pub posts: Vec<&'a PostMeta>,
 }
 
 #[derive(Template)]
 #[template(path = "not_found.html")]
 pub struct NotFoundPage<'a> {
-    pub site: &'a Site,
+    pub site: &'a Settings,
+    pub head: Head,
 }
 
 #[derive(Template)]
 #[template(path = "error.html")]
 pub struct ErrorPage<'a> {
-    pub site: &'a Site,
+    pub site: &'a Settings,
+    pub head: Head,
 }
 
-pub fn index(site: &Site, posts: &[PostMeta], popular: Vec<&PostMeta>) -> String {
-    IndexPage { site, years: group_by_year(posts), popular }.render().expect("index template renders")
+pub fn index(site: &Settings, posts: &[PostMeta], popular: Vec<&PostMeta>) -> String {
+    let head = Head::page(site, site.title.clone(), &site.tagline, "/");
+    IndexPage { site, head, years: group_by_year(posts), popular }.render().expect("index template renders")
 }
 
-pub fn post(site: &Site, record: &PostRecord) -> String {
-    let rendered = markdown::render(&record.body);
+/// Renders a post. `visible` places it among its neighbours; `reads` is its count if known.
+pub fn post(site: &Settings, record: &PostRecord, visible: &Visible<'_>, reads: Option<u64>) -> String {
+    let meta = &record.meta;
+    let rendered = markdown::render(&record.body, &RenderOptions { code_html: &record.code_html });
+    let sections: Vec<Heading> = rendered.headings.into_iter().filter(|h| h.level == 2).collect();
+    let position = visible.find(&meta.slug).map(|(i, _)| i);
+    let mut head = Head::page(site, format!("{} · {}", meta.title, site.title), &meta.summary, &meta.url());
+    head.og_type = "article";
+    head.json_ld = Some(blog_posting(site, meta));
     PostPage {
         site,
-        post: &record.meta,
+        head,
+        post: meta,
         body_html: rendered.html,
+        toc: if sections.len() >= 3 { sections } else { Vec::new() },
         reading_minutes: rendered.words.div_ceil(230).max(1),
+        tags: meta.tag_links(),
+        previous: position.and_then(|i| visible.posts.get(i + 1)),
+        next: position.and_then(|i| i.checked_sub(1)).and_then(|i| visible.posts.get(i)),
+        reads: reads.map(format_reads),
     }
     .render()
     .expect("post template renders")
 }
 
-pub fn not_found(site: &Site) -> String {
-    NotFoundPage { site }.render().expect("404 template renders")
+pub fn tags(site: &Settings, visible: &Visible<'_>) -> String {
+    let head = Head::page(site, format!("Tags · {}", site.title), "Every topic written about, with its posts.", "/tags");
+    TagsPage { site, head, tags: visible.tags() }.render().expect("tags template renders")
 }
 
-pub fn error(site: &Site) -> String {
-    ErrorPage { site }.render().expect("error template renders")
+/// A tag's page, or `None` when no visible post carries the tag.
+pub fn tag(site: &Settings, visible: &Visible<'_>, tag_slug: &str) -> Option<String> {
+    let posts = visible.tagged(tag_slug);
+    let first = posts.first()?;
+    let name = first.tags.iter().find(|t| crate::content::tag_slug(t) == tag_slug)?;
+    let path = format!("/tags/{tag_slug}");
+    let feed_url = format!("{path}/feed.xml");
+    let mut head = Head::page(
+        site,
+        format!("{name} · {}", site.title),
+        &format!("Posts about {name}."),
+        &path,
+    );
+    head.tag_feed = Some((format!("{} · {name}", site.title), feed_url.clone()));
+    Some(TagPage { site, head, name, feed_url, posts }.render().expect("tag template renders"))
+}
+
+pub fn not_found(site: &Settings) -> String {
+    let mut head = Head::page(site, format!("Page not found · {}", site.title), &site.tagline, "/");
+    head.noindex = true;
+    NotFoundPage { site, head }.render().expect("404 template renders")
+}
+
+pub fn error(site: &Settings) -> String {
+    let mut head = Head::page(site, format!("Something went wrong · {}", site.title), &site.tagline, "/");
+    head.noindex = true;
+    ErrorPage { site, head }.render().expect("error template renders")
+}
+
+/// schema.org `BlogPosting` for search engines, safe inside `<script>`.
+fn blog_posting(site: &Settings, meta: &PostMeta) -> String {
+    let url = site.absolute(&meta.url());
+    let value = serde_json::json!({
+        "@context": "https://schema.org",
+        "@type": "BlogPosting",
+        "headline": meta.title,
+        "description": meta.summary,
+        "datePublished": meta.iso_date(),
+        "author": { "@type": "Person", "name": site.author },
+        "url": url,
+        "mainEntityOfPage": url,
+        "keywords": meta.tags.join(", "),
+        "inLanguage": site.language,
+    });
+    // `<` escaped keeps any `</script>` in a title from closing the element.
+    serde_json::to_string(&value).expect("json").replace('<', "\\u003c")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::content::SiteIndex;
 
     fn meta(slug: &str, title: &str, day: &str) -> PostMeta {
         PostMeta {
@@ -99,9 +221,14 @@ mod tests {
             title: title.into(),
             summary: format!("About {title}."),
             published: date::parse_rfc3339(day).unwrap().timestamp(),
-            tags: vec![],
+            tags: vec!["Rust".into()],
+            aliases: vec![],
             hash: "h".into(),
         }
+    }
+
+    fn site() -> Settings {
+        Settings { base_url: "https://blog.example".into(), ..Settings::default() }
     }
 
     #[test]
@@ -113,35 +240,89 @@ mod tests {
     }
 
     #[test]
+    fn formats_read_counts() {
+        assert_eq!(format_reads(0), "0 reads");
+        assert_eq!(format_reads(1), "1 read");
+        assert_eq!(format_reads(999), "999 reads");
+        assert_eq!(format_reads(1234), "1,234 reads");
+        assert_eq!(format_reads(1_234_567), "1,234,567 reads");
+    }
+
+    #[test]
     fn index_page_shows_years_posts_and_popular_reads() {
+        let site = site();
         let posts = [meta("new", "New <post>", "2026-06-14"), meta("old", "Old", "2025-03-01")];
-        let html = index(&SITE, &posts, vec![&posts[1]]);
+        let html = index(&site, &posts, vec![&posts[1]]);
         assert!(html.contains("<h1 id=\"writing\">Writing</h1>"));
-        assert!(html.contains(SITE.tagline));
+        assert!(html.contains(&site.tagline));
         assert!(html.contains("<h2 class=\"year\">2026</h2>"));
         assert!(html.contains("<a href=\"/posts/new\">New &#60;post&#62;</a>"), "{html}");
         assert!(html.contains("Jun 14, 2026"));
+        assert!(html.contains("<link rel=\"canonical\" href=\"https://blog.example/\">"));
+        assert!(html.contains("<link rel=\"alternate\" type=\"application/atom+xml\""));
         let popular = html.split("Popular Reads").nth(1).unwrap();
         assert!(popular.contains("/posts/old") && !popular.contains("/posts/new"));
     }
 
     #[test]
-    fn post_page_renders_markdown_and_escapes_the_title() {
+    fn post_page_has_metadata_neighbours_tags_toc_and_reads() {
+        let site = site();
+        let index = SiteIndex::new(
+            vec![meta("newer", "Newer", "2026-06-01"), meta("p", "Tom & <Jerry>", "2026-05-02"), meta("older", "Older", "2026-04-01")],
+            site.clone(),
+            "v".into(),
+        );
+        let visible = index.visible(i64::MAX);
         let record = PostRecord {
-            meta: meta("p", "Tom & <Jerry>", "2026-05-02"),
-            body: "## Intro\n\nSome **bold** text.\n".into(),
+            meta: visible.posts[1].clone(),
+            body: "## One\n\nSome **bold** text.\n\n## Two\n\n## Three\n".into(),
+            code_html: vec![],
         };
-        let html = post(&SITE, &record);
+        let html = post(&site, &record, &visible, Some(1234));
         assert!(html.contains("<title>Tom &#38; &#60;Jerry&#62; · Writing</title>"), "{html}");
-        assert!(html.contains("<h2 id=\"intro\">Intro</h2>"));
         assert!(html.contains("<strong>bold</strong>"));
         assert!(html.contains("May 2, 2026"));
-        assert!(html.contains("href=\"/\""));
+        assert!(html.contains("1,234 reads"));
+        assert!(html.contains("<meta property=\"og:type\" content=\"article\">"));
+        assert!(html.contains("<meta property=\"og:url\" content=\"https://blog.example/posts/p\">"));
+        assert!(html.contains("<meta name=\"twitter:card\" content=\"summary\">"));
+        assert!(html.contains("\"@type\":\"BlogPosting\""));
+        assert!(html.contains("\"headline\":\"Tom & \\u003cJerry>\""), "{html}");
+        assert!(html.contains("href=\"/tags/rust\""));
+        assert!(html.contains("<nav class=\"toc\""));
+        assert!(html.contains("href=\"#three\""));
+        let neighbours = html.split("class=\"neighbours\"").nth(1).unwrap();
+        assert!(neighbours.contains("/posts/older") && neighbours.contains("/posts/newer"));
     }
 
     #[test]
-    fn not_found_page_links_home() {
-        let html = not_found(&SITE);
+    fn short_posts_have_no_table_of_contents() {
+        let site = site();
+        let index = SiteIndex::new(vec![meta("p", "P", "2026-05-02")], site.clone(), "v".into());
+        let visible = index.visible(i64::MAX);
+        let record = PostRecord { meta: visible.posts[0].clone(), body: "## One\n\n## Two\n".into(), code_html: vec![] };
+        let html = post(&site, &record, &visible, None);
+        assert!(!html.contains("class=\"toc\""));
+        assert!(!html.contains(" reads") && !html.contains("neighbours\"><a"));
+    }
+
+    #[test]
+    fn tag_pages_list_tagged_posts_and_their_feed() {
+        let site = site();
+        let index = SiteIndex::new(vec![meta("p", "P", "2026-05-02")], site.clone(), "v".into());
+        let visible = index.visible(i64::MAX);
+        let html = tag(&site, &visible, "rust").unwrap();
+        assert!(html.contains("<h1>Rust</h1>") && html.contains("/posts/p"));
+        assert!(html.contains("href=\"/tags/rust/feed.xml\""));
+        assert!(tag(&site, &visible, "nope").is_none());
+        let html = tags(&site, &visible);
+        assert!(html.contains("href=\"/tags/rust\"") && html.contains("1 post"));
+    }
+
+    #[test]
+    fn error_pages_are_not_indexed() {
+        let html = not_found(&site());
         assert!(html.contains("Page not found") && html.contains("href=\"/\""));
+        assert!(html.contains("<meta name=\"robots\" content=\"noindex\">"));
     }
 }

@@ -6,12 +6,24 @@ use crate::content::validate_slug;
 pub enum Route {
     Index,
     Post { slug: String },
+    Tags,
+    Tag { slug: String },
+    Feed { kind: FeedKind, tag: Option<String> },
+    Sitemap,
+    Robots,
     Stylesheet,
     /// A non-canonical spelling of a real route: answer 301 to `location`.
     Redirect { location: String },
     NotFound,
     /// Anything but GET and HEAD.
     MethodNotAllowed,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedKind {
+    Atom,
+    Rss,
+    Json,
 }
 
 pub const ALLOWED_METHODS: &str = "GET, HEAD";
@@ -25,8 +37,18 @@ pub fn resolve(method: &str, path: &str) -> Route {
     match path {
         "/" => return Route::Index,
         STYLESHEET_PATH => return Route::Stylesheet,
+        "/feed.xml" | "/atom.xml" => return Route::Feed { kind: FeedKind::Atom, tag: None },
+        "/rss.xml" => return Route::Feed { kind: FeedKind::Rss, tag: None },
+        "/feed.json" => return Route::Feed { kind: FeedKind::Json, tag: None },
+        "/sitemap.xml" => return Route::Sitemap,
+        "/robots.txt" => return Route::Robots,
+        "/tags" => return Route::Tags,
+        "/tags/" => return Route::Redirect { location: "/tags".into() },
         "/index.html" | "/posts" | "/posts/" => return Route::Redirect { location: "/".into() },
         _ => {}
+    }
+    if let Some(rest) = path.strip_prefix("/tags/") {
+        return tag_route(rest);
     }
     let Some(rest) = path.strip_prefix("/posts/") else {
         return Route::NotFound;
@@ -46,6 +68,29 @@ pub fn resolve(method: &str, path: &str) -> Route {
         return Route::Redirect { location: format!("/posts/{segment}") };
     }
     Route::Post { slug }
+}
+
+fn tag_route(rest: &str) -> Route {
+    let (segment, feed) = match rest.strip_suffix("/feed.xml") {
+        Some(segment) => (segment, true),
+        None => (rest, false),
+    };
+    let (segment, trailing_slash) = match segment.strip_suffix('/') {
+        Some(segment) if !feed => (segment, true),
+        _ => (segment, false),
+    };
+    let Some(slug) = percent_decode(segment) else {
+        return Route::NotFound;
+    };
+    // Tag segments are made by `markdown::slugify`: lower-case letters, digits and `-`.
+    if slug.is_empty() || slug.len() > 100 || !slug.chars().all(|c| c == '-' || (c.is_alphanumeric() && !c.is_uppercase())) {
+        return Route::NotFound;
+    }
+    match (feed, trailing_slash) {
+        (true, _) => Route::Feed { kind: FeedKind::Atom, tag: Some(slug) },
+        (false, true) => Route::Redirect { location: format!("/tags/{segment}") },
+        (false, false) => Route::Tag { slug },
+    }
 }
 
 /// Decodes `%XX` escapes; `None` when an escape is malformed or the result is not UTF-8.
@@ -81,6 +126,24 @@ mod tests {
         assert_eq!(resolve("HEAD", "/"), Route::Index);
         assert_eq!(resolve("GET", "/posts/hello-world"), post("hello-world"));
         assert_eq!(resolve("GET", "/style.css"), Route::Stylesheet);
+    }
+
+    #[test]
+    fn routes_feeds_tags_and_crawler_files() {
+        let feed = |kind, tag: Option<&str>| Route::Feed { kind, tag: tag.map(String::from) };
+        assert_eq!(resolve("GET", "/feed.xml"), feed(FeedKind::Atom, None));
+        assert_eq!(resolve("GET", "/rss.xml"), feed(FeedKind::Rss, None));
+        assert_eq!(resolve("GET", "/feed.json"), feed(FeedKind::Json, None));
+        assert_eq!(resolve("GET", "/tags/rust/feed.xml"), feed(FeedKind::Atom, Some("rust")));
+        assert_eq!(resolve("GET", "/tags"), Route::Tags);
+        assert_eq!(resolve("GET", "/tags/go"), Route::Tag { slug: "go".into() });
+        assert_eq!(resolve("GET", "/tags/go/"), Route::Redirect { location: "/tags/go".into() });
+        assert_eq!(resolve("GET", "/sitemap.xml"), Route::Sitemap);
+        assert_eq!(resolve("GET", "/robots.txt"), Route::Robots);
+        for bad in ["/tags/Go", "/tags/a/b", "/tags/%2e%2e", "/tags/", "/tags//feed.xml"] {
+            assert!(matches!(resolve("GET", bad), Route::NotFound | Route::Redirect { .. }), "{bad}");
+        }
+        assert_eq!(resolve("GET", "/tags/a/b"), Route::NotFound);
     }
 
     #[test]

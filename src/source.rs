@@ -1,10 +1,13 @@
-//! The author's `content/` folder: reading post files into validated records.
-//! `parse_post` is pure; `load_dir` only reads files and calls it.
+//! The author's files: `content/*.md` posts and `site.toml` settings, read into validated
+//! records. Parsing is pure (`parse_post`, `check_all`); `load_dir` only reads files.
 
 use crate::content::{validate_slug, PostMeta, PostRecord, SiteIndex};
 use crate::diagnostic::Diagnostic;
 use crate::frontmatter;
+use crate::markdown;
+use crate::settings::Settings;
 use crate::store::{self, MAX_VALUE_BYTES};
+use pulldown_cmark::{Event, Parser, Tag};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;
@@ -18,9 +21,26 @@ pub struct SourcePost {
     pub draft: bool,
     /// Line of the `slug` field, or 1 when the slug comes from the file name.
     pub slug_line: usize,
+    /// Line of each alias, in `record.meta.aliases` order.
+    pub alias_lines: Vec<usize>,
+    /// Links to `/posts/...` in the body, with their lines.
+    pub post_links: Vec<(String, usize)>,
 }
 
-/// Everything found in a content folder: the posts that parsed, and every problem.
+impl SourcePost {
+    /// Attaches highlighted code (see [`markdown::code_blocks`]); the hash then covers it too,
+    /// so a better highlighter republishes the posts it changes.
+    pub fn highlight(&mut self, highlight: impl Fn(&str, &str) -> Option<String>) {
+        let blocks = markdown::code_blocks(&self.record.body);
+        self.record.code_html = blocks.iter().map(|b| highlight(&b.lang, &b.code)).collect();
+        if self.record.code_html.iter().all(Option::is_none) {
+            self.record.code_html.clear();
+        }
+        self.record.meta.hash = record_hash(&self.record);
+    }
+}
+
+/// Everything found in the author's files: the posts that parsed, and every problem.
 #[derive(Debug, Default)]
 pub struct Content {
     pub posts: Vec<SourcePost>,
@@ -49,6 +69,11 @@ pub fn hash_of<T: serde::Serialize>(value: &T) -> String {
     digest.iter().take(10).map(|b| format!("{b:02x}")).collect()
 }
 
+fn record_hash(record: &PostRecord) -> String {
+    let m = &record.meta;
+    hash_of(&(&m.slug, &m.title, &m.summary, m.published, &m.tags, &m.aliases, &record.body, &record.code_html))
+}
+
 /// Parses one post file. `file` names it in diagnostics; `stem` is the default slug.
 pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, Vec<Diagnostic>), Vec<Diagnostic>> {
     let text = match std::str::from_utf8(bytes) {
@@ -64,7 +89,7 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
     };
     let split = frontmatter::parse(file, text)?;
     let front = split.front;
-    let slug_line = if front.slug.is_some() { slug_field_line(text) } else { 1 };
+    let slug_line = if front.slug.is_some() { field_line(text, "slug") } else { 1 };
     let slug = front.slug.clone().unwrap_or_else(|| stem.to_string());
     if let Err(e) = validate_slug(&slug) {
         let hint = if front.slug.is_some() { "change `slug`" } else { "rename the file or set `slug`" };
@@ -72,11 +97,22 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
     }
     let published = front.date.timestamp();
     let body = split.body.to_string();
-    let hash = hash_of(&(&slug, &front.title, &front.summary, published, &front.tags, &body));
-    let record = PostRecord {
-        meta: PostMeta { slug, title: front.title, summary: front.summary, published, tags: front.tags, hash },
+    let post_links = post_links(&body, split.body_line);
+    let (aliases, alias_lines) = front.aliases.into_iter().unzip();
+    let mut record = PostRecord {
+        meta: PostMeta {
+            slug,
+            title: front.title,
+            summary: front.summary,
+            published,
+            tags: front.tags,
+            aliases,
+            hash: String::new(),
+        },
         body,
+        code_html: Vec::new(),
     };
+    record.meta.hash = record_hash(&record);
     let size = serde_json::to_vec(&record).map(|v| v.len()).unwrap_or(usize::MAX);
     if size > MAX_VALUE_BYTES {
         return Err(vec![Diagnostic::error(
@@ -88,11 +124,30 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
             ),
         )]);
     }
-    Ok((SourcePost { file: file.to_string(), record, draft: front.draft, slug_line }, split.warnings))
+    let post = SourcePost { file: file.to_string(), record, draft: front.draft, slug_line, alias_lines, post_links };
+    Ok((post, split.warnings))
 }
 
-fn slug_field_line(text: &str) -> usize {
-    text.lines().position(|l| l.trim_start().starts_with("slug")).map_or(1, |i| i + 1)
+/// The line of a top-level front matter field, for diagnostics that concern it.
+fn field_line(text: &str, field: &str) -> usize {
+    text.lines()
+        .position(|l| l.trim_start().strip_prefix(field).is_some_and(|rest| rest.trim_start().starts_with('=')))
+        .map_or(1, |i| i + 1)
+}
+
+/// Links from a body to `/posts/...` pages, with the file line each appears on.
+fn post_links(body: &str, body_line: usize) -> Vec<(String, usize)> {
+    let mut links = Vec::new();
+    for (event, range) in Parser::new_ext(body, markdown::options()).into_offset_iter() {
+        if let Event::Start(Tag::Link { dest_url, .. }) = event {
+            if let Some(rest) = dest_url.strip_prefix("/posts/") {
+                let slug = rest.split(['#', '?']).next().unwrap_or("").trim_end_matches('/');
+                let line = body_line + body[..range.start].matches('\n').count();
+                links.push((slug.to_string(), line));
+            }
+        }
+    }
+    links
 }
 
 /// Reads every `*.md` file directly in `dir` (sorted by name) and checks the set as a whole.
@@ -104,13 +159,14 @@ pub fn load_dir(dir: &Path) -> std::io::Result<Content> {
     paths.sort();
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         files.push((path.display().to_string(), stem, std::fs::read(&path)?));
     }
     Ok(check_all(files.iter().map(|(f, s, b)| (f.as_str(), s.as_str(), b.as_slice()))))
 }
 
-/// Parses a set of files `(file, stem, bytes)` and checks rules that span posts.
+/// Parses a set of files `(file, stem, bytes)` and checks the rules that span posts:
+/// unique slugs and aliases, and links to posts that exist.
 pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8])>) -> Content {
     let mut content = Content::default();
     for (file, stem, bytes) in files {
@@ -122,32 +178,152 @@ pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8]
             Err(errors) => content.diagnostics.extend(errors),
         }
     }
-    let mut seen: HashMap<&str, &SourcePost> = HashMap::new();
-    let mut duplicates = Vec::new();
+    let mut found = Vec::new();
+    // Every path a post answers at, and who claimed it first.
+    let mut paths: HashMap<String, &SourcePost> = HashMap::new();
     for post in &content.posts {
-        if let Some(first) = seen.insert(&post.record.meta.slug, post) {
-            duplicates.push(Diagnostic::error(
+        let url = post.record.meta.url();
+        if let Some(first) = paths.insert(url.clone(), post) {
+            found.push(Diagnostic::error(
                 &post.file,
                 post.slug_line,
-                format!(
-                    "the slug `{}` is already used by {}: every post needs its own slug",
-                    post.record.meta.slug, first.file
-                ),
+                format!("the slug `{}` is already used by {}: every post needs its own slug", post.record.meta.slug, first.file),
             ));
         }
     }
-    content.diagnostics.extend(duplicates);
-    let key_room = store::MAX_KEY_BYTES - store::POST_PREFIX.len();
-    debug_assert!(crate::content::MAX_SLUG_BYTES <= key_room);
+    for post in &content.posts {
+        for (alias, line) in post.record.meta.aliases.iter().zip(&post.alias_lines) {
+            let alias = alias.trim_end_matches('/');
+            if let Some(owner) = paths.get(alias) {
+                let whose = if owner.file == post.file { "this post".to_string() } else { owner.file.clone() };
+                found.push(Diagnostic::error(
+                    &post.file,
+                    *line,
+                    format!("the alias `{alias}` is already the address of {whose}: remove it or pick another"),
+                ));
+            } else {
+                paths.insert(alias.to_string(), post);
+            }
+        }
+    }
+    let slugs: HashMap<&str, &SourcePost> = content.posts.iter().map(|p| (p.record.meta.slug.as_str(), p)).collect();
+    for post in &content.posts {
+        for (slug, line) in &post.post_links {
+            match slugs.get(slug.as_str()) {
+                Some(target) if target.draft && !post.draft => found.push(Diagnostic::warning(
+                    &post.file,
+                    *line,
+                    format!("the link to /posts/{slug} points at a draft, which readers cannot open yet"),
+                )),
+                Some(_) => {}
+                None if paths.contains_key(&format!("/posts/{slug}")) => found.push(Diagnostic::warning(
+                    &post.file,
+                    *line,
+                    format!("the link to /posts/{slug} goes through an alias: link to the post's current address"),
+                )),
+                None => found.push(Diagnostic::error(
+                    &post.file,
+                    *line,
+                    format!("the link to /posts/{slug} points at no post: fix the slug or remove the link"),
+                )),
+            }
+        }
+    }
+    content.diagnostics.extend(found);
+    debug_assert!(crate::content::MAX_SLUG_BYTES <= store::MAX_KEY_BYTES - store::POST_PREFIX.len());
     content
 }
 
-/// The index record for a set of posts, versioned by the hashes of what it lists.
-pub fn build_index(posts: &[&SourcePost]) -> SiteIndex {
+/// The index record for a set of posts, versioned by everything it holds.
+pub fn build_index(posts: &[&SourcePost], settings: Settings) -> SiteIndex {
     let metas: Vec<PostMeta> = posts.iter().map(|p| p.record.meta.clone()).collect();
-    let mut index = SiteIndex::new(metas, String::new());
-    index.version = hash_of(&index.posts);
+    let mut index = SiteIndex::new(metas, settings, String::new());
+    index.version = hash_of(&(&index.settings, &index.posts));
     index
+}
+
+/// Reads `site.toml`; a missing file means the defaults.
+pub fn load_settings(path: &Path) -> Result<Settings, Diagnostic> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_settings(&path.display().to_string(), &text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+        Err(e) => Err(Diagnostic::error(&path.display().to_string(), 0, format!("cannot read the settings: {e}"))),
+    }
+}
+
+/// Parses and checks site settings; every error names its line.
+pub fn parse_settings(file: &str, text: &str) -> Result<Settings, Diagnostic> {
+    let line_of = |pos: usize| 1 + text[..pos.min(text.len())].matches('\n').count();
+    let mut settings: Settings = toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(1, |s| line_of(s.start));
+        Diagnostic::error(file, line, format!("invalid settings: {}", e.message().trim_end()))
+    })?;
+    let line = |field: &str| field_line(text, field);
+    settings.base_url = settings.base_url.trim_end_matches('/').to_string();
+    if !(settings.base_url.starts_with("https://") || settings.base_url.starts_with("http://"))
+        || settings.base_url.contains(char::is_whitespace)
+    {
+        return Err(Diagnostic::error(
+            file,
+            line("base_url"),
+            format!("`base_url` must be an absolute http(s) URL such as \"https://blog.example.com\", not `{}`", settings.base_url),
+        ));
+    }
+    for (field, value) in [("feed_posts", settings.feed_posts), ("popular_count", settings.popular_count)] {
+        if value == 0 || value > 100 {
+            return Err(Diagnostic::error(file, line(field), format!("`{field}` must be between 1 and 100")));
+        }
+    }
+    if !(settings.popular_half_life_days > 0.0 && settings.popular_half_life_days.is_finite()) {
+        return Err(Diagnostic::error(
+            file,
+            line("popular_half_life_days"),
+            "`popular_half_life_days` must be a positive number of days such as 30",
+        ));
+    }
+    for (name, value) in [("title", &settings.title), ("language", &settings.language), ("author", &settings.author)] {
+        if value.trim().is_empty() {
+            return Err(Diagnostic::error(file, line(name), format!("`{name}` must not be empty")));
+        }
+    }
+    Ok(settings)
+}
+
+/// Adds an alias to a post file's front matter, keeping everything else as written: appends
+/// to an existing one-line `aliases = [...]`, or adds the field before the closing `+++`.
+pub fn add_alias(text: &str, alias: &str) -> Option<String> {
+    let quoted = format!("\"{}\"", alias.replace('\\', "\\\\").replace('"', "\\\""));
+    let mut out = String::with_capacity(text.len() + quoted.len() + 16);
+    let mut fences = 0;
+    let mut done = false;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_end();
+        if !done && fences == 1 && trimmed.starts_with("aliases") && trimmed.ends_with(']') {
+            let open = trimmed.find('[')?;
+            let inner = trimmed[open + 1..trimmed.len() - 1].trim();
+            let sep = if inner.is_empty() { "" } else { ", " };
+            out.push_str(&format!("{}[{inner}{sep}{quoted}]\n", &trimmed[..open]));
+            done = true;
+            continue;
+        }
+        if trimmed == frontmatter::FENCE {
+            fences += 1;
+            if fences == 2 && !done {
+                out.push_str(&format!("aliases = [{quoted}]\n"));
+                done = true;
+            }
+        }
+        out.push_str(line);
+    }
+    done.then_some(out)
+}
+
+/// The file `blog new` writes: a dated, ready-to-edit post.
+pub fn new_post_text(title: &str, date: &str) -> String {
+    let escaped = title.replace('\\', "\\\\").replace('"', "\\\"");
+    format!(
+        "+++\ntitle = \"{escaped}\"\ndate = {date}\nsummary = \"\"\ntags = []\ndraft = true\n+++\n\nWrite here.\n"
+    )
 }
 
 #[cfg(test)]
@@ -156,6 +332,14 @@ mod tests {
 
     fn post_text(title: &str, extra: &str) -> String {
         format!("+++\ntitle = \"{title}\"\ndate = 2026-06-14\nsummary = \"S.\"\n{extra}+++\n\nBody.\n")
+    }
+
+    fn check(files: &[(&str, &str)]) -> Vec<String> {
+        let content = check_all(files.iter().map(|(name, text)| {
+            let stem = name.trim_start_matches("content/").trim_end_matches(".md");
+            (*name, stem, text.as_bytes())
+        }));
+        content.diagnostics.iter().map(|d| d.to_string()).collect()
     }
 
     #[test]
@@ -184,21 +368,60 @@ mod tests {
     }
 
     #[test]
-    fn hash_changes_with_the_text_and_only_then() {
+    fn hash_changes_with_the_text_and_the_highlighting_and_only_then() {
         let a = parse_post("a.md", "a", post_text("A", "").as_bytes()).unwrap().0;
         let again = parse_post("a.md", "a", post_text("A", "").as_bytes()).unwrap().0;
         let edited = parse_post("a.md", "a", post_text("A!", "").as_bytes()).unwrap().0;
         assert_eq!(a.record.meta.hash, again.record.meta.hash);
         assert_ne!(a.record.meta.hash, edited.record.meta.hash);
+        let code = post_text("A", "").replace("Body.", "```rust\nfn x() {}\n```");
+        let mut plain = parse_post("a.md", "a", code.as_bytes()).unwrap().0;
+        let before = plain.record.meta.hash.clone();
+        plain.highlight(|_, _| None);
+        assert_eq!(plain.record.meta.hash, before);
+        plain.highlight(|lang, code| Some(format!("<b>{lang}</b>{code}")));
+        assert_eq!(plain.record.code_html, [Some("<b>rust</b>fn x() {}\n".to_string())]);
+        assert_ne!(plain.record.meta.hash, before);
     }
 
     #[test]
     fn reports_duplicate_slugs_naming_both_files() {
         let a = post_text("A", "slug = \"same\"\n");
         let b = post_text("B", "slug = \"same\"\n");
-        let content = check_all([("content/a.md", "a", a.as_bytes()), ("content/b.md", "b", b.as_bytes())]);
-        let errors: Vec<_> = content.errors().map(|d| d.to_string()).collect();
-        assert_eq!(errors, ["content/b.md:5: error: the slug `same` is already used by content/a.md: every post needs its own slug"]);
+        assert_eq!(
+            check(&[("content/a.md", &a), ("content/b.md", &b)]),
+            ["content/b.md:5: error: the slug `same` is already used by content/a.md: every post needs its own slug"]
+        );
+    }
+
+    #[test]
+    fn reports_aliases_that_collide_with_posts_or_other_aliases() {
+        let a = post_text("A", "aliases = [\"/posts/b\"]\n");
+        let b = post_text("B", "");
+        let c = post_text("C", "aliases = [\"/old\"]\n");
+        let d = post_text("D", "aliases = [\"/old/\"]\n");
+        let found = check(&[("content/a.md", &a), ("content/b.md", &b), ("content/c.md", &c), ("content/d.md", &d)]);
+        assert_eq!(
+            found,
+            [
+                "content/a.md:5: error: the alias `/posts/b` is already the address of content/b.md: remove it or pick another",
+                "content/d.md:5: error: the alias `/old` is already the address of content/c.md: remove it or pick another",
+            ]
+        );
+    }
+
+    #[test]
+    fn reports_links_to_missing_posts_with_their_line() {
+        let a = post_text("A", "").replace("Body.", "See [b](/posts/b) and\n[gone](/posts/gone#x).");
+        let b = post_text("B", "aliases = [\"/posts/old-b\"]\n").replace("Body.", "Back to [old](/posts/old-b/).");
+        let found = check(&[("content/a.md", &a), ("content/b.md", &b)]);
+        assert_eq!(
+            found,
+            [
+                "content/a.md:8: error: the link to /posts/gone points at no post: fix the slug or remove the link",
+                "content/b.md:8: warning: the link to /posts/old-b goes through an alias: link to the post's current address",
+            ]
+        );
     }
 
     #[test]
@@ -211,10 +434,49 @@ mod tests {
     }
 
     #[test]
+    fn settings_default_and_errors_name_the_line() {
+        let s = parse_settings("site.toml", "title = \"Notes\"\nbase_url = \"https://x.example/\"\n").unwrap();
+        assert_eq!((s.title.as_str(), s.base_url.as_str(), s.feed_posts), ("Notes", "https://x.example", 20));
+        let e = parse_settings("site.toml", "title = \"x\"\nbase_url = \"x.example\"\n").unwrap_err();
+        assert_eq!(e.to_string().split(": error").next(), Some("site.toml:2"));
+        let e = parse_settings("site.toml", "title = \"x\"\n\nfeed_posts = \"many\"\n").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        let e = parse_settings("site.toml", "titel = \"x\"\n").unwrap_err();
+        assert!(e.message.contains("titel"), "{e}");
+        assert!(parse_settings("site.toml", "popular_half_life_days = 0\n").is_err());
+    }
+
+    #[test]
+    fn new_posts_parse_once_the_summary_is_written() {
+        let text = new_post_text("Quotes \"and\" more", "2026-11-24");
+        let e = parse_post("content/q.md", "q", text.as_bytes()).unwrap_err();
+        assert!(e[0].message.contains("no `summary`"), "{e:?}");
+        let text = text.replace("summary = \"\"", "summary = \"Done.\"");
+        let (post, _) = parse_post("content/q.md", "q", text.as_bytes()).unwrap();
+        assert_eq!(post.record.meta.title, "Quotes \"and\" more");
+        assert!(post.draft);
+    }
+
+    #[test]
+    fn adds_aliases_to_front_matter() {
+        let text = post_text("A", "");
+        let once = add_alias(&text, "/posts/old").unwrap();
+        let (post, _) = parse_post("a.md", "a", once.as_bytes()).unwrap();
+        assert_eq!(post.record.meta.aliases, ["/posts/old"]);
+        let twice = add_alias(&once, "/posts/older").unwrap();
+        let (post, _) = parse_post("a.md", "a", twice.as_bytes()).unwrap();
+        assert_eq!(post.record.meta.aliases, ["/posts/old", "/posts/older"]);
+        assert_eq!(twice.replace("aliases = [\"/posts/old\", \"/posts/older\"]\n", ""), text);
+        assert!(add_alias("no front matter", "/x").is_none());
+    }
+
+    #[test]
     fn the_repository_content_is_valid() {
-        let content = load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("content")).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let content = load_dir(&root.join("content")).unwrap();
         let problems: Vec<_> = content.diagnostics.iter().map(|d| d.to_string()).collect();
         assert!(problems.is_empty(), "{problems:#?}");
         assert!(content.posts.len() >= 8);
+        load_settings(&root.join("site.toml")).unwrap();
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! | key           | value                                  | metadata            |
 //! |---------------|----------------------------------------|---------------------|
-//! | `index`       | JSON [`SiteIndex`]: every published post's metadata, newest first | `{"hash": version}` |
-//! | `post/{slug}` | JSON [`PostRecord`]: metadata and Markdown body | `{"hash": post hash}` |
+//! | `index`       | JSON [`SiteIndex`]: settings and every synced post's metadata, newest first | `{"hash": version}` |
+//! | `post/{slug}` | JSON [`PostRecord`]: metadata, Markdown body, highlighted code | `{"hash": post hash, "file": "name.md"}` |
 //!
 //! [`SiteIndex`]: crate::content::SiteIndex
 //! [`PostRecord`]: crate::content::PostRecord
@@ -27,4 +27,7 @@ pub fn post_key(slug: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyMeta {
     pub hash: String,
+    /// The post's file within the content folder: lets sync notice a renamed slug.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }

@@ -58,6 +58,33 @@ pub fn plan(posts: &[PostRecord], index: SiteIndex, remote: &BTreeMap<String, Op
     plan
 }
 
+/// A post whose slug changed since the last sync: same file, new slug.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rename {
+    pub file: String,
+    pub old_slug: String,
+    pub new_slug: String,
+}
+
+/// Finds renamed posts. `local` is `(file, slug)` for every post in the content folder; a
+/// stored post whose file now carries another slug, and whose old slug no post uses, was renamed.
+pub fn renames(local: &[(String, String)], remote: &BTreeMap<String, Option<KeyMeta>>) -> Vec<Rename> {
+    let slugs: std::collections::BTreeSet<&str> = local.iter().map(|(_, s)| s.as_str()).collect();
+    let mut found = Vec::new();
+    for (key, meta) in remote {
+        let (Some(old_slug), Some(Some(file))) = (key.strip_prefix(store::POST_PREFIX), meta.as_ref().map(|m| m.file.as_ref())) else {
+            continue;
+        };
+        if slugs.contains(old_slug) {
+            continue;
+        }
+        if let Some((_, new_slug)) = local.iter().find(|(f, s)| f == file && s != old_slug) {
+            found.push(Rename { file: file.clone(), old_slug: old_slug.to_string(), new_slug: new_slug.clone() });
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,26 +98,32 @@ mod tests {
                 summary: String::new(),
                 published: 0,
                 tags: vec![],
+                aliases: vec![],
                 hash: hash.into(),
             },
             body: "b".into(),
+            code_html: vec![],
         }
     }
 
     fn remote(entries: &[(&str, &str)]) -> BTreeMap<String, Option<KeyMeta>> {
-        entries.iter().map(|(k, h)| (k.to_string(), Some(KeyMeta { hash: h.to_string() }))).collect()
+        entries.iter().map(|(k, h)| (k.to_string(), Some(KeyMeta { hash: h.to_string(), file: None }))).collect()
+    }
+
+    fn index(version: &str) -> SiteIndex {
+        SiteIndex { version: version.into(), ..SiteIndex::default() }
     }
 
     #[test]
     fn first_sync_adds_everything() {
-        let plan = plan(&[record("a", "1")], SiteIndex { version: "v".into(), posts: vec![] }, &BTreeMap::new());
+        let plan = plan(&[record("a", "1")], index("v"), &BTreeMap::new());
         assert_eq!(plan.count(Change::Added), 1);
         assert!(plan.put_index.is_some());
     }
 
     #[test]
     fn nothing_changed_writes_nothing() {
-        let index = SiteIndex { version: "v".into(), posts: vec![] };
+        let index = index("v");
         let plan = plan(&[record("a", "1")], index, &remote(&[("post/a", "1"), ("index", "v")]));
         assert!(plan.is_empty(), "{plan:?}");
         assert_eq!(plan.unchanged, ["a"]);
@@ -98,7 +131,7 @@ mod tests {
 
     #[test]
     fn edits_update_only_that_post_and_the_index() {
-        let index = SiteIndex { version: "v2".into(), posts: vec![] };
+        let index = index("v2");
         let plan = plan(
             &[record("a", "1"), record("b", "new")],
             index,
@@ -110,8 +143,23 @@ mod tests {
     }
 
     #[test]
+    fn notices_a_slug_renamed_in_the_same_file() {
+        let mut remote = remote(&[("post/unrelated", "1")]);
+        remote.insert("post/old".into(), Some(KeyMeta { hash: "1".into(), file: Some("a.md".into()) }));
+        remote.insert("post/kept".into(), Some(KeyMeta { hash: "1".into(), file: Some("b.md".into()) }));
+        let local = [("a.md".to_string(), "new".to_string()), ("b.md".to_string(), "kept".to_string())];
+        assert_eq!(
+            renames(&local, &remote),
+            [Rename { file: "a.md".into(), old_slug: "old".into(), new_slug: "new".into() }]
+        );
+        // A file whose old slug another post took over is not a rename.
+        let local = [("a.md".to_string(), "new".to_string()), ("c.md".to_string(), "old".to_string())];
+        assert!(renames(&local, &remote).is_empty());
+    }
+
+    #[test]
     fn removed_posts_are_deleted_and_other_keys_left_alone() {
-        let index = SiteIndex { version: "v2".into(), posts: vec![] };
+        let index = index("v2");
         let plan = plan(&[], index, &remote(&[("post/gone", "1"), ("index", "v1"), ("other", "x")]));
         assert_eq!(plan.delete_keys, ["post/gone"]);
     }

@@ -1,9 +1,11 @@
 //! `blog`: the author's command line. `check` validates `content/`; `sync` publishes it to
 //! Workers KV (local dev state by default, the Cloudflare account with `--remote`).
 
-use blog::source::{self, Content};
+use blog::highlight::Highlighter;
+use blog::settings::Settings;
+use blog::source::{self, Content, SourcePost};
 use blog::store::{self, KeyMeta};
-use blog::sync::{self, Change, Plan};
+use blog::sync::{self, Change, Plan, Rename};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
@@ -12,11 +14,13 @@ const USAGE: &str = "\
 usage: blog <command> [options]
 
 commands:
-  check              validate every post in content/; writes nothing
+  new \"Title\"        create content/<slug>.md, dated now, as a draft; prints its path
+  check              validate site.toml and every post in content/; writes nothing
   sync               validate, then publish what changed to Workers KV
 
 options:
   --content DIR      the posts folder (default: content)
+  --settings FILE    the site settings (default: site.toml)
   --remote           sync to the Cloudflare account's KV instead of local dev state
   --drafts           also publish posts marked `draft = true` (local only)
   --persist-to DIR   local state folder, as given to `wrangler dev --persist-to`
@@ -28,7 +32,10 @@ environment:
 
 struct Options {
     command: String,
+    /// `blog new`'s title.
+    title: Option<String>,
     content: PathBuf,
+    settings: PathBuf,
     remote: bool,
     drafts: bool,
     persist_to: Option<PathBuf>,
@@ -38,7 +45,9 @@ struct Options {
 fn parse_args(args: &[String]) -> Result<Options, String> {
     let mut options = Options {
         command: String::new(),
+        title: None,
         content: PathBuf::from("content"),
+        settings: PathBuf::from("site.toml"),
         remote: false,
         drafts: false,
         persist_to: None,
@@ -49,6 +58,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
         let mut value = |name: &str| args.next().cloned().ok_or(format!("{name} needs a value"));
         match arg.as_str() {
             "--content" => options.content = value("--content")?.into(),
+            "--settings" => options.settings = value("--settings")?.into(),
             "--persist-to" => options.persist_to = Some(value("--persist-to")?.into()),
             "--remote" => options.remote = true,
             "--drafts" => options.drafts = true,
@@ -56,6 +66,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             "-h" | "--help" | "help" => return Err(String::new()),
             a if a.starts_with('-') => return Err(format!("unknown option {a}")),
             a if options.command.is_empty() => options.command = a.to_string(),
+            a if options.command == "new" && options.title.is_none() => options.title = Some(a.to_string()),
             a => return Err(format!("unexpected argument {a}")),
         }
     }
@@ -86,6 +97,7 @@ fn main() -> ExitCode {
         }
     };
     let result = match options.command.as_str() {
+        "new" => new_post(&options),
         "check" => check(&options).map(|_| ()),
         "sync" => run_sync(&options),
         other => {
@@ -102,64 +114,132 @@ fn main() -> ExitCode {
     }
 }
 
-/// Loads and validates the content folder, printing every problem. Fails on any error.
-fn check(options: &Options) -> Result<Content, String> {
+/// Loads and validates the settings and the content folder, printing every problem.
+/// Fails on any error.
+fn check(options: &Options) -> Result<(Settings, Content), String> {
+    let settings = source::load_settings(&options.settings);
     let content = source::load_dir(&options.content)
         .map_err(|e| format!("cannot read {}: {e}", options.content.display()))?;
-    for diagnostic in &content.diagnostics {
+    let settings_error = settings.as_ref().err();
+    for diagnostic in settings_error.into_iter().chain(&content.diagnostics) {
         eprintln!("{diagnostic}");
     }
-    let errors = content.errors().count();
+    let errors = content.errors().count() + usize::from(settings_error.is_some());
     if errors > 0 {
-        return Err(format!(
-            "{errors} error{} in {}: nothing was written",
-            if errors == 1 { "" } else { "s" },
-            options.content.display()
-        ));
+        return Err(format!("{errors} error{}: nothing was written", if errors == 1 { "" } else { "s" }));
     }
     if options.command == "check" {
         let drafts = content.posts.iter().filter(|p| p.draft).count();
-        println!("{} posts OK ({drafts} drafts) in {}", content.posts.len(), options.content.display());
+        let warnings = content.diagnostics.len();
+        println!(
+            "{} posts OK ({drafts} drafts, {warnings} warnings) in {}",
+            content.posts.len(),
+            options.content.display()
+        );
     }
-    Ok(content)
+    Ok((settings.expect("checked above"), content))
+}
+
+fn new_post(options: &Options) -> Result<(), String> {
+    let title = options.title.as_deref().map(str::trim).filter(|t| !t.is_empty()).ok_or("usage: blog new \"Title\"")?;
+    let slug = blog::markdown::slugify(title);
+    blog::content::validate_slug(&slug).map_err(|e| format!("cannot make a file name from the title: {e}"))?;
+    let path = options.content.join(format!("{slug}.md"));
+    if path.exists() {
+        return Err(format!("{} already exists: choose another title or edit that post", path.display()));
+    }
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?;
+    let date = blog::date::format_rfc3339(now.as_secs() as i64);
+    std::fs::create_dir_all(&options.content).map_err(|e| format!("cannot create {}: {e}", options.content.display()))?;
+    std::fs::write(&path, source::new_post_text(title, &date)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    println!("{}", path.display());
+    Ok(())
 }
 
 fn run_sync(options: &Options) -> Result<(), String> {
-    let content = check(options)?;
-    let posts = content.publishable(options.drafts);
-    let index = source::build_index(&posts);
-    let records: Vec<_> = posts.iter().map(|p| p.record.clone()).collect();
+    let (settings, mut content) = check(options)?;
     let kv = Kv::new(options);
-    println!("Syncing {} posts to {} KV…", records.len(), kv.place());
+    println!("Syncing {} to {} KV…", options.content.display(), kv.place());
     let remote = kv.list()?;
+    let renamed = record_renames(options, &content, &remote)?;
+    if !renamed.is_empty() {
+        // The files changed: read them again, so what is published is what is on disk.
+        content = check(options)?.1;
+    }
+    let highlighter = Highlighter::new();
+    let mut posts: Vec<SourcePost> = content.publishable(options.drafts).into_iter().cloned().collect();
+    for post in &mut posts {
+        post.highlight(|lang, code| highlighter.highlight(lang, code));
+    }
+    let refs: Vec<&SourcePost> = posts.iter().collect();
+    let index = source::build_index(&refs, settings);
+    let records: Vec<_> = posts.iter().map(|p| p.record.clone()).collect();
     let plan = sync::plan(&records, index, &remote);
     if options.dry_run {
-        report(&plan, true);
+        report(&plan, &renamed, true);
         return Ok(());
     }
-    if !plan.put_posts.is_empty() {
-        let entries: Vec<_> = plan.put_posts.iter().map(|(_, r)| entry(&store::post_key(&r.meta.slug), r, &r.meta.hash)).collect();
-        kv.bulk_put(&entries)?;
-    }
+    let files: BTreeMap<&str, String> = posts.iter().map(|p| (p.record.meta.slug.as_str(), file_key(options, &p.file))).collect();
+    let entries: Vec<_> = plan
+        .put_posts
+        .iter()
+        .map(|(_, r)| entry(&store::post_key(&r.meta.slug), r, &r.meta.hash, files.get(r.meta.slug.as_str()).cloned()))
+        .collect();
+    kv.put_in_batches("posts", &entries)?;
     if let Some(index) = &plan.put_index {
-        kv.bulk_put(&[entry(store::INDEX_KEY, index, &index.version)])?;
+        kv.put_in_batches("index", &[entry(store::INDEX_KEY, index, &index.version, None)])?;
     }
     if !plan.delete_keys.is_empty() {
         kv.bulk_delete(&plan.delete_keys)?;
     }
-    report(&plan, false);
+    report(&plan, &renamed, false);
     Ok(())
 }
 
-fn entry<T: serde::Serialize>(key: &str, value: &T, hash: &str) -> serde_json::Value {
+/// The name a post's file is remembered by at the edge: its path within the content folder.
+fn file_key(options: &Options, file: &str) -> String {
+    let path = std::path::Path::new(file);
+    path.strip_prefix(&options.content).unwrap_or(path).to_string_lossy().into_owned()
+}
+
+/// Adds an alias for every post whose slug changed since the last sync, in its own file, so
+/// the old address keeps working and its reads keep counting.
+fn record_renames(
+    options: &Options,
+    content: &Content,
+    remote: &BTreeMap<String, Option<KeyMeta>>,
+) -> Result<Vec<Rename>, String> {
+    let local: Vec<(String, String)> =
+        content.posts.iter().map(|p| (file_key(options, &p.file), p.record.meta.slug.clone())).collect();
+    let renames = sync::renames(&local, remote);
+    for rename in &renames {
+        let path = options.content.join(&rename.file);
+        let alias = format!("/posts/{}", rename.old_slug);
+        let post = content.posts.iter().find(|p| file_key(options, &p.file) == rename.file);
+        if post.is_some_and(|p| p.record.meta.aliases.contains(&alias)) {
+            continue;
+        }
+        if options.dry_run {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let updated = source::add_alias(&text, &alias)
+            .ok_or_else(|| format!("{}: cannot add the alias {alias}: add it to the front matter by hand", path.display()))?;
+        std::fs::write(&path, updated).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!("  renamed   {} -> {} (added alias {alias} to {})", rename.old_slug, rename.new_slug, path.display());
+    }
+    Ok(renames)
+}
+
+fn entry<T: serde::Serialize>(key: &str, value: &T, hash: &str, file: Option<String>) -> serde_json::Value {
     serde_json::json!({
         "key": key,
         "value": serde_json::to_string(value).expect("records serialise"),
-        "metadata": KeyMeta { hash: hash.to_string() },
+        "metadata": KeyMeta { hash: hash.to_string(), file },
     })
 }
 
-fn report(plan: &Plan, dry_run: bool) {
+fn report(plan: &Plan, renamed: &[Rename], dry_run: bool) {
     let verb = if dry_run { "would be " } else { "" };
     for (change, record) in &plan.put_posts {
         let what = if *change == Change::Added { "added" } else { "updated" };
@@ -168,13 +248,20 @@ fn report(plan: &Plan, dry_run: bool) {
     for key in &plan.delete_keys {
         println!("  {verb}removed   {}", key.trim_start_matches(store::POST_PREFIX));
     }
+    let index = if plan.put_index.is_some() { format!("{verb}written") } else { "unchanged".into() };
+    println!();
+    println!("  {:<10} {:>6}", "added", plan.count(Change::Added));
+    println!("  {:<10} {:>6}", "updated", plan.count(Change::Updated));
+    println!("  {:<10} {:>6}", "removed", plan.delete_keys.len());
+    println!("  {:<10} {:>6}", "renamed", renamed.len());
+    println!("  {:<10} {:>6}", "unchanged", plan.unchanged.len());
+    println!("  {:<10} {:>6}", "index", index);
     println!(
-        "{} added, {} updated, {} removed, {} unchanged; index {}",
+        "{} added, {} updated, {} removed, {} unchanged; index {index}",
         plan.count(Change::Added),
         plan.count(Change::Updated),
         plan.delete_keys.len(),
         plan.unchanged.len(),
-        if plan.put_index.is_some() { format!("{verb}written") } else { "unchanged".into() }
     );
     if plan.is_empty() {
         println!("Nothing to write.");
@@ -244,7 +331,35 @@ impl<'a> Kv<'a> {
         Ok(keys.into_iter().map(|k| (k.name, k.metadata)).collect())
     }
 
-    fn bulk_put(&self, entries: &[serde_json::Value]) -> Result<(), String> {
+    /// Writes entries in batches that stay well inside wrangler's bulk limits, with a
+    /// progress line for long syncs.
+    fn put_in_batches(&self, what: &str, entries: &[serde_json::Value]) -> Result<(), String> {
+        const MAX_BATCH_BYTES: usize = 50 * 1024 * 1024;
+        const MAX_BATCH_KEYS: usize = 500;
+        let mut done = 0;
+        let mut batch: Vec<&serde_json::Value> = Vec::new();
+        let mut bytes = 0;
+        for (i, entry) in entries.iter().enumerate() {
+            let size = entry["value"].as_str().map_or(0, str::len);
+            if !batch.is_empty() && (bytes + size > MAX_BATCH_BYTES || batch.len() == MAX_BATCH_KEYS) {
+                self.bulk_put(&batch)?;
+                done += batch.len();
+                progress(what, done, entries.len());
+                batch.clear();
+                bytes = 0;
+            }
+            batch.push(entry);
+            bytes += size;
+            if i + 1 == entries.len() {
+                self.bulk_put(&batch)?;
+                done += batch.len();
+                progress(what, done, entries.len());
+            }
+        }
+        Ok(())
+    }
+
+    fn bulk_put(&self, entries: &[&serde_json::Value]) -> Result<(), String> {
         let file = TempFile::write("put", &serde_json::to_vec(entries).expect("entries serialise"))?;
         self.run(&["bulk", "put", file.path_str()]).map(drop)
     }
@@ -252,6 +367,12 @@ impl<'a> Kv<'a> {
     fn bulk_delete(&self, keys: &[String]) -> Result<(), String> {
         let file = TempFile::write("delete", &serde_json::to_vec(keys).expect("keys serialise"))?;
         self.run(&["bulk", "delete", file.path_str(), "--force"]).map(drop)
+    }
+}
+
+fn progress(what: &str, done: usize, total: usize) {
+    if total > 1 {
+        eprintln!("  [{done}/{total}] {what} written");
     }
 }
 

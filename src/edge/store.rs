@@ -1,0 +1,28 @@
+//! Reading the KV records `blog sync` wrote.
+
+use super::Failure;
+use crate::content::{PostRecord, SiteIndex};
+use crate::store;
+use worker::Env;
+
+const BINDING: &str = "POSTS";
+
+async fn get_json<T: serde::de::DeserializeOwned>(env: &Env, key: &str) -> Result<Option<T>, Failure> {
+    let kv = env.kv(BINDING)?;
+    let text = kv.get(key).text().await.map_err(|e| Failure::internal(format!("KV get {key}"), e))?;
+    match text {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| Failure::internal(format!("corrupt KV record {key}"), e)),
+    }
+}
+
+/// The index; before the first sync, an empty site with default settings.
+pub async fn index(env: &Env) -> Result<SiteIndex, Failure> {
+    Ok(get_json(env, store::INDEX_KEY).await?.unwrap_or_default())
+}
+
+pub async fn post(env: &Env, slug: &str) -> Result<Option<PostRecord>, Failure> {
+    get_json(env, &store::post_key(slug)).await
+}

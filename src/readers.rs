@@ -1,0 +1,113 @@
+//! Who counts as a reader: only real reads of a post are counted, each reader once a day,
+//! without cookies and without keeping an IP address.
+
+use sha2::{Digest, Sha256};
+
+/// Substrings of user agents that belong to programs, not people (compared lower-case).
+const NOT_PEOPLE: [&str; 24] = [
+    "bot", "crawl", "spider", "slurp", "archiver", "facebookexternalhit", "embedly", "preview",
+    "headless", "lighthouse", "pagespeed", "monitor", "uptime", "curl", "wget", "httpie",
+    "python", "go-http-client", "java/", "okhttp", "libwww", "node", "undici", "feed",
+];
+
+/// Whether a request for an existing post is a person reading it: not a prefetch or
+/// prerender (`Sec-Purpose`, `Purpose`), and not a crawler, feed reader or script.
+pub fn is_countable(user_agent: Option<&str>, sec_purpose: Option<&str>, purpose: Option<&str>) -> bool {
+    let speculative = |h: Option<&str>| {
+        h.is_some_and(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("prefetch") || v.contains("prerender")
+        })
+    };
+    if speculative(sec_purpose) || speculative(purpose) {
+        return false;
+    }
+    let Some(ua) = user_agent.map(str::trim).filter(|ua| !ua.is_empty()) else {
+        return false;
+    };
+    let ua = ua.to_ascii_lowercase();
+    ua.starts_with("mozilla/") && !NOT_PEOPLE.iter().any(|p| ua.contains(p))
+}
+
+/// What the Worker knows of a reader: a hash of their address and browser, computed per
+/// request and never stored. The counter hashes it again with a salt it forgets after a day.
+pub fn reader_fingerprint(ip: &str, user_agent: &str) -> String {
+    hex(&Sha256::digest(format!("{ip}\n{user_agent}").as_bytes())[..16])
+}
+
+/// The key under which one reader's read of one post is remembered for one day. Without the
+/// day's random salt, which is deleted when the day ends, nobody can link it to a reader.
+pub fn daily_reader_key(salt: &str, fingerprint: &str, slug: &str) -> String {
+    hex(&Sha256::digest(format!("{salt}\n{fingerprint}\n{slug}").as_bytes())[..16])
+}
+
+/// The UTC day number of an instant (days since 1970-01-01).
+pub fn day_number(unix_seconds: i64) -> i64 {
+    unix_seconds.div_euclid(86_400)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    const CHROME: &str = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36";
+
+    #[test]
+    fn browsers_count() {
+        assert!(is_countable(Some(FIREFOX), None, None));
+        assert!(is_countable(Some(CHROME), None, None));
+    }
+
+    #[test]
+    fn prefetch_and_prerender_do_not_count() {
+        assert!(!is_countable(Some(CHROME), Some("prefetch"), None));
+        assert!(!is_countable(Some(CHROME), Some("prefetch;prerender"), None));
+        assert!(!is_countable(Some(CHROME), None, Some("prefetch")));
+        assert!(is_countable(Some(CHROME), Some(""), None));
+    }
+
+    #[test]
+    fn bots_scripts_and_missing_agents_do_not_count() {
+        for ua in [
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            "Mozilla/5.0 (compatible; bingbot/2.0)",
+            "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2)",
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/126.0 Safari/537.36",
+            "facebookexternalhit/1.1",
+            "curl/8.5.0",
+            "python-requests/2.32",
+            "node",
+            "Feedly/1.0 (+http://www.feedly.com/fetcher.html)",
+            "",
+            "   ",
+        ] {
+            assert!(!is_countable(Some(ua), None, None), "{ua}");
+        }
+        assert!(!is_countable(None, None, None));
+    }
+
+    #[test]
+    fn reader_keys_change_with_salt_reader_and_post() {
+        let a = reader_fingerprint("203.0.113.7", FIREFOX);
+        assert_eq!(a, reader_fingerprint("203.0.113.7", FIREFOX));
+        assert_ne!(a, reader_fingerprint("203.0.113.8", FIREFOX));
+        assert!(!a.contains("203"));
+        let key = daily_reader_key("salt1", &a, "post");
+        assert_eq!(key.len(), 32);
+        assert_ne!(key, daily_reader_key("salt2", &a, "post"));
+        assert_ne!(key, daily_reader_key("salt1", &a, "other"));
+    }
+
+    #[test]
+    fn days_are_utc() {
+        assert_eq!(day_number(0), 0);
+        assert_eq!(day_number(86_399), 0);
+        assert_eq!(day_number(86_400), 1);
+        assert_eq!(day_number(-1), -1);
+    }
+}
