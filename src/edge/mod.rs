@@ -6,7 +6,7 @@ mod handlers;
 mod store;
 
 use crate::pages;
-use crate::routes::{self, Route};
+use crate::routes;
 use crate::settings::Settings;
 use worker::{event, Context, Env, Headers, Method, Request, Response, Result};
 
