@@ -20,6 +20,8 @@ pub mod diagnostic;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod frontmatter;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod highlight;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod source;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sync;

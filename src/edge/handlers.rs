@@ -10,7 +10,7 @@ use crate::{pages, ranking, readers};
 use futures_util::future::{join, join_all};
 use worker::{Context, Date, Env, Method, Request};
 
-const STYLESHEET: &str = include_str!("../../templates/style.css");
+const STYLESHEET: &str = concat!(include_str!("../../templates/style.css"), include_str!("../../templates/highlight.css"));
 const HTML: &str = "text/html; charset=utf-8";
 
 pub async fn handle(route: Route, req: &Request, env: &Env, ctx: &Context) -> Outcome {
