@@ -22,6 +22,7 @@ fn post(slug: &str, title: &str, summary: &str, date: &str, tags: &[&str], markd
             summary: summary.into(),
             published: parse_rfc3339(date).expect("sample dates are valid").timestamp(),
             tags: tags.iter().map(|t| t.to_string()).collect(),
+            aliases: vec![],
             hash: format!("sample-{slug}"),
         },
         markdown,
@@ -93,7 +94,7 @@ fn main() {
     let samples = samples();
     let html: Vec<String> = samples
         .iter()
-        .map(|s| feeds::absolutize(&markdown::render(s.markdown).html, &settings.base_url, &s.meta.url()))
+        .map(|s| feeds::absolutize(&markdown::render(s.markdown, &markdown::RenderOptions::default()).html, &settings.base_url, &s.meta.url()))
         .collect();
     let entries: Vec<FeedEntry> = samples
         .iter()

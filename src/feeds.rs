@@ -562,6 +562,7 @@ mod tests {
             summary: format!("About {title}"),
             published,
             tags: vec!["rust".into(), "c&c".into()],
+            aliases: vec![],
             hash: "h".into(),
         }
     }

@@ -191,6 +191,22 @@ pub fn error(site: &Settings) -> String {
     ErrorPage { site, head }.render().expect("error template renders")
 }
 
+/// The web app manifest: lets a reader add the site to a home screen.
+pub fn manifest(site: &Settings) -> String {
+    serde_json::json!({
+        "name": site.title,
+        "short_name": site.title,
+        "description": site.tagline,
+        "lang": site.language,
+        "start_url": "/",
+        "display": "browser",
+        "background_color": "#fdfdfc",
+        "theme_color": "#1a56b0",
+        "icons": [{ "src": "/favicon.svg", "sizes": "any", "type": "image/svg+xml" }],
+    })
+    .to_string()
+}
+
 /// schema.org `BlogPosting` for search engines, safe inside `<script>`.
 fn blog_posting(site: &Settings, meta: &PostMeta) -> String {
     let url = site.absolute(&meta.url());

@@ -12,6 +12,8 @@ pub enum Route {
     Sitemap,
     Robots,
     Stylesheet,
+    Favicon,
+    Manifest,
     /// A non-canonical spelling of a real route: answer 301 to `location`.
     Redirect { location: String },
     NotFound,
@@ -42,6 +44,9 @@ pub fn resolve(method: &str, path: &str) -> Route {
         "/feed.json" => return Route::Feed { kind: FeedKind::Json, tag: None },
         "/sitemap.xml" => return Route::Sitemap,
         "/robots.txt" => return Route::Robots,
+        "/favicon.svg" => return Route::Favicon,
+        "/favicon.ico" => return Route::Redirect { location: "/favicon.svg".into() },
+        "/site.webmanifest" => return Route::Manifest,
         "/tags" => return Route::Tags,
         "/tags/" => return Route::Redirect { location: "/tags".into() },
         "/index.html" | "/posts" | "/posts/" => return Route::Redirect { location: "/".into() },
@@ -140,6 +145,8 @@ mod tests {
         assert_eq!(resolve("GET", "/tags/go/"), Route::Redirect { location: "/tags/go".into() });
         assert_eq!(resolve("GET", "/sitemap.xml"), Route::Sitemap);
         assert_eq!(resolve("GET", "/robots.txt"), Route::Robots);
+        assert_eq!(resolve("GET", "/favicon.svg"), Route::Favicon);
+        assert_eq!(resolve("GET", "/site.webmanifest"), Route::Manifest);
         for bad in ["/tags/Go", "/tags/a/b", "/tags/%2e%2e", "/tags/", "/tags//feed.xml"] {
             assert!(matches!(resolve("GET", bad), Route::NotFound | Route::Redirect { .. }), "{bad}");
         }

@@ -11,11 +11,15 @@ use futures_util::future::{join, join_all};
 use worker::{Context, Date, Env, Method, Request};
 
 const STYLESHEET: &str = concat!(include_str!("../../templates/style.css"), include_str!("../../templates/highlight.css"));
+const FAVICON: &str = include_str!("../../templates/favicon.svg");
+/// Assets that change only with a deploy: cached for a month.
+const ASSET_CACHE: &str = "public, max-age=2592000";
 const HTML: &str = "text/html; charset=utf-8";
 
 pub async fn handle(route: Route, req: &Request, env: &Env, ctx: &Context) -> Outcome {
     match route {
         Route::Stylesheet => Ok(respond(STYLESHEET.into(), "text/css; charset=utf-8", "public, max-age=3600", 200)?),
+        Route::Favicon => Ok(respond(FAVICON.into(), "image/svg+xml", ASSET_CACHE, 200)?),
         Route::Redirect { location } => Ok(redirect(&location)?),
         Route::MethodNotAllowed => {
             let mut resp = respond(b"Method not allowed\n".to_vec(), "text/plain; charset=utf-8", "no-store", 405)?;
@@ -36,6 +40,12 @@ pub async fn handle(route: Route, req: &Request, env: &Env, ctx: &Context) -> Ou
                 },
                 Route::Feed { kind, tag } => feed(&index, &visible, kind, tag.as_deref(), env, now).await,
                 Route::Sitemap => sitemap(&index, &visible, now),
+                Route::Manifest => Ok(respond(
+                    pages::manifest(&index.settings).into_bytes(),
+                    "application/manifest+json",
+                    "public, max-age=86400",
+                    200,
+                )?),
                 Route::Robots => Ok(respond(
                     feeds::robots(&index.settings).into_bytes(),
                     feeds::ROBOTS_TYPE,
