@@ -144,6 +144,15 @@ pub fn render(markdown: &str, opts: &RenderOptions<'_>) -> Rendered {
                 out_events.push(Event::Html(CowStr::from(html)));
                 i = j + 1;
             }
+            // A bare checkbox has no accessible name: say what its state means.
+            Event::TaskListMarker(done) => {
+                out_events.push(Event::InlineHtml(CowStr::from(if *done {
+                    "<input type=\"checkbox\" disabled checked aria-label=\"Done\"> "
+                } else {
+                    "<input type=\"checkbox\" disabled aria-label=\"To do\"> "
+                })));
+                i += 1;
+            }
             event => {
                 if let Event::Text(t) | Event::Code(t) = event {
                     words += t.split_whitespace().count();
@@ -250,7 +259,7 @@ mod tests {
         assert!(r.html.contains("<table>"));
         assert!(r.html.contains("footnote-definition"));
         assert!(r.html.contains("<del>old</del>"));
-        assert!(r.html.contains("checkbox"));
+        assert!(r.html.contains("<li><input type=\"checkbox\" disabled checked aria-label=\"Done\"> done</li>"), "{}", r.html);
     }
 
     #[test]

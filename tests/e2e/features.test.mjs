@@ -149,7 +149,8 @@ describe('reading', () => {
     assert.match(body, /class="footnote-definition"/);
     assert.match(body, /<table>/);
     assert.match(body, /<del>struck text<\/del>/);
-    assert.match(body, /<input disabled="" type="checkbox" checked=""\/>/);
+    assert.match(body, /<input type="checkbox" disabled checked aria-label="Done"> a done task/);
+    assert.match(body, /<input type="checkbox" disabled aria-label="To do"> an open task/);
     assert.match(body, /It\u2019s \u201csmart\u201d \u2013 and/);
   });
 

@@ -1,0 +1,93 @@
+// Accessibility and page quality in a real browser: axe-core finds no violations on every
+// kind of page, in light and dark colour schemes, and Lighthouse (on Debian's Chromium)
+// scores accessibility, best practices and SEO at 100.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+import os from 'node:os';
+import { ARTIFACTS, CONTENT, ROOT, run, startSite } from './harness.mjs';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const PAGES = {
+  index: '/',
+  post: '/posts/term-bridge-terminal-sharing-over-webrtc',
+  // Tables, footnotes, task lists, highlighted code, a table of contents.
+  'feature tour': '/posts/feature-tour',
+  tag: '/tags/go',
+  tags: '/tags',
+  'not-found': '/no-such-page',
+};
+
+let site;
+let browser;
+let contentDir;
+
+before(async () => {
+  contentDir = await fs.mkdtemp(path.join(os.tmpdir(), 'blog-e2e-a11y-'));
+  await fs.cp(CONTENT, contentDir, { recursive: true });
+  await fs.copyFile(path.join(ROOT, 'tests/fixtures/posts/feature-tour.md'), path.join(contentDir, 'feature-tour.md'));
+  site = await startSite({ contentDir });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  await fs.mkdir(ARTIFACTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.stop();
+  await fs.rm(contentDir, { recursive: true, force: true });
+});
+
+for (const scheme of ['light', 'dark']) {
+  for (const [name, p] of Object.entries(PAGES)) {
+    test(`axe: no violations on the ${name} page (${scheme})`, async () => {
+      const context = await browser.newContext({ colorScheme: scheme });
+      const page = await context.newPage();
+      try {
+        await page.goto(site.base + p);
+        const { violations } = await new AxeBuilder({ page }).analyze();
+        const report = violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
+        assert.deepEqual(report, []);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+}
+
+for (const name of ['index', 'post', 'feature tour', 'tag']) {
+  test(`lighthouse: accessibility, best practices and SEO score 100 on the ${name} page`, { timeout: 180_000 }, async () => {
+    const out = path.join(ARTIFACTS, `lighthouse-${name.replace(' ', '-')}.json`);
+    const { code, stderr } = await run(
+      path.join(ROOT, 'node_modules/.bin/lighthouse'),
+      [
+        site.base + PAGES[name],
+        '--quiet',
+        '--only-categories=accessibility,best-practices,seo',
+        `--chrome-flags=--headless=new ${FLAGS.join(' ')}`,
+        '--output=json',
+        `--output-path=${out}`,
+      ],
+      { env: { ...process.env, CHROME_PATH: CHROMIUM } },
+    );
+    assert.equal(code, 0, stderr);
+    const report = JSON.parse(await fs.readFile(out, 'utf8'));
+    const failing = [];
+    for (const [id, category] of Object.entries(report.categories)) {
+      for (const ref of category.auditRefs) {
+        const audit = report.audits[ref.id];
+        if (ref.weight > 0 && audit.score !== null && audit.score < 1) failing.push(`${id}/${ref.id}: ${audit.title}`);
+      }
+    }
+    const scores = Object.fromEntries(Object.entries(report.categories).map(([id, c]) => [id, Math.round(c.score * 100)]));
+    assert.deepEqual(failing, []);
+    assert.deepEqual(scores, { accessibility: 100, 'best-practices': 100, seo: 100 });
+  });
+}
