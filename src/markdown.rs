@@ -62,6 +62,8 @@ pub fn code_blocks(markdown: &str) -> Vec<CodeBlock> {
 pub struct RenderOptions<'a> {
     /// Pre-highlighted HTML for each fenced block, by position (see [`code_blocks`]).
     pub code_html: &'a [Option<String>],
+    /// Drop raw HTML blocks and inline tags the author wrote (see `Settings::raw_html`).
+    pub strip_raw_html: bool,
 }
 
 /// Renders a post body. Headings get ids from their text (`## Why it matters` ->
@@ -153,6 +155,7 @@ pub fn render(markdown: &str, opts: &RenderOptions<'_>) -> Rendered {
                 })));
                 i += 1;
             }
+            Event::Html(_) | Event::InlineHtml(_) if opts.strip_raw_html => i += 1,
             event => {
                 if let Event::Text(t) | Event::Code(t) = event {
                     words += t.split_whitespace().count();
@@ -277,10 +280,20 @@ mod tests {
         assert_eq!(blocks.len(), 2);
         assert_eq!((blocks[0].lang.as_str(), blocks[1].code.as_str()), ("rust", "a < b\n"));
         let code_html = [Some("<span class=\"k\">fn</span> a() {}\n".to_string()), None];
-        let r = render(md, &RenderOptions { code_html: &code_html });
+        let r = render(md, &RenderOptions { code_html: &code_html, ..RenderOptions::default() });
         assert!(r.html.contains("<pre><code class=\"language-rust\"><span class=\"k\">fn</span> a() {}\n</code></pre>"), "{}", r.html);
         assert!(r.html.contains("<pre><code>indented &lt;x&gt;\n</code></pre>"), "{}", r.html);
         assert!(r.html.contains("<pre><code class=\"language-unknown\">a &lt; b\n</code></pre>"));
+    }
+
+    #[test]
+    fn raw_html_is_kept_unless_stripping_is_asked_for() {
+        let md = "<div class=\"note\">block</div>\n\nText <span>inline</span> <script>x()</script>.\n\n## Head\n";
+        let kept = render_plain(md);
+        assert!(kept.html.contains("<div class=\"note\">") && kept.html.contains("<span>inline</span>"));
+        let stripped = render(md, &RenderOptions { strip_raw_html: true, ..RenderOptions::default() });
+        assert!(!stripped.html.contains("<div") && !stripped.html.contains("<span>") && !stripped.html.contains("<script"), "{}", stripped.html);
+        assert!(stripped.html.contains("inline") && stripped.html.contains("class=\"anchor\""));
     }
 
     #[test]

@@ -55,6 +55,24 @@ pub fn group_by_year<'a>(posts: impl IntoIterator<Item = &'a PostMeta>) -> Vec<Y
     groups
 }
 
+/// A strong ETag over everything that shapes a response (content hashes, build id).
+pub fn etag(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let digest = hasher.finalize();
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
+}
+
+/// Whether an `If-None-Match` header names this ETag (or is `*`).
+pub fn etag_matches(if_none_match: &str, etag: &str) -> bool {
+    if_none_match.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+}
+
 /// "1 read", "1,234 reads".
 pub fn format_reads(reads: u64) -> String {
     let digits = reads.to_string();
@@ -92,7 +110,6 @@ pub struct PostPage<'a> {
     pub previous: Option<&'a PostMeta>,
     /// The post published just after this one.
     pub next: Option<&'a PostMeta>,
-    pub reads: Option<String>,
 }
 
 #[derive(Template)]
@@ -132,12 +149,22 @@ pub fn index(site: &Settings, posts: &[PostMeta], popular: Vec<&PostMeta>) -> St
     IndexPage { site, head, years: group_by_year(posts), popular }.render().expect("index template renders")
 }
 
-/// Renders a post. `visible` places it among its neighbours; `reads` is its count if known.
-pub fn post(site: &Settings, record: &PostRecord, visible: &Visible<'_>, reads: Option<u64>) -> String {
+/// The posts published just before and just after `slug`.
+pub fn neighbours<'a>(visible: &Visible<'a>, slug: &str) -> (Option<&'a PostMeta>, Option<&'a PostMeta>) {
+    let position = visible.find(slug).map(|(i, _)| i);
+    (
+        position.and_then(|i| visible.posts.get(i + 1)),
+        position.and_then(|i| i.checked_sub(1)).and_then(|i| visible.posts.get(i)),
+    )
+}
+
+/// Renders a post. `visible` places it among its neighbours. The page carries no read
+/// count in its HTML (that comes from [`reads_badge`]), so it changes only with content.
+pub fn post(site: &Settings, record: &PostRecord, visible: &Visible<'_>) -> String {
     let meta = &record.meta;
-    let rendered = markdown::render(&record.body, &RenderOptions { code_html: &record.code_html });
+    let rendered = markdown::render(&record.body, &RenderOptions { code_html: &record.code_html, strip_raw_html: !site.raw_html });
     let sections: Vec<Heading> = rendered.headings.into_iter().filter(|h| h.level == 2).collect();
-    let position = visible.find(&meta.slug).map(|(i, _)| i);
+    let (previous, next) = neighbours(visible, &meta.slug);
     let mut head = Head::page(site, format!("{} · {}", meta.title, site.title), &meta.summary, &meta.url());
     head.og_type = "article";
     head.json_ld = Some(blog_posting(site, meta));
@@ -149,9 +176,8 @@ pub fn post(site: &Settings, record: &PostRecord, visible: &Visible<'_>, reads: 
         toc: if sections.len() >= 3 { sections } else { Vec::new() },
         reading_minutes: rendered.words.div_ceil(230).max(1),
         tags: meta.tag_links(),
-        previous: position.and_then(|i| visible.posts.get(i + 1)),
-        next: position.and_then(|i| i.checked_sub(1)).and_then(|i| visible.posts.get(i)),
-        reads: reads.map(format_reads),
+        previous,
+        next,
     }
     .render()
     .expect("post template renders")
@@ -189,6 +215,20 @@ pub fn error(site: &Settings) -> String {
     let mut head = Head::page(site, format!("Something went wrong · {}", site.title), &site.tagline, "/");
     head.noindex = true;
     ErrorPage { site, head }.render().expect("error template renders")
+}
+
+/// A post's read count as a small SVG, fetched by the post page as an image so that the
+/// page itself stays cacheable while the count stays fresh. Follows the colour scheme.
+pub fn reads_badge(reads: u64) -> String {
+    let text = format_reads(reads);
+    // About 0.55em per character of the page's 15px muted text, plus a little room.
+    let width = (text.chars().count() as f64 * 8.4).ceil() as u32 + 2;
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"20\" viewBox=\"0 0 {width} 20\" role=\"img\" aria-label=\"{text}\">\
+<title>{text}</title>\
+<style>text{{fill:#5f6368;font:15px system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif}}@media (prefers-color-scheme:dark){{text{{fill:#a0a4a8}}}}</style>\
+<text x=\"0\" y=\"15\">{text}</text></svg>"
+    )
 }
 
 /// The web app manifest: lets a reader add the site to a home screen.
@@ -256,12 +296,34 @@ mod tests {
     }
 
     #[test]
+    fn etags_are_strong_quoted_and_change_with_any_part() {
+        let a = etag(&["build", "hash1"]);
+        assert!(a.starts_with('"') && a.ends_with('"') && a.len() == 26);
+        assert_eq!(a, etag(&["build", "hash1"]));
+        assert_ne!(a, etag(&["build", "hash2"]));
+        assert_ne!(etag(&["ab", "c"]), etag(&["a", "bc"]));
+        assert!(etag_matches(&a, &a));
+        assert!(etag_matches(&format!("\"x\", W/{a}"), &a));
+        assert!(etag_matches("*", &a));
+        assert!(!etag_matches("\"x\"", &a));
+    }
+
+    #[test]
     fn formats_read_counts() {
         assert_eq!(format_reads(0), "0 reads");
         assert_eq!(format_reads(1), "1 read");
         assert_eq!(format_reads(999), "999 reads");
         assert_eq!(format_reads(1234), "1,234 reads");
         assert_eq!(format_reads(1_234_567), "1,234,567 reads");
+    }
+
+    #[test]
+    fn read_badges_say_the_count_in_text_and_for_assistive_technology() {
+        let svg = reads_badge(1234);
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(svg.contains("<title>1,234 reads</title>") && svg.contains(">1,234 reads</text>"));
+        assert!(reads_badge(1).contains(">1 read</text>"));
+        assert!(reads_badge(10_000_000).len() > reads_badge(1).len());
     }
 
     #[test]
@@ -294,11 +356,11 @@ mod tests {
             body: "## One\n\nSome **bold** text.\n\n## Two\n\n## Three\n".into(),
             code_html: vec![],
         };
-        let html = post(&site, &record, &visible, Some(1234));
+        let html = post(&site, &record, &visible);
         assert!(html.contains("<title>Tom &#38; &#60;Jerry&#62; · Writing</title>"), "{html}");
         assert!(html.contains("<strong>bold</strong>"));
         assert!(html.contains("May 2, 2026"));
-        assert!(html.contains("1,234 reads"));
+        assert!(html.contains("<img class=\"reads\" src=\"/posts/p/reads.svg\""), "{html}");
         assert!(html.contains("<meta property=\"og:type\" content=\"article\">"));
         assert!(html.contains("<meta property=\"og:url\" content=\"https://blog.example/posts/p\">"));
         assert!(html.contains("<meta name=\"twitter:card\" content=\"summary\">"));
@@ -317,9 +379,9 @@ mod tests {
         let index = SiteIndex::new(vec![meta("p", "P", "2026-05-02")], site.clone(), "v".into());
         let visible = index.visible(i64::MAX);
         let record = PostRecord { meta: visible.posts[0].clone(), body: "## One\n\n## Two\n".into(), code_html: vec![] };
-        let html = post(&site, &record, &visible, None);
+        let html = post(&site, &record, &visible);
         assert!(!html.contains("class=\"toc\""));
-        assert!(!html.contains(" reads") && !html.contains("neighbours\"><a"));
+        assert!(!html.contains("neighbours\"><a"));
     }
 
     #[test]

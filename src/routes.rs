@@ -6,6 +6,8 @@ use crate::content::validate_slug;
 pub enum Route {
     Index,
     Post { slug: String },
+    /// A post's read count as a small image: `/posts/{slug}/reads.svg`.
+    ReadsBadge { slug: String },
     Tags,
     Tag { slug: String },
     Feed { kind: FeedKind, tag: Option<String> },
@@ -58,6 +60,12 @@ pub fn resolve(method: &str, path: &str) -> Route {
     let Some(rest) = path.strip_prefix("/posts/") else {
         return Route::NotFound;
     };
+    if let Some(segment) = rest.strip_suffix("/reads.svg") {
+        return match percent_decode(segment) {
+            Some(slug) if validate_slug(&slug).is_ok() => Route::ReadsBadge { slug },
+            _ => Route::NotFound,
+        };
+    }
     // One canonical spelling: `/posts/slug`; `/posts/slug/` redirects there.
     let (segment, trailing_slash) = match rest.strip_suffix('/') {
         Some(segment) => (segment, true),
@@ -151,6 +159,13 @@ mod tests {
             assert!(matches!(resolve("GET", bad), Route::NotFound | Route::Redirect { .. }), "{bad}");
         }
         assert_eq!(resolve("GET", "/tags/a/b"), Route::NotFound);
+    }
+
+    #[test]
+    fn routes_read_count_badges() {
+        assert_eq!(resolve("GET", "/posts/a-b/reads.svg"), Route::ReadsBadge { slug: "a-b".into() });
+        assert_eq!(resolve("GET", "/posts/../reads.svg"), Route::NotFound);
+        assert_eq!(resolve("GET", "/posts/a/b/reads.svg"), Route::NotFound);
     }
 
     #[test]

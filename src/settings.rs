@@ -30,6 +30,9 @@ pub struct Settings {
     /// Popular Reads weighs a read by half every this many days.
     pub popular_half_life_days: f64,
     pub nav: Vec<NavLink>,
+    /// Whether raw HTML written inside Markdown bodies is kept (the author's choice, the
+    /// default) or stripped. The Content-Security-Policy blocks scripts either way.
+    pub raw_html: bool,
 }
 
 impl Default for Settings {
@@ -44,6 +47,7 @@ impl Default for Settings {
             popular_count: 5,
             popular_half_life_days: 30.0,
             nav: vec![],
+            raw_html: true,
         }
     }
 }

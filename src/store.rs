@@ -3,6 +3,7 @@
 //! | key           | value                                  | metadata            |
 //! |---------------|----------------------------------------|---------------------|
 //! | `index`       | JSON [`SiteIndex`]: settings and every synced post's metadata, newest first | `{"hash": version}` |
+//! | `version`     | the index's content version, as text   | none                |
 //! | `post/{slug}` | JSON [`PostRecord`]: metadata, Markdown body, highlighted code | `{"hash": post hash, "file": "name.md"}` |
 //!
 //! [`SiteIndex`]: crate::content::SiteIndex
@@ -11,6 +12,9 @@
 use serde::{Deserialize, Serialize};
 
 pub const INDEX_KEY: &str = "index";
+/// The content version alone (the index's `version`), written right after the index: the
+/// edge reads this small key on every request to know whether its cached pages are current.
+pub const VERSION_KEY: &str = "version";
 pub const POST_PREFIX: &str = "post/";
 
 /// KV's own limits (bytes).

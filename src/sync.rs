@@ -46,7 +46,8 @@ pub fn plan(posts: &[PostRecord], index: SiteIndex, remote: &BTreeMap<String, Op
         }
         wanted.insert(key);
     }
-    let index_current = matches!(remote.get(store::INDEX_KEY), Some(Some(m)) if m.hash == index.version);
+    let index_current = matches!(remote.get(store::INDEX_KEY), Some(Some(m)) if m.hash == index.version)
+        && matches!(remote.get(store::VERSION_KEY), Some(Some(m)) if m.hash == index.version);
     if !index_current {
         plan.put_index = Some(index);
     }
@@ -124,9 +125,16 @@ mod tests {
     #[test]
     fn nothing_changed_writes_nothing() {
         let index = index("v");
-        let plan = plan(&[record("a", "1")], index, &remote(&[("post/a", "1"), ("index", "v")]));
+        let plan = plan(&[record("a", "1")], index, &remote(&[("post/a", "1"), ("index", "v"), ("version", "v")]));
         assert!(plan.is_empty(), "{plan:?}");
         assert_eq!(plan.unchanged, ["a"]);
+    }
+
+    #[test]
+    fn a_missing_version_key_rewrites_the_index_and_version() {
+        let plan = plan(&[record("a", "1")], index("v"), &remote(&[("post/a", "1"), ("index", "v")]));
+        assert!(plan.put_index.is_some());
+        assert!(plan.put_posts.is_empty());
     }
 
     #[test]

@@ -174,6 +174,7 @@ fn run_sync(options: &Options) -> Result<(), String> {
     let refs: Vec<&SourcePost> = posts.iter().collect();
     let index = source::build_index(&refs, settings);
     let records: Vec<_> = posts.iter().map(|p| p.record.clone()).collect();
+    check_limits(&posts, &index, options)?;
     let plan = sync::plan(&records, index, &remote);
     if options.dry_run {
         report(&plan, &renamed, true);
@@ -188,12 +189,58 @@ fn run_sync(options: &Options) -> Result<(), String> {
     kv.put_in_batches("posts", &entries)?;
     if let Some(index) = &plan.put_index {
         kv.put_in_batches("index", &[entry(store::INDEX_KEY, index, &index.version, None)])?;
+        let version = serde_json::json!({
+            "key": store::VERSION_KEY,
+            "value": index.version,
+            "metadata": KeyMeta { hash: index.version.clone(), file: None },
+        });
+        kv.put_in_batches("version", &[version])?;
     }
     if !plan.delete_keys.is_empty() {
         kv.bulk_delete(&plan.delete_keys)?;
     }
     report(&plan, &renamed, false);
     Ok(())
+}
+
+/// Refuses, before writing anything, records that Workers KV would reject.
+fn check_limits(posts: &[SourcePost], index: &blog::content::SiteIndex, options: &Options) -> Result<(), String> {
+    let mut problems = Vec::new();
+    let index_bytes = serde_json::to_vec(index).map_or(usize::MAX, |v| v.len());
+    if index_bytes > store::MAX_VALUE_BYTES {
+        problems.push(format!(
+            "{}: the index of {} posts is {} MiB; Workers KV holds at most 25 MiB per value: shorten summaries or split the site",
+            options.content.display(),
+            posts.len(),
+            index_bytes / (1024 * 1024)
+        ));
+    }
+    for post in posts {
+        let meta = KeyMeta { hash: post.record.meta.hash.clone(), file: Some(file_key(options, &post.file)) };
+        let meta_bytes = serde_json::to_vec(&meta).map_or(usize::MAX, |v| v.len());
+        if meta_bytes > store::MAX_METADATA_BYTES {
+            problems.push(format!(
+                "{}: its key metadata is {meta_bytes} bytes; Workers KV allows {}: use a shorter file name",
+                post.file,
+                store::MAX_METADATA_BYTES
+            ));
+        }
+        let record_bytes = serde_json::to_vec(&post.record).map_or(usize::MAX, |v| v.len());
+        if record_bytes > store::MAX_VALUE_BYTES {
+            problems.push(format!(
+                "{}: the post is {} MiB once highlighted; Workers KV holds at most 25 MiB per value: split it",
+                post.file,
+                record_bytes / (1024 * 1024)
+            ));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    Err(format!("{} error{}: nothing was written", problems.len(), if problems.len() == 1 { "" } else { "s" }))
 }
 
 /// The name a post's file is remembered by at the edge: its path within the content folder.
@@ -299,22 +346,48 @@ impl<'a> Kv<'a> {
         cmd
     }
 
+    /// Runs one wrangler command; a failure or a hang (past `BLOG_WRANGLER_TIMEOUT` seconds,
+    /// default 300) is an error that says which step stopped, and what to do.
     fn run(&self, args: &[&str]) -> Result<String, String> {
-        let mut cmd = self.command(args);
-        let output = cmd
+        let timeout = std::env::var("BLOG_WRANGLER_TIMEOUT").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+        let mut child = self
+            .command(args)
             .stdin(Stdio::null())
-            .output()
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .map_err(|e| format!("cannot run {}: {e} (run `make tools` to install wrangler)", self.wrangler))?;
-        if !output.status.success() {
-            return Err(format!(
-                "wrangler kv {} failed ({}):\n{}{}",
-                args.join(" "),
-                output.status,
-                String::from_utf8_lossy(&output.stdout),
-                String::from_utf8_lossy(&output.stderr)
-            ));
+        let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+            std::thread::spawn(move || {
+                let mut out = Vec::new();
+                let _ = pipe.read_to_end(&mut out);
+                String::from_utf8_lossy(&out).into_owned()
+            })
+        };
+        let stdout = drain(Box::new(child.stdout.take().expect("piped")));
+        let stderr = drain(Box::new(child.stderr.take().expect("piped")));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(timeout);
+        let status = loop {
+            match child.try_wait().map_err(|e| e.to_string())? {
+                Some(status) => break Some(status),
+                None if std::time::Instant::now() >= deadline => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break None;
+                }
+                None => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        };
+        let (stdout, stderr) = (stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
+        let rerun = "Nothing already written is lost or half-written: run `blog sync` again to finish.";
+        match status {
+            None => Err(format!("wrangler kv {} timed out after {timeout} s. {rerun}", args.join(" "))),
+            Some(status) if !status.success() => Err(format!(
+                "wrangler kv {} failed ({status}). {rerun}\n{stdout}{stderr}",
+                args.join(" ")
+            )),
+            Some(_) => Ok(stdout),
         }
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
     /// Every key with its stored hash.

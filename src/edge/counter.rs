@@ -5,19 +5,31 @@ use crate::ranking::{self, ReadStats};
 use crate::readers;
 use futures_util::future::{select, Either};
 use serde::{Deserialize, Serialize};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::time::Duration;
 use worker::{
-    durable_object, js_sys, wasm_bindgen, Date, DurableObject, Delay, Env, Method, Request, RequestInit,
-    Response, Result, SqlStorage, State,
+    durable_object, js_sys, wasm_bindgen, Context, Date, DurableObject, Delay, Env, Method, Request,
+    RequestInit, Response, Result, SqlStorage, State,
 };
 
 const BINDING: &str = "READS";
 /// All counts live in one object; see the README for the model at larger scale.
 const OBJECT_NAME: &str = "all-posts";
-/// How long a page waits for counts before it shows none (and ranks by date).
+/// How long a page waits for counts, when an isolate has none yet, before it ranks by date.
 const STATS_TIMEOUT: Duration = Duration::from_millis(150);
+/// Counts older than this are refreshed in the background while still being used, so
+/// Popular Reads is at most this old plus the index page's `max-age`.
+const STATS_FRESH_MS: f64 = 10_000.0;
+/// Reads arriving within this window go to the counter in one batch.
+const FLUSH_DELAY: Duration = Duration::from_millis(50);
+/// A batch that fails is tried again with the next flush, this many times at most.
+const MAX_ATTEMPTS: u32 = 3;
+/// Test-only fault injection, set with `wrangler dev --var COUNTER_FAULT:...`: `throw` (the
+/// object fails every call), `slow=MS` (it answers MS late), `unreachable` (no call gets
+/// through). Never set in production.
+const FAULT_VAR: &str = "COUNTER_FAULT";
 /// Daily rows older than this many half-lives weigh under 0.1% and are not read.
 const HORIZON_HALF_LIVES: f64 = 10.0;
 
@@ -28,9 +40,14 @@ pub struct Hit {
     pub reader: String,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+/// Reads sent together. The id makes a retried batch count once even if the first attempt
+/// reached the object and only its answer was lost.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct HitBatch {
+    id: String,
     hits: Vec<Hit>,
+    #[serde(skip)]
+    attempts: u32,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -50,22 +67,32 @@ pub struct ReadCounter {
     sql: SqlStorage,
     /// The day whose salt is loaded, and the salt.
     salt_day: Cell<i64>,
-    salt: std::cell::RefCell<String>,
+    salt: RefCell<String>,
+    fault: Option<String>,
 }
 
 impl DurableObject for ReadCounter {
-    fn new(state: State, _env: Env) -> Self {
+    fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         migrate(&sql).expect("read counter schema migrates");
-        Self { sql, salt_day: Cell::new(i64::MIN), salt: Default::default() }
+        let fault = env.var(FAULT_VAR).ok().map(|v| v.to_string()).filter(|v| !v.is_empty());
+        Self { sql, salt_day: Cell::new(i64::MIN), salt: Default::default(), fault }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        match self.fault.as_deref() {
+            Some("throw") => return Err(worker::Error::RustError("injected fault: counter throws".into())),
+            Some(f) if f.starts_with("slow=") => {
+                let ms = f["slow=".len()..].parse().unwrap_or(200);
+                Delay::from(Duration::from_millis(ms)).await;
+            }
+            _ => {}
+        }
         let url = req.url()?;
         match (req.method(), url.path()) {
             (Method::Post, "/hits") => {
                 let batch: HitBatch = req.json().await?;
-                self.handle_hits(&batch.hits)
+                self.handle_batch(&batch)
             }
             (Method::Get, "/stats") => {
                 let half_life = url
@@ -81,7 +108,7 @@ impl DurableObject for ReadCounter {
     }
 }
 
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Brings any earlier schema up to date in place, keeping every count.
 fn migrate(sql: &SqlStorage) -> Result<()> {
@@ -106,12 +133,16 @@ fn migrate(sql: &SqlStorage) -> Result<()> {
     )?;
     sql.exec("CREATE TABLE IF NOT EXISTS seen (reader TEXT PRIMARY KEY, day INTEGER NOT NULL)", None)?;
     sql.exec("CREATE TABLE IF NOT EXISTS salt (day INTEGER PRIMARY KEY, value TEXT NOT NULL)", None)?;
-    // Reads from before daily buckets existed have no date: weigh them as of today, so
-    // Popular Reads looks the same after the upgrade as before it.
-    sql.exec(
-        "INSERT OR IGNORE INTO daily (slug, day, reads) SELECT slug, ?, count FROM reads",
-        vec![today().into()],
-    )?;
+    // Version 3: ids of batches already counted today, so a retried batch counts once.
+    sql.exec("CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, day INTEGER NOT NULL)", None)?;
+    if version < 2 {
+        // Reads from before daily buckets existed have no date: weigh them as of today, so
+        // Popular Reads looks the same after the upgrade as before it.
+        sql.exec(
+            "INSERT OR IGNORE INTO daily (slug, day, reads) SELECT slug, ?, count FROM reads",
+            vec![today().into()],
+        )?;
+    }
     sql.exec(
         "INSERT INTO meta (key, value) VALUES ('schema', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         vec![(SCHEMA_VERSION as f64).into()],
@@ -124,12 +155,29 @@ fn today() -> f64 {
 }
 
 impl ReadCounter {
-    /// Counts each hit unless its reader already read that post today.
-    fn handle_hits(&self, hits: &[Hit]) -> Result<Response> {
+    /// Counts a batch once, however often it is sent; each hit counts unless its reader
+    /// already read that post today.
+    fn handle_batch(&self, batch: &HitBatch) -> Result<Response> {
         let day = today();
         let salt = self.salt_for(day as i64)?;
+        #[derive(Deserialize)]
+        struct Id {
+            #[allow(dead_code)]
+            id: String,
+        }
+        let first_time = !self
+            .sql
+            .exec(
+                "INSERT OR IGNORE INTO batches (id, day) VALUES (?, ?) RETURNING id",
+                vec![batch.id.as_str().into(), day.into()],
+            )?
+            .to_array::<Id>()?
+            .is_empty();
+        if !first_time {
+            return Response::from_json(&Counted { counted: 0 });
+        }
         let mut counted = 0;
-        for hit in hits {
+        for hit in &batch.hits {
             if hit.slug.is_empty() || hit.slug.len() > crate::content::MAX_SLUG_BYTES {
                 continue;
             }
@@ -175,6 +223,7 @@ impl ReadCounter {
         }
         self.sql.exec("DELETE FROM salt WHERE day < ?", vec![(day as f64).into()])?;
         self.sql.exec("DELETE FROM seen WHERE day < ?", vec![(day as f64).into()])?;
+        self.sql.exec("DELETE FROM batches WHERE day < ?", vec![(day as f64 - 1.0).into()])?;
         let stored = self
             .sql
             .exec("SELECT value FROM salt WHERE day = ?", vec![(day as f64).into()])?
@@ -239,47 +288,125 @@ fn random_hex(bytes: u32) -> Result<String> {
 }
 
 fn stub(env: &Env) -> Result<worker::Stub> {
+    if env.var(FAULT_VAR).is_ok_and(|v| v.to_string() == "unreachable") {
+        return Err(worker::Error::RustError("injected fault: counter unreachable".into()));
+    }
     env.durable_object(BINDING)?.id_from_name(OBJECT_NAME)?.get_stub()
 }
 
-/// Sends reads to the counter. Runs after the response has gone (`wait_until`); a failure
-/// is logged and the reads are lost rather than retried, so none is ever counted twice.
-pub async fn record(env: Env, hits: Vec<Hit>) {
-    let n = hits.len();
-    let result = async {
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(serde_json::to_string(&HitBatch { hits })?.into()));
-        let req = Request::new_with_init("https://counter/hits", &init)?;
-        let mut resp = stub(&env)?.fetch_with_request(req).await?;
-        if resp.status_code() != 200 {
-            return Err(worker::Error::RustError(format!("counter answered {}", resp.status_code())));
-        }
-        resp.json::<Counted>().await
-    }
-    .await;
-    if let Err(e) = result {
-        worker::console_error!("recording {n} reads failed: {e}");
+/// Counts as last fetched, by slug, shared by the isolate's requests.
+type Stats = Rc<HashMap<String, ReadStats>>;
+
+thread_local! {
+    /// Reads of this isolate not yet sent, and batches waiting for another attempt.
+    static PENDING: RefCell<Vec<Hit>> = const { RefCell::new(Vec::new()) };
+    static RETRY: RefCell<Vec<HitBatch>> = const { RefCell::new(Vec::new()) };
+    static FLUSH_SCHEDULED: Cell<bool> = const { Cell::new(false) };
+    /// The last counts fetched, when (ms), and whether a refresh is under way.
+    static STATS: RefCell<Option<(f64, Stats)>> = const { RefCell::new(None) };
+    static REFRESHING: Cell<bool> = const { Cell::new(false) };
+    static FAILED_AT: Cell<f64> = const { Cell::new(f64::NEG_INFINITY) };
+}
+
+/// Counts one read. It joins the isolate's pending reads, sent as one batch a moment later
+/// through `wait_until`, after the response has gone. If the isolate is torn down before
+/// that, its pending reads are lost (never counted twice).
+pub fn count(env: &Env, ctx: &Context, hit: Hit) {
+    PENDING.with(|p| p.borrow_mut().push(hit));
+    if !FLUSH_SCHEDULED.with(|f| f.replace(true)) {
+        ctx.wait_until(flush(env.clone()));
     }
 }
 
-/// Every slug's stats, or `None` if the counter fails or is slower than the timeout.
-pub async fn stats(env: &Env, half_life_days: f64) -> Option<HashMap<String, ReadStats>> {
-    let fetch = async {
+async fn flush(env: Env) {
+    Delay::from(FLUSH_DELAY).await;
+    FLUSH_SCHEDULED.with(|f| f.set(false));
+    let hits = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
+    let mut batches = RETRY.with(|r| std::mem::take(&mut *r.borrow_mut()));
+    if !hits.is_empty() {
+        match random_hex(12) {
+            Ok(id) => batches.push(HitBatch { id, hits, attempts: 0 }),
+            Err(e) => worker::console_error!("cannot make a batch id: {e}; {} reads lost", hits.len()),
+        }
+    }
+    for mut batch in batches {
+        if let Err(e) = send(&env, &batch).await {
+            batch.attempts += 1;
+            if batch.attempts < MAX_ATTEMPTS {
+                worker::console_warn!("sending {} reads failed ({e}); will retry", batch.hits.len());
+                RETRY.with(|r| r.borrow_mut().push(batch));
+            } else {
+                worker::console_error!("sending {} reads failed {MAX_ATTEMPTS} times ({e}); dropped", batch.hits.len());
+            }
+        }
+    }
+}
+
+async fn send(env: &Env, batch: &HitBatch) -> Result<Counted> {
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(serde_json::to_string(batch)?.into()));
+    let req = Request::new_with_init("https://counter/hits", &init)?;
+    let mut resp = stub(env)?.fetch_with_request(req).await?;
+    if resp.status_code() != 200 {
+        return Err(worker::Error::RustError(format!("counter answered {}", resp.status_code())));
+    }
+    resp.json::<Counted>().await
+}
+
+/// Every slug's stats as this isolate last saw them. Fresh enough ones are used as they are;
+/// stale ones are used while a refresh runs in the background. Only an isolate with none
+/// waits, at most `STATS_TIMEOUT`, and not again for a while if the counter failed.
+/// `None` when there are no counts to show.
+pub async fn stats(env: &Env, ctx: &Context, half_life_days: f64) -> Option<Stats> {
+    let now = Date::now().as_millis() as f64;
+    let cached = STATS.with(|s| s.borrow().clone());
+    let stale = cached.as_ref().is_none_or(|(at, _)| now - at > STATS_FRESH_MS);
+    if stale && !REFRESHING.with(|r| r.replace(true)) {
+        let env = env.clone();
+        let refresh = async move {
+            if let Some(stats) = fetch_stats(&env, half_life_days).await {
+                STATS.with(|s| *s.borrow_mut() = Some((Date::now().as_millis() as f64, stats)));
+            } else {
+                // Try again after the freshness window, not on every request.
+                let at = Date::now().as_millis() as f64;
+                STATS.with(|s| {
+                    let mut s = s.borrow_mut();
+                    if let Some((_, stats)) = s.take() {
+                        *s = Some((at, stats));
+                    }
+                });
+                FAILED_AT.with(|f| f.set(at));
+            }
+            REFRESHING.with(|r| r.set(false));
+        };
+        if cached.is_some() || now - FAILED_AT.with(Cell::get) < STATS_FRESH_MS {
+            ctx.wait_until(refresh);
+        } else {
+            // Nothing to show yet: wait a little for the first counts, then let it finish.
+            let mut refresh = Box::pin(refresh);
+            let timed_out = matches!(select(&mut refresh, Delay::from(STATS_TIMEOUT)).await, Either::Right(_));
+            if timed_out {
+                ctx.wait_until(refresh);
+            }
+        }
+    }
+    STATS.with(|s| s.borrow().as_ref().map(|(_, stats)| stats.clone()))
+}
+
+async fn fetch_stats(env: &Env, half_life_days: f64) -> Option<Stats> {
+    let result = async {
         let url = format!("https://counter/stats?half_life={half_life_days}");
         let mut resp = stub(env)?.fetch_with_str(&url).await?;
         if resp.status_code() != 200 {
             return Err(worker::Error::RustError(format!("counter answered {}", resp.status_code())));
         }
         resp.json::<HashMap<String, ReadStats>>().await
-    };
-    match select(Box::pin(fetch), Delay::from(STATS_TIMEOUT)).await {
-        Either::Left((Ok(stats), _)) => Some(stats),
-        Either::Left((Err(e), _)) => {
+    }
+    .await;
+    match result {
+        Ok(stats) => Some(Rc::new(stats)),
+        Err(e) => {
             worker::console_error!("read counts unavailable: {e}");
-            None
-        }
-        Either::Right(_) => {
-            worker::console_warn!("read counts took longer than {STATS_TIMEOUT:?}; showing none");
             None
         }
     }

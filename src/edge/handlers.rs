@@ -1,59 +1,54 @@
-//! One handler per route: each maps a request to core calls and a response.
+//! One handler per route: each maps a request to core calls and a response. Pages that
+//! depend only on content are rendered once per content version and served from memory
+//! (and the Cache API on custom domains) after that.
 
+use super::cache::{self, Cached};
 use super::{counter, redirect, respond, store, Failure, Outcome};
-use crate::content::{PostMeta, PostRecord, SiteIndex, Visible};
+use crate::content::{PostMeta, SiteIndex, Visible};
 use crate::date::Timestamp;
 use crate::feeds::{self, FeedEntry, FeedInfo};
 use crate::markdown::{self, RenderOptions};
 use crate::routes::{self, FeedKind, Route};
 use crate::{pages, ranking, readers};
-use futures_util::future::{join, join_all};
-use worker::{Context, Date, Env, Method, Request};
+use futures_util::future::join_all;
+use std::rc::Rc;
+use worker::{Cache, Context, Date, Env, Method, Request};
 
 const STYLESHEET: &str = concat!(include_str!("../../templates/style.css"), include_str!("../../templates/highlight.css"));
 const FAVICON: &str = include_str!("../../templates/favicon.svg");
-/// Assets that change only with a deploy: cached for a month.
-const ASSET_CACHE: &str = "public, max-age=2592000";
+/// Changes whenever the code or templates that render pages change: part of every ETag.
+const BUILD_ID: &str = env!("BLOG_BUILD_ID");
+/// Assets that change only with a deploy.
+const ASSET_CACHE: &str = "public, max-age=86400";
 const HTML: &str = "text/html; charset=utf-8";
+/// Browsers and shared caches may keep a post this long, then serve it stale while they
+/// revalidate (a 304 when nothing changed).
+const POST_MAX_AGE: i64 = 300;
+const POST_STALE: i64 = 86_400;
+/// The index shows Popular Reads; counts are at most 10 s old in the isolate, so a 30 s
+/// browser lifetime keeps what a reader sees under a minute old.
+const INDEX_MAX_AGE: i64 = 30;
 
 pub async fn handle(route: Route, req: &Request, env: &Env, ctx: &Context) -> Outcome {
     match route {
-        Route::Stylesheet => Ok(respond(STYLESHEET.into(), "text/css; charset=utf-8", "public, max-age=3600", 200)?),
-        Route::Favicon => Ok(respond(FAVICON.into(), "image/svg+xml", ASSET_CACHE, 200)?),
+        Route::Stylesheet => static_asset(req, STYLESHEET, "text/css; charset=utf-8"),
+        Route::Favicon => static_asset(req, FAVICON, "image/svg+xml"),
         Route::Redirect { location } => Ok(redirect(&location)?),
         Route::MethodNotAllowed => {
             let mut resp = respond(b"Method not allowed\n".to_vec(), "text/plain; charset=utf-8", "no-store", 405)?;
             resp.headers_mut().set("allow", routes::ALLOWED_METHODS)?;
             Ok(resp)
         }
-        Route::Post { slug } => post(&slug, req, env, ctx).await,
         route => {
-            let index = store::index(env).await?;
+            let index = match store::current_index(env).await {
+                Ok(index) => index,
+                // A broken index must not take the posts down with it.
+                Err(failure) => return without_index(route, req, env, failure).await,
+            };
             let now = now();
             let visible = index.visible(now);
-            match route {
-                Route::Index => home(&index, &visible, env, now).await,
-                Route::Tags => html(pages::tags(&index.settings, &visible), &visible, now),
-                Route::Tag { slug } => match pages::tag(&index.settings, &visible, &slug) {
-                    Some(page) => html(page, &visible, now),
-                    None => not_found(&index, &visible, req),
-                },
-                Route::Feed { kind, tag } => feed(&index, &visible, kind, tag.as_deref(), env, now).await,
-                Route::Sitemap => sitemap(&index, &visible, now),
-                Route::Manifest => Ok(respond(
-                    pages::manifest(&index.settings).into_bytes(),
-                    "application/manifest+json",
-                    "public, max-age=86400",
-                    200,
-                )?),
-                Route::Robots => Ok(respond(
-                    feeds::robots(&index.settings).into_bytes(),
-                    feeds::ROBOTS_TYPE,
-                    "public, max-age=86400",
-                    200,
-                )?),
-                _ => not_found(&index, &visible, req),
-            }
+            let page = Page { index: &index, visible, now, req, env, ctx };
+            page.serve(route).await
         }
     }
 }
@@ -62,56 +57,283 @@ fn now() -> Timestamp {
     (Date::now().as_millis() / 1000) as Timestamp
 }
 
-/// Cache lifetime for a page that lists posts: never past the next scheduled publication,
-/// so a post dated in the future appears on time.
-fn cache_control(max_age: i64, visible: &Visible<'_>, now: Timestamp) -> String {
-    let max_age = visible.next_publication.map_or(max_age, |t| max_age.min((t - now).max(0)));
-    format!("public, max-age={max_age}, must-revalidate")
-}
-
-fn html(page: String, visible: &Visible<'_>, now: Timestamp) -> Outcome {
-    Ok(respond(page.into_bytes(), HTML, &cache_control(0, visible, now), 200)?)
-}
-
-/// A path no page answers: an alias of a post answers 301 to it, anything else 404.
-fn not_found(index: &SiteIndex, visible: &Visible<'_>, req: &Request) -> Outcome {
-    let path = req.path();
-    match visible.alias_target(&path) {
-        Some(post) => Ok(redirect(&post.url())?),
-        None => Err(Failure::NotFound { settings: index.settings.clone() }),
-    }
-}
-
-async fn home(index: &SiteIndex, visible: &Visible<'_>, env: &Env, now: Timestamp) -> Outcome {
-    let settings = &index.settings;
-    // Popular Reads is a sidebar: if the counter is slow or down, it ranks by date instead.
-    let stats = counter::stats(env, settings.popular_half_life_days).await.unwrap_or_default();
-    let popular = ranking::popular(visible.posts, &stats, settings.popular_count);
-    html(pages::index(settings, visible.posts, popular), visible, now)
-}
-
-async fn post(slug: &str, req: &Request, env: &Env, ctx: &Context) -> Outcome {
-    // The index (for settings and neighbours) and the post are independent reads.
-    let (index, record) = join(store::index(env), store::post(env, slug)).await;
-    let index = index?;
-    let now = now();
-    let visible = index.visible(now);
-    let Some(record) = record?.filter(|r| r.meta.published <= now) else {
-        return not_found(&index, &visible, req);
+fn static_asset(req: &Request, body: &str, content_type: &'static str) -> Outcome {
+    let cached = Cached {
+        body: body.as_bytes().to_vec(),
+        content_type,
+        cache_control: ASSET_CACHE.into(),
+        etag: pages::etag(&[BUILD_ID, content_type]),
     };
-    let settings = &index.settings;
-    let stats = counter::stats(env, settings.popular_half_life_days).await;
-    if req.method() == Method::Get && is_real_read(req) {
-        // Counted after the response has gone; the page shows the count before this read.
-        let hit = counter::Hit { slug: record.meta.slug.clone(), reader: reader_fingerprint(req) };
-        ctx.wait_until(counter::record(env.clone(), vec![hit]));
-    }
-    let reads = stats.map(|s| ranking::stats_for(&record.meta, &s).reads);
-    html(pages::post(settings, &record, &visible, reads), &visible, now)
+    send(req, &cached)
+}
+
+/// Answers from a cached response: 304 when the reader already has it.
+fn send(req: &Request, page: &Cached) -> Outcome {
+    let not_modified = header(req, "if-none-match").is_some_and(|v| pages::etag_matches(&v, &page.etag));
+    let (status, body) = if not_modified { (304, Vec::new()) } else { (200, page.body.clone()) };
+    let mut resp = respond(body, page.content_type, &page.cache_control, status)?;
+    resp.headers_mut().set("etag", &page.etag)?;
+    Ok(resp)
 }
 
 fn header(req: &Request, name: &str) -> Option<String> {
     req.headers().get(name).ok().flatten()
+}
+
+/// Posts still answer when the index cannot be read: no neighbours, default settings.
+async fn without_index(route: Route, req: &Request, env: &Env, failure: Failure) -> Outcome {
+    let Route::Post { slug } = route else { return Err(failure) };
+    if let Failure::Internal { context, cause } = &failure {
+        worker::console_error!("{}: {context}: {cause}; serving the post without it", req.path());
+    }
+    let index = SiteIndex::default();
+    let record = store::post(env, &slug).await?.filter(|r| r.meta.published <= now());
+    let Some(record) = record else {
+        return Err(Failure::NotFound { settings: index.settings });
+    };
+    let visible = index.visible(now());
+    let body = pages::post(&index.settings, &record, &visible);
+    Ok(respond(body.into_bytes(), HTML, "no-store", 200)?)
+}
+
+/// Everything a page handler needs.
+struct Page<'a> {
+    index: &'a SiteIndex,
+    visible: Visible<'a>,
+    now: Timestamp,
+    req: &'a Request,
+    env: &'a Env,
+    ctx: &'a Context,
+}
+
+impl Page<'_> {
+    async fn serve(&self, route: Route) -> Outcome {
+        match route {
+            Route::Post { slug } => self.post(&slug).await,
+            Route::Index => self.home().await,
+            Route::ReadsBadge { slug } => self.reads_badge(&slug).await,
+            Route::Tags => self.cached(HTML, self.html_cache(0), |p| Ok(Some(pages::tags(&p.index.settings, &p.visible)))).await,
+            Route::Tag { slug } => {
+                self.cached(HTML, self.html_cache(0), |p| Ok(pages::tag(&p.index.settings, &p.visible, &slug))).await
+            }
+            Route::Feed { kind, tag } => self.feed(kind, tag.as_deref()).await,
+            Route::Sitemap => self.cached(feeds::SITEMAP_TYPE, self.html_cache(3600), |p| Ok(Some(p.sitemap()))).await,
+            Route::Robots => self.cached(feeds::ROBOTS_TYPE, ASSET_CACHE.into(), |p| Ok(Some(feeds::robots(&p.index.settings)))).await,
+            Route::Manifest => {
+                self.cached("application/manifest+json", ASSET_CACHE.into(), |p| Ok(Some(pages::manifest(&p.index.settings))))
+                    .await
+            }
+            _ => self.not_found(),
+        }
+    }
+
+    /// `Cache-Control` for a page built from the post list: never kept past the moment the
+    /// next scheduled post comes due.
+    fn html_cache(&self, max_age: i64) -> String {
+        let cap = |age: i64| self.visible.next_publication.map_or(age, |t| age.min((t - self.now).max(0)));
+        if max_age == 0 {
+            return "public, max-age=0, must-revalidate".into();
+        }
+        format!("public, max-age={}, stale-while-revalidate={}", cap(max_age), cap(POST_STALE))
+    }
+
+    /// The key of this request's response in both caches: same content version, same set of
+    /// visible posts, same path, same build.
+    fn key(&self, extra: &str) -> String {
+        format!("{}:{}:{}:{}{}", BUILD_ID, self.index.version, self.visible.posts.len(), self.req.path(), extra)
+    }
+
+    /// Serves a response from memory, else the Cache API, else renders, stores and serves it.
+    /// `render` returning `None` means not found.
+    async fn cached(
+        &self,
+        content_type: &'static str,
+        cache_control: String,
+        render: impl FnOnce(&Self) -> Result<Option<String>, Failure>,
+    ) -> Outcome {
+        self.cached_as(self.key(""), content_type, cache_control, render).await
+    }
+
+    async fn cached_as(
+        &self,
+        key: String,
+        content_type: &'static str,
+        cache_control: String,
+        render: impl FnOnce(&Self) -> Result<Option<String>, Failure>,
+    ) -> Outcome {
+        if let Some(page) = cache::get(&key) {
+            return send(self.req, &page);
+        }
+        let etag = pages::etag(&[&key]);
+        if let Some(body) = self.read_cache_api(&key).await {
+            let page = Rc::new(Cached { body, content_type, cache_control, etag });
+            cache::put(key, page.clone());
+            return send(self.req, &page);
+        }
+        let Some(body) = render(self)? else {
+            return self.not_found();
+        };
+        let page = Rc::new(Cached { body: body.into_bytes(), content_type, cache_control, etag });
+        self.write_cache_api(&key, &page);
+        cache::put(key, page.clone());
+        send(self.req, &page)
+    }
+
+    /// The Cache API keeps pages per data centre on custom domains (on `*.workers.dev` it
+    /// stores nothing); a new isolate there starts warm. Keys are URLs on this host.
+    fn cache_api_url(&self, key: &str) -> Option<String> {
+        let url = self.req.url().ok()?;
+        let host = url.host_str()?;
+        Some(format!("https://{host}/__page-cache/{}", pages::etag(&[key]).trim_matches('"')))
+    }
+
+    async fn read_cache_api(&self, key: &str) -> Option<Vec<u8>> {
+        let url = self.cache_api_url(key)?;
+        let mut resp = Cache::default().get(url, false).await.ok().flatten()?;
+        resp.bytes().await.ok()
+    }
+
+    fn write_cache_api(&self, key: &str, page: &Cached) {
+        let Some(url) = self.cache_api_url(key) else { return };
+        let Ok(resp) = respond(page.body.clone(), page.content_type, "public, max-age=604800", 200) else { return };
+        self.ctx.wait_until(async move {
+            if let Err(e) = Cache::default().put(url, resp).await {
+                worker::console_warn!("Cache API put failed: {e}");
+            }
+        });
+    }
+
+    /// A path no page answers: an alias of a post answers 301 to it, anything else 404.
+    fn not_found(&self) -> Outcome {
+        match self.visible.alias_target(&self.req.path()) {
+            Some(post) => Ok(redirect(&post.url())?),
+            None => Err(Failure::NotFound { settings: self.index.settings.clone() }),
+        }
+    }
+
+    async fn home(&self) -> Outcome {
+        let settings = &self.index.settings;
+        // Popular Reads is a sidebar: without counts it ranks by date.
+        let stats = counter::stats(self.env, self.ctx, settings.popular_half_life_days).await;
+        let popular = ranking::popular(self.visible.posts, stats.as_deref().unwrap_or(&Default::default()), settings.popular_count);
+        let order: Vec<&str> = popular.iter().map(|p| p.slug.as_str()).collect();
+        let key = self.key(&format!("#{}", order.join(",")));
+        let cache_control = format!("public, max-age={}", self.html_cache_age(INDEX_MAX_AGE));
+        self.cached_as(key, HTML, cache_control, |p| Ok(Some(pages::index(settings, p.visible.posts, popular)))).await
+    }
+
+    fn html_cache_age(&self, max_age: i64) -> i64 {
+        self.visible.next_publication.map_or(max_age, |t| max_age.min((t - self.now).max(0)))
+    }
+
+    async fn post(&self, slug: &str) -> Outcome {
+        // The index says what is published: a post it does not list (yet) is not served.
+        let Some((_, meta)) = self.visible.find(slug) else {
+            return self.not_found();
+        };
+        if self.req.method() == Method::Get && is_real_read(self.req) {
+            let hit = counter::Hit { slug: meta.slug.clone(), reader: reader_fingerprint(self.req) };
+            counter::count(self.env, self.ctx, hit);
+        }
+        let (previous, next) = pages::neighbours(&self.visible, slug);
+        let settings_hash = self.index.version.as_str();
+        // The ETag follows what the page shows: this post, its neighbours, the site settings.
+        let key = format!(
+            "{BUILD_ID}:{}:{}:{}:{settings_hash}",
+            meta.hash,
+            previous.map_or("", |p| p.hash.as_str()),
+            next.map_or("", |p| p.hash.as_str()),
+        );
+        if let Some(page) = cache::get(&key) {
+            return send(self.req, &page);
+        }
+        let cache_control = self.html_cache(POST_MAX_AGE);
+        let etag = pages::etag(&[&key]);
+        if let Some(body) = self.read_cache_api(&key).await {
+            let page = Rc::new(Cached { body, content_type: HTML, cache_control, etag });
+            cache::put(key, page.clone());
+            return send(self.req, &page);
+        }
+        let record = store::post(self.env, slug).await?;
+        let Some(record) = record else {
+            // Listed by the index but missing from KV: a sync still under way, or lost data.
+            worker::console_error!("index lists {slug} but KV has no {}", crate::store::post_key(slug));
+            return Err(Failure::NotFound { settings: self.index.settings.clone() });
+        };
+        let body = pages::post(&self.index.settings, &record, &self.visible);
+        let page = Rc::new(Cached { body: body.into_bytes(), content_type: HTML, cache_control, etag });
+        self.write_cache_api(&key, &page);
+        cache::put(key, page.clone());
+        send(self.req, &page)
+    }
+
+    async fn reads_badge(&self, slug: &str) -> Outcome {
+        let Some((_, meta)) = self.visible.find(slug) else {
+            return self.not_found();
+        };
+        let stats = counter::stats(self.env, self.ctx, self.index.settings.popular_half_life_days).await;
+        let reads = stats.map(|s| ranking::stats_for(meta, &s).reads);
+        let svg = pages::reads_badge(reads.unwrap_or(0));
+        let cache_control = if reads.is_some() { "public, max-age=30" } else { "no-store" };
+        let mut resp = respond(svg.into_bytes(), "image/svg+xml", cache_control, 200)?;
+        resp.headers_mut().set("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'")?;
+        Ok(resp)
+    }
+
+    async fn feed(&self, kind: FeedKind, tag: Option<&str>) -> Outcome {
+        let settings = &self.index.settings;
+        let (posts, title, self_path, home_path): (Vec<&PostMeta>, String, String, String) = match tag {
+            None => {
+                let self_path = match kind {
+                    FeedKind::Atom => "/feed.xml",
+                    FeedKind::Rss => "/rss.xml",
+                    FeedKind::Json => "/feed.json",
+                };
+                (self.visible.posts.iter().collect(), settings.title.clone(), self_path.into(), "/".into())
+            }
+            Some(tag) => {
+                let posts = self.visible.tagged(tag);
+                let Some(name) = posts.first().and_then(|p| p.tags.iter().find(|t| crate::content::tag_slug(t) == tag)) else {
+                    return self.not_found();
+                };
+                let title = format!("{} · {name}", settings.title);
+                (posts, title, format!("/tags/{tag}/feed.xml"), format!("/tags/{tag}"))
+            }
+        };
+        let key = self.key("");
+        if let Some(page) = cache::get(&key) {
+            return send(self.req, &page);
+        }
+        let posts: Vec<&PostMeta> = posts.into_iter().take(settings.feed_posts).collect();
+        let records = join_all(posts.iter().map(|p| store::post(self.env, &p.slug))).await;
+        let mut rendered: Vec<(&PostMeta, String)> = Vec::with_capacity(posts.len());
+        for (meta, record) in posts.iter().zip(records) {
+            // A post the index lists but KV lacks is left out rather than failing the feed.
+            let Some(record) = record? else {
+                worker::console_error!("feed: index lists {} but its record is missing", meta.slug);
+                continue;
+            };
+            let options = RenderOptions { code_html: &record.code_html, strip_raw_html: !settings.raw_html };
+            let html = markdown::render(&record.body, &options).html;
+            rendered.push((meta, feeds::absolutize(&html, &settings.base_url, &meta.url())));
+        }
+        let entries: Vec<FeedEntry<'_>> = rendered.iter().map(|(meta, html)| FeedEntry { meta, content_html: html }).collect();
+        let info = FeedInfo { title, self_path, home_path, settings };
+        let (body, content_type) = match kind {
+            FeedKind::Atom => (feeds::atom(&info, &entries), feeds::ATOM_TYPE),
+            FeedKind::Rss => (feeds::rss(&info, &entries), feeds::RSS_TYPE),
+            FeedKind::Json => (feeds::json_feed(&info, &entries), feeds::JSON_FEED_TYPE),
+        };
+        self.cached_as(key, content_type, self.html_cache(300), |_| Ok(Some(body))).await
+    }
+
+    fn sitemap(&self) -> String {
+        let newest = self.visible.posts.first().map(|p| p.published);
+        let mut urls: Vec<(String, Option<i64>)> = vec![("/".into(), newest), ("/tags".into(), newest)];
+        urls.extend(self.visible.posts.iter().map(|p| (p.url(), Some(p.published))));
+        urls.extend(self.visible.tags().into_iter().map(|(t, _)| (t.url(), None)));
+        feeds::sitemap(&self.index.settings, &urls)
+    }
 }
 
 fn is_real_read(req: &Request) -> bool {
@@ -125,64 +347,5 @@ fn is_real_read(req: &Request) -> bool {
 fn reader_fingerprint(req: &Request) -> String {
     let ip = header(req, "cf-connecting-ip").unwrap_or_default();
     readers::reader_fingerprint(&ip, &header(req, "user-agent").unwrap_or_default())
-}
-
-async fn feed(
-    index: &SiteIndex,
-    visible: &Visible<'_>,
-    kind: FeedKind,
-    tag: Option<&str>,
-    env: &Env,
-    now: Timestamp,
-) -> Outcome {
-    let settings = &index.settings;
-    let (posts, title, self_path, home_path): (Vec<&PostMeta>, String, String, String) = match tag {
-        None => {
-            let self_path = match kind {
-                FeedKind::Atom => "/feed.xml",
-                FeedKind::Rss => "/rss.xml",
-                FeedKind::Json => "/feed.json",
-            };
-            (visible.posts.iter().collect(), settings.title.clone(), self_path.into(), "/".into())
-        }
-        Some(tag) => {
-            let posts = visible.tagged(tag);
-            let Some(name) = posts.first().and_then(|p| p.tags.iter().find(|t| crate::content::tag_slug(t) == tag)) else {
-                return Err(Failure::NotFound { settings: settings.clone() });
-            };
-            let title = format!("{} · {name}", settings.title);
-            (posts, title, format!("/tags/{tag}/feed.xml"), format!("/tags/{tag}"))
-        }
-    };
-    let posts: Vec<&PostMeta> = posts.into_iter().take(settings.feed_posts).collect();
-    let records = join_all(posts.iter().map(|p| store::post(env, &p.slug))).await;
-    let mut rendered: Vec<(&PostMeta, String)> = Vec::with_capacity(posts.len());
-    for (meta, record) in posts.iter().zip(records) {
-        // A post the index lists but KV lacks is left out of the feed rather than failing it.
-        let Some(record): Option<PostRecord> = record? else {
-            worker::console_error!("feed: index lists {} but its record is missing", meta.slug);
-            continue;
-        };
-        let html = markdown::render(&record.body, &RenderOptions { code_html: &record.code_html }).html;
-        rendered.push((meta, feeds::absolutize(&html, &settings.base_url, &meta.url())));
-    }
-    let entries: Vec<FeedEntry<'_>> =
-        rendered.iter().map(|(meta, html)| FeedEntry { meta, content_html: html }).collect();
-    let info = FeedInfo { title, self_path, home_path, settings };
-    let (body, content_type) = match kind {
-        FeedKind::Atom => (feeds::atom(&info, &entries), feeds::ATOM_TYPE),
-        FeedKind::Rss => (feeds::rss(&info, &entries), feeds::RSS_TYPE),
-        FeedKind::Json => (feeds::json_feed(&info, &entries), feeds::JSON_FEED_TYPE),
-    };
-    Ok(respond(body.into_bytes(), content_type, &cache_control(300, visible, now), 200)?)
-}
-
-fn sitemap(index: &SiteIndex, visible: &Visible<'_>, now: Timestamp) -> Outcome {
-    let newest = visible.posts.first().map(|p| p.published);
-    let mut urls: Vec<(String, Option<i64>)> = vec![("/".into(), newest), ("/tags".into(), newest)];
-    urls.extend(visible.posts.iter().map(|p| (p.url(), Some(p.published))));
-    urls.extend(visible.tags().into_iter().map(|(t, _)| (t.url(), None)));
-    let body = feeds::sitemap(&index.settings, &urls);
-    Ok(respond(body.into_bytes(), feeds::SITEMAP_TYPE, &cache_control(3600, visible, now), 200)?)
 }
 

@@ -1,6 +1,7 @@
 //! The Worker shell: resolves the route, calls its handler, and turns failures into error
 //! pages in exactly one place. Everything readers see is made by the pure core.
 
+mod cache;
 mod counter;
 mod handlers;
 mod store;

@@ -1,6 +1,7 @@
 //! Reading the KV records `blog sync` wrote.
 
-use super::Failure;
+use super::{cache, Failure};
+use std::rc::Rc;
 use crate::content::{PostRecord, SiteIndex};
 use crate::store;
 use worker::Env;
@@ -21,6 +22,23 @@ async fn get_json<T: serde::de::DeserializeOwned>(env: &Env, key: &str) -> Resul
 /// The index; before the first sync, an empty site with default settings.
 pub async fn index(env: &Env) -> Result<SiteIndex, Failure> {
     Ok(get_json(env, store::INDEX_KEY).await?.unwrap_or_default())
+}
+
+/// The current index, from isolate memory when the small `version` key says it is current:
+/// one tiny KV read per request instead of reading and parsing the whole index.
+pub async fn current_index(env: &Env) -> Result<Rc<SiteIndex>, Failure> {
+    let kv = env.kv(BINDING)?;
+    let version = kv
+        .get(store::VERSION_KEY)
+        .text()
+        .await
+        .map_err(|e| Failure::internal(format!("KV get {}", store::VERSION_KEY), e))?;
+    if let Some(index) = version.as_deref().and_then(cache::index) {
+        return Ok(index);
+    }
+    let index = Rc::new(index(env).await?);
+    cache::set_index(index.clone());
+    Ok(index)
 }
 
 pub async fn post(env: &Env, slug: &str) -> Result<Option<PostRecord>, Failure> {

@@ -28,10 +28,11 @@ function isoIn(seconds) {
   return new Date(Math.ceil(Date.now() / 1000 + seconds) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
+/** The count a post's read badge shows (the post page embeds it as an image). */
 async function readsShown(slugPath) {
-  // A crawler-like request: it shows the count without adding to it.
-  const { body } = await get(`${site.base}${slugPath}`);
-  const m = /<span class="reads">([\d,]+) reads?<\/span>/.exec(body);
+  const { status, body } = await get(`${site.base}${slugPath}/reads.svg`);
+  if (status !== 200) return null;
+  const m = /<text[^>]*>([\d,]+) reads?<\/text>/.exec(body);
   return m ? Number(m[1].replace(/,/g, '')) : null;
 }
 
@@ -232,16 +233,23 @@ describe('honest read counts', () => {
     await fetch(`${site.base}${P}`, { method: 'HEAD', headers: { 'user-agent': BROWSER, 'cf-connecting-ip': '198.51.100.7' } });
     await readAs('198.51.100.8', '/posts/no-such-post');
     const after = await waitFor(async () => ((await readsShown(P)) === before + 2 ? before + 2 : null), {
+      timeoutMs: 40_000,
+      intervalMs: 500,
       describe: () => 'count never reached before + 2',
     });
-    // Settled: nothing else arrives later.
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal(await readsShown(P), after);
+    // Settled: nothing else arrives later (counts refresh every 10 s).
+    await new Promise((r) => setTimeout(r, 11_000));
+    assert.equal(await waitFor(() => readsShown(P)), after);
   });
 
-  test('the count is shown with thousands separators', async () => {
+  test('the post page shows its count through a small image that follows the colour scheme', async () => {
     const { body } = await get(`${site.base}${P}`);
-    assert.match(body, /<span class="reads">\d{1,3}(,\d{3})* reads?<\/span>/);
+    assert.match(body, new RegExp(`<img class="reads" src="${P}/reads.svg" alt="Read count"`));
+    const badge = await get(`${site.base}${P}/reads.svg`);
+    assert.equal(badge.headers.get('content-type'), 'image/svg+xml');
+    assert.match(badge.body, /<title>\d{1,3}(,\d{3})* reads?<\/title>/);
+    assert.match(badge.body, /prefers-color-scheme:dark/);
+    assert.match(badge.headers.get('cache-control'), /max-age=30/);
   });
 });
 
@@ -258,7 +266,10 @@ describe('aliases and renames', () => {
     const oldPath = '/posts/apple-native-container-cli';
     await readAs('203.0.113.1', oldPath);
     await readAs('203.0.113.2', oldPath);
-    const count = await waitFor(async () => ((await readsShown(oldPath)) >= 2 ? readsShown(oldPath) : null));
+    const count = await waitFor(async () => ((await readsShown(oldPath)) >= 2 ? readsShown(oldPath) : null), {
+      timeoutMs: 40_000,
+      intervalMs: 500,
+    });
     const file = path.join(contentDir, 'apple-native-container-cli.md');
     const text = await fs.readFile(file, 'utf8');
     await fs.writeFile(file, text.replace('+++\n', '+++\nslug = "apple-container-cli"\n'));
