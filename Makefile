@@ -19,7 +19,7 @@ export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
 
 WORKER_SOURCES := Cargo.toml Cargo.lock $(shell find src templates -type f -not -path 'src/bin/*')
 
-.PHONY: help dev test tools build sync check deploy bench clean
+.PHONY: help dev test tools build sync check deploy bench clean chromium python-deps
 
 help:
 	@echo "make dev    build, sync content/ into local KV, serve http://127.0.0.1:$(PORT)"
@@ -30,8 +30,8 @@ dev: tools build $(BLOG)
 	$(BLOG) sync
 	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --show-interactive-dev-session=false
 
-test: tools build $(BLOG) chromium
-	cargo test --release
+test: tools build $(BLOG) chromium python-deps
+	cargo test
 	$(WRANGLER) deploy --dry-run --outdir target/deploy-dry-run
 	node --test --test-concurrency=1 tests/e2e/
 
@@ -52,6 +52,10 @@ node_modules/.installed: package.json package-lock.json
 
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# The feed tests parse our feeds with Python's feedparser (pinned in tests/requirements.txt).
+python-deps:
+	@python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r tests/requirements.txt
 
 # wrangler runs `make build` before every dev session and deploy: it does nothing when the
 # worker is up to date.

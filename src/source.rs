@@ -169,13 +169,19 @@ pub fn load_dir(dir: &Path) -> std::io::Result<Content> {
 /// unique slugs and aliases, and links to posts that exist.
 pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8])>) -> Content {
     let mut content = Content::default();
+    // Posts that failed to parse are still probably there: links to them are not reported
+    // as broken on top of the real error.
+    let mut unparsed = std::collections::HashSet::new();
     for (file, stem, bytes) in files {
         match parse_post(file, stem, bytes) {
             Ok((post, warnings)) => {
                 content.diagnostics.extend(warnings);
                 content.posts.push(post);
             }
-            Err(errors) => content.diagnostics.extend(errors),
+            Err(errors) => {
+                content.diagnostics.extend(errors);
+                unparsed.insert(stem.to_string());
+            }
         }
     }
     let mut found = Vec::new();
@@ -216,6 +222,7 @@ pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8]
                     format!("the link to /posts/{slug} points at a draft, which readers cannot open yet"),
                 )),
                 Some(_) => {}
+                None if unparsed.contains(slug) => {}
                 None if paths.contains_key(&format!("/posts/{slug}")) => found.push(Diagnostic::warning(
                     &post.file,
                     *line,
@@ -422,6 +429,15 @@ mod tests {
                 "content/b.md:8: warning: the link to /posts/old-b goes through an alias: link to the post's current address",
             ]
         );
+    }
+
+    #[test]
+    fn a_post_that_fails_to_parse_does_not_break_links_to_it() {
+        let a = post_text("A", "").replace("Body.", "See [b](/posts/b).");
+        let b = "no front matter";
+        let found = check(&[("content/a.md", &a), ("content/b.md", b)]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("content/b.md:1: error: no front matter"));
     }
 
     #[test]

@@ -297,12 +297,15 @@ fn report(plan: &Plan, renamed: &[Rename], dry_run: bool) {
     }
     let index = if plan.put_index.is_some() { format!("{verb}written") } else { "unchanged".into() };
     println!();
-    println!("  {:<10} {:>6}", "added", plan.count(Change::Added));
-    println!("  {:<10} {:>6}", "updated", plan.count(Change::Updated));
-    println!("  {:<10} {:>6}", "removed", plan.delete_keys.len());
-    println!("  {:<10} {:>6}", "renamed", renamed.len());
-    println!("  {:<10} {:>6}", "unchanged", plan.unchanged.len());
-    println!("  {:<10} {:>6}", "index", index);
+    println!("  {:>7} {:>8} {:>8} {:>8} {:>10}  {}", "added", "updated", "removed", "renamed", "unchanged", "index");
+    println!(
+        "  {:>7} {:>8} {:>8} {:>8} {:>10}  {index}",
+        plan.count(Change::Added),
+        plan.count(Change::Updated),
+        plan.delete_keys.len(),
+        renamed.len(),
+        plan.unchanged.len(),
+    );
     println!(
         "{} added, {} updated, {} removed, {} unchanged; index {index}",
         plan.count(Change::Added),

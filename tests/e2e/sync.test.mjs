@@ -1,0 +1,214 @@
+// `blog sync` against a running site: what it prints, and what readers see right after.
+// Works on a temporary copy of content/ so posts can be edited, added and deleted.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { get, getIndex, startSite, textOf } from './harness.mjs';
+
+let site;
+
+before(async () => {
+  site = await startSite({ copyContent: true });
+});
+after(() => site?.stop());
+
+const marker = (what) => `E2E ${what} sentence ${crypto.randomUUID()}.`;
+
+async function slugsOnDisk() {
+  return (await fs.readdir(site.contentDir))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => f.slice(0, -3))
+    .sort();
+}
+
+/** The per-post lines of a sync report: [[change, slug], ...]. */
+function changes(stdout) {
+  return [...stdout.matchAll(/^ {2}(added|updated|removed) +(\S+)$/gm)].map((m) => [m[1], m[2]]);
+}
+
+/** The summary line of a sync report, as numbers. */
+function summary(stdout) {
+  const m = /^(\d+) added, (\d+) updated, (\d+) removed, (\d+) unchanged; index (written|unchanged)$/m.exec(stdout);
+  assert.ok(m, `no summary line in:\n${stdout}`);
+  return { added: +m[1], updated: +m[2], removed: +m[3], unchanged: +m[4], index: m[5] };
+}
+
+async function postBody(href) {
+  const res = await get(`${site.base}${href}`);
+  assert.equal(res.status, 200, `GET ${href}`);
+  const body = /<div class="body">([\s\S]*?)<\/div>\s*<footer>/.exec(res.body);
+  assert.ok(body, `${href} has a body`);
+  return textOf(body[1]);
+}
+
+/** What the index lists (not Popular Reads, which moves with reads). */
+async function listing() {
+  return (await getIndex(site)).posts.map(({ href, title, summary, datetime }) => ({ href, title, summary, datetime }));
+}
+
+test('the first sync added every post and wrote the index', async () => {
+  const first = site.firstSync.stdout;
+  const files = await slugsOnDisk();
+  assert.deepEqual(changes(first).map(([c]) => c), files.map(() => 'added'));
+  assert.deepEqual(changes(first).map(([, s]) => s).sort(), files);
+  assert.deepEqual(summary(first), { added: files.length, updated: 0, removed: 0, unchanged: 0, index: 'written' });
+  assert.doesNotMatch(first, /Nothing to write/);
+  assert.deepEqual((await listing()).map((p) => p.href.replace('/posts/', '')).sort(), files);
+});
+
+test('a second sync with nothing changed writes nothing', async () => {
+  const before = await listing();
+  const res = await site.sync();
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(changes(res.stdout), [], 'no post lines');
+  const files = await slugsOnDisk();
+  assert.deepEqual(summary(res.stdout), { added: 0, updated: 0, removed: 0, unchanged: files.length, index: 'unchanged' });
+  assert.match(res.stdout, new RegExp(`^0 added, 0 updated, 0 removed, ${files.length} unchanged; index unchanged$`, 'm'));
+  assert.match(res.stdout, /^Nothing to write\.$/m);
+  assert.deepEqual(await listing(), before);
+});
+
+test('editing a post body updates that post and the index, visible on the next request', async () => {
+  const { posts } = await getIndex(site);
+  const post = posts[2];
+  const slug = post.href.split('/').pop();
+  const sentence = marker('edit');
+  assert.ok(!(await postBody(post.href)).includes(sentence));
+  const before = await listing();
+
+  await fs.appendFile(path.join(site.contentDir, `${slug}.md`), `\n${sentence}\n`);
+  const res = await site.sync();
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(changes(res.stdout), [['updated', slug]]);
+  // The index record carries every post's content hash, so it is rewritten as well.
+  const files = await slugsOnDisk();
+  assert.deepEqual(summary(res.stdout), { added: 0, updated: 1, removed: 0, unchanged: files.length - 1, index: 'written' });
+  assert.doesNotMatch(res.stdout, /Nothing to write/);
+
+  // The very next request shows it.
+  const body = await postBody(post.href);
+  assert.ok(body.includes(sentence), `the new sentence is on ${post.href}`);
+  assert.ok(body.endsWith(sentence), 'as the last paragraph');
+  assert.deepEqual(await listing(), before, 'the index lists the same posts');
+});
+
+test('a new post is added, listed in date order and served, with its text escaped', async () => {
+  const slug = 'e2e-added-post';
+  const title = `Tom & "Jerry" <script>alert('x')</script>`;
+  const sentence = marker('added');
+  // Dated between the two oldest posts, so it must land second to last.
+  const { posts } = await getIndex(site);
+  const [older, newer] = [Date.parse(posts.at(-1).datetime), Date.parse(posts.at(-2).datetime)];
+  const when = new Date(Math.floor((older + newer) / 2 / 86_400_000) * 86_400_000);
+  assert.ok(when > older && when < newer, 'a day between the two oldest posts');
+  const date = when.toISOString().slice(0, 10);
+  await fs.writeFile(
+    path.join(site.contentDir, `${slug}.md`),
+    `+++\ntitle = ${JSON.stringify(title)}\ndate = ${date}\nsummary = "A post the e2e tests added."\ntags = ["test"]\n+++\n\n## Section\n\n${sentence}\n`,
+  );
+  const res = await site.sync();
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(changes(res.stdout), [['added', slug]]);
+  assert.deepEqual(summary(res.stdout), { added: 1, updated: 0, removed: 0, unchanged: posts.length, index: 'written' });
+
+  const index = await getIndex(site);
+  assert.equal(index.posts.length, posts.length + 1);
+  assert.equal(index.posts.at(-2).href, `/posts/${slug}`, 'second to last, by date');
+  assert.equal(index.posts.at(-2).title, title, 'the title, as written');
+  const html = (await get(`${site.base}/`)).body;
+  assert.ok(!html.includes('<script>'), 'no markup injected into the index');
+  const page = await get(`${site.base}/posts/${slug}`);
+  assert.equal(page.status, 200);
+  assert.equal(textOf(/<h1>([\s\S]*?)<\/h1>/.exec(page.body)[1]), title);
+  assert.ok(!page.body.includes('<script>'), 'no markup injected into the post');
+  assert.ok((await postBody(`/posts/${slug}`)).includes(sentence));
+});
+
+test('a post dated in the future is synced but not shown', async () => {
+  const slug = 'e2e-future-post';
+  await fs.writeFile(
+    path.join(site.contentDir, `${slug}.md`),
+    `+++\ntitle = "From the future"\ndate = 2999-01-01\nsummary = "Not yet."\n+++\n\nLater.\n`,
+  );
+  const res = await site.sync();
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(changes(res.stdout), [['added', slug]]);
+  const index = await getIndex(site);
+  assert.ok(!index.posts.some((p) => p.href === `/posts/${slug}`), 'not on the index');
+  assert.ok(!index.popular.some((p) => p.href === `/posts/${slug}`), 'not in Popular Reads');
+  assert.equal((await get(`${site.base}/posts/${slug}`)).status, 404);
+});
+
+test('deleting a post file removes the post: off the index, its URL 404', async () => {
+  const before = await listing();
+  const victim = before[1];
+  const slug = victim.href.split('/').pop();
+  assert.equal((await get(`${site.base}${victim.href}`)).status, 200);
+
+  await fs.rm(path.join(site.contentDir, `${slug}.md`));
+  const res = await site.sync();
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(changes(res.stdout), [['removed', slug]]);
+  const files = await slugsOnDisk();
+  assert.deepEqual(summary(res.stdout), { added: 0, updated: 0, removed: 1, unchanged: files.length, index: 'written' });
+
+  const after = await listing();
+  assert.deepEqual(after, before.filter((p) => p.href !== victim.href), 'the same list without it');
+  const index = await getIndex(site);
+  assert.ok(!index.popular.some((p) => p.href === victim.href), 'not in Popular Reads');
+  const gone = await get(`${site.base}${victim.href}`);
+  assert.equal(gone.status, 404);
+  assert.match(gone.body, /Page not found/);
+});
+
+test('broken front matter fails the sync with file:line and writes nothing, not even valid edits', async () => {
+  const { posts } = await getIndex(site);
+  const edited = posts[0];
+  const broken = posts[3];
+  const editedFile = path.join(site.contentDir, `${edited.href.split('/').pop()}.md`);
+  const brokenFile = path.join(site.contentDir, `${broken.href.split('/').pop()}.md`);
+  const beforeListing = await listing();
+  const beforeBody = await postBody(edited.href);
+  const original = await fs.readFile(brokenFile, 'utf8');
+
+  // A valid edit that a successful sync would publish...
+  const sentence = marker('unpublished');
+  await fs.appendFile(editedFile, `\n${sentence}\n`);
+  // ...and, in another post, no summary.
+  const withoutSummary = original.replace(/^summary = .*\n/m, '');
+  assert.notEqual(withoutSummary, original);
+  await fs.writeFile(brokenFile, withoutSummary);
+
+  const res = await site.sync();
+  assert.notEqual(res.code, 0, 'sync fails');
+  const diag = new RegExp(`^${brokenFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+): error: (.*)$`, 'm').exec(res.stderr);
+  assert.ok(diag, `a file:line: error: diagnostic for ${brokenFile} in:\n${res.stderr}`);
+  const closingFence = withoutSummary.split('\n').indexOf('+++', 1) + 1;
+  const line = Number(diag[1]);
+  assert.ok(line >= 1 && line <= closingFence, `line ${line} is within the front matter (lines 1-${closingFence})`);
+  assert.match(diag[2], /summary/, 'the message names the missing field');
+  assert.deepEqual(changes(res.stdout), [], 'no post written');
+  assert.doesNotMatch(res.stdout, /index written/);
+  assert.doesNotMatch(res.stderr, new RegExp(path.basename(editedFile).replace('.', '\\.') + ':\\d+'), 'the valid post is not blamed');
+
+  // `blog check` reports the same and also fails.
+  const check = await site.check();
+  assert.equal(check.code, 1);
+  assert.ok(check.stderr.includes(diag[0]), `check prints the same diagnostic:\n${check.stderr}`);
+
+  // Nothing changed for readers.
+  assert.deepEqual(await listing(), beforeListing, 'the index is unchanged');
+  assert.equal(await postBody(edited.href), beforeBody, 'the valid edit was not published');
+  const brokenPage = await get(`${site.base}${broken.href}`);
+  assert.equal(brokenPage.status, 200, 'the broken post still serves its last good version');
+
+  // Control: once fixed, the same sync publishes the valid edit.
+  await fs.writeFile(brokenFile, original);
+  const fixed = await site.sync();
+  assert.equal(fixed.code, 0, fixed.stderr);
+  assert.deepEqual(changes(fixed.stdout), [['updated', edited.href.split('/').pop()]]);
+  assert.ok((await postBody(edited.href)).includes(sentence));
+});
