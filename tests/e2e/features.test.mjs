@@ -13,7 +13,7 @@ const FIXTURES = path.join(ROOT, 'tests/fixtures/posts');
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const TOUR = '/posts/feature-tour';
 /** Seconds from sync until the scheduled post is due. */
-const SCHEDULED_IN = 15;
+const SCHEDULED_IN = 40;
 
 let site;
 let contentDir;
