@@ -20,6 +20,13 @@ impl std::ops::AddAssign for ReadStats {
     }
 }
 
+/// Adds one counter shard's stats into the total: reads and scores are both sums.
+pub fn merge(total: &mut HashMap<String, ReadStats>, shard: HashMap<String, ReadStats>) {
+    for (slug, stats) in shard {
+        *total.entry(slug).or_default() += stats;
+    }
+}
+
 /// A post's stats, including reads counted under its former slugs.
 pub fn stats_for(post: &PostMeta, stats: &HashMap<String, ReadStats>) -> ReadStats {
     let mut total = ReadStats::default();
@@ -101,6 +108,14 @@ mod tests {
         let stats = scored(&[("old", 5.0), ("p2", 1.0), ("p0", 4.0)]);
         assert_eq!(stats_for(&posts[2], &stats).reads, 6);
         assert_eq!(slugs(&popular(&posts, &stats, 1)), ["p2"]);
+    }
+
+    #[test]
+    fn shard_stats_add_up() {
+        let mut total = scored(&[("a", 2.0)]);
+        merge(&mut total, scored(&[("a", 3.0), ("b", 1.0)]));
+        assert_eq!(total["a"], ReadStats { reads: 5, score: 5.0 });
+        assert_eq!(total["b"].reads, 1);
     }
 
     #[test]

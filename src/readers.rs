@@ -41,6 +41,13 @@ pub fn daily_reader_key(salt: &str, fingerprint: &str, slug: &str) -> String {
     hex(&Sha256::digest(format!("{salt}\n{fingerprint}\n{slug}").as_bytes())[..16])
 }
 
+/// Which of `shards` counters a reader's reads go to. The same reader always lands on the
+/// same shard, so "once per reader per day" holds within each shard.
+pub fn shard_of(fingerprint: &str, shards: usize) -> usize {
+    let prefix = fingerprint.get(..8).and_then(|h| u32::from_str_radix(h, 16).ok()).unwrap_or(0);
+    prefix as usize % shards.max(1)
+}
+
 /// The UTC day number of an instant (days since 1970-01-01).
 pub fn day_number(unix_seconds: i64) -> i64 {
     unix_seconds.div_euclid(86_400)
@@ -101,6 +108,20 @@ mod tests {
         assert_eq!(key.len(), 32);
         assert_ne!(key, daily_reader_key("salt2", &a, "post"));
         assert_ne!(key, daily_reader_key("salt1", &a, "other"));
+    }
+
+    #[test]
+    fn readers_spread_over_shards_and_stay_on_theirs() {
+        let mut seen = [0usize; 8];
+        for i in 0..800 {
+            let f = reader_fingerprint(&format!("10.0.{}.{}", i / 256, i % 256), FIREFOX);
+            let shard = shard_of(&f, 8);
+            assert_eq!(shard, shard_of(&f, 8));
+            seen[shard] += 1;
+        }
+        assert!(seen.iter().all(|&n| n > 50), "{seen:?}");
+        assert_eq!(shard_of("not hex", 8), 0);
+        assert_eq!(shard_of("ffffffff", 1), 0);
     }
 
     #[test]

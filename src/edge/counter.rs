@@ -3,7 +3,7 @@
 
 use crate::ranking::{self, ReadStats};
 use crate::readers;
-use futures_util::future::{select, Either};
+use futures_util::future::{join_all, select, Either};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -15,8 +15,14 @@ use worker::{
 };
 
 const BINDING: &str = "READS";
-/// All counts live in one object; see the README for the model at larger scale.
-const OBJECT_NAME: &str = "all-posts";
+/// Reads are spread over this many counter objects by reader (see the README's model).
+/// Changing it re-routes readers, which only weakens once-a-day detection for that day.
+pub const SHARDS: usize = 8;
+
+/// Shard 0 keeps the name of the single counter of earlier versions, so its counts stay.
+fn shard_name(shard: usize) -> String {
+    if shard == 0 { "all-posts".into() } else { format!("shard-{shard}") }
+}
 /// How long a page waits for counts, when an isolate has none yet, before it ranks by date.
 const STATS_TIMEOUT: Duration = Duration::from_millis(150);
 /// Counts older than this are refreshed in the background while still being used, so
@@ -46,6 +52,8 @@ pub struct Hit {
 struct HitBatch {
     id: String,
     hits: Vec<Hit>,
+    #[serde(skip)]
+    shard: usize,
     #[serde(skip)]
     attempts: u32,
 }
@@ -287,11 +295,11 @@ fn random_hex(bytes: u32) -> Result<String> {
     Ok(array.to_vec().iter().map(|b| format!("{b:02x}")).collect())
 }
 
-fn stub(env: &Env) -> Result<worker::Stub> {
+fn stub(env: &Env, shard: usize) -> Result<worker::Stub> {
     if env.var(FAULT_VAR).is_ok_and(|v| v.to_string() == "unreachable") {
         return Err(worker::Error::RustError("injected fault: counter unreachable".into()));
     }
-    env.durable_object(BINDING)?.id_from_name(OBJECT_NAME)?.get_stub()
+    env.durable_object(BINDING)?.id_from_name(&shard_name(shard))?.get_stub()
 }
 
 /// Counts as last fetched, by slug, shared by the isolate's requests.
@@ -323,14 +331,19 @@ async fn flush(env: Env) {
     FLUSH_SCHEDULED.with(|f| f.set(false));
     let hits = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
     let mut batches = RETRY.with(|r| std::mem::take(&mut *r.borrow_mut()));
-    if !hits.is_empty() {
+    let mut by_shard: Vec<Vec<Hit>> = vec![Vec::new(); SHARDS];
+    for hit in hits {
+        by_shard[readers::shard_of(&hit.reader, SHARDS)].push(hit);
+    }
+    for (shard, hits) in by_shard.into_iter().enumerate().filter(|(_, h)| !h.is_empty()) {
         match random_hex(12) {
-            Ok(id) => batches.push(HitBatch { id, hits, attempts: 0 }),
+            Ok(id) => batches.push(HitBatch { id, hits, shard, attempts: 0 }),
             Err(e) => worker::console_error!("cannot make a batch id: {e}; {} reads lost", hits.len()),
         }
     }
-    for mut batch in batches {
-        if let Err(e) = send(&env, &batch).await {
+    let results = join_all(batches.iter().map(|batch| send(&env, batch))).await;
+    for (mut batch, result) in batches.into_iter().zip(results) {
+        if let Err(e) = result {
             batch.attempts += 1;
             if batch.attempts < MAX_ATTEMPTS {
                 worker::console_warn!("sending {} reads failed ({e}); will retry", batch.hits.len());
@@ -346,7 +359,7 @@ async fn send(env: &Env, batch: &HitBatch) -> Result<Counted> {
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(serde_json::to_string(batch)?.into()));
     let req = Request::new_with_init("https://counter/hits", &init)?;
-    let mut resp = stub(env)?.fetch_with_request(req).await?;
+    let mut resp = stub(env, batch.shard)?.fetch_with_request(req).await?;
     if resp.status_code() != 200 {
         return Err(worker::Error::RustError(format!("counter answered {}", resp.status_code())));
     }
@@ -393,21 +406,28 @@ pub async fn stats(env: &Env, ctx: &Context, half_life_days: f64) -> Option<Stat
     STATS.with(|s| s.borrow().as_ref().map(|(_, stats)| stats.clone()))
 }
 
+/// The sum over all shards; all or nothing, so a shard that fails never makes counts shrink.
 async fn fetch_stats(env: &Env, half_life_days: f64) -> Option<Stats> {
-    let result = async {
-        let url = format!("https://counter/stats?half_life={half_life_days}");
-        let mut resp = stub(env)?.fetch_with_str(&url).await?;
-        if resp.status_code() != 200 {
-            return Err(worker::Error::RustError(format!("counter answered {}", resp.status_code())));
+    let url = format!("https://counter/stats?half_life={half_life_days}");
+    let shard_stats = |shard: usize| {
+        let url = url.clone();
+        async move {
+            let mut resp = stub(env, shard)?.fetch_with_str(&url).await?;
+            if resp.status_code() != 200 {
+                return Err(worker::Error::RustError(format!("counter {shard} answered {}", resp.status_code())));
+            }
+            resp.json::<HashMap<String, ReadStats>>().await
         }
-        resp.json::<HashMap<String, ReadStats>>().await
-    }
-    .await;
-    match result {
-        Ok(stats) => Some(Rc::new(stats)),
-        Err(e) => {
-            worker::console_error!("read counts unavailable: {e}");
-            None
+    };
+    let mut total = HashMap::new();
+    for result in join_all((0..SHARDS).map(shard_stats)).await {
+        match result {
+            Ok(stats) => ranking::merge(&mut total, stats),
+            Err(e) => {
+                worker::console_error!("read counts unavailable: {e}");
+                return None;
+            }
         }
     }
+    Some(Rc::new(total))
 }
