@@ -108,7 +108,7 @@ mod tests {
     }
 
     fn remote(entries: &[(&str, &str)]) -> BTreeMap<String, Option<KeyMeta>> {
-        entries.iter().map(|(k, h)| (k.to_string(), Some(KeyMeta { hash: h.to_string(), file: None }))).collect()
+        entries.iter().map(|(k, h)| (k.to_string(), Some(KeyMeta { hash: h.to_string(), file: None, content_type: None }))).collect()
     }
 
     fn index(version: &str) -> SiteIndex {
@@ -153,8 +153,8 @@ mod tests {
     #[test]
     fn notices_a_slug_renamed_in_the_same_file() {
         let mut remote = remote(&[("post/unrelated", "1")]);
-        remote.insert("post/old".into(), Some(KeyMeta { hash: "1".into(), file: Some("a.md".into()) }));
-        remote.insert("post/kept".into(), Some(KeyMeta { hash: "1".into(), file: Some("b.md".into()) }));
+        remote.insert("post/old".into(), Some(KeyMeta { hash: "1".into(), file: Some("a.md".into()), content_type: None }));
+        remote.insert("post/kept".into(), Some(KeyMeta { hash: "1".into(), file: Some("b.md".into()), content_type: None }));
         let local = [("a.md".to_string(), "new".to_string()), ("b.md".to_string(), "kept".to_string())];
         assert_eq!(
             renames(&local, &remote),

@@ -192,7 +192,7 @@ fn run_sync(options: &Options) -> Result<(), String> {
         let version = serde_json::json!({
             "key": store::VERSION_KEY,
             "value": index.version,
-            "metadata": KeyMeta { hash: index.version.clone(), file: None },
+            "metadata": KeyMeta { hash: index.version.clone(), file: None, content_type: None },
         });
         kv.put_in_batches("version", &[version])?;
     }
@@ -216,7 +216,7 @@ fn check_limits(posts: &[SourcePost], index: &blog::content::SiteIndex, options:
         ));
     }
     for post in posts {
-        let meta = KeyMeta { hash: post.record.meta.hash.clone(), file: Some(file_key(options, &post.file)) };
+        let meta = KeyMeta { hash: post.record.meta.hash.clone(), file: Some(file_key(options, &post.file)), content_type: None };
         let meta_bytes = serde_json::to_vec(&meta).map_or(usize::MAX, |v| v.len());
         if meta_bytes > store::MAX_METADATA_BYTES {
             problems.push(format!(
@@ -282,7 +282,7 @@ fn entry<T: serde::Serialize>(key: &str, value: &T, hash: &str, file: Option<Str
     serde_json::json!({
         "key": key,
         "value": serde_json::to_string(value).expect("records serialise"),
-        "metadata": KeyMeta { hash: hash.to_string(), file },
+        "metadata": KeyMeta { hash: hash.to_string(), file, content_type: None },
     })
 }
 
