@@ -181,9 +181,10 @@ pub fn is_external(url: &str) -> bool {
     }
 }
 
-/// The part of a URL that names a file, without its `?query` or `#fragment`.
+/// The part of a URL that names a file, without its `?query` or `#fragment`: the key of
+/// the post's [`AssetMap`](crate::content::AssetMap).
 pub fn path_part(url: &str) -> &str {
-    &url[..url.find(['?', '#']).unwrap_or(url.len())]
+    crate::content::split_url_suffix(url).0
 }
 
 /// Where a relative URL written in a post leads, as a `/`-separated path inside the content

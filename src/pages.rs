@@ -162,7 +162,7 @@ pub fn neighbours<'a>(visible: &Visible<'a>, slug: &str) -> (Option<&'a PostMeta
 /// count in its HTML (that comes from [`reads_badge`]), so it changes only with content.
 pub fn post(site: &Settings, record: &PostRecord, visible: &Visible<'_>) -> String {
     let meta = &record.meta;
-    let rendered = markdown::render(&record.body, &RenderOptions { code_html: &record.code_html, strip_raw_html: !site.raw_html });
+    let rendered = markdown::render(&record.body, &RenderOptions { code_html: &record.code_html, strip_raw_html: !site.raw_html, assets: &record.assets });
     let sections: Vec<Heading> = rendered.headings.into_iter().filter(|h| h.level == 2).collect();
     let (previous, next) = neighbours(visible, &meta.slug);
     let mut head = Head::page(site, format!("{} · {}", meta.title, site.title), &meta.summary, &meta.url());
@@ -355,6 +355,8 @@ mod tests {
             meta: visible.posts[1].clone(),
             body: "## One\n\nSome **bold** text.\n\n## Two\n\n## Three\n".into(),
             code_html: vec![],
+            assets: Default::default(),
+            cover: None,
         };
         let html = post(&site, &record, &visible);
         assert!(html.contains("<title>Tom &#38; &#60;Jerry&#62; · Writing</title>"), "{html}");
@@ -378,7 +380,7 @@ mod tests {
         let site = site();
         let index = SiteIndex::new(vec![meta("p", "P", "2026-05-02")], site.clone(), "v".into());
         let visible = index.visible(i64::MAX);
-        let record = PostRecord { meta: visible.posts[0].clone(), body: "## One\n\n## Two\n".into(), code_html: vec![] };
+        let record = PostRecord { meta: visible.posts[0].clone(), body: "## One\n\n## Two\n".into(), code_html: vec![], assets: Default::default(), cover: None };
         let html = post(&site, &record, &visible);
         assert!(!html.contains("class=\"toc\""));
         assert!(!html.contains("neighbours\"><a"));

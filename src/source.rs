@@ -111,6 +111,8 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
         },
         body,
         code_html: Vec::new(),
+        assets: Default::default(),
+        cover: None,
     };
     record.meta.hash = record_hash(&record);
     let size = serde_json::to_vec(&record).map(|v| v.len()).unwrap_or(usize::MAX);

@@ -104,6 +104,8 @@ mod tests {
             },
             body: "b".into(),
             code_html: vec![],
+            assets: Default::default(),
+            cover: None,
         }
     }
 

@@ -313,7 +313,7 @@ impl Page<'_> {
                 worker::console_error!("feed: index lists {} but its record is missing", meta.slug);
                 continue;
             };
-            let options = RenderOptions { code_html: &record.code_html, strip_raw_html: !settings.raw_html };
+            let options = RenderOptions { code_html: &record.code_html, strip_raw_html: !settings.raw_html, assets: &record.assets };
             let html = markdown::render(&record.body, &options).html;
             rendered.push((meta, feeds::absolutize(&html, &settings.base_url, &meta.url())));
         }
