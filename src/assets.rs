@@ -189,28 +189,28 @@ pub fn path_part(url: &str) -> &str {
 
 /// Where a relative URL written in a post leads, as a `/`-separated path inside the content
 /// folder. `post_dir` is the post's own folder within it (`""` for the folder itself).
-/// `Ok(None)` for URLs that are not the post's files (see [`is_external`]); an error for
-/// one that is malformed or leads outside the content folder.
+/// `Ok(None)` for URLs that are not the post's files (see [`is_external`]); for one that is
+/// malformed or leads outside the content folder, an error that completes "the image x …".
 pub fn resolve(post_dir: &str, url: &str) -> Result<Option<String>, String> {
     if is_external(url) {
         return Ok(None);
     }
     let written = path_part(url.trim());
-    let decoded = percent_decode(written).ok_or_else(|| format!("`{written}` has a malformed %-escape"))?;
+    let decoded = percent_decode(written).ok_or("has a malformed %-escape")?;
     let mut parts: Vec<&str> = post_dir.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
     for segment in decoded.split('/') {
         match segment {
             "" | "." => {}
             ".." => {
                 if parts.pop().is_none() {
-                    return Err(format!("`{written}` leads outside the content folder"));
+                    return Err("leads outside the content folder".into());
                 }
             }
             s => parts.push(s),
         }
     }
     if parts.is_empty() || decoded.ends_with('/') {
-        return Err(format!("`{written}` names a folder, not a file"));
+        return Err("names a folder, not a file".into());
     }
     Ok(Some(parts.join("/")))
 }
