@@ -4,6 +4,7 @@
 use crate::date::{self, Timestamp};
 use crate::settings::Settings;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Everything the index page needs to know about one published post.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +76,41 @@ pub struct PostRecord {
     /// carries no grammar data; `None` where the language is unknown.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub code_html: Vec<Option<String>>,
+    /// The files the body links to (images, PDFs…) by the URL written in the Markdown,
+    /// made by `blog sync` from the files beside the post.
+    #[serde(default, skip_serializing_if = "AssetMap::is_empty")]
+    pub assets: AssetMap,
+    /// The image shown when the post is shared (`cover` in the front matter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover: Option<Asset>,
+}
+
+/// A file a post links to, as published: its content-addressed URL and, for an image, the
+/// size it is drawn at (so the page does not shift when it loads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Asset {
+    /// `/files/{hash}.{ext}`: never changes meaning, so it is cached forever.
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<u32>,
+}
+
+/// A post's files by the URL as written in its Markdown, without any `?query` or `#fragment`.
+pub type AssetMap = BTreeMap<String, Asset>;
+
+/// Splits a URL into the part that names a file and its `?query`/`#fragment` suffix.
+pub fn split_url_suffix(url: &str) -> (&str, &str) {
+    url.split_at(url.find(['?', '#']).unwrap_or(url.len()))
+}
+
+/// The published URL for a URL written in a post, when it names one of the post's files;
+/// any `#fragment` (a PDF page, say) is kept.
+pub fn published_url<'a>(assets: &'a AssetMap, url: &str) -> Option<(String, &'a Asset)> {
+    let (path, suffix) = split_url_suffix(url);
+    let asset = assets.get(path)?;
+    Some((format!("{}{suffix}", asset.url), asset))
 }
 
 /// The record behind every page: the site's settings and all synced posts' metadata,

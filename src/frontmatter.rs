@@ -9,15 +9,19 @@
 //! tags = ["rust", "workers"]   # optional
 //! draft = false                # optional
 //! aliases = ["/posts/old-name"] # optional: old paths that redirect here
+//! cover = "cover.png"          # optional: the image shown when the post is shared
 //! +++
 //! ```
+//!
+//! `cover` is a path relative to the post's file, like an image in the body: it becomes the
+//! page's OpenGraph and Twitter image.
 
 use crate::date::{self, DateTime};
 use crate::diagnostic::Diagnostic;
 use toml::de::{DeTable, DeValue};
 
 pub const FENCE: &str = "+++";
-pub const FIELDS: [&str; 7] = ["title", "date", "summary", "slug", "tags", "draft", "aliases"];
+pub const FIELDS: [&str; 8] = ["title", "date", "summary", "slug", "tags", "draft", "aliases", "cover"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrontMatter {
@@ -29,6 +33,8 @@ pub struct FrontMatter {
     pub draft: bool,
     /// Old paths of this post, each starting with `/`, with the line each is on.
     pub aliases: Vec<(String, usize)>,
+    /// The share image's path relative to the post, with the line it is on.
+    pub cover: Option<(String, usize)>,
 }
 
 /// A post split into its parsed front matter and its Markdown body.
@@ -90,7 +96,7 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let (mut title, mut date, mut summary, mut slug) = (None, None, None, None);
-    let (mut tags, mut draft, mut aliases) = (Vec::new(), false, Vec::new());
+    let (mut tags, mut draft, mut aliases, mut cover) = (Vec::new(), false, Vec::new(), None);
     for (key, value) in table.iter() {
         let line = line_of(key.span().start);
         let name: &str = key.get_ref();
@@ -114,6 +120,7 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
                 Err(e) => errors.push(Diagnostic::error(file, line, format!("`date`: {e}"))),
             },
             ("draft", DeValue::Boolean(b)) => draft = *b,
+            ("cover", DeValue::String(s)) if !s.trim().is_empty() => cover = Some((s.trim().to_string(), line)),
             ("tags", DeValue::Array(items)) => {
                 for item in items.iter() {
                     match item.get_ref() {
@@ -151,6 +158,7 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
             ("draft", _) => wrong_type("true or false"),
             ("tags", _) => wrong_type("a list of strings such as [\"rust\", \"web\"]"),
             ("aliases", _) => wrong_type("a list of paths such as [\"/posts/old-name\"]"),
+            ("cover", _) => wrong_type("the path of an image beside the post, such as \"cover.png\""),
             _ => warnings.push(Diagnostic::warning(
                 file,
                 line,
@@ -195,6 +203,7 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
             tags,
             draft,
             aliases,
+            cover,
         },
         body,
         body_line: closing_line + 1,
@@ -325,6 +334,17 @@ mod tests {
         let e = errors_of(&GOOD.replace("tags = [\"rust\", \"web\"]", "aliases = [\"posts/old\"]"));
         assert_eq!(e[0].line, 5);
         assert!(e[0].message.contains("starting with `/`"), "{e:?}");
+    }
+
+    #[test]
+    fn reads_the_cover_with_its_line() {
+        let text = GOOD.replace("tags", "cover = \"img/cover.png\"\ntags");
+        let split = parse("p.md", &text).unwrap();
+        assert_eq!(split.front.cover, Some(("img/cover.png".to_string(), 5)));
+        assert!(split.warnings.is_empty());
+        let e = errors_of(&GOOD.replace("tags", "cover = true\ntags"));
+        assert_eq!((e[0].line, e[0].message.contains("the path of an image")), (5, true), "{e:?}");
+        assert!(errors_of(&GOOD.replace("tags", "cover = \"\"\ntags"))[0].message.contains("`cover`"));
     }
 
     #[test]

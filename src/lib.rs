@@ -16,6 +16,8 @@ pub mod settings;
 pub mod store;
 
 #[cfg(not(target_arch = "wasm32"))]
+pub mod assets;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod diagnostic;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod frontmatter;

@@ -1,5 +1,7 @@
-//! Markdown to HTML: a pulldown-cmark event pipeline that adds stable heading ids.
+//! Markdown to HTML: a pulldown-cmark event pipeline that adds stable heading ids and points
+//! images and file links at the post's published files.
 
+use crate::content::{published_url, Asset, AssetMap};
 use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 /// A section heading of a rendered post, for anchors and a table of contents.
@@ -58,17 +60,28 @@ pub fn code_blocks(markdown: &str) -> Vec<CodeBlock> {
 }
 
 /// What the renderer may use beyond the Markdown itself.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct RenderOptions<'a> {
     /// Pre-highlighted HTML for each fenced block, by position (see [`code_blocks`]).
     pub code_html: &'a [Option<String>],
     /// Drop raw HTML blocks and inline tags the author wrote (see `Settings::raw_html`).
     pub strip_raw_html: bool,
+    /// The post's files by the URL written in the Markdown (see `PostRecord::assets`).
+    pub assets: &'a AssetMap,
+}
+
+static NO_ASSETS: AssetMap = AssetMap::new();
+
+impl Default for RenderOptions<'_> {
+    fn default() -> Self {
+        Self { code_html: &[], strip_raw_html: false, assets: &NO_ASSETS }
+    }
 }
 
 /// Renders a post body. Headings get ids from their text (`## Why it matters` ->
 /// `why-it-matters`), made unique within the post, unless the author set one with `{#id}`,
 /// and a `#` link to themselves. Fenced code uses the pre-highlighted HTML when there is some.
+/// Images and links to the post's files point at their published copies (see [`rewrite_files`]).
 pub fn render(markdown: &str, opts: &RenderOptions<'_>) -> Rendered {
     let events: Vec<Event<'_>> = Parser::new_ext(markdown, options()).collect();
     let mut out_events: Vec<Event<'_>> = Vec::with_capacity(events.len());
@@ -166,8 +179,72 @@ pub fn render(markdown: &str, opts: &RenderOptions<'_>) -> Rendered {
         }
     }
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut out, out_events.into_iter());
+    html::push_html(&mut out, rewrite_files(out_events, opts.assets).into_iter());
     Rendered { html: out, headings, words }
+}
+
+/// Turns every image into an `<img>` with its published URL, its size (when known), the
+/// Markdown alt text and loading hints, and points links to the post's files at their
+/// published URLs. Other URLs are left as written. Runs last, so images inside headings are
+/// rewritten too, and after raw HTML is stripped, so the tags it makes are kept.
+fn rewrite_files<'a>(events: Vec<Event<'a>>, assets: &AssetMap) -> Vec<Event<'a>> {
+    let mut out = Vec::with_capacity(events.len());
+    let mut images = 0;
+    let mut events = events.into_iter();
+    while let Some(event) = events.next() {
+        match event {
+            Event::Start(Tag::Image { dest_url, title, .. }) => {
+                let alt = image_alt(&mut events);
+                images += 1;
+                out.push(Event::InlineHtml(CowStr::from(img_tag(&dest_url, &title, &alt, assets, images == 1))));
+            }
+            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                let dest_url = published_url(assets, &dest_url).map_or(dest_url, |(url, _)| CowStr::from(url));
+                out.push(Event::Start(Tag::Link { link_type, dest_url, title, id }));
+            }
+            event => out.push(event),
+        }
+    }
+    out
+}
+
+/// The plain text of an image's description, consuming the events up to its end.
+pub fn image_alt<'a>(events: &mut impl Iterator<Item = Event<'a>>) -> String {
+    let mut alt = String::new();
+    let mut depth = 0;
+    for event in events {
+        match event {
+            Event::Start(_) => depth += 1,
+            Event::End(_) if depth == 0 => break,
+            Event::End(_) => depth -= 1,
+            Event::Text(t) | Event::Code(t) => alt.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => alt.push(' '),
+            _ => {}
+        }
+    }
+    alt.trim().to_string()
+}
+
+fn img_tag(dest_url: &str, title: &str, alt: &str, assets: &AssetMap, first: bool) -> String {
+    let published = published_url(assets, dest_url);
+    let mut tag = String::from("<img src=\"");
+    let src = published.as_ref().map_or(dest_url, |(url, _)| url.as_str());
+    pulldown_cmark_escape::escape_href(&mut tag, src).expect("writing to a String cannot fail");
+    tag.push_str("\" alt=\"");
+    tag.push_str(&escape_attr(alt));
+    tag.push('"');
+    if !title.is_empty() {
+        tag.push_str(" title=\"");
+        tag.push_str(&escape_attr(title));
+        tag.push('"');
+    }
+    if let Some((_, Asset { width: Some(w), height: Some(h), .. })) = published {
+        tag.push_str(&format!(" width=\"{w}\" height=\"{h}\""));
+    }
+    // The first image may well be on the first screen: loading it lazily would only delay
+    // it. The others wait until the reader scrolls near them.
+    tag.push_str(if first { " decoding=\"async\" loading=\"eager\">" } else { " decoding=\"async\" loading=\"lazy\">" });
+    tag
 }
 
 fn escape_text_into(out: &mut String, text: &str) {
@@ -294,6 +371,65 @@ mod tests {
         let stripped = render(md, &RenderOptions { strip_raw_html: true, ..RenderOptions::default() });
         assert!(!stripped.html.contains("<div") && !stripped.html.contains("<span>") && !stripped.html.contains("<script"), "{}", stripped.html);
         assert!(stripped.html.contains("inline") && stripped.html.contains("class=\"anchor\""));
+    }
+
+    fn assets() -> AssetMap {
+        let asset = |url: &str, size: Option<(u32, u32)>| Asset {
+            url: url.into(),
+            width: size.map(|s| s.0),
+            height: size.map(|s| s.1),
+        };
+        [
+            ("photo.png".to_string(), asset("/files/aaaa.png", Some((640, 360)))),
+            ("./files/diagram.svg".to_string(), asset("/files/bbbb.svg", Some((120, 80)))),
+            ("files/report.pdf".to_string(), asset("/files/cccc.pdf", None)),
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    fn render_with(md: &str, assets: &AssetMap) -> String {
+        render(md, &RenderOptions { assets, ..RenderOptions::default() }).html
+    }
+
+    #[test]
+    fn images_point_at_published_files_with_their_size() {
+        let html = render_with("![The `<main>` & *us*](photo.png \"Title\")\n", &assets());
+        assert_eq!(
+            html,
+            "<p><img src=\"/files/aaaa.png\" alt=\"The &lt;main&gt; &amp; us\" title=\"Title\" width=\"640\" height=\"360\" decoding=\"async\" loading=\"eager\"></p>\n"
+        );
+    }
+
+    #[test]
+    fn only_the_first_image_loads_eagerly() {
+        let html = render_with("![one](photo.png)\n\n![two](./files/diagram.svg)\n\n![three](https://x.example/a.png)\n", &assets());
+        let loading: Vec<_> = html.match_indices("loading=\"").map(|(i, _)| &html[i + 9..i + 13]).collect();
+        assert_eq!(loading, ["eage", "lazy", "lazy"], "{html}");
+        assert!(html.contains("<img src=\"/files/bbbb.svg\" alt=\"two\" width=\"120\" height=\"80\" decoding=\"async\" loading=\"lazy\">"), "{html}");
+    }
+
+    #[test]
+    fn images_of_other_sites_keep_their_url_and_get_no_size() {
+        let html = render_plain("![far <b>away</b>](<https://x.example/a b.png>)\n\n![](<https://x.example/q?a=1&b=\"2\">)\n").html;
+        assert!(html.contains("<img src=\"https://x.example/a%20b.png\" alt=\"far away\" decoding=\"async\" loading=\"eager\">"), "{html}");
+        assert!(html.contains("<img src=\"https://x.example/q?a=1&amp;b=%222%22\" alt=\"\" decoding"), "{html}");
+        assert!(!html.contains("width="));
+    }
+
+    #[test]
+    fn links_to_files_point_at_their_published_copy() {
+        let html = render_with("Read [the report](files/report.pdf#page=2) or [the site](https://x.example/files/report.pdf).\n", &assets());
+        assert!(html.contains("<a href=\"/files/cccc.pdf#page=2\">the report</a>"), "{html}");
+        assert!(html.contains("<a href=\"https://x.example/files/report.pdf\">the site</a>"));
+    }
+
+    #[test]
+    fn images_survive_raw_html_stripping_and_headings() {
+        let md = "## A ![logo](photo.png) heading\n\n<img src=\"x.png\">\n";
+        let r = render(md, &RenderOptions { assets: &assets(), strip_raw_html: true, ..RenderOptions::default() });
+        assert!(r.html.contains("<h2 id=\"a-logo-heading\">A <img src=\"/files/aaaa.png\" alt=\"logo\""), "{}", r.html);
+        assert!(!r.html.contains("x.png"), "{}", r.html);
     }
 
     #[test]

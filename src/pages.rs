@@ -20,6 +20,15 @@ pub struct Head {
     pub tag_feed: Option<(String, String)>,
     /// Error pages ask not to be indexed.
     pub noindex: bool,
+    /// The picture shown when the page is shared (a post's cover).
+    pub image: Option<ShareImage>,
+}
+
+/// An OpenGraph/Twitter image: absolute URL and, when known, its size.
+pub struct ShareImage {
+    pub url: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
 }
 
 impl Head {
@@ -32,6 +41,7 @@ impl Head {
             json_ld: None,
             tag_feed: None,
             noindex: false,
+            image: None,
         }
     }
 }
@@ -162,12 +172,13 @@ pub fn neighbours<'a>(visible: &Visible<'a>, slug: &str) -> (Option<&'a PostMeta
 /// count in its HTML (that comes from [`reads_badge`]), so it changes only with content.
 pub fn post(site: &Settings, record: &PostRecord, visible: &Visible<'_>) -> String {
     let meta = &record.meta;
-    let rendered = markdown::render(&record.body, &RenderOptions { code_html: &record.code_html, strip_raw_html: !site.raw_html });
+    let rendered = markdown::render(&record.body, &RenderOptions { code_html: &record.code_html, strip_raw_html: !site.raw_html, assets: &record.assets });
     let sections: Vec<Heading> = rendered.headings.into_iter().filter(|h| h.level == 2).collect();
     let (previous, next) = neighbours(visible, &meta.slug);
     let mut head = Head::page(site, format!("{} · {}", meta.title, site.title), &meta.summary, &meta.url());
     head.og_type = "article";
-    head.json_ld = Some(blog_posting(site, meta));
+    head.image = record.cover.as_ref().map(|c| ShareImage { url: site.absolute(&c.url), width: c.width, height: c.height });
+    head.json_ld = Some(blog_posting(site, meta, head.image.as_ref()));
     PostPage {
         site,
         head,
@@ -248,9 +259,9 @@ pub fn manifest(site: &Settings) -> String {
 }
 
 /// schema.org `BlogPosting` for search engines, safe inside `<script>`.
-fn blog_posting(site: &Settings, meta: &PostMeta) -> String {
+fn blog_posting(site: &Settings, meta: &PostMeta, image: Option<&ShareImage>) -> String {
     let url = site.absolute(&meta.url());
-    let value = serde_json::json!({
+    let mut value = serde_json::json!({
         "@context": "https://schema.org",
         "@type": "BlogPosting",
         "headline": meta.title,
@@ -262,6 +273,9 @@ fn blog_posting(site: &Settings, meta: &PostMeta) -> String {
         "keywords": meta.tags.join(", "),
         "inLanguage": site.language,
     });
+    if let Some(image) = image {
+        value["image"] = image.url.clone().into();
+    }
     // `<` escaped keeps any `</script>` in a title from closing the element.
     serde_json::to_string(&value).expect("json").replace('<', "\\u003c")
 }
@@ -355,6 +369,8 @@ mod tests {
             meta: visible.posts[1].clone(),
             body: "## One\n\nSome **bold** text.\n\n## Two\n\n## Three\n".into(),
             code_html: vec![],
+            assets: Default::default(),
+            cover: None,
         };
         let html = post(&site, &record, &visible);
         assert!(html.contains("<title>Tom &#38; &#60;Jerry&#62; · Writing</title>"), "{html}");
@@ -374,11 +390,36 @@ mod tests {
     }
 
     #[test]
+    fn a_cover_becomes_the_share_image_and_body_images_get_their_size() {
+        let site = site();
+        let index = SiteIndex::new(vec![meta("p", "P", "2026-05-02")], site.clone(), "v".into());
+        let visible = index.visible(i64::MAX);
+        let asset = |url: &str, w, h| crate::content::Asset { url: url.into(), width: Some(w), height: Some(h) };
+        let record = PostRecord {
+            meta: visible.posts[0].clone(),
+            body: "![A chart](chart.png)\n".into(),
+            code_html: vec![],
+            assets: [("chart.png".to_string(), asset("/files/aa.png", 640, 360))].into_iter().collect(),
+            cover: Some(asset("/files/bb.png", 1200, 630)),
+        };
+        let html = post(&site, &record, &visible);
+        assert!(html.contains("<meta property=\"og:image\" content=\"https://blog.example/files/bb.png\">"), "{html}");
+        assert!(html.contains("<meta property=\"og:image:width\" content=\"1200\">"));
+        assert!(html.contains("<meta property=\"og:image:height\" content=\"630\">"));
+        assert!(html.contains("<meta name=\"twitter:card\" content=\"summary_large_image\">"));
+        assert!(html.contains("<meta name=\"twitter:image\" content=\"https://blog.example/files/bb.png\">"));
+        assert!(html.contains("\"image\":\"https://blog.example/files/bb.png\""));
+        assert!(html.contains("<img src=\"/files/aa.png\" alt=\"A chart\" width=\"640\" height=\"360\" decoding=\"async\" loading=\"eager\">"));
+        let plain = post(&site, &PostRecord { cover: None, ..record }, &visible);
+        assert!(!plain.contains("og:image") && plain.contains("content=\"summary\""));
+    }
+
+    #[test]
     fn short_posts_have_no_table_of_contents() {
         let site = site();
         let index = SiteIndex::new(vec![meta("p", "P", "2026-05-02")], site.clone(), "v".into());
         let visible = index.visible(i64::MAX);
-        let record = PostRecord { meta: visible.posts[0].clone(), body: "## One\n\n## Two\n".into(), code_html: vec![] };
+        let record = PostRecord { meta: visible.posts[0].clone(), body: "## One\n\n## Two\n".into(), code_html: vec![], assets: Default::default(), cover: None };
         let html = post(&site, &record, &visible);
         assert!(!html.contains("class=\"toc\""));
         assert!(!html.contains("neighbours\"><a"));

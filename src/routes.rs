@@ -1,6 +1,7 @@
 //! The one route table: which page a method and path ask for.
 
 use crate::content::validate_slug;
+use crate::store;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -16,6 +17,8 @@ pub enum Route {
     Stylesheet,
     Favicon,
     Manifest,
+    /// A file a post links to, by its content-addressed name: `/files/{hash}.{ext}`.
+    File { name: String },
     /// A non-canonical spelling of a real route: answer 301 to `location`.
     Redirect { location: String },
     NotFound,
@@ -56,6 +59,10 @@ pub fn resolve(method: &str, path: &str) -> Route {
     }
     if let Some(rest) = path.strip_prefix("/tags/") {
         return tag_route(rest);
+    }
+    if let Some(name) = path.strip_prefix(store::FILE_URL_PREFIX) {
+        // Only a well-formed name ever reaches KV.
+        return if store::is_file_name(name) { Route::File { name: name.into() } } else { Route::NotFound };
     }
     let Some(rest) = path.strip_prefix("/posts/") else {
         return Route::NotFound;
@@ -166,6 +173,27 @@ mod tests {
         assert_eq!(resolve("GET", "/posts/a-b/reads.svg"), Route::ReadsBadge { slug: "a-b".into() });
         assert_eq!(resolve("GET", "/posts/../reads.svg"), Route::NotFound);
         assert_eq!(resolve("GET", "/posts/a/b/reads.svg"), Route::NotFound);
+    }
+
+    #[test]
+    fn routes_files_by_their_content_addressed_name_only() {
+        let name = "0123456789abcdef0123456789abcdef.png";
+        assert_eq!(resolve("GET", &format!("/files/{name}")), Route::File { name: name.into() });
+        assert_eq!(resolve("HEAD", &format!("/files/{name}")), Route::File { name: name.into() });
+        for bad in [
+            "/files/",
+            "/files/photo.png",
+            "/files/0123456789ABCDEF0123456789abcdef.png",
+            "/files/0123456789abcdef0123456789abcdef.png/",
+            "/files/0123456789abcdef0123456789abcdef.PNG",
+            "/files/0123456789abcdef0123456789abcdef",
+            "/files/../0123456789abcdef0123456789abcde.png",
+            "/files/0123456789abcdef0123456789abcdef.png%00",
+            "/files/x/0123456789abcdef0123456789abcdef.png",
+        ] {
+            assert_eq!(resolve("GET", bad), Route::NotFound, "{bad}");
+        }
+        assert_eq!(resolve("POST", &format!("/files/{name}")), Route::MethodNotAllowed);
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! The author's files: `content/*.md` posts and `site.toml` settings, read into validated
-//! records. Parsing is pure (`parse_post`, `check_all`); `load_dir` only reads files.
+//! The author's files: `content/*.md` posts, the images and other files they link to, and
+//! `site.toml` settings, read into validated records. Parsing is pure (`parse_post`,
+//! `check_all`, `attach_files`); `load_dir` only reads files.
 
-use crate::content::{validate_slug, PostMeta, PostRecord, SiteIndex};
+use crate::assets::{self, FileInfo};
+use crate::content::{validate_slug, Asset, PostMeta, PostRecord, SiteIndex};
 use crate::diagnostic::Diagnostic;
 use crate::frontmatter;
 use crate::markdown;
@@ -9,7 +11,8 @@ use crate::settings::Settings;
 use crate::store::{self, MAX_VALUE_BYTES};
 use pulldown_cmark::{Event, Parser, Tag};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Read;
 use std::path::Path;
 
 /// One post file, validated.
@@ -25,6 +28,38 @@ pub struct SourcePost {
     pub alias_lines: Vec<usize>,
     /// Links to `/posts/...` in the body, with their lines.
     pub post_links: Vec<(String, usize)>,
+    /// Every image in the body, every relative link and the cover, with their lines.
+    pub file_refs: Vec<FileRef>,
+    /// The files (paths inside the content folder) this post uses, once [`attach_files`]
+    /// found them: what `blog sync` uploads for it.
+    pub files: Vec<String>,
+}
+
+/// A place where a post points at a file: an image, a link or its cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRef {
+    /// The URL as written.
+    pub url: String,
+    pub line: usize,
+    pub kind: RefKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefKind {
+    /// A Markdown image, with its description (the alt text).
+    Image { alt: String },
+    Link,
+    Cover,
+}
+
+impl RefKind {
+    fn noun(&self) -> &'static str {
+        match self {
+            RefKind::Image { .. } => "image",
+            RefKind::Link => "file",
+            RefKind::Cover => "cover",
+        }
+    }
 }
 
 impl SourcePost {
@@ -45,6 +80,8 @@ impl SourcePost {
 pub struct Content {
     pub posts: Vec<SourcePost>,
     pub diagnostics: Vec<Diagnostic>,
+    /// Every file a post uses, by its path inside the content folder.
+    pub files: BTreeMap<String, FileInfo>,
 }
 
 impl Content {
@@ -71,7 +108,14 @@ pub fn hash_of<T: serde::Serialize>(value: &T) -> String {
 
 fn record_hash(record: &PostRecord) -> String {
     let m = &record.meta;
-    hash_of(&(&m.slug, &m.title, &m.summary, m.published, &m.tags, &m.aliases, &record.body, &record.code_html))
+    let text = (&m.slug, &m.title, &m.summary, m.published, &m.tags, &m.aliases, &record.body, &record.code_html);
+    // A post without files hashes as it did before files existed, so upgrading republishes
+    // nothing; with files, a changed image (a new URL) changes the hash and republishes it.
+    if record.assets.is_empty() && record.cover.is_none() {
+        hash_of(&text)
+    } else {
+        hash_of(&(text, &record.assets, &record.cover))
+    }
 }
 
 /// Parses one post file. `file` names it in diagnostics; `stem` is the default slug.
@@ -98,6 +142,23 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
     let published = front.date.timestamp();
     let body = split.body.to_string();
     let post_links = post_links(&body, split.body_line);
+    let mut file_refs = file_refs(&body, split.body_line);
+    if let Some((url, line)) = front.cover {
+        file_refs.push(FileRef { url, line, kind: RefKind::Cover });
+    }
+    let mut warnings = split.warnings;
+    for r in &file_refs {
+        if matches!(&r.kind, RefKind::Image { alt } if alt.is_empty()) {
+            warnings.push(Diagnostic::warning(
+                file,
+                r.line,
+                format!(
+                    "the image {} has no alt text: describe it for readers who cannot see it, as in ![what it shows]({})",
+                    r.url, r.url
+                ),
+            ));
+        }
+    }
     let (aliases, alias_lines) = front.aliases.into_iter().unzip();
     let mut record = PostRecord {
         meta: PostMeta {
@@ -111,6 +172,8 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
         },
         body,
         code_html: Vec::new(),
+        assets: Default::default(),
+        cover: None,
     };
     record.meta.hash = record_hash(&record);
     let size = serde_json::to_vec(&record).map(|v| v.len()).unwrap_or(usize::MAX);
@@ -124,8 +187,17 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
             ),
         )]);
     }
-    let post = SourcePost { file: file.to_string(), record, draft: front.draft, slug_line, alias_lines, post_links };
-    Ok((post, split.warnings))
+    let post = SourcePost {
+        file: file.to_string(),
+        record,
+        draft: front.draft,
+        slug_line,
+        alias_lines,
+        post_links,
+        file_refs,
+        files: Vec::new(),
+    };
+    Ok((post, warnings))
 }
 
 /// The line of a top-level front matter field, for diagnostics that concern it.
@@ -150,7 +222,151 @@ fn post_links(body: &str, body_line: usize) -> Vec<(String, usize)> {
     links
 }
 
-/// Reads every `*.md` file directly in `dir` (sorted by name) and checks the set as a whole.
+/// Every image in a body, and every link that is not to another site or page, with the file
+/// line each starts on.
+fn file_refs(body: &str, body_line: usize) -> Vec<FileRef> {
+    let mut refs = Vec::new();
+    let mut events = Parser::new_ext(body, markdown::options()).into_offset_iter();
+    while let Some((event, range)) = events.next() {
+        let line = || body_line + body[..range.start].matches('\n').count();
+        match event {
+            Event::Start(Tag::Image { dest_url, .. }) => {
+                let line = line();
+                let alt = markdown::image_alt(&mut events.by_ref().map(|(e, _)| e));
+                refs.push(FileRef { url: dest_url.to_string(), line, kind: RefKind::Image { alt } });
+            }
+            Event::Start(Tag::Link { dest_url, .. }) if !assets::is_external(&dest_url) => {
+                refs.push(FileRef { url: dest_url.to_string(), line: line(), kind: RefKind::Link })
+            }
+            _ => {}
+        }
+    }
+    refs
+}
+
+/// What reading one file came to.
+#[derive(Debug, Clone)]
+enum Found {
+    File(FileInfo),
+    Missing,
+    TooLarge,
+    Unreadable(String),
+}
+
+/// Finds the files the posts point at, inside the content folder `root` (as the author
+/// names it, such as `content`), and publishes them in each post's record: its asset map
+/// and cover, and a hash that covers them. `read` reads a `/`-separated path inside `root`;
+/// it may stop reading past [`MAX_VALUE_BYTES`]. Every file is read once, however many
+/// posts use it. Problems are reported at the line that points at the file.
+pub fn attach_files(content: &mut Content, root: &str, read: impl Fn(&str) -> std::io::Result<Vec<u8>>) {
+    let mut found: HashMap<String, Found> = HashMap::new();
+    let mut reported_too_large = std::collections::HashSet::new();
+    let root = root.trim_end_matches('/');
+    for post in &mut content.posts {
+        let post_dir = Path::new(&post.file)
+            .strip_prefix(root)
+            .ok()
+            .and_then(Path::parent)
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+            .unwrap_or_default();
+        let mut assets = crate::content::AssetMap::new();
+        let mut cover = None;
+        for r in &post.file_refs {
+            let (noun, url, line) = (r.kind.noun(), &r.url, r.line);
+            let path = match assets::resolve(&post_dir, url) {
+                Ok(Some(path)) => path,
+                Ok(None) => continue,
+                Err(e) => {
+                    let hint = if e.contains("outside") { format!(" ({root}): keep the files posts link to inside it") } else { String::new() };
+                    content.diagnostics.push(Diagnostic::error(&post.file, line, format!("the {noun} {url} {e}{hint}")));
+                    continue;
+                }
+            };
+            let shown = format!("{root}/{path}");
+            let outcome = found.entry(path.clone()).or_insert_with(|| match read(&path) {
+                Ok(bytes) if bytes.len() > MAX_VALUE_BYTES => Found::TooLarge,
+                Ok(bytes) => Found::File(assets::inspect(&path, &bytes)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Found::Missing,
+                Err(e) => Found::Unreadable(e.to_string()),
+            });
+            let info = match outcome {
+                Found::File(info) => info,
+                Found::Missing => {
+                    content.diagnostics.push(Diagnostic::error(
+                        &post.file,
+                        line,
+                        format!("the {noun} {url} does not exist (looked for {shown})"),
+                    ));
+                    continue;
+                }
+                Found::TooLarge => {
+                    if reported_too_large.insert(path.clone()) {
+                        content.diagnostics.push(Diagnostic::error(
+                            &post.file,
+                            line,
+                            format!(
+                                "the {noun} {shown} is over 25 MiB, the most Workers KV holds per value: make it smaller or link to a copy elsewhere"
+                            ),
+                        ));
+                    }
+                    continue;
+                }
+                Found::Unreadable(e) => {
+                    content.diagnostics.push(Diagnostic::error(&post.file, line, format!("cannot read the {noun} {shown}: {e}")));
+                    continue;
+                }
+            };
+            match &r.kind {
+                RefKind::Cover if !info.is_image() => {
+                    content.diagnostics.push(Diagnostic::error(
+                        &post.file,
+                        line,
+                        format!("the cover {url} is not an image: use a PNG, JPEG, WebP, AVIF or GIF file"),
+                    ));
+                    continue;
+                }
+                RefKind::Cover if info.ext == "svg" => content.diagnostics.push(Diagnostic::warning(
+                    &post.file,
+                    line,
+                    format!("the cover {url} is an SVG, which social sites do not show: use a PNG or JPEG"),
+                )),
+                RefKind::Image { .. } if !info.is_image() => content.diagnostics.push(Diagnostic::warning(
+                    &post.file,
+                    line,
+                    format!("the image {url} is not an image browsers show (PNG, JPEG, WebP, AVIF, GIF or SVG): link to it instead"),
+                )),
+                _ => {}
+            }
+            let asset = Asset {
+                url: info.url(),
+                width: info.dimensions.map(|d| d.0),
+                height: info.dimensions.map(|d| d.1),
+            };
+            if r.kind == RefKind::Cover {
+                cover = Some(asset);
+            } else {
+                assets.insert(assets::path_part(url).to_string(), asset);
+            }
+            if !post.files.contains(&path) {
+                post.files.push(path.clone());
+            }
+            content.files.insert(path, info.clone());
+        }
+        post.record.assets = assets;
+        post.record.cover = cover;
+        post.record.meta.hash = record_hash(&post.record);
+    }
+}
+
+/// Reads a file inside the content folder, stopping just past the most KV can hold.
+fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(MAX_VALUE_BYTES as u64 + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Reads every `*.md` file directly in `dir` (sorted by name) and the files they link to,
+/// and checks the set as a whole.
 pub fn load_dir(dir: &Path) -> std::io::Result<Content> {
     let mut paths: Vec<_> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -162,7 +378,9 @@ pub fn load_dir(dir: &Path) -> std::io::Result<Content> {
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         files.push((path.display().to_string(), stem, std::fs::read(&path)?));
     }
-    Ok(check_all(files.iter().map(|(f, s, b)| (f.as_str(), s.as_str(), b.as_slice()))))
+    let mut content = check_all(files.iter().map(|(f, s, b)| (f.as_str(), s.as_str(), b.as_slice())));
+    attach_files(&mut content, &dir.display().to_string(), |path| read_capped(&dir.join(path)));
+    Ok(content)
 }
 
 /// Parses a set of files `(file, stem, bytes)` and checks the rules that span posts:
@@ -484,6 +702,127 @@ mod tests {
         assert_eq!(post.record.meta.aliases, ["/posts/old", "/posts/older"]);
         assert_eq!(twice.replace("aliases = [\"/posts/old\", \"/posts/older\"]\n", ""), text);
         assert!(add_alias("no front matter", "/x").is_none());
+    }
+
+    /// A PNG header of the given size: all `inspect` reads.
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        b.extend(w.to_be_bytes());
+        b.extend(h.to_be_bytes());
+        b.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+        b
+    }
+
+    /// Checks posts whose files are `files` (paths inside `content/`).
+    fn check_with_files(posts: &[(&str, &str)], files: &[(&str, Vec<u8>)]) -> Content {
+        let mut content = check_all(posts.iter().map(|(name, text)| {
+            let stem = name.trim_start_matches("content/").trim_end_matches(".md");
+            (*name, stem, text.as_bytes())
+        }));
+        let files: HashMap<&str, &Vec<u8>> = files.iter().map(|(p, b)| (*p, b)).collect();
+        attach_files(&mut content, "content", |path| {
+            files.get(path).map(|b| b.to_vec()).ok_or_else(|| std::io::ErrorKind::NotFound.into())
+        });
+        content
+    }
+
+    fn messages(content: &Content) -> Vec<String> {
+        content.diagnostics.iter().map(|d| d.to_string()).collect()
+    }
+
+    #[test]
+    fn publishes_images_files_and_the_cover_beside_a_post() {
+        let text = post_text("A", "cover = \"cover.png\"\n")
+            .replace("Body.", "![A photo](./photo.png)\n\nRead [the report](files/report.pdf#page=2), [the site](https://x.example/a.pdf) or [home](/).");
+        let content = check_with_files(
+            &[("content/a.md", &text)],
+            &[("photo.png", png(640, 360)), ("files/report.pdf", b"%PDF-1.4".to_vec()), ("cover.png", png(1200, 630))],
+        );
+        assert_eq!(messages(&content), Vec::<String>::new());
+        let post = &content.posts[0];
+        let photo = &post.record.assets["./photo.png"];
+        assert!(photo.url.starts_with("/files/") && photo.url.ends_with(".png"), "{photo:?}");
+        assert_eq!((photo.width, photo.height), (Some(640), Some(360)));
+        let pdf = &post.record.assets["files/report.pdf"];
+        assert_eq!((pdf.url.ends_with(".pdf"), pdf.width), (true, None));
+        assert_eq!(post.record.assets.len(), 2);
+        assert_eq!(post.record.cover.as_ref().map(|c| c.width), Some(Some(1200)));
+        assert_eq!(post.files, ["photo.png", "files/report.pdf", "cover.png"]);
+        assert_eq!(content.files.len(), 3);
+        assert_eq!(content.files["photo.png"].url(), photo.url);
+    }
+
+    #[test]
+    fn reports_a_missing_file_with_its_line_and_where_it_looked() {
+        let text = post_text("A", "").replace("Body.", "Intro.\n\n![Chart](x.png)\n\n[data](data/all.csv)");
+        let content = check_with_files(&[("content/a.md", &text)], &[]);
+        assert_eq!(
+            messages(&content),
+            [
+                "content/a.md:9: error: the image x.png does not exist (looked for content/x.png)",
+                "content/a.md:11: error: the file data/all.csv does not exist (looked for content/data/all.csv)",
+            ]
+        );
+        assert!(content.posts[0].record.assets.is_empty());
+    }
+
+    #[test]
+    fn warns_about_images_without_alt_text() {
+        let text = post_text("A", "").replace("Body.", "![](photo.png) and ![ ](https://x.example/a.png)");
+        let content = check_with_files(&[("content/a.md", &text)], &[("photo.png", png(1, 1))]);
+        assert_eq!(
+            messages(&content),
+            [
+                "content/a.md:7: warning: the image photo.png has no alt text: describe it for readers who cannot see it, as in ![what it shows](photo.png)",
+                "content/a.md:7: warning: the image https://x.example/a.png has no alt text: describe it for readers who cannot see it, as in ![what it shows](https://x.example/a.png)",
+            ]
+        );
+        assert!(!content.has_errors());
+    }
+
+    #[test]
+    fn rejects_links_that_leave_the_content_folder() {
+        let text = post_text("A", "cover = \"../cover.png\"\n").replace("Body.", "[keys](../../.ssh/id_rsa)");
+        let content = check_with_files(&[("content/a.md", &text)], &[]);
+        let found = messages(&content);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].starts_with("content/a.md:8: error: the file ../../.ssh/id_rsa leads outside the content folder (content)"), "{found:?}");
+        assert!(found[1].starts_with("content/a.md:5: error: the cover ../cover.png leads outside"), "{found:?}");
+    }
+
+    #[test]
+    fn a_file_over_the_kv_limit_is_an_error_once() {
+        let a = post_text("A", "").replace("Body.", "[video](big.zip)");
+        let b = post_text("B", "").replace("Body.", "[same video](big.zip)");
+        let content = check_with_files(&[("content/a.md", &a), ("content/b.md", &b)], &[("big.zip", vec![0; MAX_VALUE_BYTES + 1])]);
+        assert_eq!(
+            messages(&content),
+            ["content/a.md:7: error: the file content/big.zip is over 25 MiB, the most Workers KV holds per value: make it smaller or link to a copy elsewhere"]
+        );
+    }
+
+    #[test]
+    fn the_cover_must_exist_and_be_an_image() {
+        let text = post_text("A", "cover = \"cover.png\"\n");
+        let content = check_with_files(&[("content/a.md", &text)], &[]);
+        assert_eq!(messages(&content), ["content/a.md:5: error: the cover cover.png does not exist (looked for content/cover.png)"]);
+        let text = post_text("A", "cover = \"report.pdf\"\n");
+        let content = check_with_files(&[("content/a.md", &text)], &[("report.pdf", b"%PDF".to_vec())]);
+        assert!(messages(&content)[0].contains("error: the cover report.pdf is not an image"), "{:?}", messages(&content));
+    }
+
+    #[test]
+    fn a_changed_image_changes_the_post_hash_and_only_then() {
+        let text = post_text("A", "").replace("Body.", "![A photo](photo.png)");
+        let hash = |bytes: Vec<u8>| check_with_files(&[("content/a.md", &text)], &[("photo.png", bytes)]).posts[0].record.meta.hash.clone();
+        assert_eq!(hash(png(2, 2)), hash(png(2, 2)));
+        assert_ne!(hash(png(2, 2)), hash(png(3, 2)));
+        // A post without files hashes as before files existed.
+        let plain = post_text("A", "");
+        assert_eq!(
+            check_with_files(&[("content/a.md", &plain)], &[]).posts[0].record.meta.hash,
+            parse_post("content/a.md", "a", plain.as_bytes()).unwrap().0.record.meta.hash
+        );
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! | `index`       | JSON [`SiteIndex`]: settings and every synced post's metadata, newest first | `{"hash": version}` |
 //! | `version`     | the index's content version, as text   | none                |
 //! | `post/{slug}` | JSON [`PostRecord`]: metadata, Markdown body, highlighted code | `{"hash": post hash, "file": "name.md"}` |
+//! | `file/{hash}.{ext}` | the bytes of an image or other file a post links to | `{"hash": hash, "type": content type}` |
+//!
+//! A file's key is named by its content (the first 16 bytes of its SHA-256, in hex), so a
+//! key never changes meaning: the edge may tell browsers to keep it forever, and `blog sync`
+//! knows a file is already there from its name alone.
 //!
 //! [`SiteIndex`]: crate::content::SiteIndex
 //! [`PostRecord`]: crate::content::PostRecord
@@ -16,6 +21,9 @@ pub const INDEX_KEY: &str = "index";
 /// edge reads this small key on every request to know whether its cached pages are current.
 pub const VERSION_KEY: &str = "version";
 pub const POST_PREFIX: &str = "post/";
+pub const FILE_PREFIX: &str = "file/";
+/// Where the edge serves what `file/{name}` holds: `/files/{name}`.
+pub const FILE_URL_PREFIX: &str = "/files/";
 
 /// KV's own limits (bytes).
 pub const MAX_VALUE_BYTES: usize = 25 * 1024 * 1024;
@@ -26,6 +34,48 @@ pub fn post_key(slug: &str) -> String {
     format!("{POST_PREFIX}{slug}")
 }
 
+pub fn file_key(name: &str) -> String {
+    format!("{FILE_PREFIX}{name}")
+}
+
+/// Whether `name` is a stored file's name: 32 lower-case hex digits, a dot, and an
+/// extension of 1 to 5 lower-case letters or digits. Nothing else reaches KV from a URL.
+pub fn is_file_name(name: &str) -> bool {
+    let Some((hash, ext)) = name.split_once('.') else { return false };
+    hash.len() == 32
+        && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && (1..=5).contains(&ext.len())
+        && ext.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// The content type a file is served with, by its (lower-case) extension. Unknown kinds are
+/// `application/octet-stream`, which browsers download rather than display.
+pub fn content_type(ext: &str) -> &'static str {
+    match ext {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "avif" => "image/avif",
+        "gif" => "image/gif",
+        "svg" => "image/svg+xml",
+        "ico" => "image/x-icon",
+        "pdf" => "application/pdf",
+        "zip" => "application/zip",
+        "tar" => "application/x-tar",
+        "gz" | "tgz" => "application/gzip",
+        "bz2" => "application/x-bzip2",
+        "xz" => "application/x-xz",
+        "7z" => "application/x-7z-compressed",
+        "txt" => "text/plain; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        "json" => "application/json",
+        "mp3" => "audio/mpeg",
+        "mp4" => "video/mp4",
+        "webm" => "video/webm",
+        _ => "application/octet-stream",
+    }
+}
+
 /// The metadata stored beside every key: lets `blog sync` see what the edge holds by
 /// listing keys, without reading a single value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,4 +84,47 @@ pub struct KeyMeta {
     /// The post's file within the content folder: lets sync notice a renamed slug.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// A stored file's content type: the edge serves it without a lookup of its own.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_a_hash_and_a_short_extension() {
+        assert!(is_file_name("0123456789abcdef0123456789abcdef.png"));
+        assert!(is_file_name("0123456789abcdef0123456789abcdef.tgz"));
+        for bad in [
+            "0123456789abcdef0123456789abcdef",
+            "0123456789ABCDEF0123456789abcdef.png",
+            "0123456789abcdef0123456789abcde.png",
+            "0123456789abcdef0123456789abcdef.PNG",
+            "0123456789abcdef0123456789abcdef.",
+            "0123456789abcdef0123456789abcdef.toolong",
+            "0123456789abcdef0123456789abcdef.png.png",
+            "../0123456789abcdef0123456789abcd.png",
+            "",
+        ] {
+            assert!(!is_file_name(bad), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn content_types_follow_the_extension() {
+        assert_eq!(content_type("svg"), "image/svg+xml");
+        assert_eq!(content_type("jpeg"), content_type("jpg"));
+        assert_eq!(content_type("pdf"), "application/pdf");
+        assert_eq!(content_type("exe"), "application/octet-stream");
+    }
+
+    #[test]
+    fn old_key_metadata_still_parses() {
+        let meta: KeyMeta = serde_json::from_str(r#"{"hash":"h"}"#).unwrap();
+        assert_eq!(meta, KeyMeta { hash: "h".into(), file: None, content_type: None });
+        let json = serde_json::to_string(&KeyMeta { hash: "h".into(), file: None, content_type: Some("image/png".into()) }).unwrap();
+        assert_eq!(json, r#"{"hash":"h","type":"image/png"}"#);
+    }
 }

@@ -1,9 +1,9 @@
 //! What `blog sync` must write: the difference between the content folder and what the
-//! edge holds, decided from content hashes alone.
+//! edge holds, decided from content hashes (and content-addressed file names) alone.
 
 use crate::content::{PostRecord, SiteIndex};
 use crate::store::{self, KeyMeta};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
@@ -11,20 +11,32 @@ pub enum Change {
     Updated,
 }
 
-/// The writes of one sync, in the order they must happen: posts, then the index (so the
-/// index never links a post that is not there yet), then deletions (so the index has
-/// stopped linking a post before it disappears).
+/// The writes of one sync, in the order they must happen: files, then posts (so a post
+/// never shows an image that is not there yet), then the index (so the index never links a
+/// post that is not there yet), then deletions of posts and files (so nothing still
+/// published links them when they disappear).
 #[derive(Debug, Default)]
 pub struct Plan {
+    /// `file/…` keys to upload. A file's key names its content, so one already there is
+    /// never written again.
+    pub put_files: Vec<String>,
     pub put_posts: Vec<(Change, PostRecord)>,
     pub put_index: Option<SiteIndex>,
+    /// Posts no longer in the content folder.
     pub delete_keys: Vec<String>,
+    /// `file/…` keys no published post uses any more.
+    pub delete_files: Vec<String>,
     pub unchanged: Vec<String>,
+    pub unchanged_files: usize,
 }
 
 impl Plan {
     pub fn is_empty(&self) -> bool {
-        self.put_posts.is_empty() && self.put_index.is_none() && self.delete_keys.is_empty()
+        self.put_files.is_empty()
+            && self.put_posts.is_empty()
+            && self.put_index.is_none()
+            && self.delete_keys.is_empty()
+            && self.delete_files.is_empty()
     }
 
     pub fn count(&self, change: Change) -> usize {
@@ -32,10 +44,23 @@ impl Plan {
     }
 }
 
-/// `remote` maps every key the edge holds to its stored hash (`None` when a key carries
-/// no metadata, which is then always rewritten).
-pub fn plan(posts: &[PostRecord], index: SiteIndex, remote: &BTreeMap<String, Option<KeyMeta>>) -> Plan {
+/// `files` are the `file/…` keys the published posts use; `remote` maps every key the edge
+/// holds to its stored metadata (`None` when a key carries none: a post is then always
+/// rewritten).
+pub fn plan(
+    posts: &[PostRecord],
+    files: &BTreeSet<String>,
+    index: SiteIndex,
+    remote: &BTreeMap<String, Option<KeyMeta>>,
+) -> Plan {
     let mut plan = Plan::default();
+    for key in files {
+        if remote.contains_key(key) {
+            plan.unchanged_files += 1;
+        } else {
+            plan.put_files.push(key.clone());
+        }
+    }
     let mut wanted = std::collections::BTreeSet::new();
     for post in posts {
         let key = store::post_key(&post.meta.slug);
@@ -56,6 +81,8 @@ pub fn plan(posts: &[PostRecord], index: SiteIndex, remote: &BTreeMap<String, Op
         .filter(|k| k.starts_with(store::POST_PREFIX) && !wanted.contains(*k))
         .cloned()
         .collect();
+    plan.delete_files =
+        remote.keys().filter(|k| k.starts_with(store::FILE_PREFIX) && !files.contains(*k)).cloned().collect();
     plan
 }
 
@@ -104,11 +131,17 @@ mod tests {
             },
             body: "b".into(),
             code_html: vec![],
+            assets: Default::default(),
+            cover: None,
         }
     }
 
     fn remote(entries: &[(&str, &str)]) -> BTreeMap<String, Option<KeyMeta>> {
-        entries.iter().map(|(k, h)| (k.to_string(), Some(KeyMeta { hash: h.to_string(), file: None }))).collect()
+        entries.iter().map(|(k, h)| (k.to_string(), Some(KeyMeta { hash: h.to_string(), file: None, content_type: None }))).collect()
+    }
+
+    fn no_files() -> BTreeSet<String> {
+        BTreeSet::new()
     }
 
     fn index(version: &str) -> SiteIndex {
@@ -117,7 +150,7 @@ mod tests {
 
     #[test]
     fn first_sync_adds_everything() {
-        let plan = plan(&[record("a", "1")], index("v"), &BTreeMap::new());
+        let plan = plan(&[record("a", "1")], &no_files(), index("v"), &BTreeMap::new());
         assert_eq!(plan.count(Change::Added), 1);
         assert!(plan.put_index.is_some());
     }
@@ -125,14 +158,14 @@ mod tests {
     #[test]
     fn nothing_changed_writes_nothing() {
         let index = index("v");
-        let plan = plan(&[record("a", "1")], index, &remote(&[("post/a", "1"), ("index", "v"), ("version", "v")]));
+        let plan = plan(&[record("a", "1")], &no_files(), index, &remote(&[("post/a", "1"), ("index", "v"), ("version", "v")]));
         assert!(plan.is_empty(), "{plan:?}");
         assert_eq!(plan.unchanged, ["a"]);
     }
 
     #[test]
     fn a_missing_version_key_rewrites_the_index_and_version() {
-        let plan = plan(&[record("a", "1")], index("v"), &remote(&[("post/a", "1"), ("index", "v")]));
+        let plan = plan(&[record("a", "1")], &no_files(), index("v"), &remote(&[("post/a", "1"), ("index", "v")]));
         assert!(plan.put_index.is_some());
         assert!(plan.put_posts.is_empty());
     }
@@ -142,6 +175,7 @@ mod tests {
         let index = index("v2");
         let plan = plan(
             &[record("a", "1"), record("b", "new")],
+            &no_files(),
             index,
             &remote(&[("post/a", "1"), ("post/b", "old"), ("index", "v1")]),
         );
@@ -153,8 +187,8 @@ mod tests {
     #[test]
     fn notices_a_slug_renamed_in_the_same_file() {
         let mut remote = remote(&[("post/unrelated", "1")]);
-        remote.insert("post/old".into(), Some(KeyMeta { hash: "1".into(), file: Some("a.md".into()) }));
-        remote.insert("post/kept".into(), Some(KeyMeta { hash: "1".into(), file: Some("b.md".into()) }));
+        remote.insert("post/old".into(), Some(KeyMeta { hash: "1".into(), file: Some("a.md".into()), content_type: None }));
+        remote.insert("post/kept".into(), Some(KeyMeta { hash: "1".into(), file: Some("b.md".into()), content_type: None }));
         let local = [("a.md".to_string(), "new".to_string()), ("b.md".to_string(), "kept".to_string())];
         assert_eq!(
             renames(&local, &remote),
@@ -168,7 +202,43 @@ mod tests {
     #[test]
     fn removed_posts_are_deleted_and_other_keys_left_alone() {
         let index = index("v2");
-        let plan = plan(&[], index, &remote(&[("post/gone", "1"), ("index", "v1"), ("other", "x")]));
+        let plan = plan(&[], &no_files(), index, &remote(&[("post/gone", "1"), ("index", "v1"), ("other", "x")]));
         assert_eq!(plan.delete_keys, ["post/gone"]);
+    }
+
+    fn files(keys: &[&str]) -> BTreeSet<String> {
+        keys.iter().map(|k| k.to_string()).collect()
+    }
+
+    #[test]
+    fn uploads_only_files_the_edge_does_not_have() {
+        let remote = remote(&[("post/a", "1"), ("index", "v"), ("version", "v"), ("file/aa.png", "aa")]);
+        let plan = plan(&[record("a", "1")], &files(&["file/aa.png", "file/bb.pdf"]), index("v"), &remote);
+        assert_eq!(plan.put_files, ["file/bb.pdf"]);
+        assert_eq!(plan.unchanged_files, 1);
+        assert!(plan.put_posts.is_empty() && plan.put_index.is_none() && plan.delete_files.is_empty());
+        assert!(!plan.is_empty());
+    }
+
+    #[test]
+    fn removes_files_no_published_post_uses() {
+        let remote = remote(&[("post/a", "1"), ("index", "v"), ("version", "v"), ("file/old.png", "old"), ("file/kept.png", "kept")]);
+        let plan = plan(&[record("a", "1")], &files(&["file/kept.png"]), index("v"), &remote);
+        assert_eq!(plan.delete_files, ["file/old.png"]);
+        assert!(plan.delete_keys.is_empty() && plan.put_files.is_empty());
+        let plan = plan_of_nothing(&remote);
+        assert_eq!(plan.delete_files, ["file/kept.png", "file/old.png"]);
+        assert_eq!(plan.delete_keys, ["post/a"]);
+    }
+
+    fn plan_of_nothing(remote: &BTreeMap<String, Option<KeyMeta>>) -> Plan {
+        plan(&[], &no_files(), index("v2"), remote)
+    }
+
+    #[test]
+    fn files_already_there_and_unchanged_posts_write_nothing() {
+        let remote = remote(&[("post/a", "1"), ("index", "v"), ("version", "v"), ("file/aa.png", "aa")]);
+        let plan = plan(&[record("a", "1")], &files(&["file/aa.png"]), index("v"), &remote);
+        assert!(plan.is_empty(), "{plan:?}");
     }
 }

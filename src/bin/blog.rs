@@ -4,10 +4,11 @@
 use blog::highlight::Highlighter;
 use blog::settings::Settings;
 use blog::source::{self, Content, SourcePost};
+use blog::assets::{self, FileInfo};
 use blog::store::{self, KeyMeta};
 use blog::sync::{self, Change, Plan, Rename};
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 
 const USAGE: &str = "\
@@ -132,8 +133,9 @@ fn check(options: &Options) -> Result<(Settings, Content), String> {
         let drafts = content.posts.iter().filter(|p| p.draft).count();
         let warnings = content.diagnostics.len();
         println!(
-            "{} posts OK ({drafts} drafts, {warnings} warnings) in {}",
+            "{} posts OK ({drafts} drafts, {warnings} warnings) and {} files in {}",
             content.posts.len(),
+            content.files.len(),
             options.content.display()
         );
     }
@@ -175,10 +177,22 @@ fn run_sync(options: &Options) -> Result<(), String> {
     let index = source::build_index(&refs, settings);
     let records: Vec<_> = posts.iter().map(|p| p.record.clone()).collect();
     check_limits(&posts, &index, options)?;
-    let plan = sync::plan(&records, index, &remote);
+    // Only what a published post uses goes to the edge; the rest stays on the author's disk.
+    let used: BTreeMap<String, (&str, &FileInfo)> = posts
+        .iter()
+        .flat_map(|p| &p.files)
+        .filter_map(|path| content.files.get(path).map(|info| (info.key(), (path.as_str(), info))))
+        .collect();
+    let file_keys: BTreeSet<String> = used.keys().cloned().collect();
+    let plan = sync::plan(&records, &file_keys, index, &remote);
     if options.dry_run {
-        report(&plan, &renamed, true);
+        report(&plan, &renamed, &used, true);
         return Ok(());
+    }
+    for (i, key) in plan.put_files.iter().enumerate() {
+        let (path, info) = used[key];
+        kv.put_file(&options.content, path, info)?;
+        progress("files", i + 1, plan.put_files.len());
     }
     let files: BTreeMap<&str, String> = posts.iter().map(|p| (p.record.meta.slug.as_str(), file_key(options, &p.file))).collect();
     let entries: Vec<_> = plan
@@ -192,14 +206,15 @@ fn run_sync(options: &Options) -> Result<(), String> {
         let version = serde_json::json!({
             "key": store::VERSION_KEY,
             "value": index.version,
-            "metadata": KeyMeta { hash: index.version.clone(), file: None },
+            "metadata": KeyMeta { hash: index.version.clone(), file: None, content_type: None },
         });
         kv.put_in_batches("version", &[version])?;
     }
-    if !plan.delete_keys.is_empty() {
-        kv.bulk_delete(&plan.delete_keys)?;
+    let deletions: Vec<String> = plan.delete_keys.iter().chain(&plan.delete_files).cloned().collect();
+    if !deletions.is_empty() {
+        kv.bulk_delete(&deletions)?;
     }
-    report(&plan, &renamed, false);
+    report(&plan, &renamed, &used, false);
     Ok(())
 }
 
@@ -216,7 +231,7 @@ fn check_limits(posts: &[SourcePost], index: &blog::content::SiteIndex, options:
         ));
     }
     for post in posts {
-        let meta = KeyMeta { hash: post.record.meta.hash.clone(), file: Some(file_key(options, &post.file)) };
+        let meta = KeyMeta { hash: post.record.meta.hash.clone(), file: Some(file_key(options, &post.file)), content_type: None };
         let meta_bytes = serde_json::to_vec(&meta).map_or(usize::MAX, |v| v.len());
         if meta_bytes > store::MAX_METADATA_BYTES {
             problems.push(format!(
@@ -282,18 +297,25 @@ fn entry<T: serde::Serialize>(key: &str, value: &T, hash: &str, file: Option<Str
     serde_json::json!({
         "key": key,
         "value": serde_json::to_string(value).expect("records serialise"),
-        "metadata": KeyMeta { hash: hash.to_string(), file },
+        "metadata": KeyMeta { hash: hash.to_string(), file, content_type: None },
     })
 }
 
-fn report(plan: &Plan, renamed: &[Rename], dry_run: bool) {
+fn report(plan: &Plan, renamed: &[Rename], files: &BTreeMap<String, (&str, &FileInfo)>, dry_run: bool) {
     let verb = if dry_run { "would be " } else { "" };
+    for key in &plan.put_files {
+        let (path, info) = files[key];
+        println!("  file {verb}added   {path} -> {}", info.url());
+    }
     for (change, record) in &plan.put_posts {
         let what = if *change == Change::Added { "added" } else { "updated" };
         println!("  {verb}{what:<9} {}", record.meta.slug);
     }
     for key in &plan.delete_keys {
         println!("  {verb}removed   {}", key.trim_start_matches(store::POST_PREFIX));
+    }
+    for key in &plan.delete_files {
+        println!("  file {verb}removed {}{}", store::FILE_URL_PREFIX, key.trim_start_matches(store::FILE_PREFIX));
     }
     let index = if plan.put_index.is_some() { format!("{verb}written") } else { "unchanged".into() };
     println!();
@@ -312,6 +334,12 @@ fn report(plan: &Plan, renamed: &[Rename], dry_run: bool) {
         plan.count(Change::Updated),
         plan.delete_keys.len(),
         plan.unchanged.len(),
+    );
+    println!(
+        "{} files added, {} removed, {} unchanged",
+        plan.put_files.len(),
+        plan.delete_files.len(),
+        plan.unchanged_files
     );
     if plan.is_empty() {
         println!("Nothing to write.");
@@ -433,6 +461,23 @@ impl<'a> Kv<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Uploads one file under its content-addressed key. One `kv key put --path` per file:
+    /// wrangler 4.86's `kv bulk put` turns `"base64": true` values into text on the way
+    /// into local state, which mangles any byte that is not UTF-8, while `key put --path`
+    /// stores the bytes as they are, locally and remotely alike.
+    fn put_file(&self, content: &Path, path: &str, info: &FileInfo) -> Result<(), String> {
+        let full = content.join(path);
+        // The key names these exact bytes: make sure the file is still what was checked.
+        let bytes = std::fs::read(&full).map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+        if assets::inspect(path, &bytes).hash != info.hash {
+            return Err(format!("{} changed during the sync: run `blog sync` again", full.display()));
+        }
+        let meta = KeyMeta { hash: info.hash.clone(), file: None, content_type: Some(info.content_type.to_string()) };
+        let meta = serde_json::to_string(&meta).expect("metadata serialises");
+        let full = full.to_str().ok_or_else(|| format!("{}: the path is not UTF-8", full.display()))?;
+        self.run(&["key", "put", &info.key(), "--path", full, "--metadata", &meta]).map(drop)
     }
 
     fn bulk_put(&self, entries: &[&serde_json::Value]) -> Result<(), String> {

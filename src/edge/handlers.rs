@@ -20,6 +20,10 @@ const FAVICON: &str = include_str!("../../templates/favicon.svg");
 const BUILD_ID: &str = env!("BLOG_BUILD_ID");
 /// Assets that change only with a deploy.
 const ASSET_CACHE: &str = "public, max-age=86400";
+/// A post's files are named by their content: the bytes under a name never change.
+const FILE_CACHE: &str = "public, max-age=31536000, immutable";
+/// An SVG opened on its own is a document that could run script: this lets none run.
+const SVG_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; sandbox";
 const HTML: &str = "text/html; charset=utf-8";
 /// Browsers and shared caches may keep a post this long, then serve it stale while they
 /// revalidate (a 304 when nothing changed).
@@ -33,6 +37,7 @@ pub async fn handle(route: Route, req: &Request, env: &Env, ctx: &Context) -> Ou
     match route {
         Route::Stylesheet => static_asset(req, STYLESHEET, "text/css; charset=utf-8"),
         Route::Favicon => static_asset(req, FAVICON, "image/svg+xml"),
+        Route::File { name } => file(req, env, &name).await,
         Route::Redirect { location } => Ok(redirect(&location)?),
         Route::MethodNotAllowed => {
             let mut resp = respond(b"Method not allowed\n".to_vec(), "text/plain; charset=utf-8", "no-store", 405)?;
@@ -65,6 +70,31 @@ fn static_asset(req: &Request, body: &str, content_type: &'static str) -> Outcom
         etag: pages::etag(&[BUILD_ID, content_type]),
     };
     send(req, &cached)
+}
+
+/// A file a post links to, from KV. Its ETag is its hash, known from the URL alone, so a
+/// reader who already has it gets a 304 without a KV read.
+async fn file(req: &Request, env: &Env, name: &str) -> Outcome {
+    let (hash, ext) = name.split_once('.').expect("the route table checked the name");
+    let etag = format!("\"{hash}\"");
+    let fallback_type = crate::store::content_type(ext);
+    let answer = |body: Vec<u8>, content_type: &str, status: u16| -> Outcome {
+        let mut resp = respond(body, content_type, FILE_CACHE, status)?;
+        resp.headers_mut().set("etag", &etag)?;
+        if ext == "svg" {
+            resp.headers_mut().set("content-security-policy", SVG_CSP)?;
+        }
+        Ok(resp)
+    };
+    if header(req, "if-none-match").is_some_and(|v| pages::etag_matches(&v, &etag)) {
+        return answer(Vec::new(), fallback_type, 304);
+    }
+    let Some((bytes, meta)) = store::file(env, name).await? else {
+        let settings = store::current_index(env).await.map(|index| index.settings.clone()).unwrap_or_default();
+        return Err(Failure::NotFound { settings });
+    };
+    let content_type = meta.and_then(|m| m.content_type).unwrap_or_else(|| fallback_type.to_string());
+    answer(bytes, &content_type, 200)
 }
 
 /// Answers from a cached response: 304 when the reader already has it.
@@ -313,7 +343,7 @@ impl Page<'_> {
                 worker::console_error!("feed: index lists {} but its record is missing", meta.slug);
                 continue;
             };
-            let options = RenderOptions { code_html: &record.code_html, strip_raw_html: !settings.raw_html };
+            let options = RenderOptions { code_html: &record.code_html, strip_raw_html: !settings.raw_html, assets: &record.assets };
             let html = markdown::render(&record.body, &options).html;
             rendered.push((meta, feeds::absolutize(&html, &settings.base_url, &meta.url())));
         }

@@ -44,3 +44,15 @@ pub async fn current_index(env: &Env) -> Result<Rc<SiteIndex>, Failure> {
 pub async fn post(env: &Env, slug: &str) -> Result<Option<PostRecord>, Failure> {
     get_json(env, &store::post_key(slug)).await
 }
+
+/// A file's bytes and the metadata `blog sync` stored beside them (its content type).
+pub async fn file(env: &Env, name: &str) -> Result<Option<(Vec<u8>, Option<store::KeyMeta>)>, Failure> {
+    let key = store::file_key(name);
+    let (bytes, meta) = env
+        .kv(BINDING)?
+        .get(&key)
+        .bytes_with_metadata::<store::KeyMeta>()
+        .await
+        .map_err(|e| Failure::internal(format!("KV get {key}"), e))?;
+    Ok(bytes.map(|bytes| (bytes, meta)))
+}

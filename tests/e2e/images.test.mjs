@@ -1,0 +1,327 @@
+// Images and files beside posts, end to end. A post in tests/fixtures/images/ links a PNG
+// beside it, an SVG (with a <script> inside) and a PDF in a shared files/ folder, and names
+// a PNG cover; the real `blog sync` uploads them to local KV and workerd serves them. Then
+// the image changes and the post goes away, and the stored files follow.
+// The tests run in order: later ones change the content the earlier ones checked.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+import { ARTIFACTS, BLOG, CONTENT, ROOT, WRANGLER, get, run, startSite } from './harness.mjs';
+
+const FIXTURES = path.join(ROOT, 'tests/fixtures/images');
+const POST = '/posts/pictures-beside-a-post';
+const FILE_URL = /^\/files\/[0-9a-f]{32}\.[a-z0-9]{1,5}$/;
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+let site;
+let contentDir;
+let browser;
+
+/** A valid RGB PNG of one colour: different sizes or colours make different bytes. */
+function png(width, height, [r, g, b]) {
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body));
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => [r, g, b]).flat())]);
+  const pixels = zlib.deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
+  return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', header), chunk('IDAT', pixels), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** Width and height from a PNG's IHDR chunk. */
+function pngSize(bytes) {
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+/** The attributes of every <img> in a post's body (not the read-count badge). */
+function bodyImages(html) {
+  const body = /<div class="body">([\s\S]*?)<\/div>\s*<footer>/.exec(html)?.[1] ?? assert.fail('no post body');
+  return [...body.matchAll(/<img\s([^>]*)>/g)].map(([, attrs]) =>
+    Object.fromEntries([...attrs.matchAll(/([a-z-]+)="([^"]*)"/g)].map(([, k, v]) => [k, v])),
+  );
+}
+
+function meta(html, attr, name) {
+  return new RegExp(`<meta ${attr}="${name}" content="([^"]*)">`).exec(html)?.[1];
+}
+
+/** Every `file/` key in the site's local KV, with its metadata. */
+async function storedFiles() {
+  const { code, stdout, stderr } = await run(WRANGLER, [
+    'kv', 'key', 'list', '--prefix', 'file/', '--binding', 'POSTS', '--local', '--persist-to', site.stateDir,
+  ]);
+  assert.equal(code, 0, stderr);
+  return JSON.parse(stdout.slice(stdout.indexOf('[')));
+}
+
+const keyOf = (url) => `file/${url.slice('/files/'.length)}`;
+
+async function fetchBytes(url, init) {
+  const res = await fetch(url, { signal: AbortSignal.timeout(15_000), ...init });
+  return { res, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+before(async () => {
+  contentDir = await fs.mkdtemp(path.join(os.tmpdir(), 'blog-e2e-images-'));
+  await fs.cp(CONTENT, contentDir, { recursive: true });
+  await fs.cp(FIXTURES, contentDir, { recursive: true });
+  // A file no post links to: it must stay on the author's disk.
+  await fs.writeFile(path.join(contentDir, 'files/unused.png'), png(4, 4, [1, 2, 3]));
+  site = await startSite({ contentDir });
+  await fs.mkdir(ARTIFACTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.stop();
+  await fs.rm(contentDir, { recursive: true, force: true });
+});
+
+describe('a post with images and files beside it', () => {
+  test('the first sync uploads the four files the post uses, and only those', async () => {
+    const out = site.firstSync.stdout;
+    assert.match(out, /^4 files added, 0 removed, 0 unchanged$/m);
+    for (const file of ['photo.png', 'cover.png', 'files/diagram.svg', 'files/report.pdf']) {
+      assert.match(out, new RegExp(`^ {2}file added {3}${file.replace('.', '\\.')} -> /files/[0-9a-f]{32}\\.[a-z]+$`, 'm'), file);
+    }
+    assert.doesNotMatch(out, /unused/);
+    const stored = await storedFiles();
+    assert.deepEqual(stored.map((k) => k.metadata.type).sort(), ['application/pdf', 'image/png', 'image/png', 'image/svg+xml']);
+    for (const { name, metadata } of stored) assert.equal(name, `file/${metadata.hash}.${name.split('.').pop()}`);
+  });
+
+  test('a relative image renders as an <img> with its size, alt text and loading hints', async () => {
+    const { status, body } = await get(`${site.base}${POST}`);
+    assert.equal(status, 200);
+    const [photo, diagram, ...rest] = bodyImages(body);
+    assert.deepEqual(rest, []);
+    const file = pngSize(await fs.readFile(path.join(FIXTURES, 'photo.png')));
+    assert.match(photo.src, FILE_URL);
+    assert.ok(photo.src.endsWith('.png'));
+    assert.deepEqual(
+      { alt: photo.alt, width: photo.width, height: photo.height, decoding: photo.decoding, loading: photo.loading },
+      { alt: 'A sunset over two blue ridges of hills', width: String(file.width), height: String(file.height), decoding: 'async', loading: 'eager' },
+    );
+    assert.match(diagram.src, FILE_URL);
+    assert.deepEqual(
+      { alt: diagram.alt, width: diagram.width, height: diagram.height, loading: diagram.loading },
+      { alt: 'Three boxes joined by arrows: write, sync, serve', width: '320', height: '120', loading: 'lazy' },
+    );
+  });
+
+  test('the image URL answers with its bytes, its type, immutable caching and a strong ETag', async () => {
+    const [photo] = bodyImages((await get(`${site.base}${POST}`)).body);
+    const { res, bytes } = await fetchBytes(site.base + photo.src);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'image/png');
+    assert.equal(res.headers.get('cache-control'), IMMUTABLE);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.deepEqual(bytes, await fs.readFile(path.join(FIXTURES, 'photo.png')), 'the bytes as written, not re-encoded');
+    const etag = res.headers.get('etag');
+    assert.match(etag, /^"[0-9a-f]{32}"$/);
+    assert.ok(photo.src.includes(etag.slice(1, -1)), 'the ETag is the hash in the name');
+    const again = await fetchBytes(site.base + photo.src, { headers: { 'if-none-match': etag } });
+    assert.equal(again.res.status, 304);
+    assert.equal(again.bytes.length, 0);
+    const head = await fetchBytes(site.base + photo.src, { method: 'HEAD' });
+    assert.equal(head.res.status, 200);
+    assert.equal(head.res.headers.get('content-type'), 'image/png');
+    assert.equal(head.bytes.length, 0);
+  });
+
+  test('an SVG is served so that no script in it can run', async () => {
+    const [, diagram] = bodyImages((await get(`${site.base}${POST}`)).body);
+    const { res, bytes } = await fetchBytes(site.base + diagram.src);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'image/svg+xml');
+    assert.equal(res.headers.get('content-security-policy'), "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(res.headers.get('cache-control'), IMMUTABLE);
+    assert.match(bytes.toString('utf8'), /<script>/, 'the fixture does carry a script');
+  });
+
+  test('a link to a PDF points at its published copy, served as application/pdf', async () => {
+    const { body } = await get(`${site.base}${POST}`);
+    const href = /<a href="([^"]*)">the one-page report \(PDF\)<\/a>/.exec(body)?.[1];
+    assert.match(href ?? '', FILE_URL);
+    const { res, bytes } = await fetchBytes(site.base + href);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'application/pdf');
+    assert.equal(res.headers.get('cache-control'), IMMUTABLE);
+    assert.deepEqual(bytes, await fs.readFile(path.join(FIXTURES, 'files/report.pdf')));
+  });
+
+  test('the cover is the OpenGraph and Twitter image, absolute, with its size', async () => {
+    const { body } = await get(`${site.base}${POST}`);
+    const image = meta(body, 'property', 'og:image');
+    assert.match(image ?? '', /^https?:\/\/[^/]+\/files\/[0-9a-f]{32}\.png$/);
+    assert.equal(meta(body, 'name', 'twitter:image'), image);
+    assert.equal(meta(body, 'name', 'twitter:card'), 'summary_large_image');
+    const cover = pngSize(await fs.readFile(path.join(FIXTURES, 'cover.png')));
+    assert.equal(meta(body, 'property', 'og:image:width'), String(cover.width));
+    assert.equal(meta(body, 'property', 'og:image:height'), String(cover.height));
+    const { res, bytes } = await fetchBytes(site.base + new URL(image).pathname);
+    assert.equal(res.status, 200);
+    assert.deepEqual(bytes, await fs.readFile(path.join(FIXTURES, 'cover.png')));
+    // A post without a cover keeps the small card.
+    const other = await get(`${site.base}/posts/apple-native-container-cli`);
+    assert.equal(meta(other.body, 'name', 'twitter:card'), 'summary');
+    assert.equal(meta(other.body, 'property', 'og:image'), undefined);
+  });
+
+  test('feeds carry the images with absolute URLs', async () => {
+    const { body } = await get(`${site.base}/feed.xml`);
+    assert.match(body, /src=(&quot;|")https?:\/\/[^/]+\/files\/[0-9a-f]{32}\.png/);
+    assert.doesNotMatch(body, /src=(&quot;|")\/files\//);
+  });
+
+  test('file URLs that are not a stored content-addressed name are 404', async () => {
+    for (const p of ['/files/00000000000000000000000000000000.png', '/files/photo.png', '/files/', '/files/x/y.png']) {
+      const res = await get(`${site.base}${p}`);
+      assert.equal(res.status, 404, p);
+      assert.match(res.body, /Page not found/, p);
+    }
+  });
+});
+
+describe('in a browser', () => {
+  test('the post loads its images, with no console errors and no axe violations', { timeout: 120_000 }, async () => {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console.${msg.type()}: ${msg.text()}`);
+    });
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()}`));
+    page.on('response', (res) => {
+      if (res.status() >= 400 && new URL(res.url()).pathname !== '/favicon.ico') problems.push(`HTTP ${res.status()}: ${res.url()}`);
+    });
+    try {
+      const res = await page.goto(site.base + POST, { waitUntil: 'load' });
+      assert.equal(res.status(), 200);
+      // The page reserves the image's box before it arrives: no layout shift.
+      const photo = page.locator('.body img').first();
+      assert.ok((await photo.boundingBox()).height > 100);
+      // Bring the lazy diagram into view, then wait for every image.
+      await page.locator('.body img').last().scrollIntoViewIfNeeded();
+      await page.waitForFunction(() => [...document.querySelectorAll('.body img')].every((i) => i.complete), null, { timeout: 15_000 });
+      const loaded = await page.$$eval('.body img', (imgs) => imgs.map((i) => ({ src: i.getAttribute('src'), naturalWidth: i.naturalWidth })));
+      assert.equal(loaded.length, 2);
+      for (const img of loaded) assert.ok(img.naturalWidth > 0, `${img.src} was drawn`);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const { violations } = await new AxeBuilder({ page }).analyze();
+      const report = violations.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
+      assert.deepEqual(report, []);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'post-with-image.png'), fullPage: true });
+      assert.deepEqual(problems, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('an SVG opened on its own runs none of its script', async () => {
+    const [, diagram] = bodyImages((await get(`${site.base}${POST}`)).body);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const dialogs = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      d.dismiss();
+    });
+    try {
+      const res = await page.goto(site.base + diagram.src);
+      assert.equal(res.status(), 200);
+      assert.equal(await page.evaluate(() => document.documentElement.localName), 'svg');
+      assert.equal(await page.evaluate(() => document.documentElement.getAttribute('data-script-ran')), null);
+      assert.deepEqual(dialogs, []);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe('blog check', () => {
+  test('reports a missing file and an escaping path with file:line, a missing alt text, and a file over 25 MiB', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'blog-check-images-'));
+    try {
+      const post = (extra, body) => `+++\ntitle = "T"\ndate = 2026-01-01\nsummary = "S."\n${extra}+++\n\n${body}\n`;
+      await fs.writeFile(path.join(dir, 'a.md'), post('cover = "gone.png"\n', 'Text.\n\n![A chart](x.png)\n\n[secret](../secret.txt)'));
+      await fs.writeFile(path.join(dir, 'b.md'), post('', '![](ok.png)\n\n[video](big.zip)'));
+      await fs.writeFile(path.join(dir, 'ok.png'), png(2, 2, [0, 0, 0]));
+      // Sparse: 26 MiB on paper, nothing on disk.
+      const big = await fs.open(path.join(dir, 'big.zip'), 'w');
+      await big.truncate(26 * 1024 * 1024);
+      await big.close();
+      const { code, stderr } = await run(BLOG, ['check', '--content', dir]);
+      assert.equal(code, 1, stderr);
+      assert.match(stderr, new RegExp(`a\\.md:5: error: the cover gone\\.png does not exist \\(looked for ${dir}/gone\\.png\\)`));
+      assert.match(stderr, new RegExp(`a\\.md:10: error: the image x\\.png does not exist \\(looked for ${dir}/x\\.png\\)`));
+      assert.match(stderr, /a\.md:12: error: the file \.\.\/secret\.txt leads outside the content folder/);
+      assert.match(stderr, /b\.md:7: warning: the image ok\.png has no alt text/);
+      assert.match(stderr, new RegExp(`b\\.md:9: error: the file ${dir}/big\\.zip is over 25 MiB`));
+      assert.match(stderr, /4 errors: nothing was written/);
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('when files change', () => {
+  test('changing the image changes its URL; the old file goes once nothing uses it', async () => {
+    const [before] = bodyImages((await get(`${site.base}${POST}`)).body);
+    const changed = png(48, 30, [200, 80, 40]);
+    await fs.writeFile(path.join(contentDir, 'photo.png'), changed);
+    const synced = await site.sync();
+    assert.equal(synced.code, 0, synced.stdout + synced.stderr);
+    assert.match(synced.stdout, /^ {2}updated +pictures-beside-a-post$/m);
+    assert.match(synced.stdout, /^1 files added, 1 removed, 3 unchanged$/m);
+    assert.match(synced.stdout, new RegExp(`^ {2}file removed ${before.src.replace('.', '\\.')}$`, 'm'));
+    const [after] = bodyImages((await get(`${site.base}${POST}`)).body);
+    assert.match(after.src, FILE_URL);
+    assert.notEqual(after.src, before.src);
+    assert.deepEqual({ width: after.width, height: after.height }, { width: '48', height: '30' });
+    const now = await fetchBytes(site.base + after.src);
+    assert.equal(now.res.status, 200);
+    assert.deepEqual(now.bytes, changed);
+    assert.equal((await get(site.base + before.src)).status, 404);
+    const keys = (await storedFiles()).map((k) => k.name);
+    assert.ok(keys.includes(keyOf(after.src)) && !keys.includes(keyOf(before.src)), keys.join('\n'));
+    const again = await site.sync();
+    assert.match(again.stdout, /^0 files added, 0 removed, 4 unchanged$/m);
+    assert.match(again.stdout, /^Nothing to write\.$/m);
+  });
+
+  test('deleting the post removes its files on the next sync', async () => {
+    const { body } = await get(`${site.base}${POST}`);
+    const urls = [...bodyImages(body).map((i) => i.src), new URL(meta(body, 'property', 'og:image')).pathname];
+    await fs.rm(path.join(contentDir, 'pictures-beside-a-post.md'));
+    const synced = await site.sync();
+    assert.equal(synced.code, 0, synced.stdout + synced.stderr);
+    assert.match(synced.stdout, /^ {2}removed +pictures-beside-a-post$/m);
+    assert.match(synced.stdout, /^0 files added, 4 removed, 0 unchanged$/m);
+    assert.deepEqual(await storedFiles(), []);
+    assert.equal((await get(`${site.base}${POST}`)).status, 404);
+    for (const url of urls) assert.equal((await get(site.base + url)).status, 404, url);
+  });
+});
