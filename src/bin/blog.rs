@@ -319,7 +319,7 @@ fn report(plan: &Plan, renamed: &[Rename], files: &BTreeMap<String, (&str, &File
     }
     let index = if plan.put_index.is_some() { format!("{verb}written") } else { "unchanged".into() };
     println!();
-    println!("  {:>7} {:>8} {:>8} {:>8} {:>10}  {}", "added", "updated", "removed", "renamed", "unchanged", "index");
+    println!("  {:>7} {:>8} {:>8} {:>8} {:>10}  index", "added", "updated", "removed", "renamed", "unchanged");
     println!(
         "  {:>7} {:>8} {:>8} {:>8} {:>10}  {index}",
         plan.count(Change::Added),
