@@ -282,6 +282,16 @@ pub fn attach_files(content: &mut Content, root: &str, read: impl Fn(&str) -> st
                     continue;
                 }
             };
+            if path.to_ascii_lowercase().ends_with(".md") {
+                // Publishing another post's source would publish it raw, draft or not.
+                let stem = path.rsplit('/').next().unwrap_or(&path).trim_end_matches(".md");
+                content.diagnostics.push(Diagnostic::error(
+                    &post.file,
+                    line,
+                    format!("the {noun} {url} is a Markdown file: link to the post's address instead, such as /posts/{stem}"),
+                ));
+                continue;
+            }
             let shown = format!("{root}/{path}");
             let outcome = found.entry(path.clone()).or_insert_with(|| match read(&path) {
                 Ok(bytes) if bytes.len() > MAX_VALUE_BYTES => Found::TooLarge,
@@ -788,6 +798,17 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].starts_with("content/a.md:8: error: the file ../../.ssh/id_rsa leads outside the content folder (content)"), "{found:?}");
         assert!(found[1].starts_with("content/a.md:5: error: the cover ../cover.png leads outside"), "{found:?}");
+    }
+
+    #[test]
+    fn a_relative_link_to_markdown_is_an_error_not_a_file() {
+        let text = post_text("A", "").replace("Body.", "See [b](b.md).");
+        let content = check_with_files(&[("content/a.md", &text)], &[("b.md", b"+++".to_vec())]);
+        assert_eq!(
+            messages(&content),
+            ["content/a.md:7: error: the file b.md is a Markdown file: link to the post's address instead, such as /posts/b"]
+        );
+        assert!(content.files.is_empty());
     }
 
     #[test]
