@@ -9,7 +9,7 @@ use crate::frontmatter;
 use crate::markdown;
 use crate::settings::Settings;
 use crate::store::{self, MAX_VALUE_BYTES};
-use pulldown_cmark::{Event, Parser, Tag};
+use pulldown_cmark::{Event, LinkType, Parser, Tag};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -235,7 +235,10 @@ fn file_refs(body: &str, body_line: usize) -> Vec<FileRef> {
                 let alt = markdown::image_alt(&mut events.by_ref().map(|(e, _)| e));
                 refs.push(FileRef { url: dest_url.to_string(), line, kind: RefKind::Image { alt } });
             }
-            Event::Start(Tag::Link { dest_url, .. }) if !assets::is_external(&dest_url) => {
+            // An email autolink (`<me@example.com>`) carries its address without `mailto:`.
+            Event::Start(Tag::Link { link_type, dest_url, .. })
+                if link_type != LinkType::Email && !assets::is_external(&dest_url) =>
+            {
                 refs.push(FileRef { url: dest_url.to_string(), line: line(), kind: RefKind::Link })
             }
             _ => {}
@@ -743,7 +746,7 @@ mod tests {
     #[test]
     fn publishes_images_files_and_the_cover_beside_a_post() {
         let text = post_text("A", "cover = \"cover.png\"\n")
-            .replace("Body.", "![A photo](./photo.png)\n\nRead [the report](files/report.pdf#page=2), [the site](https://x.example/a.pdf) or [home](/).");
+            .replace("Body.", "![A photo](./photo.png)\n\nRead [the report](files/report.pdf#page=2), [the site](https://x.example/a.pdf), [home](/) or <me@x.example>.");
         let content = check_with_files(
             &[("content/a.md", &text)],
             &[("photo.png", png(640, 360)), ("files/report.pdf", b"%PDF-1.4".to_vec()), ("cover.png", png(1200, 630))],
