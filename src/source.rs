@@ -9,7 +9,7 @@ use crate::frontmatter;
 use crate::markdown;
 use crate::settings::Settings;
 use crate::store::{self, MAX_VALUE_BYTES};
-use pulldown_cmark::{Event, Parser, Tag};
+use pulldown_cmark::{Event, LinkType, Parser, Tag};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -235,7 +235,10 @@ fn file_refs(body: &str, body_line: usize) -> Vec<FileRef> {
                 let alt = markdown::image_alt(&mut events.by_ref().map(|(e, _)| e));
                 refs.push(FileRef { url: dest_url.to_string(), line, kind: RefKind::Image { alt } });
             }
-            Event::Start(Tag::Link { dest_url, .. }) if !assets::is_external(&dest_url) => {
+            // An email autolink (`<me@example.com>`) carries its address without `mailto:`.
+            Event::Start(Tag::Link { link_type, dest_url, .. })
+                if link_type != LinkType::Email && !assets::is_external(&dest_url) =>
+            {
                 refs.push(FileRef { url: dest_url.to_string(), line: line(), kind: RefKind::Link })
             }
             _ => {}
@@ -282,6 +285,16 @@ pub fn attach_files(content: &mut Content, root: &str, read: impl Fn(&str) -> st
                     continue;
                 }
             };
+            if path.to_ascii_lowercase().ends_with(".md") {
+                // Publishing another post's source would publish it raw, draft or not.
+                let stem = path.rsplit('/').next().unwrap_or(&path).trim_end_matches(".md");
+                content.diagnostics.push(Diagnostic::error(
+                    &post.file,
+                    line,
+                    format!("the {noun} {url} is a Markdown file: link to the post's address instead, such as /posts/{stem}"),
+                ));
+                continue;
+            }
             let shown = format!("{root}/{path}");
             let outcome = found.entry(path.clone()).or_insert_with(|| match read(&path) {
                 Ok(bytes) if bytes.len() > MAX_VALUE_BYTES => Found::TooLarge,
@@ -733,7 +746,7 @@ mod tests {
     #[test]
     fn publishes_images_files_and_the_cover_beside_a_post() {
         let text = post_text("A", "cover = \"cover.png\"\n")
-            .replace("Body.", "![A photo](./photo.png)\n\nRead [the report](files/report.pdf#page=2), [the site](https://x.example/a.pdf) or [home](/).");
+            .replace("Body.", "![A photo](./photo.png)\n\nRead [the report](files/report.pdf#page=2), [the site](https://x.example/a.pdf), [home](/) or <me@x.example>.");
         let content = check_with_files(
             &[("content/a.md", &text)],
             &[("photo.png", png(640, 360)), ("files/report.pdf", b"%PDF-1.4".to_vec()), ("cover.png", png(1200, 630))],
@@ -788,6 +801,17 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].starts_with("content/a.md:8: error: the file ../../.ssh/id_rsa leads outside the content folder (content)"), "{found:?}");
         assert!(found[1].starts_with("content/a.md:5: error: the cover ../cover.png leads outside"), "{found:?}");
+    }
+
+    #[test]
+    fn a_relative_link_to_markdown_is_an_error_not_a_file() {
+        let text = post_text("A", "").replace("Body.", "See [b](b.md).");
+        let content = check_with_files(&[("content/a.md", &text)], &[("b.md", b"+++".to_vec())]);
+        assert_eq!(
+            messages(&content),
+            ["content/a.md:7: error: the file b.md is a Markdown file: link to the post's address instead, such as /posts/b"]
+        );
+        assert!(content.files.is_empty());
     }
 
     #[test]
