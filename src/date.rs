@@ -122,8 +122,13 @@ pub fn parse_rfc3339(text: &str) -> Result<DateTime, String> {
         (clock, 0)
     } else if let Some(i) = time.rfind(['+', '-']) {
         let (sign, hm) = (if &time[i..i + 1] == "-" { -1 } else { 1 }, &time[i + 1..]);
-        let (h, m) = hm.split_once(':').ok_or_else(bad)?;
-        (&time[..i], sign * (num(h)? * 60 + num(m)?) as i32)
+        // `HH:MM`, two digits each as RFC 3339 has it: longer hours overflowed the arithmetic.
+        let (h, m) = hm.split_once(':').filter(|(h, m)| h.len() == 2 && m.len() == 2).ok_or_else(bad)?;
+        let (h, m) = (num(h)?, num(m)?);
+        if m > 59 {
+            return Err(bad());
+        }
+        (&time[..i], sign * (h * 60 + m) as i32)
     } else {
         // A local time with no offset is ambiguous on a site read worldwide: take it as UTC.
         (time, 0)
@@ -207,5 +212,14 @@ mod tests {
         assert!(parse_rfc3339("2026-04-01T25:00:00Z").is_err());
         assert!(parse_rfc3339("June 4th").is_err());
         assert!(parse_rfc3339("").is_err());
+    }
+
+    #[test]
+    fn rejects_offsets_that_are_not_two_digit_hours_and_minutes() {
+        // 71582789 * 60 wraps a u32 to 44: release builds read this as +00:44.
+        for bad in ["+4294967295:00", "+71582789:00", "+2:00", "+02:0", "+02:60", "-00:99"] {
+            assert!(parse_rfc3339(&format!("2026-05-24T09:00{bad}")).is_err(), "{bad}");
+        }
+        assert!(parse_rfc3339("2026-05-24T09:00-23:59").is_ok());
     }
 }

@@ -193,7 +193,9 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
         errors.sort_by_key(|e| e.line);
         return Err(errors);
     }
-    tags.dedup();
+    // One tag per tag page: `Rust` after `rust` would count the post twice there.
+    let mut seen = std::collections::HashSet::new();
+    tags.retain(|t| seen.insert(crate::content::tag_slug(t)));
     Ok(Split {
         front: FrontMatter {
             title: title.unwrap_or_default(),
@@ -315,6 +317,12 @@ mod tests {
         assert_eq!(e[1].line, 5);
         let e = errors_of(&GOOD.replace("tags", "draft"));
         assert!(e[0].message.contains("true or false"), "{e:?}");
+    }
+
+    #[test]
+    fn drops_repeated_tags_keeping_the_first_spelling() {
+        let text = GOOD.replace("[\"rust\", \"web\"]", "[\"rust\", \"web\", \"Rust\", \"rust\", \"Web \"]");
+        assert_eq!(parse("p.md", &text).unwrap().front.tags, ["rust", "web"]);
     }
 
     #[test]

@@ -120,9 +120,9 @@ pub fn percent_decode(text: &str) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
+            // Two hex digits, checked here: `from_str_radix` alone takes `%+e` as byte 14.
+            let hex = bytes.get(i + 1..i + 3).filter(|h| h.iter().all(u8::is_ascii_hexdigit))?;
+            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
             i += 3;
         } else {
             out.push(bytes[i]);
@@ -218,6 +218,14 @@ mod tests {
             assert_eq!(resolve("GET", path), Route::NotFound, "{path}");
         }
         assert_eq!(resolve("GET", &format!("/posts/{}", "a".repeat(16 * 1024))), Route::NotFound);
+    }
+
+    #[test]
+    fn escapes_need_two_hex_digits() {
+        assert_eq!(percent_decode("a%41%c3%A9").as_deref(), Some("aAé"));
+        for malformed in ["%+e", "%-1", "%+", "%e", "%g0", "% 1"] {
+            assert_eq!(percent_decode(malformed), None, "{malformed}");
+        }
     }
 
     #[test]
