@@ -19,12 +19,13 @@ export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
 
 WORKER_SOURCES := Cargo.toml Cargo.lock $(shell find src templates -type f -not -path 'src/bin/*')
 
-.PHONY: help dev test tools build sync check deploy bench clean chromium python-deps
+.PHONY: help dev test tools build sync check deploy bench clean chromium python-deps fuzz
 
 help:
 	@echo "make dev    build, sync content/ into local KV, serve http://127.0.0.1:$(PORT)"
 	@echo "make test   every test: host unit tests, end to end on workerd, browser"
 	@echo "make bench  speed and size figures"
+	@echo "make fuzz   five minutes of fuzzing per target"
 
 dev: tools build $(BLOG)
 	$(BLOG) sync
@@ -34,6 +35,11 @@ test: tools build $(BLOG) chromium python-deps
 	cargo test
 	$(WRANGLER) deploy --dry-run --outdir target/deploy-dry-run
 	node --test --test-concurrency=1 tests/e2e/
+	fuzz/run.sh 15
+
+# Long fuzzing runs; findings land in fuzz/artifacts/ (commit the ones that found bugs).
+fuzz:
+	fuzz/run.sh 300
 
 tools: $(TOOLS)/.worker-build-$(WORKER_BUILD_VERSION) $(TOOLS)/.wasm-bindgen-$(WASM_BINDGEN_VERSION) node_modules/.installed
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
