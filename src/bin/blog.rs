@@ -428,11 +428,33 @@ impl<'a> Kv<'a> {
             name: String,
             metadata: Option<KeyMeta>,
         }
-        let out = self.run(&["key", "list"])?;
+        let out = if self.options.remote { self.run(&["key", "list"])? } else { self.list_local()? };
         let json = out.find('[').map(|i| &out[i..]).unwrap_or(&out);
         let keys: Vec<Key> =
             serde_json::from_str(json).map_err(|e| format!("cannot read the key list from wrangler: {e}\n{out}"))?;
         Ok(keys.into_iter().map(|k| (k.name, k.metadata)).collect())
+    }
+
+    /// The local namespace's keys. `wrangler kv key list --local` stops at the first 1,000
+    /// keys (its remote listing pages through all), so this reads the same local storage
+    /// through Miniflare, as wrangler does, following the cursor.
+    fn list_local(&self) -> Result<String, String> {
+        let persist = self.options.persist_to.clone().unwrap_or_else(|| PathBuf::from(".wrangler/state"));
+        let output = Command::new("node")
+            .arg("tools/kv-list-local.mjs")
+            .arg(&persist)
+            .arg(namespace_id()?)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run node tools/kv-list-local.mjs: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "listing local KV failed ({}): {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     }
 
     /// Writes entries in batches that stay well inside wrangler's bulk limits, with a
@@ -495,6 +517,21 @@ fn progress(what: &str, done: usize, total: usize) {
     if total > 1 {
         eprintln!("  [{done}/{total}] {what} written");
     }
+}
+
+/// The id of the `POSTS` namespace in wrangler.toml: local storage is filed under it.
+fn namespace_id() -> Result<String, String> {
+    let text = std::fs::read_to_string("wrangler.toml").map_err(|e| format!("cannot read wrangler.toml: {e}"))?;
+    let config: toml::Table = toml::from_str(&text).map_err(|e| format!("wrangler.toml: {e}"))?;
+    config
+        .get("kv_namespaces")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .find(|ns| ns.get("binding").and_then(|b| b.as_str()) == Some("POSTS"))
+        .and_then(|ns| ns.get("id").and_then(|id| id.as_str()))
+        .map(str::to_string)
+        .ok_or_else(|| "wrangler.toml has no [[kv_namespaces]] with binding = \"POSTS\" and an id".into())
 }
 
 /// A file for wrangler's bulk commands, removed when dropped.
