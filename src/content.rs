@@ -265,6 +265,21 @@ mod tests {
     }
 
     #[test]
+    fn records_written_before_files_existed_still_parse_and_round_trip() {
+        let old = r#"{"slug":"a","title":"A","summary":"","published":0,"hash":"h","body":"b"}"#;
+        let record: PostRecord = serde_json::from_str(old).unwrap();
+        assert!(record.assets.is_empty() && record.cover.is_none());
+        assert_eq!(serde_json::to_string(&record).unwrap(), r#"{"slug":"a","title":"A","summary":"","published":0,"tags":[],"hash":"h","body":"b"}"#);
+        let asset = Asset { url: "/files/x.pdf".into(), width: None, height: None };
+        let with = PostRecord { assets: [("r.pdf".to_string(), asset.clone())].into_iter().collect(), ..record };
+        let json = serde_json::to_string(&with).unwrap();
+        assert!(json.contains(r#""assets":{"r.pdf":{"url":"/files/x.pdf"}}"#), "{json}");
+        assert_eq!(serde_json::from_str::<PostRecord>(&json).unwrap(), with);
+        assert_eq!(published_url(&with.assets, "r.pdf#page=3").map(|(u, _)| u), Some("/files/x.pdf#page=3".into()));
+        assert!(published_url(&with.assets, "other.pdf").is_none());
+    }
+
+    #[test]
     fn accepts_plain_and_unicode_slugs() {
         for ok in ["hello-world", "go_1.22-notes", "café", "日本語"] {
             validate_slug(ok).unwrap();
