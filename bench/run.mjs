@@ -1,0 +1,687 @@
+#!/usr/bin/env node
+// `make bench`: speed and size figures for the blog, printed as a table with a PASS/MISS per
+// goal and one summary line last, and written to bench/RESULTS.md. See bench/README.md for
+// what each figure means and how it is measured.
+//
+// The machine is small and shared, so nothing here is a lone absolute time: contenders run
+// side by side in one run, interleaved, over several rounds, and the report gives medians
+// and ratios. Settings: BENCH_ROUNDS (3), BENCH_SECONDS (5) per throughput run.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleSizes, pageWeights, BUDGET } from './bytes.mjs';
+import { objectDir, pollBadge, storedCounts } from './counts.mjs';
+import { fixedCount, readerHeaders, wrk, wrkCount } from './load.mjs';
+import { BLOG, OUT, ROOT, WORKERD, WRANGLER, portIsFree, run, runOk, sleep } from './proc.mjs';
+import {
+  compatibilityDate,
+  prepareBlogDir,
+  workerdBlog,
+  workerdLimit,
+  workerdLimitKv,
+  wranglerSite,
+} from './servers.mjs';
+import { int, kb, mark, median, ms, pct, ratio, table, us } from './stats.mjs';
+import { syncFigures } from './sync.mjs';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = 32;
+/** Posts generated for the sync figures, and served for the uncached renders. */
+const MANY = 2000;
+/** Distinct posts requested per uncached round (each once), per runtime. */
+const UNCACHED_N = { wrangler: Number(process.env.BENCH_UNCACHED_WRANGLER ?? 400), workerd: Number(process.env.BENCH_UNCACHED_WORKERD ?? 1000) };
+/** Reads sent for the exact-count run, and in the burst before the kill. */
+const READS_N = Number(process.env.BENCH_READS ?? 5000);
+const BURST_N = 400;
+/**
+ * The DO-slow comparison: a fixed load of this many connections per site, every request a
+ * reader, on a normal site, a second normal one (the control: what the machine's noise alone
+ * does to a p99) and a slow-counter one at the same time; more rounds than the throughput
+ * runs, since a p99 on a shared machine swings widely.
+ */
+const SLOW_CONNECTIONS = 8;
+const SLOW_ROUNDS = ROUNDS * 3;
+const SLOW_SECONDS = Math.max(2, Math.round(SECONDS * 0.8));
+const SLOW_FAULT = 'slow=200';
+
+const GOALS = {
+  cached: 0.9,
+  uncached: 0.5,
+  index: 0.8,
+  renderUs: 100,
+  wasmGz: 500 * 1024,
+  readsPerSecond: 2000,
+  slowP99: 0.1,
+  checkMs: 1000,
+};
+
+const startedAt = Date.now();
+const progress = (msg) => process.stderr.write(`· [${((Date.now() - startedAt) / 1000).toFixed(0).padStart(3)} s] ${msg}\n`);
+
+const R = { rounds: ROUNDS, seconds: SECONDS };
+
+async function machine() {
+  const cpu = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.cpus()[0]?.model;
+  const memKb = Number(/^MemTotal:\s+(\d+)/m.exec(fs.readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
+  const first = async (cmd, args, okCodes = [0]) => {
+    const r = await run(cmd, args).catch(() => null);
+    return r && okCodes.includes(r.code) ? `${r.stdout}${r.stderr}`.trim().split('\n')[0] : 'not installed';
+  };
+  return {
+    nproc: (await first('nproc', [])) || String(os.cpus().length),
+    cpu,
+    memory: `${(memKb / 1024 / 1024).toFixed(1)} GiB`,
+    kernel: `${os.type()} ${os.release()}`,
+    node: process.version,
+    wrangler: await first(WRANGLER, ['--version']),
+    workerd: await first(WORKERD, ['--version']),
+    // `wrk -v` prints its version, then its usage, and exits 1.
+    wrk: (await first('wrk', ['-v'], [0, 1])).replace(/ Copyright.*/, ''),
+    hyperfine: await first('hyperfine', ['--version']),
+    date: new Date().toISOString(),
+    loadStart: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+  };
+}
+
+async function preflight() {
+  const missing = [];
+  for (const f of ['build/index_bg.wasm', 'build/index.js', 'build/worker/shim.mjs', 'target/release/blog']) {
+    if (!fs.existsSync(path.join(ROOT, f))) missing.push(f);
+  }
+  if ((await run('wrk', ['-v']).catch(() => ({ code: 127 }))).code === 127) missing.push('wrk (apt-get install wrk)');
+  if (missing.length) throw new Error(`missing: ${missing.join(', ')}: run \`make build\` and \`cargo build --release --bin blog\` first`);
+}
+
+// ------------------------------------------------------------------ goal 4: the bundle
+
+async function bundle() {
+  const dir = path.join(OUT, 'bundle');
+  const r = await runOk(WRANGLER, ['deploy', '--dry-run', '--outdir', dir]);
+  const m = /Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/.exec(r.stdout + r.stderr);
+  const sizes = bundleSizes(dir);
+  sizes.wranglerSays = m ? { kib: Number(m[1]), gzKib: Number(m[2]) } : null;
+  sizes.dir = dir;
+  return sizes;
+}
+
+// ------------------------------------------------------------------ goal 3: native render
+
+async function render() {
+  const r = await runOk('cargo', ['run', '--quiet', '--release', '--example', 'render_bench'], { cwd: ROOT });
+  const rows = [...r.stdout.matchAll(/^render_bench: (.*)$/gm)].map((m) => {
+    const row = {};
+    for (const [, k, v] of m[1].matchAll(/(\w+)=("[^"]*"|\S+)/g)) row[k] = v.startsWith('"') ? v.slice(1, -1) : Number.isNaN(Number(v)) ? v : Number(v);
+    return row;
+  });
+  return { rows, text: r.stdout.split('\n').filter((l) => !l.startsWith('render_bench:')).join('\n').trim() };
+}
+
+// ------------------------------------------------------------------ sites
+
+function realPosts(kvJson) {
+  const records = JSON.parse(fs.readFileSync(kvJson, 'utf8'));
+  const index = JSON.parse(records.find((r) => r.key === 'index').value);
+  const files = new Map(records.filter((r) => r.key.startsWith('post/')).map((r) => [r.metadata.file, r.key.slice(5)]));
+  const bySize = [...files.entries()]
+    .map(([file, slug]) => ({ slug, bytes: fs.statSync(path.join(ROOT, 'content', file)).size }))
+    .sort((a, b) => b.bytes - a.bytes);
+  return { index, bySize, slugs: index.posts.map((p) => p.slug) };
+}
+
+/** The limit worker's page: the blog's own bytes and headers for the largest real post. */
+async function writeLimitPage(base, slug) {
+  const res = await fetch(`${base}/posts/${slug}`);
+  const body = Buffer.from(await res.arrayBuffer());
+  if (res.status !== 200) throw new Error(`GET /posts/${slug} answered ${res.status}`);
+  const headers = {};
+  for (const [k, v] of res.headers) {
+    if (!['transfer-encoding', 'content-length', 'date', 'connection', 'keep-alive'].includes(k)) headers[k] = v;
+  }
+  fs.writeFileSync(path.join(ROOT, 'bench/limit-worker/page.html'), body);
+  fs.writeFileSync(path.join(ROOT, 'bench/limit-worker/headers.json'), JSON.stringify(headers, null, 2));
+  return { bytes: body.length, headers: Object.keys(headers).length };
+}
+
+/** Captures the KV records `blog sync` writes (bench/kv-capture.mjs) into DIR/kv.json. */
+async function captureSync(contentDir, dir) {
+  fs.rmSync(dir, { recursive: true, force: true });
+  await runOk(BLOG, ['sync', '--content', contentDir, '--persist-to', dir], {
+    env: { ...process.env, BLOG_WRANGLER: path.join(ROOT, 'bench/kv-capture.mjs'), WRANGLER_SEND_METRICS: 'false' },
+  });
+  return path.join(dir, 'kv.json');
+}
+
+// ------------------------------------------------------------------ goal 1: throughput
+
+function rotate(list, by) {
+  const k = by % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
+async function throughput(contenders) {
+  progress(`throughput: warming ${contenders.length} contenders`);
+  for (const c of contenders) await wrk(c.url, { connections: CONNECTIONS, seconds: 2 });
+  const results = Object.fromEntries(contenders.map((c) => [c.id, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    // Alternate which runtime goes first, and rotate the order within each.
+    const groups = ['wrangler', 'workerd'].map((rt) => contenders.filter((c) => c.runtime === rt));
+    const order = (r % 2 ? groups.reverse() : groups).flatMap((g) => rotate(g, r));
+    for (const c of order) {
+      const res = await wrk(c.url, { connections: CONNECTIONS, seconds: SECONDS });
+      results[c.id].push(res);
+      progress(`throughput round ${r + 1}/${ROUNDS}: ${c.id} ${int(res.rps)} req/s, p99 ${ms(res.p99)}${res.non2xx ? `, ${res.non2xx} non-2xx` : ''}`);
+    }
+  }
+  return results;
+}
+
+/** Ratios of each round's figure to the same round's limit, then their median. */
+function ratios(results, id, limitId) {
+  const per = results[id].map((res, i) => res.rps / results[limitId][i].rps);
+  return { per, median: median(per) };
+}
+
+// ------------------------------------------------------------------ goal 1: uncached renders
+
+/** A new content version, as a sync after a settings change would write: index, then version. */
+function bumpedIndex(baseIndex, tag) {
+  const index = structuredClone(baseIndex);
+  index.version = `${baseIndex.version}-${tag}`;
+  index.settings.tagline = `${baseIndex.settings.tagline} (${tag})`;
+  return [
+    { key: 'index', value: JSON.stringify(index), metadata: { hash: index.version } },
+    { key: 'version', value: index.version, metadata: { hash: index.version } },
+  ];
+}
+
+async function publish(site, entries) {
+  if (site.runtime === 'wrangler') {
+    const file = path.join(OUT, 'bump.json');
+    fs.writeFileSync(file, JSON.stringify(entries));
+    await runOk(WRANGLER, ['kv', 'bulk', 'put', file, '--binding', 'POSTS', '--local', '--persist-to', site.stateDir]);
+  } else {
+    for (const e of entries) {
+      const res = await fetch(`${site.admin}/${encodeURIComponent(e.key)}?urlencoded=true`, {
+        method: 'PUT',
+        body: e.value,
+        headers: { 'CF-KV-Metadata': JSON.stringify(e.metadata) },
+      });
+      if (!res.ok) throw new Error(`KV PUT ${e.key} answered ${res.status}`);
+    }
+  }
+}
+
+async function uncached({ sites, limits, baseIndex, slugs }) {
+  const results = { wrangler: [], workerd: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    const runtimes = r % 2 ? ['workerd', 'wrangler'] : ['wrangler', 'workerd'];
+    for (const rt of runtimes) {
+      const site = sites[rt];
+      const n = UNCACHED_N[rt];
+      const tag = `bench-${rt}-${r + 1}`;
+      await publish(site, bumpedIndex(baseIndex, tag));
+      // One request loads the new index into the isolate, so the timed requests are renders
+      // of posts and nothing else; check the new version is what is served.
+      const home = await (await fetch(`${site.base}/`)).text();
+      if (!home.includes(`(${tag})`)) throw new Error(`${site.name} does not serve content version ${tag} after publishing it`);
+      const start = (r * 677) % slugs.length;
+      const paths = [...slugs.slice(start), ...slugs.slice(0, start)].map((s) => `/posts/${s}`);
+      const pair = {};
+      for (const who of r % 2 ? ['limit', 'blog'] : ['blog', 'limit']) {
+        const target = who === 'blog' ? site : limits[rt];
+        pair[who] = await wrkCount(target.base, paths, n, { connections: CONNECTIONS });
+        if (pair[who].non200) throw new Error(`${target.name}: ${pair[who].non200} of ${n} uncached requests were not 200`);
+      }
+      pair.ratio = pair.blog.rps / pair.limit.rps;
+      results[rt].push(pair);
+      progress(`uncached round ${r + 1}/${ROUNDS} ${rt}: ${n} distinct posts at ${int(pair.blog.rps)} req/s, limit ${int(pair.limit.rps)} (${ratio(pair.ratio)})`);
+    }
+  }
+  return results;
+}
+
+// ------------------------------------------------------------------ goal 5: counting reads
+
+async function readsExact(site, slug) {
+  const dir = objectDir(site);
+  const before = await storedCounts(dir);
+  const sent = await fixedCount(site.base, Array(READS_N).fill(`/posts/${slug}`), {
+    concurrency: CONNECTIONS,
+    headers: readerHeaders(0x500),
+  });
+  if (sent.statuses[200] !== READS_N) throw new Error(`reads run: answers ${JSON.stringify(sent.statuses)}`);
+  const expected = (before.reads[slug] ?? 0) + READS_N;
+  const polled = await pollBadge(site.base, slug, { expected });
+  const after = await storedCounts(dir);
+  const calls = after.batches - before.batches;
+  return {
+    sent: READS_N,
+    rps: sent.rps,
+    p99: sent.p99,
+    before: before.reads[slug] ?? 0,
+    shown: polled.reads,
+    expected,
+    waitedMs: polled.waitedMs,
+    exact: polled.reads === expected,
+    stored: (after.reads[slug] ?? 0) - (before.reads[slug] ?? 0),
+    calls,
+    perCall: calls ? READS_N / calls : NaN,
+    callsPerSecond: calls / (sent.ms / 1000),
+  };
+}
+
+async function killTest(site, slug) {
+  const dir = objectDir(site);
+  // Counts settled: nothing of earlier phases still pending.
+  await sleep(300);
+  const before = await storedCounts(dir);
+  const burst = await fixedCount(site.base, Array(BURST_N).fill(`/posts/${slug}`), {
+    concurrency: CONNECTIONS,
+    headers: readerHeaders(0x600),
+  });
+  const answered = performance.now();
+  await site.kill();
+  const killMs = performance.now() - answered;
+  const afterKill = await storedCounts(dir);
+  const counted = (afterKill.reads[slug] ?? 0) - (before.reads[slug] ?? 0);
+  const others = Object.keys(before.reads).filter((s) => s !== slug);
+  const intactAtKill = others.every((s) => afterKill.reads[s] === before.reads[s]);
+  for (let i = 0; i < 40 && !(await portIsFree(site.port)); i++) await sleep(250);
+  await site.start();
+  const polled = await pollBadge(site.base, slug, { expected: afterKill.reads[slug] ?? 0 });
+  const afterRestart = await storedCounts(dir);
+  const intact =
+    intactAtKill &&
+    Object.keys(afterKill.reads).every((s) => afterRestart.reads[s] === afterKill.reads[s]) &&
+    polled.reads === (afterKill.reads[slug] ?? 0);
+  return {
+    sent: BURST_N,
+    rps: burst.rps,
+    killMs,
+    counted,
+    lost: BURST_N - counted,
+    // Reads that arrive within one flush window are still in the isolate's memory.
+    expectedMax: Math.ceil(burst.rps * 0.05),
+    shownAfterRestart: polled.reads,
+    intact,
+    others: others.length,
+  };
+}
+
+// ------------------------------------------------------------------ goal 6: a slow counter
+
+async function slowCounter(groups, slug) {
+  const all = groups.flatMap((g) => [g.normal, g.control, g.slow]);
+  progress('DO-slow: warming');
+  for (const s of all) await wrk(`${s.base}/posts/${slug}`, { connections: SLOW_CONNECTIONS, seconds: 2, readers: true, runId: 0x700 });
+  const results = Object.fromEntries(all.map((s) => [s.name, []]));
+  let runId = 0x710;
+  for (let r = 0; r < SLOW_ROUNDS; r++) {
+    for (const g of r % 2 ? [...groups].reverse() : groups) {
+      // The three sites at once, so a stall of this shared machine hits them alike.
+      const sites = [g.normal, g.control, g.slow];
+      const res = await Promise.all(
+        sites.map((s) => wrk(`${s.base}/posts/${slug}`, { connections: SLOW_CONNECTIONS, seconds: SLOW_SECONDS, readers: true, runId: runId++ })),
+      );
+      sites.forEach((s, i) => results[s.name].push(res[i]));
+      progress(`DO-slow round ${r + 1}/${SLOW_ROUNDS} ${g.normal.runtime}: p99 ${ms(res[0].p99)} normal, ${ms(res[1].p99)} control, ${ms(res[2].p99)} slow counter`);
+    }
+  }
+  const summary = (list) => ({ p50: median(list.map((x) => x.p50)), p99: median(list.map((x) => x.p99)), rps: median(list.map((x) => x.rps)), rounds: list });
+  return groups.map((g) => {
+    const n = results[g.normal.name];
+    // Each round's p99 over the same round's normal p99, then the median of those.
+    const per = (list) => list.map((x, i) => x.p99 / n[i].p99);
+    const slowPer = per(results[g.slow.name]);
+    const controlPer = per(results[g.control.name]);
+    return {
+      runtime: g.normal.runtime,
+      normal: summary(n),
+      control: { ...summary(results[g.control.name]), per: controlPer, delta: median(controlPer) - 1 },
+      slow: { ...summary(results[g.slow.name]), per: slowPer },
+      delta: median(slowPer) - 1,
+    };
+  });
+}
+
+// ------------------------------------------------------------------ the run
+
+async function main() {
+  await preflight();
+  fs.rmSync(OUT, { recursive: true, force: true });
+  fs.mkdirSync(OUT, { recursive: true });
+  R.machine = await machine();
+  progress(`${R.machine.nproc} cores, ${R.machine.cpu}; load ${R.machine.loadStart}`);
+
+  progress('bundle: wrangler deploy --dry-run');
+  R.bundle = await bundle();
+
+  progress('native render: cargo run --release --example render_bench');
+  R.render = await render();
+
+  progress(`sync: ${MANY} generated posts: blog check, first sync, no-change sync, one edit`);
+  const manyContent = path.join(OUT, 'many/content');
+  R.sync = await syncFigures({ contentDir: manyContent, stateDir: path.join(OUT, 'many/state'), count: MANY });
+
+  progress('real content: blog sync into local state; the same records captured for workerd');
+  const realState = path.join(OUT, 'real/state');
+  await runOk(BLOG, ['sync', '--persist-to', realState]);
+  fs.cpSync(realState, path.join(OUT, 'slow/state'), { recursive: true });
+  fs.cpSync(realState, path.join(OUT, 'control/state'), { recursive: true });
+  const realKv = await captureSync(path.join(ROOT, 'content'), path.join(OUT, 'real/capture'));
+  const manyKv = await captureSync(manyContent, path.join(OUT, 'many/capture'));
+  const real = realPosts(realKv);
+  const manyIndex = JSON.parse(JSON.parse(fs.readFileSync(manyKv, 'utf8')).find((r) => r.key === 'index').value);
+  const [largest, readsPost, killPost, ...seeded] = real.bySize;
+  R.largest = largest;
+
+  progress('servers: workerd direct, then wrangler dev');
+  const date = compatibilityDate(R.machine.workerd);
+  R.compatibilityDate = date;
+  const dBlog = await workerdBlog({ name: 'workerd-blog', dir: prepareBlogDir('workerd-blog', { bundleDir: R.bundle.dir, kvJson: realKv, date }) });
+  R.limitPage = await writeLimitPage(dBlog.base, largest.slug);
+  const [wBlog, wSlow, wControl, wMany, wLimit, dSlow, dControl, dMany, dLimit, dLimitKv] = await Promise.all([
+    wranglerSite({ name: 'wrangler-blog', stateDir: realState }),
+    wranglerSite({ name: 'wrangler-blog-slow-do', stateDir: path.join(OUT, 'slow/state'), vars: { COUNTER_FAULT: SLOW_FAULT } }),
+    wranglerSite({ name: 'wrangler-blog-control', stateDir: path.join(OUT, 'control/state') }),
+    wranglerSite({ name: 'wrangler-blog-2000', stateDir: path.join(OUT, 'many/state') }),
+    wranglerSite({ name: 'wrangler-limit', config: path.join(ROOT, 'bench/limit-worker/wrangler.toml'), stateDir: path.join(OUT, 'limit/state') }),
+    workerdBlog({ name: 'workerd-blog-slow-do', dir: prepareBlogDir('workerd-blog-slow-do', { bundleDir: R.bundle.dir, kvJson: realKv, date }), fault: SLOW_FAULT }),
+    workerdBlog({ name: 'workerd-blog-control', dir: prepareBlogDir('workerd-blog-control', { bundleDir: R.bundle.dir, kvJson: realKv, date }) }),
+    workerdBlog({ name: 'workerd-blog-2000', dir: prepareBlogDir('workerd-blog-2000', { bundleDir: R.bundle.dir, kvJson: manyKv, date }) }),
+    workerdLimit({ name: 'workerd-limit' }),
+    workerdLimitKv({ name: 'workerd-limit-kv', kvJson: realKv, date }),
+  ]);
+  for (const [w, d] of [[wBlog, dBlog], [wLimit, dLimit]]) {
+    const a = await (await fetch(`${w.base}/posts/${largest.slug}`)).arrayBuffer();
+    const b = await (await fetch(`${d.base}/posts/${largest.slug}`)).arrayBuffer();
+    if (Buffer.compare(Buffer.from(a), Buffer.from(b)) !== 0) throw new Error(`${w.name} and ${d.name} answer different bytes for the post`);
+  }
+
+  progress('bytes: every page kind on wrangler dev');
+  const tagsHtml = await (await fetch(`${wBlog.base}/tags`)).text();
+  const tags = [...new Set([...tagsHtml.matchAll(/href="\/tags\/([^"/]+)"/g)].map((m) => m[1]))];
+  R.bytes = await pageWeights(wBlog.base, { posts: real.slugs, tags });
+
+  progress('seeding a few reads, so Popular Reads ranks by counts');
+  for (const site of [wBlog, dBlog]) {
+    for (const [i, p] of seeded.entries()) {
+      await fixedCount(site.base, Array(3 * (i + 1)).fill(`/posts/${p.slug}`), { concurrency: 4, headers: readerHeaders(0x100 + i) });
+    }
+  }
+  await sleep(300);
+
+  R.throughput = await throughput([
+    { id: 'wrangler/limit', runtime: 'wrangler', url: `${wLimit.base}/` },
+    { id: 'wrangler/post', runtime: 'wrangler', url: `${wBlog.base}/posts/${largest.slug}` },
+    { id: 'wrangler/index', runtime: 'wrangler', url: `${wBlog.base}/` },
+    { id: 'workerd/limit', runtime: 'workerd', url: `${dLimit.base}/` },
+    { id: 'workerd/post', runtime: 'workerd', url: `${dBlog.base}/posts/${largest.slug}` },
+    { id: 'workerd/index', runtime: 'workerd', url: `${dBlog.base}/` },
+    { id: 'workerd/limit+kv', runtime: 'workerd', url: `${dLimitKv.base}/` },
+    { id: 'workerd/favicon', runtime: 'workerd', url: `${dBlog.base}/favicon.svg` },
+  ]);
+
+  R.uncached = await uncached({
+    sites: { wrangler: wMany, workerd: dMany },
+    limits: { wrangler: wLimit, workerd: dLimit },
+    baseIndex: manyIndex,
+    slugs: R.sync.slugs,
+  });
+  await Promise.all([wMany.stop(), dMany.stop(), dLimitKv.stop()]);
+
+  progress(`reads: ${READS_N} reads of one post on workerd, each a new reader; then the badge until exact`);
+  R.reads = await readsExact(dBlog, readsPost.slug);
+  progress(`reads: ${int(R.reads.rps)} reads/s, badge ${R.reads.shown} of ${R.reads.expected}, ${R.reads.calls} counter calls`);
+
+  progress(`kill: ${BURST_N} reads on wrangler dev, killed the moment the last is answered, restarted`);
+  R.kill = await killTest(wBlog, killPost.slug);
+  progress(`kill: ${R.kill.lost} of ${R.kill.sent} reads lost; counts intact: ${R.kill.intact}`);
+
+  R.slow = await slowCounter(
+    [
+      { normal: wBlog, control: wControl, slow: wSlow },
+      { normal: dBlog, control: dControl, slow: dSlow },
+    ],
+    seeded[0].slug,
+  );
+
+  await Promise.all([wBlog, wSlow, wControl, wLimit, dBlog, dSlow, dControl, dLimit].map((s) => s.stop()));
+  R.machine.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  R.elapsedS = (Date.now() - startedAt) / 1000;
+  report();
+}
+
+// ------------------------------------------------------------------ the report
+
+/** "updated bench-post-0999" or "1001 posts (added x, added y, ...)". */
+function changes(list) {
+  if (list.length <= 2) return list.map((c) => c.join(' ')).join(', ') || 'nothing';
+  return `${int(list.length)} posts (${list.slice(0, 2).map((c) => c.join(' ')).join(', ')}, ...)`;
+}
+
+function report() {
+  const T = R.throughput;
+  const cachedW = ratios(T, 'wrangler/post', 'wrangler/limit');
+  const cachedD = ratios(T, 'workerd/post', 'workerd/limit');
+  const indexW = ratios(T, 'wrangler/index', 'wrangler/limit');
+  const indexD = ratios(T, 'workerd/index', 'workerd/limit');
+  const refD = ratios(T, 'workerd/limit+kv', 'workerd/limit');
+  const favD = ratios(T, 'workerd/favicon', 'workerd/limit');
+  const uncW = median(R.uncached.wrangler.map((p) => p.ratio));
+  const uncD = median(R.uncached.workerd.map((p) => p.ratio));
+  const largestRender = R.render.rows.find((r) => r.label === 'largest real post');
+  const gen100 = R.render.rows.find((r) => r.label === 'generated 100 KB');
+  const slowW = R.slow.find((s) => s.runtime === 'wrangler');
+  const slowD = R.slow.find((s) => s.runtime === 'workerd');
+  const wasmGz = R.bundle.wasm.gz + R.bundle.glue.gz;
+
+  const goals = [
+    { key: 'cached', name: 'cached post vs limit', figure: `${ratio(cachedW.median)} wrangler, ${ratio(cachedD.median)} workerd`, target: `>= ${ratio(GOALS.cached)}`, ok: cachedW.median >= GOALS.cached && cachedD.median >= GOALS.cached },
+    { key: 'uncached', name: 'uncached post vs limit', figure: `${ratio(uncW)} wrangler, ${ratio(uncD)} workerd`, target: `>= ${ratio(GOALS.uncached)}`, ok: uncW >= GOALS.uncached && uncD >= GOALS.uncached },
+    { key: 'index', name: 'index (Popular Reads) vs limit', figure: `${ratio(indexW.median)} wrangler, ${ratio(indexD.median)} workerd`, target: `>= ${ratio(GOALS.index)}`, ok: indexW.median >= GOALS.index && indexD.median >= GOALS.index },
+    { key: 'bytes', name: 'HTML + CSS compressed per page', figure: `max ${kb(R.bytes.max)} gzip -9, ${R.bytes.crossOrigin.length} cross-origin blocking`, target: `<= ${kb(BUDGET)}, 0`, ok: R.bytes.ok },
+    { key: 'render', name: 'native render, largest real post', figure: `${us(largestRender.total_us)} (pages::post ${us(largestRender.page_us)})`, target: `< ${GOALS.renderUs} µs`, ok: largestRender.total_us < GOALS.renderUs },
+    { key: 'wasm', name: 'wasm + JS glue, gzip', figure: kb(wasmGz), target: `<= ${kb(GOALS.wasmGz)}`, ok: wasmGz <= GOALS.wasmGz },
+    { key: 'reads', name: 'reads recorded, exact', figure: `${int(R.reads.rps)} reads/s, ${R.reads.exact ? 'exact' : `badge ${R.reads.shown} != ${R.reads.expected}`}`, target: `>= ${int(GOALS.readsPerSecond)}/s, exact`, ok: R.reads.rps >= GOALS.readsPerSecond && R.reads.exact },
+    { key: 'slow', name: 'post p99 with a slow counter', figure: `${pct(slowW.delta)} wrangler, ${pct(slowD.delta)} workerd (control: ${pct(slowW.control.delta)}, ${pct(slowD.control.delta)})`, target: `at most ${pct(GOALS.slowP99)}`, ok: slowW.delta <= GOALS.slowP99 && slowD.delta <= GOALS.slowP99 },
+    { key: 'check', name: `blog check, ${int(R.sync.count)} posts`, figure: `${(R.sync.check.ms / 1000).toFixed(2)} s`, target: `< ${GOALS.checkMs / 1000} s`, ok: R.sync.check.ms < GOALS.checkMs },
+    { key: 'sync', name: 'sync writes only what changed', figure: `no-change: ${R.sync.again.ok ? 'nothing' : `wrote ${int(R.sync.again.written)} posts`}; one edit: ${changes(R.sync.edit.changed)}`, target: 'nothing; 1 post + index', ok: R.sync.first.ok && R.sync.again.ok && R.sync.edit.ok },
+  ];
+  const g = Object.fromEntries(goals.map((x) => [x.key, x]));
+
+  const M = R.machine;
+  const out = [];
+  out.push(`Benchmark of the blog worker, ${M.date}`);
+  out.push(`machine: ${M.nproc} cores, ${M.cpu}, ${M.memory}, ${M.kernel}; load average ${M.loadStart} at start, ${M.loadEnd} at end`);
+  out.push(`tools: node ${M.node}, wrangler ${M.wrangler}, ${M.workerd} (compatibility date ${R.compatibilityDate}), ${M.wrk}, ${M.hyperfine}`);
+  out.push(`run: ${R.rounds} interleaved rounds per comparison, ${R.seconds} s per throughput run, ${CONNECTIONS} connections; ${R.elapsedS.toFixed(0)} s in all`);
+  out.push('');
+
+  out.push(`1. Requests per second against the limit worker (the same ${int(R.limitPage.bytes)} bytes and ${R.limitPage.headers} headers as /posts/${R.largest.slug}, from memory)`);
+  out.push(`   wrk -t1 -c${CONNECTIONS} -d${R.seconds}s; ratio = the round's req/s over the same round's limit, median of ${R.rounds} rounds`);
+  const trow = (id, label, rat, goal) => {
+    const list = T[id];
+    return [id.split('/')[0], label, int(median(list.map((x) => x.rps))), ms(median(list.map((x) => x.p50))), ms(median(list.map((x) => x.p99))), rat ? ratio(rat.median) : '1.00x', rat ? rat.per.map((x) => x.toFixed(2)).join(' ') : '-', goal ?? '-'];
+  };
+  out.push(
+    table(
+      ['runtime', 'contender', 'req/s', 'p50', 'p99', 'ratio', 'rounds', 'goal'],
+      [
+        trow('wrangler/limit', 'limit worker'),
+        trow('wrangler/post', 'cached post', cachedW, `${mark(cachedW.median >= GOALS.cached)} >= 0.90`),
+        trow('wrangler/index', 'index + Popular Reads', indexW, `${mark(indexW.median >= GOALS.index)} >= 0.80`),
+        trow('workerd/limit', 'limit worker'),
+        trow('workerd/post', 'cached post', cachedD, `${mark(cachedD.median >= GOALS.cached)} >= 0.90`),
+        trow('workerd/index', 'index + Popular Reads', indexD, `${mark(indexD.median >= GOALS.index)} >= 0.80`),
+        trow('workerd/limit+kv', 'limit + 1 KV read (reference)', refD),
+        trow('workerd/favicon', 'blog /favicon.svg, no KV (reference)', favD),
+      ],
+    ),
+  );
+  out.push('');
+  out.push(`   Uncached renders: each round publishes a new content version (index + version keys, as a sync`);
+  out.push(`   after a settings change writes them), loads it with one request, then wrk asks for N distinct posts`);
+  out.push(`   of the ${int(MANY)}-post site once each; the limit worker gets the same N paths right before or after.`);
+  const urow = (rt) => {
+    const list = R.uncached[rt];
+    const rr = median(list.map((p) => p.ratio));
+    return [rt, int(UNCACHED_N[rt]), int(median(list.map((p) => p.blog.rps))), int(median(list.map((p) => p.limit.rps))), ratio(rr), list.map((p) => p.ratio.toFixed(2)).join(' '), `${mark(rr >= GOALS.uncached)} >= 0.50`];
+  };
+  out.push(table(['runtime', 'N', 'post req/s', 'limit req/s', 'ratio', 'rounds', 'goal'], [urow('wrangler'), urow('workerd')]));
+  out.push('');
+
+  out.push(`2. Bytes: HTML + /style.css compressed, the heaviest page of each kind (budget ${kb(BUDGET)} = one round trip)`);
+  out.push(
+    table(
+      ['kind', 'pages', 'heaviest', 'HTML', 'gzip -9', 'brotli', '+CSS gzip', '+CSS br', 'blocking', 'fits'],
+      R.bytes.rows.map((r) => [r.kind, r.pages, r.path, int(r.html), int(r.htmlGz), int(r.htmlBr), int(r.totalGz), int(r.totalBr), r.blocking.join(' ') || '-', mark(r.totalGz <= BUDGET)]),
+    ),
+  );
+  out.push(`   /style.css: ${int(R.bytes.css.bytes)} B, ${int(R.bytes.css.gz)} gzip, ${int(R.bytes.css.br)} brotli. Render-blocking requests to another origin: ${R.bytes.crossOrigin.length ? R.bytes.crossOrigin.join(', ') : 'none'}.`);
+  out.push('');
+
+  out.push('3. Native render, post file to finished page (parse_post + highlight attach + pages::post), median per run');
+  out.push(R.render.text.split('\n').slice(1).map((l) => `   ${l}`).join('\n'));
+  out.push(`   ${mark(g.render.ok)} goal < 100 µs for the largest real post: ${us(largestRender.total_us)}, of which highlighting ${us(largestRender.highlight_us)} (done once per sync) and pages::post ${us(largestRender.page_us)} (what an uncached request runs).`);
+  out.push('');
+
+  const b = R.bundle;
+  out.push('4. Worker size');
+  out.push(
+    table(
+      ['part', 'bytes', 'gzip -9'],
+      [
+        ['build/index_bg.wasm', int(b.wasm.bytes), int(b.wasm.gz)],
+        ['JS glue (index.js + shim.mjs)', int(b.glue.bytes), int(b.glue.gz)],
+        ['wasm + glue', int(b.wasm.bytes + b.glue.bytes), int(wasmGz)],
+        ['wrangler dry-run bundle (all files)', int(b.dryRun.bytes), int(b.dryRun.gz)],
+      ],
+    ),
+  );
+  out.push(`   wrangler says: ${b.wranglerSays ? `Total Upload ${b.wranglerSays.kib} KiB / gzip ${b.wranglerSays.gzKib} KiB` : '(not printed)'}. ${mark(g.wasm.ok)} goal gzip <= 500 KB.`);
+  out.push('');
+
+  const rd = R.reads;
+  const k = R.kill;
+  out.push('5. Recording reads (workerd direct; every request a new reader: own address, browser user agent)');
+  out.push(`   ${int(rd.sent)} GETs of one post, ${CONNECTIONS} at a time, all answered 200: ${int(rd.rps)} reads/s (client: undici in this process, p99 ${ms(rd.p99)})`);
+  out.push(`   badge after ${(rd.waitedMs / 1000).toFixed(1)} s: ${int(rd.shown)} = ${int(rd.before)} before + ${int(rd.sent)} sent? ${rd.exact ? 'yes, exact' : 'NO'}; the object stored +${int(rd.stored)}`);
+  out.push(`   batching: ${int(rd.calls)} counter calls for ${int(rd.sent)} reads = ${rd.perCall.toFixed(0)} reads per call, ${rd.callsPerSecond.toFixed(1)} calls/s (one per isolate per 50 ms window)`);
+  out.push(`   ${mark(g.reads.ok)} goal >= 2,000 reads/s, exact`);
+  out.push(`   Isolate killed (wrangler dev, SIGKILL to its process group ${k.killMs.toFixed(0)} ms after the last answer): ${int(k.sent)} reads at ${int(k.rps)}/s, ${int(k.counted)} counted, ${int(k.lost)} lost,`);
+  out.push(`   = the last ${((k.lost / k.rps) * 1000).toFixed(0)} ms of reads (one 50 ms flush window holds about ${int(k.expectedMax)}; a batch whose call to the object was still under way is lost too).`);
+  out.push(`   After restart the badge shows ${int(k.shownAfterRestart)}; the other ${k.others} posts' counts ${k.intact ? 'are unchanged: intact' : 'CHANGED'}.`);
+  out.push('');
+
+  out.push(`6. Post page latency with a slow counter (COUNTER_FAULT=${SLOW_FAULT}) vs without: a normal site, a second normal one (control) and`);
+  out.push(`   the slow-counter one at once, wrk -c${SLOW_CONNECTIONS} -d${SLOW_SECONDS}s each, every request a reader; ${SLOW_ROUNDS} rounds;`);
+  out.push('   change = median over rounds of (p99 / the normal site\'s p99) - 1; the control shows what noise alone does; goal at most +10%');
+  out.push(
+    table(
+      ['runtime', 'site', 'req/s', 'p50', 'p99', 'p99 (ms) per round', 'ratio per round', 'p99 change'],
+      R.slow.flatMap((s) => [
+        [s.runtime, 'normal', int(s.normal.rps), ms(s.normal.p50), ms(s.normal.p99), s.normal.rounds.map((x) => x.p99.toFixed(0)).join(' '), '-', '-'],
+        [s.runtime, 'control (normal)', int(s.control.rps), ms(s.control.p50), ms(s.control.p99), s.control.rounds.map((x) => x.p99.toFixed(0)).join(' '), s.control.per.map((x) => x.toFixed(2)).join(' '), `${pct(s.control.delta)} noise`],
+        [s.runtime, `slow counter`, int(s.slow.rps), ms(s.slow.p50), ms(s.slow.p99), s.slow.rounds.map((x) => x.p99.toFixed(0)).join(' '), s.slow.per.map((x) => x.toFixed(2)).join(' '), `${pct(s.delta)} ${mark(s.delta <= GOALS.slowP99)}`],
+      ]),
+    ),
+  );
+  out.push('');
+
+  const s = R.sync;
+  out.push(`7. Sync: ${int(s.count)} generated posts (${(s.bytes / 1024 / 1024).toFixed(1)} MB of Markdown)`);
+  out.push(
+    table(
+      ['step', 'time', 'what it printed', 'as expected'],
+      [
+        ['blog check', `${(s.check.ms / 1000).toFixed(3)} s`, `${s.check.how}; min ${(s.check.min / 1000).toFixed(3)} s`, mark(g.check.ok)],
+        ['first blog sync', `${(s.first.ms / 1000).toFixed(1)} s`, s.first.summary, mark(s.first.ok)],
+        ['sync, nothing changed', `${(s.again.ms / 1000).toFixed(1)} s`, s.again.summary, mark(s.again.ok)],
+        [`sync after editing ${s.edit.edited}`, `${(s.edit.ms / 1000).toFixed(1)} s`, `${changes(s.edit.changed)}; ${s.edit.summary}`, mark(s.edit.ok)],
+      ],
+    ),
+  );
+  out.push(`   \`wrangler kv key list --local\` (how sync sees the namespace) returned ${int(s.keys.listed)} of the ${int(s.keys.stored)} keys.`);
+  out.push('');
+
+  out.push('Goals');
+  out.push(table(['goal', 'figure', 'target', ''], goals.map((x) => [x.name, x.figure, x.target, mark(x.ok)])));
+  out.push('');
+
+  const summary =
+    `bench: cached post ${ratio(cachedW.median)} limit (workerd ${ratio(cachedD.median)}) ${mark(g.cached.ok)}, ` +
+    `uncached ${ratio(uncW)} (${ratio(uncD)}) ${mark(g.uncached.ok)}, ` +
+    `index ${ratio(indexW.median)} (${ratio(indexD.median)}) ${mark(g.index.ok)}, ` +
+    `14KB ${R.bytes.ok ? 'ok' : 'over'} (max ${(R.bytes.max / 1024).toFixed(1)}KB) ${mark(g.bytes.ok)}, ` +
+    `render ${us(largestRender.total_us).replace(' ', '')}@largest (${us(gen100.total_us).replace(' ', '')}@100KB, page ${us(largestRender.page_us).replace(' ', '')}) ${mark(g.render.ok)}, ` +
+    `wasm ${(wasmGz / 1024).toFixed(0)}KB gz ${mark(g.wasm.ok)}, ` +
+    `${int(R.reads.rps)} reads/s ${R.reads.exact ? 'exact' : 'INEXACT'} ${mark(g.reads.ok)}, ` +
+    `DO-slow p99 ${pct(slowW.delta)} (${pct(slowD.delta)}; A/A noise ${pct(slowW.control.delta)}, ${pct(slowD.control.delta)}) ${mark(g.slow.ok)}, ` +
+    `check ${(R.sync.check.ms / 1000).toFixed(2)}s ${mark(g.check.ok)}, ` +
+    `sync ${R.sync.first.ok && R.sync.again.ok && R.sync.edit.ok ? 'writes only changes' : 'WROTE TOO MUCH'} ${mark(g.sync.ok)}`;
+
+  const text = out.join('\n');
+  process.stdout.write(`${text}\n${summary}\n`);
+  writeResults(text, summary);
+}
+
+function writeResults(text, summary) {
+  const M = R.machine;
+  const T = R.throughput;
+  const perRound = Object.entries(T)
+    .map(([id, list]) => `| ${id} | ${list.map((x) => `${int(x.rps)} (p99 ${ms(x.p99)})`).join(' | ')} |`)
+    .join('\n');
+  const unc = ['wrangler', 'workerd']
+    .flatMap((rt) => R.uncached[rt].map((p, i) => `| ${rt} | ${i + 1} | ${int(p.blog.n)} | ${int(p.blog.rps)} | ${int(p.limit.rps)} | ${p.ratio.toFixed(2)} |`))
+    .join('\n');
+  const md = `# Benchmark results
+
+Written by \`make bench\` (bench/run.mjs); see bench/README.md for the method.
+
+## Machine
+
+| | |
+|---|---|
+| date | ${M.date} |
+| cores (\`nproc\`) | ${M.nproc} |
+| CPU (/proc/cpuinfo) | ${M.cpu} |
+| memory | ${M.memory} |
+| kernel | ${M.kernel} |
+| node | ${M.node} |
+| wrangler | ${M.wrangler} |
+| workerd | ${M.workerd} (worker compatibility date ${R.compatibilityDate}) |
+| wrk | ${M.wrk} |
+| hyperfine | ${M.hyperfine} |
+| load average (1, 5, 15 min) | ${M.loadStart} at start, ${M.loadEnd} at end |
+| run | ${R.rounds} rounds, ${R.seconds} s per throughput run, ${CONNECTIONS} connections, ${R.elapsedS.toFixed(0)} s in all |
+
+## Report
+
+\`\`\`text
+${text}
+${summary}
+\`\`\`
+
+## Every round
+
+Throughput, req/s per round (round order interleaves the two runtimes and rotates contenders):
+
+| contender | ${Array.from({ length: R.rounds }, (_, i) => `round ${i + 1}`).join(' | ')} |
+|---|${'---|'.repeat(R.rounds)}
+${perRound}
+
+Uncached renders:
+
+| runtime | round | distinct posts | post req/s | limit req/s | ratio |
+|---|---|---|---|---|---|
+${unc}
+`;
+  fs.writeFileSync(path.join(ROOT, 'bench/RESULTS.md'), md);
+}
+
+main().catch((e) => {
+  console.error(`bench failed: ${e.stack ?? e}`);
+  process.exit(1);
+});

@@ -1,0 +1,90 @@
+// `blog check` and `blog sync` on a site of 2,000 generated posts: how long check takes, and
+// that sync writes only what changed (asserted from what it prints).
+import fs from 'node:fs';
+import path from 'node:path';
+import { writePosts } from './content.mjs';
+import { BLOG, OUT, ROOT, WRANGLER, run, runOk } from './proc.mjs';
+import { median } from './stats.mjs';
+
+const CHECK_RUNS = 15;
+
+/**
+ * Per-post lines of a sync report, [["updated", "slug"], ...]: the lines after "Syncing …"
+ * up to the blank line before the totals table.
+ */
+export function changedPosts(stdout) {
+  const start = stdout.indexOf('\n', stdout.indexOf('Syncing ')) + 1;
+  const end = stdout.indexOf('\n\n', start - 1);
+  const block = stdout.slice(start, end === -1 ? undefined : end);
+  return [...block.matchAll(/^ {2}(added|updated|removed)\s+(\S+)$/gm)].map((m) => [m[1], m[2]]);
+}
+
+function summaryLine(stdout) {
+  return /^\d+ added, \d+ updated, \d+ removed, \d+ unchanged; index \w+$/m.exec(stdout)?.[0] ?? '(no summary line)';
+}
+
+async function timeCheck(contentDir) {
+  const hyperfine = await run('hyperfine', ['--version']).catch(() => ({ code: 1 }));
+  if (hyperfine.code === 0) {
+    const json = path.join(OUT, 'hyperfine-check.json');
+    await runOk('hyperfine', [
+      '--warmup', '2', '--runs', String(CHECK_RUNS), '-N', '--style', 'none', '--export-json', json,
+      `${BLOG} check --content ${contentDir}`,
+    ]);
+    const result = JSON.parse(fs.readFileSync(json, 'utf8')).results[0];
+    return { ms: result.median * 1000, min: result.min * 1000, max: result.max * 1000, how: `hyperfine, median of ${CHECK_RUNS} after 2 warm-ups` };
+  }
+  const times = [];
+  for (let i = 0; i < CHECK_RUNS + 2; i++) {
+    const r = await runOk(BLOG, ['check', '--content', contentDir]);
+    if (i >= 2) times.push(r.ms);
+  }
+  return { ms: median(times), min: Math.min(...times), max: Math.max(...times), how: `median of ${CHECK_RUNS} runs after 2 warm-ups` };
+}
+
+/**
+ * Generates `count` posts in `contentDir`, then: times `blog check`; a first `blog sync` into
+ * `stateDir`; a sync with nothing changed (must write nothing); an edit of one post and a sync
+ * (must write that post and the index, nothing else).
+ */
+export async function syncFigures({ contentDir, stateDir, count }) {
+  const slugs = await writePosts(contentDir, count, { bytes: 6000 });
+  const bytes = fs.readdirSync(contentDir).reduce((a, f) => a + fs.statSync(path.join(contentDir, f)).size, 0);
+  const check = await timeCheck(contentDir);
+  const sync = (args = []) => runOk(BLOG, ['sync', '--content', contentDir, '--persist-to', stateDir, ...args], { cwd: ROOT });
+
+  const first = await sync();
+  const firstOk = summaryLine(first.stdout) === `${count} added, 0 updated, 0 removed, 0 unchanged; index written`;
+
+  const again = await sync();
+  const againOk =
+    /^Nothing to write\.$/m.test(again.stdout) &&
+    changedPosts(again.stdout).length === 0 &&
+    summaryLine(again.stdout) === `0 added, 0 updated, 0 removed, ${count} unchanged; index unchanged`;
+
+  // What sync sees of the namespace: the keys `wrangler kv key list` returns.
+  const list = await runOk(WRANGLER, ['kv', 'key', 'list', '--binding', 'POSTS', '--local', '--persist-to', stateDir]);
+  const listed = JSON.parse(list.stdout.slice(list.stdout.indexOf('['))).length;
+
+  const edited = slugs[Math.floor(count / 2)];
+  fs.appendFileSync(path.join(contentDir, `${edited}.md`), '\nOne more paragraph, added by the benchmark.\n');
+  const edit = await sync();
+  const changed = changedPosts(edit.stdout);
+  const editOk =
+    changed.length === 1 &&
+    changed[0][0] === 'updated' &&
+    changed[0][1] === edited &&
+    summaryLine(edit.stdout) === `0 added, 1 updated, 0 removed, ${count - 1} unchanged; index written`;
+
+  return {
+    count,
+    bytes,
+    slugs,
+    check,
+    first: { ms: first.ms, summary: summaryLine(first.stdout), ok: firstOk },
+    again: { ms: again.ms, summary: summaryLine(again.stdout), ok: againOk, written: changedPosts(again.stdout).length },
+    // Keys in the namespace: every post, the index and the version.
+    keys: { stored: count + 2, listed },
+    edit: { ms: edit.ms, summary: summaryLine(edit.stdout), changed, edited, ok: editOk },
+  };
+}

@@ -1,0 +1,44 @@
+// An in-memory Workers KV namespace for workerd run directly: workerd's `kvNamespace`
+// binding speaks HTTP to a service, and this is that service. It starts with the records
+// `blog sync` wrote (bench/out/.../kv.json, captured by bench/kv-capture.mjs) and accepts
+// PUT and DELETE, so the benchmark can publish a new content version the way a sync would.
+import records from 'kv.json';
+
+const store = new Map(records.map((r) => [r.key, r]));
+
+function keyOf(url) {
+  const raw = url.pathname.slice(1);
+  return url.searchParams.get('urlencoded') === 'true' ? decodeURIComponent(raw) : raw;
+}
+
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    const key = keyOf(url);
+    switch (request.method) {
+      case 'GET': {
+        if (key === '') {
+          const prefix = url.searchParams.get('prefix') ?? '';
+          const keys = [...store.values()]
+            .filter((r) => r.key.startsWith(prefix))
+            .map((r) => ({ name: r.key, metadata: r.metadata === undefined ? undefined : JSON.stringify(r.metadata) }));
+          return Response.json({ keys, list_complete: true, cacheStatus: null });
+        }
+        const record = store.get(key);
+        if (!record) return new Response('Not Found', { status: 404 });
+        const headers = record.metadata === undefined ? {} : { 'CF-KV-Metadata': JSON.stringify(record.metadata) };
+        return new Response(record.value, { headers });
+      }
+      case 'PUT': {
+        const metadata = request.headers.get('CF-KV-Metadata');
+        store.set(key, { key, value: await request.text(), metadata: metadata ? JSON.parse(metadata) : undefined });
+        return new Response(null);
+      }
+      case 'DELETE':
+        store.delete(key);
+        return new Response(null);
+      default:
+        return new Response('Method not allowed', { status: 405 });
+    }
+  },
+};
