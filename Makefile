@@ -84,5 +84,11 @@ deploy: tools build $(BLOG)
 	$(BLOG) sync --remote
 	$(WRANGLER) deploy
 
+# Speed and size figures, side by side in one run; writes bench/RESULTS.md.
+bench: tools build $(BLOG)
+	@command -v wrk >/dev/null && command -v hyperfine >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk hyperfine; }
+	cargo build --release --example render_bench
+	node bench/run.mjs
+
 clean:
 	rm -rf build target/deploy-dry-run tests/artifacts

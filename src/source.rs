@@ -534,9 +534,15 @@ pub fn add_alias(text: &str, alias: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len() + quoted.len() + 16);
     let mut fences = 0;
     let mut done = false;
+    let mut in_table = false;
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_end();
-        if !done && fences == 1 && trimmed.starts_with("aliases") && trimmed.ends_with(']') {
+        let is_aliases = trimmed.strip_prefix("aliases").is_some_and(|rest| rest.trim_start().starts_with('='));
+        if !done && fences == 1 && !in_table && is_aliases && !trimmed.ends_with(']') {
+            // A list spread over lines: leave it to the author rather than guess.
+            return None;
+        }
+        if !done && fences == 1 && !in_table && is_aliases && trimmed.ends_with(']') {
             let open = trimmed.find('[')?;
             let inner = trimmed[open + 1..trimmed.len() - 1].trim();
             let sep = if inner.is_empty() { "" } else { ", " };
@@ -544,12 +550,17 @@ pub fn add_alias(text: &str, alias: &str) -> Option<String> {
             done = true;
             continue;
         }
+        // A top-level key must come before the first [table] header.
+        let table_header = fences == 1 && trimmed.starts_with('[');
+        if (trimmed == frontmatter::FENCE && fences == 1 || table_header) && !done {
+            out.push_str(&format!("aliases = [{quoted}]\n"));
+            done = true;
+        }
+        if table_header {
+            in_table = true;
+        }
         if trimmed == frontmatter::FENCE {
             fences += 1;
-            if fences == 2 && !done {
-                out.push_str(&format!("aliases = [{quoted}]\n"));
-                done = true;
-            }
         }
         out.push_str(line);
     }
@@ -715,6 +726,11 @@ mod tests {
         assert_eq!(post.record.meta.aliases, ["/posts/old", "/posts/older"]);
         assert_eq!(twice.replace("aliases = [\"/posts/old\", \"/posts/older\"]\n", ""), text);
         assert!(add_alias("no front matter", "/x").is_none());
+        assert!(add_alias(&post_text("A", "aliases = [\n  \"/a\",\n]\n"), "/b").is_none());
+        // Not fooled by a longer key, and never lands inside a table.
+        let text = post_text("A", "aliases_note = [\"x\"]\n[extra]\nk = 1\n");
+        let out = add_alias(&text, "/posts/old").unwrap();
+        assert!(out.contains("aliases_note = [\"x\"]\naliases = [\"/posts/old\"]\n[extra]"), "{out}");
     }
 
     /// A PNG header of the given size: all `inspect` reads.
