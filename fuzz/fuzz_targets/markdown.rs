@@ -34,11 +34,11 @@ fuzz_target!(|body: &str| {
     // "Highlighting" that only escapes must render exactly like no highlighting: each block's
     // HTML lands on the block it was made from.
     let escaped: Vec<Option<String>> = blocks.iter().map(|b| Some(escape_text(&b.code))).collect();
-    assert_eq!(render(body, &RenderOptions { code_html: &escaped }), plain);
+    assert_eq!(render(body, &RenderOptions { code_html: &escaped, ..RenderOptions::default() }), plain);
 
     // And every block's HTML is used, once.
     let marks: Vec<Option<String>> = (0..blocks.len()).map(|i| Some(format!("<!--fuzz-block-{i}-->"))).collect();
-    let marked = render(body, &RenderOptions { code_html: &marks });
+    let marked = render(body, &RenderOptions { code_html: &marks, ..RenderOptions::default() });
     for mark in marks.iter().flatten() {
         let (with, without) = (marked.html.matches(mark.as_str()).count(), plain.html.matches(mark.as_str()).count());
         assert_eq!(with, without + 1, "{mark} used {} times", with - without);
