@@ -98,7 +98,7 @@ fn main() -> ExitCode {
     };
     let result = match options.command.as_str() {
         "new" => new_post(&options),
-        "check" => check(&options).map(|_| ()),
+        "check" => check_command(&options),
         "sync" => run_sync(&options),
         other => {
             eprint!("blog: unknown command `{other}`\n\n{USAGE}");
@@ -128,16 +128,31 @@ fn check(options: &Options) -> Result<(Settings, Content), String> {
     if errors > 0 {
         return Err(format!("{errors} error{}: nothing was written", if errors == 1 { "" } else { "s" }));
     }
-    if options.command == "check" {
-        let drafts = content.posts.iter().filter(|p| p.draft).count();
-        let warnings = content.diagnostics.len();
-        println!(
-            "{} posts OK ({drafts} drafts, {warnings} warnings) in {}",
-            content.posts.len(),
-            options.content.display()
-        );
-    }
     Ok((settings.expect("checked above"), content))
+}
+
+/// `blog check`: everything `sync` validates, KV's size limits included, writing nothing.
+fn check_command(options: &Options) -> Result<(), String> {
+    let (settings, content) = check(options)?;
+    prepare(options, settings, &content)?;
+    let drafts = content.posts.iter().filter(|p| p.draft).count();
+    let warnings = content.diagnostics.len();
+    println!("{} posts OK ({drafts} drafts, {warnings} warnings) in {}", content.posts.len(), options.content.display());
+    Ok(())
+}
+
+/// The records a sync would publish, highlighted, and their index; fails when Workers KV
+/// would reject any of them.
+fn prepare(options: &Options, settings: Settings, content: &Content) -> Result<(Vec<SourcePost>, blog::content::SiteIndex), String> {
+    let highlighter = Highlighter::new();
+    let mut posts: Vec<SourcePost> = content.publishable(options.drafts).into_iter().cloned().collect();
+    for post in &mut posts {
+        post.highlight(|lang, code| highlighter.highlight(lang, code));
+    }
+    let refs: Vec<&SourcePost> = posts.iter().collect();
+    let index = source::build_index(&refs, settings);
+    check_limits(&posts, &index, options)?;
+    Ok((posts, index))
 }
 
 fn new_post(options: &Options) -> Result<(), String> {
@@ -157,24 +172,18 @@ fn new_post(options: &Options) -> Result<(), String> {
 }
 
 fn run_sync(options: &Options) -> Result<(), String> {
-    let (settings, mut content) = check(options)?;
+    let (settings, content) = check(options)?;
+    // Limits first: content KV would refuse costs no wrangler call.
+    let (mut posts, mut index) = prepare(options, settings.clone(), &content)?;
     let kv = Kv::new(options);
     println!("Syncing {} to {} KV…", options.content.display(), kv.place());
     let remote = kv.list()?;
     let renamed = record_renames(options, &content, &remote)?;
     if !renamed.is_empty() {
         // The files changed: read them again, so what is published is what is on disk.
-        content = check(options)?.1;
+        (posts, index) = prepare(options, settings, &check(options)?.1)?;
     }
-    let highlighter = Highlighter::new();
-    let mut posts: Vec<SourcePost> = content.publishable(options.drafts).into_iter().cloned().collect();
-    for post in &mut posts {
-        post.highlight(|lang, code| highlighter.highlight(lang, code));
-    }
-    let refs: Vec<&SourcePost> = posts.iter().collect();
-    let index = source::build_index(&refs, settings);
     let records: Vec<_> = posts.iter().map(|p| p.record.clone()).collect();
-    check_limits(&posts, &index, options)?;
     let plan = sync::plan(&records, index, &remote);
     if options.dry_run {
         report(&plan, &renamed, true);
@@ -203,34 +212,52 @@ fn run_sync(options: &Options) -> Result<(), String> {
     Ok(())
 }
 
-/// Refuses, before writing anything, records that Workers KV would reject.
+/// Refuses, before writing anything, records that Workers KV would reject; each problem is
+/// reported at the file (and line) the author should change.
 fn check_limits(posts: &[SourcePost], index: &blog::content::SiteIndex, options: &Options) -> Result<(), String> {
+    use blog::diagnostic::Diagnostic;
+    let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
     let mut problems = Vec::new();
     let index_bytes = serde_json::to_vec(index).map_or(usize::MAX, |v| v.len());
     if index_bytes > store::MAX_VALUE_BYTES {
-        problems.push(format!(
-            "{}: the index of {} posts is {} MiB; Workers KV holds at most 25 MiB per value: shorten summaries or split the site",
-            options.content.display(),
-            posts.len(),
-            index_bytes / (1024 * 1024)
-        ));
+        // Point at the post with the largest index entry, at its summary.
+        let entry_bytes = |p: &SourcePost| serde_json::to_vec(&p.record.meta).map_or(0, |v| v.len());
+        if let Some(largest) = posts.iter().max_by_key(|p| entry_bytes(p)) {
+            let line = std::fs::read_to_string(&largest.file).map_or(1, |text| source::field_line(&text, "summary"));
+            problems.push(Diagnostic::error(
+                &largest.file,
+                line,
+                format!(
+                    "the index of {} posts is {:.1} MiB; Workers KV holds at most 25 MiB per value: shorten summaries (this post's entry is the largest, {} KB) or split the site",
+                    posts.len(),
+                    mib(index_bytes),
+                    entry_bytes(largest) / 1024
+                ),
+            ));
+        }
     }
     for post in posts {
         let meta = KeyMeta { hash: post.record.meta.hash.clone(), file: Some(file_key(options, &post.file)) };
         let meta_bytes = serde_json::to_vec(&meta).map_or(usize::MAX, |v| v.len());
         if meta_bytes > store::MAX_METADATA_BYTES {
-            problems.push(format!(
-                "{}: its key metadata is {meta_bytes} bytes; Workers KV allows {}: use a shorter file name",
-                post.file,
-                store::MAX_METADATA_BYTES
+            problems.push(Diagnostic::error(
+                &post.file,
+                1,
+                format!(
+                    "its key metadata is {meta_bytes} bytes; Workers KV allows {}: use a shorter file name",
+                    store::MAX_METADATA_BYTES
+                ),
             ));
         }
         let record_bytes = serde_json::to_vec(&post.record).map_or(usize::MAX, |v| v.len());
         if record_bytes > store::MAX_VALUE_BYTES {
-            problems.push(format!(
-                "{}: the post is {} MiB once highlighted; Workers KV holds at most 25 MiB per value: split it",
-                post.file,
-                record_bytes / (1024 * 1024)
+            problems.push(Diagnostic::error(
+                &post.file,
+                1,
+                format!(
+                    "the post is {:.1} MiB once highlighted; Workers KV holds at most 25 MiB per value: split it",
+                    mib(record_bytes)
+                ),
             ));
         }
     }
