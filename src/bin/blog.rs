@@ -385,11 +385,13 @@ impl<'a> Kv<'a> {
             .spawn()
             .map_err(|e| format!("cannot run {}: {e} (run `make tools` to install wrangler)", self.wrangler))?;
         let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+            let (tx, rx) = std::sync::mpsc::channel();
             std::thread::spawn(move || {
                 let mut out = Vec::new();
                 let _ = pipe.read_to_end(&mut out);
-                String::from_utf8_lossy(&out).into_owned()
-            })
+                let _ = tx.send(String::from_utf8_lossy(&out).into_owned());
+            });
+            rx
         };
         let stdout = drain(Box::new(child.stdout.take().expect("piped")));
         let stderr = drain(Box::new(child.stderr.take().expect("piped")));
@@ -398,14 +400,18 @@ impl<'a> Kv<'a> {
             match child.try_wait().map_err(|e| e.to_string())? {
                 Some(status) => break Some(status),
                 None if std::time::Instant::now() >= deadline => {
-                    let _ = child.kill();
-                    let _ = child.wait();
+                    kill_tree(&mut child);
                     break None;
                 }
                 None => std::thread::sleep(std::time::Duration::from_millis(20)),
             }
         };
-        let (stdout, stderr) = (stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
+        // After a timeout, whatever still holds the pipes is not worth waiting for.
+        let output = |rx: std::sync::mpsc::Receiver<String>| match status {
+            Some(_) => rx.recv().unwrap_or_default(),
+            None => rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap_or_default(),
+        };
+        let (stdout, stderr) = (output(stdout), output(stderr));
         let rerun = "Nothing already written is lost or half-written: run `blog sync` again to finish.";
         match status {
             None => Err(format!("wrangler kv {} timed out after {timeout} s. {rerun}", args.join(" "))),
@@ -468,6 +474,34 @@ impl<'a> Kv<'a> {
         let file = TempFile::write("delete", &serde_json::to_vec(keys).expect("keys serialise"))?;
         self.run(&["bulk", "delete", file.path_str(), "--force"]).map(drop)
     }
+}
+
+/// Kills a child and everything it started. `wrangler` is a launcher that runs the real CLI
+/// (which runs workerd) as children: killing only the launcher leaves them running, holding
+/// our pipes open and still able to write after we gave up on them.
+fn kill_tree(child: &mut std::process::Child) {
+    let mut doomed = vec![child.id()];
+    if let Ok(out) = Command::new("ps").args(["-A", "-o", "pid=,ppid="]).output() {
+        let text = String::from_utf8_lossy(&out.stdout);
+        let pairs: Vec<(u32, u32)> = text
+            .lines()
+            .filter_map(|l| {
+                let mut fields = l.split_whitespace().map(str::parse::<u32>);
+                Some((fields.next()?.ok()?, fields.next()?.ok()?))
+            })
+            .collect();
+        let mut i = 0;
+        while i < doomed.len() {
+            let parent = doomed[i];
+            doomed.extend(pairs.iter().filter(|&&(_, p)| p == parent).map(|&(pid, _)| pid));
+            i += 1;
+        }
+    }
+    if doomed.len() > 1 {
+        let _ = Command::new("kill").arg("-KILL").args(doomed[1..].iter().map(u32::to_string)).stderr(Stdio::null()).status();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn progress(what: &str, done: usize, total: usize) {
