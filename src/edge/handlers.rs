@@ -279,7 +279,7 @@ impl Page<'_> {
         };
         let stats = counter::stats(self.env, self.ctx, self.index.settings.popular_half_life_days).await;
         let reads = stats.map(|s| ranking::stats_for(meta, &s).reads);
-        let svg = pages::reads_badge(reads.unwrap_or(0));
+        let svg = reads.map_or_else(pages::reads_badge_unknown, pages::reads_badge);
         let cache_control = if reads.is_some() { "public, max-age=30" } else { "no-store" };
         let mut resp = respond(svg.into_bytes(), "image/svg+xml", cache_control, 200)?;
         resp.headers_mut().set("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'")?;
