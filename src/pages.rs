@@ -231,7 +231,15 @@ pub fn error(site: &Settings) -> String {
 /// A post's read count as a small SVG, fetched by the post page as an image so that the
 /// page itself stays cacheable while the count stays fresh. Follows the colour scheme.
 pub fn reads_badge(reads: u64) -> String {
-    let text = format_reads(reads);
+    badge(&format_reads(reads))
+}
+
+/// The badge while the counts cannot be read: no number rather than a wrong one (0).
+pub fn reads_badge_unknown() -> String {
+    badge("– reads")
+}
+
+fn badge(text: &str) -> String {
     // About 0.55em per character of the page's 15px muted text, plus a little room.
     let width = (text.chars().count() as f64 * 8.4).ceil() as u32 + 2;
     format!(
@@ -338,6 +346,8 @@ mod tests {
         assert!(svg.contains("<title>1,234 reads</title>") && svg.contains(">1,234 reads</text>"));
         assert!(reads_badge(1).contains(">1 read</text>"));
         assert!(reads_badge(10_000_000).len() > reads_badge(1).len());
+        let unknown = reads_badge_unknown();
+        assert!(unknown.contains(">– reads</text>") && !unknown.contains("0 reads"), "{unknown}");
     }
 
     #[test]

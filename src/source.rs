@@ -132,6 +132,7 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
         }
     };
     let split = frontmatter::parse(file, text)?;
+    let body_line = split.body_line;
     let front = split.front;
     let slug_line = if front.slug.is_some() { field_line(text, "slug") } else { 1 };
     let slug = front.slug.clone().unwrap_or_else(|| stem.to_string());
@@ -178,12 +179,13 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
     record.meta.hash = record_hash(&record);
     let size = serde_json::to_vec(&record).map(|v| v.len()).unwrap_or(usize::MAX);
     if size > MAX_VALUE_BYTES {
+        // Pointed at the body, which is what makes a post this large.
         return Err(vec![Diagnostic::error(
             file,
-            0,
+            body_line,
             format!(
-                "the post is {} MiB once stored; Workers KV holds at most 25 MiB per value: split it or move large parts to files",
-                size / (1024 * 1024)
+                "the post is {:.1} MiB once stored; Workers KV holds at most 25 MiB per value: split it or move large parts to files",
+                size as f64 / (1024.0 * 1024.0)
             ),
         )]);
     }
@@ -201,7 +203,7 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
 }
 
 /// The line of a top-level front matter field, for diagnostics that concern it.
-fn field_line(text: &str, field: &str) -> usize {
+pub fn field_line(text: &str, field: &str) -> usize {
     text.lines()
         .position(|l| l.trim_start().strip_prefix(field).is_some_and(|rest| rest.trim_start().starts_with('=')))
         .map_or(1, |i| i + 1)

@@ -99,7 +99,7 @@ fn main() -> ExitCode {
     };
     let result = match options.command.as_str() {
         "new" => new_post(&options),
-        "check" => check(&options).map(|_| ()),
+        "check" => check_command(&options),
         "sync" => run_sync(&options),
         other => {
             eprint!("blog: unknown command `{other}`\n\n{USAGE}");
@@ -129,17 +129,36 @@ fn check(options: &Options) -> Result<(Settings, Content), String> {
     if errors > 0 {
         return Err(format!("{errors} error{}: nothing was written", if errors == 1 { "" } else { "s" }));
     }
-    if options.command == "check" {
-        let drafts = content.posts.iter().filter(|p| p.draft).count();
-        let warnings = content.diagnostics.len();
-        println!(
-            "{} posts OK ({drafts} drafts, {warnings} warnings) and {} files in {}",
-            content.posts.len(),
-            content.files.len(),
-            options.content.display()
-        );
-    }
     Ok((settings.expect("checked above"), content))
+}
+
+/// `blog check`: everything `sync` validates, KV's size limits included, writing nothing.
+fn check_command(options: &Options) -> Result<(), String> {
+    let (settings, content) = check(options)?;
+    prepare(options, settings, &content)?;
+    let drafts = content.posts.iter().filter(|p| p.draft).count();
+    let warnings = content.diagnostics.len();
+    println!(
+        "{} posts OK ({drafts} drafts, {warnings} warnings) and {} files in {}",
+        content.posts.len(),
+        content.files.len(),
+        options.content.display()
+    );
+    Ok(())
+}
+
+/// The records a sync would publish, highlighted, and their index; fails when Workers KV
+/// would reject any of them.
+fn prepare(options: &Options, settings: Settings, content: &Content) -> Result<(Vec<SourcePost>, blog::content::SiteIndex), String> {
+    let highlighter = Highlighter::new();
+    let mut posts: Vec<SourcePost> = content.publishable(options.drafts).into_iter().cloned().collect();
+    for post in &mut posts {
+        post.highlight(|lang, code| highlighter.highlight(lang, code));
+    }
+    let refs: Vec<&SourcePost> = posts.iter().collect();
+    let index = source::build_index(&refs, settings);
+    check_limits(&posts, &index, options)?;
+    Ok((posts, index))
 }
 
 fn new_post(options: &Options) -> Result<(), String> {
@@ -159,24 +178,18 @@ fn new_post(options: &Options) -> Result<(), String> {
 }
 
 fn run_sync(options: &Options) -> Result<(), String> {
-    let (settings, mut content) = check(options)?;
+    let (settings, content) = check(options)?;
+    // Limits first: content KV would refuse costs no wrangler call.
+    let (mut posts, mut index) = prepare(options, settings.clone(), &content)?;
     let kv = Kv::new(options);
     println!("Syncing {} to {} KV…", options.content.display(), kv.place());
     let remote = kv.list()?;
     let renamed = record_renames(options, &content, &remote)?;
     if !renamed.is_empty() {
         // The files changed: read them again, so what is published is what is on disk.
-        content = check(options)?.1;
+        (posts, index) = prepare(options, settings, &check(options)?.1)?;
     }
-    let highlighter = Highlighter::new();
-    let mut posts: Vec<SourcePost> = content.publishable(options.drafts).into_iter().cloned().collect();
-    for post in &mut posts {
-        post.highlight(|lang, code| highlighter.highlight(lang, code));
-    }
-    let refs: Vec<&SourcePost> = posts.iter().collect();
-    let index = source::build_index(&refs, settings);
     let records: Vec<_> = posts.iter().map(|p| p.record.clone()).collect();
-    check_limits(&posts, &index, options)?;
     // Only what a published post uses goes to the edge; the rest stays on the author's disk.
     let used: BTreeMap<String, (&str, &FileInfo)> = posts
         .iter()
@@ -218,34 +231,52 @@ fn run_sync(options: &Options) -> Result<(), String> {
     Ok(())
 }
 
-/// Refuses, before writing anything, records that Workers KV would reject.
+/// Refuses, before writing anything, records that Workers KV would reject; each problem is
+/// reported at the file (and line) the author should change.
 fn check_limits(posts: &[SourcePost], index: &blog::content::SiteIndex, options: &Options) -> Result<(), String> {
+    use blog::diagnostic::Diagnostic;
+    let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
     let mut problems = Vec::new();
     let index_bytes = serde_json::to_vec(index).map_or(usize::MAX, |v| v.len());
     if index_bytes > store::MAX_VALUE_BYTES {
-        problems.push(format!(
-            "{}: the index of {} posts is {} MiB; Workers KV holds at most 25 MiB per value: shorten summaries or split the site",
-            options.content.display(),
-            posts.len(),
-            index_bytes / (1024 * 1024)
-        ));
+        // Point at the post with the largest index entry, at its summary.
+        let entry_bytes = |p: &SourcePost| serde_json::to_vec(&p.record.meta).map_or(0, |v| v.len());
+        if let Some(largest) = posts.iter().max_by_key(|p| entry_bytes(p)) {
+            let line = std::fs::read_to_string(&largest.file).map_or(1, |text| source::field_line(&text, "summary"));
+            problems.push(Diagnostic::error(
+                &largest.file,
+                line,
+                format!(
+                    "the index of {} posts is {:.1} MiB; Workers KV holds at most 25 MiB per value: shorten summaries (this post's entry is the largest, {} KB) or split the site",
+                    posts.len(),
+                    mib(index_bytes),
+                    entry_bytes(largest) / 1024
+                ),
+            ));
+        }
     }
     for post in posts {
         let meta = KeyMeta { hash: post.record.meta.hash.clone(), file: Some(file_key(options, &post.file)), content_type: None };
         let meta_bytes = serde_json::to_vec(&meta).map_or(usize::MAX, |v| v.len());
         if meta_bytes > store::MAX_METADATA_BYTES {
-            problems.push(format!(
-                "{}: its key metadata is {meta_bytes} bytes; Workers KV allows {}: use a shorter file name",
-                post.file,
-                store::MAX_METADATA_BYTES
+            problems.push(Diagnostic::error(
+                &post.file,
+                1,
+                format!(
+                    "its key metadata is {meta_bytes} bytes; Workers KV allows {}: use a shorter file name",
+                    store::MAX_METADATA_BYTES
+                ),
             ));
         }
         let record_bytes = serde_json::to_vec(&post.record).map_or(usize::MAX, |v| v.len());
         if record_bytes > store::MAX_VALUE_BYTES {
-            problems.push(format!(
-                "{}: the post is {} MiB once highlighted; Workers KV holds at most 25 MiB per value: split it",
-                post.file,
-                record_bytes / (1024 * 1024)
+            problems.push(Diagnostic::error(
+                &post.file,
+                1,
+                format!(
+                    "the post is {:.1} MiB once highlighted; Workers KV holds at most 25 MiB per value: split it",
+                    mib(record_bytes)
+                ),
             ));
         }
     }
@@ -389,11 +420,13 @@ impl<'a> Kv<'a> {
             .spawn()
             .map_err(|e| format!("cannot run {}: {e} (run `make tools` to install wrangler)", self.wrangler))?;
         let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+            let (tx, rx) = std::sync::mpsc::channel();
             std::thread::spawn(move || {
                 let mut out = Vec::new();
                 let _ = pipe.read_to_end(&mut out);
-                String::from_utf8_lossy(&out).into_owned()
-            })
+                let _ = tx.send(String::from_utf8_lossy(&out).into_owned());
+            });
+            rx
         };
         let stdout = drain(Box::new(child.stdout.take().expect("piped")));
         let stderr = drain(Box::new(child.stderr.take().expect("piped")));
@@ -402,14 +435,18 @@ impl<'a> Kv<'a> {
             match child.try_wait().map_err(|e| e.to_string())? {
                 Some(status) => break Some(status),
                 None if std::time::Instant::now() >= deadline => {
-                    let _ = child.kill();
-                    let _ = child.wait();
+                    kill_tree(&mut child);
                     break None;
                 }
                 None => std::thread::sleep(std::time::Duration::from_millis(20)),
             }
         };
-        let (stdout, stderr) = (stdout.join().unwrap_or_default(), stderr.join().unwrap_or_default());
+        // After a timeout, whatever still holds the pipes is not worth waiting for.
+        let output = |rx: std::sync::mpsc::Receiver<String>| match status {
+            Some(_) => rx.recv().unwrap_or_default(),
+            None => rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap_or_default(),
+        };
+        let (stdout, stderr) = (output(stdout), output(stderr));
         let rerun = "Nothing already written is lost or half-written: run `blog sync` again to finish.";
         match status {
             None => Err(format!("wrangler kv {} timed out after {timeout} s. {rerun}", args.join(" "))),
@@ -511,6 +548,34 @@ impl<'a> Kv<'a> {
         let file = TempFile::write("delete", &serde_json::to_vec(keys).expect("keys serialise"))?;
         self.run(&["bulk", "delete", file.path_str(), "--force"]).map(drop)
     }
+}
+
+/// Kills a child and everything it started. `wrangler` is a launcher that runs the real CLI
+/// (which runs workerd) as children: killing only the launcher leaves them running, holding
+/// our pipes open and still able to write after we gave up on them.
+fn kill_tree(child: &mut std::process::Child) {
+    let mut doomed = vec![child.id()];
+    if let Ok(out) = Command::new("ps").args(["-A", "-o", "pid=,ppid="]).output() {
+        let text = String::from_utf8_lossy(&out.stdout);
+        let pairs: Vec<(u32, u32)> = text
+            .lines()
+            .filter_map(|l| {
+                let mut fields = l.split_whitespace().map(str::parse::<u32>);
+                Some((fields.next()?.ok()?, fields.next()?.ok()?))
+            })
+            .collect();
+        let mut i = 0;
+        while i < doomed.len() {
+            let parent = doomed[i];
+            doomed.extend(pairs.iter().filter(|&&(_, p)| p == parent).map(|&(pid, _)| pid));
+            i += 1;
+        }
+    }
+    if doomed.len() > 1 {
+        let _ = Command::new("kill").arg("-KILL").args(doomed[1..].iter().map(u32::to_string)).stderr(Stdio::null()).status();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 fn progress(what: &str, done: usize, total: usize) {

@@ -291,6 +291,12 @@ impl Page<'_> {
             return Err(Failure::NotFound { settings: self.index.settings.clone() });
         };
         let body = pages::post(&self.index.settings, &record, &self.visible);
+        if record.meta.hash != meta.hash {
+            // KV holds another version than the index lists: a sync under way or cut short.
+            // Serve what KV has, but keep it nowhere: the key names the index's version, and
+            // a later sync may bring that version back without changing the index.
+            return Ok(respond(body.into_bytes(), HTML, "no-store", 200)?);
+        }
         let page = Rc::new(Cached { body: body.into_bytes(), content_type: HTML, cache_control, etag });
         self.write_cache_api(&key, &page);
         cache::put(key, page.clone());
@@ -303,7 +309,7 @@ impl Page<'_> {
         };
         let stats = counter::stats(self.env, self.ctx, self.index.settings.popular_half_life_days).await;
         let reads = stats.map(|s| ranking::stats_for(meta, &s).reads);
-        let svg = pages::reads_badge(reads.unwrap_or(0));
+        let svg = reads.map_or_else(pages::reads_badge_unknown, pages::reads_badge);
         let cache_control = if reads.is_some() { "public, max-age=30" } else { "no-store" };
         let mut resp = respond(svg.into_bytes(), "image/svg+xml", cache_control, 200)?;
         resp.headers_mut().set("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'")?;
@@ -335,25 +341,48 @@ impl Page<'_> {
             return send(self.req, &page);
         }
         let posts: Vec<&PostMeta> = posts.into_iter().take(settings.feed_posts).collect();
-        let records = join_all(posts.iter().map(|p| store::post(self.env, &p.slug))).await;
-        let mut rendered: Vec<(&PostMeta, String)> = Vec::with_capacity(posts.len());
-        for (meta, record) in posts.iter().zip(records) {
-            // A post the index lists but KV lacks is left out rather than failing the feed.
-            let Some(record) = record? else {
-                worker::console_error!("feed: index lists {} but its record is missing", meta.slug);
-                continue;
-            };
-            let options = RenderOptions { code_html: &record.code_html, strip_raw_html: !settings.raw_html, assets: &record.assets };
-            let html = markdown::render(&record.body, &options).html;
-            rendered.push((meta, feeds::absolutize(&html, &settings.base_url, &meta.url())));
+        let results = join_all(posts.iter().map(|p| store::post(self.env, &p.slug))).await;
+        let mut records = Vec::with_capacity(posts.len());
+        // Whether every entry is the version the index lists: only then may the feed be kept.
+        let mut complete = true;
+        for (meta, record) in posts.iter().zip(results) {
+            // A post whose record is missing or unreadable is left out rather than failing the feed.
+            match record {
+                Ok(Some(record)) => {
+                    complete &= record.meta.hash == meta.hash;
+                    records.push(record);
+                }
+                Ok(None) => {
+                    worker::console_error!("feed: index lists {} but its record is missing", meta.slug);
+                    complete = false;
+                }
+                Err(Failure::Internal { context, cause }) => {
+                    worker::console_error!("feed: left out {}: {context}: {cause}", meta.slug);
+                    complete = false;
+                }
+                Err(failure) => return Err(failure),
+            }
         }
-        let entries: Vec<FeedEntry<'_>> = rendered.iter().map(|(meta, html)| FeedEntry { meta, content_html: html }).collect();
+        // Each entry from its own record, so its title and its content are one version.
+        let rendered: Vec<String> = records
+            .iter()
+            .map(|record| {
+                let options = RenderOptions { code_html: &record.code_html, strip_raw_html: !settings.raw_html, assets: &record.assets };
+                let html = markdown::render(&record.body, &options).html;
+                feeds::absolutize(&html, &settings.base_url, &record.meta.url())
+            })
+            .collect();
+        let entries: Vec<FeedEntry<'_>> =
+            records.iter().zip(&rendered).map(|(record, html)| FeedEntry { meta: &record.meta, content_html: html }).collect();
         let info = FeedInfo { title, self_path, home_path, settings };
         let (body, content_type) = match kind {
             FeedKind::Atom => (feeds::atom(&info, &entries), feeds::ATOM_TYPE),
             FeedKind::Rss => (feeds::rss(&info, &entries), feeds::RSS_TYPE),
             FeedKind::Json => (feeds::json_feed(&info, &entries), feeds::JSON_FEED_TYPE),
         };
+        if !complete {
+            return Ok(respond(body.into_bytes(), content_type, "no-store", 200)?);
+        }
         self.cached_as(key, content_type, self.html_cache(300), |_| Ok(Some(body))).await
     }
 

@@ -41,7 +41,9 @@ fn start() {
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let method = req.method();
     let url = req.url()?;
-    let route = routes::resolve(method.as_ref(), url.path());
+    // Route on the method as sent: `worker::Method` reads any it does not know (PROPFIND,
+    // MKCOL, …) as GET, which would answer them, and count them as reads.
+    let route = routes::resolve(&req.inner().method(), url.path());
     let response = match handlers::handle(route, &req, &env, &ctx).await {
         Ok(response) => response,
         Err(failure) => failure_response(failure, &method, url.path())?,
