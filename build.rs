@@ -1,5 +1,7 @@
 //! Stamps the build with a fingerprint of everything that shapes a rendered page (the Rust
-//! sources and the templates), so ETags and cache keys change when a deploy changes output.
+//! sources and the templates), so ETags and cache keys change when a deploy changes output;
+//! and fingerprints the stylesheet and the favicon, which pages link with `?v=` so browsers
+//! may keep them for a year.
 
 use std::hash::Hasher;
 use std::path::Path;
@@ -45,4 +47,14 @@ fn main() {
     }
     hash.write(env!("CARGO_PKG_VERSION").as_bytes());
     println!("cargo:rustc-env=BLOG_BUILD_ID={:016x}", hash.finish());
+    for (name, parts) in [
+        ("BLOG_STYLE_VERSION", &["templates/style.css", "templates/highlight.css"][..]),
+        ("BLOG_FAVICON_VERSION", &["templates/favicon.svg"][..]),
+    ] {
+        let mut hash = Fnv(0xcbf2_9ce4_8422_2325);
+        for part in parts {
+            hash.write(&std::fs::read(part).unwrap_or_default());
+        }
+        println!("cargo:rustc-env={name}={:08x}", hash.finish() as u32);
+    }
 }

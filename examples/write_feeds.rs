@@ -21,6 +21,7 @@ fn post(slug: &str, title: &str, summary: &str, date: &str, tags: &[&str], markd
             title: title.into(),
             summary: summary.into(),
             published: parse_rfc3339(date).expect("sample dates are valid").timestamp(),
+            utc_offset: 0,
             tags: tags.iter().map(|t| t.to_string()).collect(),
             aliases: vec![],
             hash: format!("sample-{slug}"),

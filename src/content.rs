@@ -14,6 +14,10 @@ pub struct PostMeta {
     pub summary: String,
     /// Publication instant, Unix seconds.
     pub published: Timestamp,
+    /// The site's UTC offset at that instant, in minutes, from its time zone setting
+    /// (resolved by `blog sync`): the date readers see is the date on the site's clock.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub utc_offset: i32,
     #[serde(default)]
     pub tags: Vec<String>,
     /// Old paths of this post (`/posts/old-slug`, `/2019/01/post.html`): each answers 301 here,
@@ -25,12 +29,19 @@ pub struct PostMeta {
 }
 
 impl PostMeta {
+    /// "Jun 14, 2026", on the site's clock.
     pub fn display_date(&self) -> String {
-        date::format_long(self.published)
+        date::format_long(date::local(self.published, self.utc_offset))
     }
 
+    /// The year the post is listed under, on the site's clock.
+    pub fn year(&self) -> i64 {
+        date::year(date::local(self.published, self.utc_offset))
+    }
+
+    /// RFC 3339 with the site's offset at publication, as in `2026-06-14T09:00:00+02:00`.
     pub fn iso_date(&self) -> String {
-        date::format_rfc3339(self.published)
+        date::format_rfc3339_at(self.published, self.utc_offset)
     }
 
     pub fn url(&self) -> String {
@@ -46,6 +57,10 @@ impl PostMeta {
     pub fn tag_links(&self) -> Vec<TagLink<'_>> {
         self.tags.iter().map(|t| TagLink { name: t, slug: tag_slug(t) }).collect()
     }
+}
+
+fn is_zero(n: &i32) -> bool {
+    *n == 0
 }
 
 /// A tag as a link: its name as written and its URL segment.
@@ -212,6 +227,7 @@ mod tests {
             title: title.into(),
             summary: String::new(),
             published,
+            utc_offset: 0,
             tags: vec![],
             aliases: vec![],
             hash: String::new(),

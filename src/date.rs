@@ -55,8 +55,10 @@ pub struct DateTime {
     pub hour: u32,
     pub minute: u32,
     pub second: u32,
-    /// Offset east of UTC, in minutes.
-    pub offset_minutes: i32,
+    /// Offset east of UTC, in minutes, as written; `None` when no offset was written (a bare
+    /// date, or a time with no `Z` or `±HH:MM`): a time on the site's clock, which the author's
+    /// tools resolve with the site's time zone.
+    pub offset_minutes: Option<i32>,
 }
 
 impl DateTime {
@@ -66,7 +68,7 @@ impl DateTime {
         month: u32,
         day: u32,
         (hour, minute, second): (u32, u32, u32),
-        offset_minutes: i32,
+        offset_minutes: Option<i32>,
     ) -> Result<Self, String> {
         if !(1..=12).contains(&month) {
             return Err(format!("month {month} does not exist"));
@@ -81,23 +83,31 @@ impl DateTime {
         if hour > 23 || minute > 59 || second > 60 {
             return Err(format!("{hour:02}:{minute:02}:{second:02} is not a time of day"));
         }
-        if offset_minutes.abs() >= 24 * 60 {
+        if offset_minutes.is_some_and(|m| m.abs() >= 24 * 60) {
             return Err("the UTC offset must be less than 24 hours".into());
         }
         Ok(Self { year, month, day, hour, minute, second: second.min(59), offset_minutes })
     }
 
+    /// The instant, taking a time with no written offset as UTC; see [`Self::civil_seconds`]
+    /// for resolving it in another zone.
     pub fn timestamp(&self) -> Timestamp {
+        self.civil_seconds() - i64::from(self.offset_minutes.unwrap_or(0)) * 60
+    }
+
+    /// The written date and time counted as seconds since 1970-01-01T00:00 on the same clock,
+    /// ignoring any offset.
+    pub fn civil_seconds(&self) -> i64 {
         days_from_civil(self.year, self.month, self.day) * 86_400
             + i64::from(self.hour) * 3600
             + i64::from(self.minute) * 60
             + i64::from(self.second)
-            - i64::from(self.offset_minutes) * 60
     }
 }
 
 /// Parses the subset of RFC 3339 the content uses: `YYYY-MM-DD`, optionally followed by
-/// `THH:MM[:SS]` and `Z` or `±HH:MM`. A bare date means midnight UTC.
+/// `THH:MM[:SS]` and `Z` or `±HH:MM`. A bare date means midnight, and a time without an
+/// offset a time, on the site's clock (`offset_minutes` is `None`).
 pub fn parse_rfc3339(text: &str) -> Result<DateTime, String> {
     let bad = || format!("`{text}` is not a date: write 2026-06-14 or 2026-06-14T09:30:00+02:00");
     let num = |s: &str| -> Result<u32, String> {
@@ -116,10 +126,10 @@ pub fn parse_rfc3339(text: &str) -> Result<DateTime, String> {
     }
     let (year, month, day) = (num(parts[0])? as i64, num(parts[1])?, num(parts[2])?);
     let Some(time) = time else {
-        return DateTime::new(year, month, day, (0, 0, 0), 0);
+        return DateTime::new(year, month, day, (0, 0, 0), None);
     };
     let (clock, offset) = if let Some(clock) = time.strip_suffix(['Z', 'z']) {
-        (clock, 0)
+        (clock, Some(0))
     } else if let Some(i) = time.rfind(['+', '-']) {
         let (sign, hm) = (if &time[i..i + 1] == "-" { -1 } else { 1 }, &time[i + 1..]);
         // `HH:MM`, two digits each as RFC 3339 has it: longer hours overflowed the arithmetic.
@@ -128,10 +138,9 @@ pub fn parse_rfc3339(text: &str) -> Result<DateTime, String> {
         if m > 59 {
             return Err(bad());
         }
-        (&time[..i], sign * (h * 60 + m) as i32)
+        (&time[..i], Some(sign * (h * 60 + m) as i32))
     } else {
-        // A local time with no offset is ambiguous on a site read worldwide: take it as UTC.
-        (time, 0)
+        (time, None)
     };
     let clock = clock.split('.').next().unwrap_or(clock);
     let fields: Vec<&str> = clock.split(':').collect();
@@ -143,15 +152,33 @@ pub fn parse_rfc3339(text: &str) -> Result<DateTime, String> {
     DateTime::new(year, month, day, (h, m, s), offset)
 }
 
-/// "Jun 14, 2026": the date as the index and post pages show it (in UTC).
+/// "Jun 14, 2026": the date as the index and post pages show it, for a timestamp already
+/// moved to the site's clock (see [`local`]).
 pub fn format_long(ts: Timestamp) -> String {
     let (y, m, d) = civil_from_days(ts.div_euclid(86_400));
     format!("{} {}, {}", MONTHS[m as usize - 1], d, y)
 }
 
-/// The calendar year (UTC) an instant falls in.
+/// The calendar year of a timestamp (on whichever clock it is counted).
 pub fn year(ts: Timestamp) -> i64 {
     civil_from_days(ts.div_euclid(86_400)).0
+}
+
+/// An instant as seconds on a clock `offset_minutes` east of UTC: what to pass to
+/// [`format_long`] and [`year`] to show it in a time zone.
+pub fn local(ts: Timestamp, offset_minutes: i32) -> Timestamp {
+    ts + i64::from(offset_minutes) * 60
+}
+
+/// `2026-06-14T09:00:00+02:00`: an instant as RFC 3339 with the given UTC offset (`Z` for 0).
+pub fn format_rfc3339_at(ts: Timestamp, offset_minutes: i32) -> String {
+    let utc = format_rfc3339(local(ts, offset_minutes));
+    if offset_minutes == 0 {
+        return utc;
+    }
+    let sign = if offset_minutes < 0 { '-' } else { '+' };
+    let m = offset_minutes.unsigned_abs();
+    format!("{}{sign}{:02}:{:02}", &utc[..utc.len() - 1], m / 60, m % 60)
 }
 
 /// `2026-06-14T09:00:00Z`: machine-readable, for `<time datetime>` and feeds.
@@ -201,6 +228,29 @@ mod tests {
             parse_rfc3339("2026-05-24T09:00-01:30").unwrap().timestamp(),
             midnight + 10 * 3600 + 30 * 60
         );
+    }
+
+    #[test]
+    fn a_date_without_an_offset_is_on_the_site_clock() {
+        assert_eq!(parse_rfc3339("2026-05-24").unwrap().offset_minutes, None);
+        assert_eq!(parse_rfc3339("2026-05-24T09:00").unwrap().offset_minutes, None);
+        assert_eq!(parse_rfc3339("2026-05-24T09:00Z").unwrap().offset_minutes, Some(0));
+        assert_eq!(parse_rfc3339("2026-05-24T09:00-04:00").unwrap().offset_minutes, Some(-240));
+        let d = parse_rfc3339("2026-05-24T09:00").unwrap();
+        assert_eq!(d.civil_seconds(), days_from_civil(2026, 5, 24) * 86_400 + 9 * 3600);
+    }
+
+    #[test]
+    fn formats_an_instant_with_an_offset() {
+        let ts = parse_rfc3339("2026-01-01T03:00:00Z").unwrap().timestamp();
+        assert_eq!(format_rfc3339_at(ts, 0), "2026-01-01T03:00:00Z");
+        assert_eq!(format_rfc3339_at(ts, -480), "2025-12-31T19:00:00-08:00");
+        assert_eq!(format_rfc3339_at(ts, 330), "2026-01-01T08:30:00+05:30");
+        assert_eq!(format_rfc3339_at(ts, -90), "2026-01-01T01:30:00-01:30");
+        assert_eq!(format_long(local(ts, -480)), "Dec 31, 2025");
+        assert_eq!(year(local(ts, -480)), 2025);
+        // What it prints parses back to the same instant.
+        assert_eq!(parse_rfc3339(&format_rfc3339_at(ts, -570)).unwrap().timestamp(), ts);
     }
 
     #[test]

@@ -100,7 +100,7 @@ pub fn atom(info: &FeedInfo, entries: &[FeedEntry]) -> String {
     for entry in entries {
         let meta = entry.meta;
         let url = info.url(&meta.url());
-        let when = date::format_rfc3339(meta.published);
+        let when = meta.iso_date();
         out.push_str("  <entry>\n");
         element(&mut out, 2, "title", &meta.title);
         link(&mut out, 2, "alternate", "text/html", &url);
@@ -232,7 +232,7 @@ pub fn json_feed(info: &FeedInfo, entries: &[FeedEntry]) -> String {
                     title: strip_control(&meta.title),
                     content_html: strip_control_cow(entry.content_html),
                     summary: strip_control(&meta.summary),
-                    date_published: date::format_rfc3339(meta.published),
+                    date_published: meta.iso_date(),
                     tags: meta.tags.iter().map(|t| strip_control(t)).collect(),
                 }
             })
@@ -561,6 +561,7 @@ mod tests {
             title: title.into(),
             summary: format!("About {title}"),
             published,
+            utc_offset: 0,
             tags: vec!["rust".into(), "c&c".into()],
             aliases: vec![],
             hash: "h".into(),

@@ -221,8 +221,10 @@ fn toml_date(d: &toml::value::Datetime) -> Result<DateTime, String> {
         (u32::from(t.hour), u32::from(t.minute), u32::from(t.second.unwrap_or(0)))
     });
     let offset = match d.offset {
-        Some(toml::value::Offset::Custom { minutes }) => i32::from(minutes),
-        _ => 0,
+        Some(toml::value::Offset::Custom { minutes }) => Some(i32::from(minutes)),
+        Some(toml::value::Offset::Z) => Some(0),
+        // A bare date or a local time: on the site's clock.
+        None => None,
     };
     DateTime::new(i64::from(day.year), u32::from(day.month), u32::from(day.day), (h, m, s), offset)
 }

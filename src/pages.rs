@@ -1,7 +1,6 @@
 //! The pages readers see: one Askama template struct per page, data shaped here, not in templates.
 
 use crate::content::{PostMeta, PostRecord, TagLink, Visible};
-use crate::date;
 use crate::markdown::{self, Heading, RenderOptions};
 use crate::settings::Settings;
 use askama::Template;
@@ -56,7 +55,7 @@ pub struct YearGroup<'a> {
 pub fn group_by_year<'a>(posts: impl IntoIterator<Item = &'a PostMeta>) -> Vec<YearGroup<'a>> {
     let mut groups: Vec<YearGroup<'a>> = Vec::new();
     for post in posts {
-        let year = date::year(post.published);
+        let year = post.year();
         match groups.last_mut() {
             Some(group) if group.year == year => group.posts.push(post),
             _ => groups.push(YearGroup { year, posts: vec![post] }),
@@ -251,6 +250,25 @@ fn badge(text: &str) -> String {
 }
 
 /// The web app manifest: lets a reader add the site to a home screen.
+/// Fingerprints of the stylesheet and the favicon: pages link `/style.css?v=…`, and a request
+/// carrying the current one may be cached for a year (a deploy that changes the file changes
+/// the link).
+pub const STYLE_VERSION: &str = env!("BLOG_STYLE_VERSION");
+pub const FAVICON_VERSION: &str = env!("BLOG_FAVICON_VERSION");
+
+/// Fingerprint of the web app manifest, which is built from the settings: pages link
+/// `/site.webmanifest?v=…`, so a changed title or tagline changes the link.
+pub fn manifest_version(site: &Settings) -> String {
+    // FNV-1a over what the manifest is made of; cheap enough to run with every page render.
+    let mut hash: u32 = 0x811c_9dc5;
+    for part in [site.title.as_str(), site.tagline.as_str(), site.language.as_str(), FAVICON_VERSION] {
+        for b in part.bytes().chain([0]) {
+            hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+    }
+    format!("{hash:08x}")
+}
+
 pub fn manifest(site: &Settings) -> String {
     serde_json::json!({
         "name": site.title,
@@ -261,7 +279,7 @@ pub fn manifest(site: &Settings) -> String {
         "display": "browser",
         "background_color": "#fdfdfc",
         "theme_color": "#1a56b0",
-        "icons": [{ "src": "/favicon.svg", "sizes": "any", "type": "image/svg+xml" }],
+        "icons": [{ "src": format!("/favicon.svg?v={FAVICON_VERSION}"), "sizes": "any", "type": "image/svg+xml" }],
     })
     .to_string()
 }
@@ -290,6 +308,7 @@ fn blog_posting(site: &Settings, meta: &PostMeta, image: Option<&ShareImage>) ->
 
 #[cfg(test)]
 mod tests {
+    use crate::date;
     use super::*;
     use crate::content::SiteIndex;
 
@@ -299,6 +318,7 @@ mod tests {
             title: title.into(),
             summary: format!("About {title}."),
             published: date::parse_rfc3339(day).unwrap().timestamp(),
+            utc_offset: 0,
             tags: vec!["Rust".into()],
             aliases: vec![],
             hash: "h".into(),
@@ -446,6 +466,19 @@ mod tests {
         assert!(tag(&site, &visible, "nope").is_none());
         let html = tags(&site, &visible);
         assert!(html.contains("href=\"/tags/rust\"") && html.contains("1 post"));
+    }
+
+    #[test]
+    fn pages_link_fingerprinted_assets_and_the_manifest_follows_the_settings() {
+        let site = Settings::default();
+        let page = index(&site, &[], vec![]);
+        assert!(page.contains(&format!("href=\"/style.css?v={STYLE_VERSION}\"")), "{page}");
+        assert!(page.contains(&format!("href=\"/favicon.svg?v={FAVICON_VERSION}\"")), "{page}");
+        assert!(page.contains(&format!("href=\"/site.webmanifest?v={}\"", manifest_version(&site))), "{page}");
+        let renamed = Settings { title: "Notes".into(), ..Settings::default() };
+        assert_ne!(manifest_version(&renamed), manifest_version(&site));
+        let same = Settings { popular_count: 9, ..Settings::default() };
+        assert_eq!(manifest_version(&same), manifest_version(&site), "only what the manifest shows counts");
     }
 
     #[test]

@@ -67,6 +67,7 @@ mod tests {
                 title: format!("Post {i}"),
                 summary: String::new(),
                 published: 1_000_000 - i * 86_400,
+                utc_offset: 0,
                 tags: vec![],
                 aliases: vec![],
                 hash: String::new(),

@@ -23,6 +23,10 @@ pub struct Settings {
     pub base_url: String,
     /// BCP 47 language tag of the content, such as `en`.
     pub language: String,
+    /// IANA time zone the site's dates are shown in, such as `Europe/Berlin`: a post's `date`
+    /// written without an offset is a time on this clock, and every page shows dates on it.
+    /// Resolved by `blog sync` (the Worker only adds the stored offset).
+    pub time_zone: String,
     /// How many posts the feeds carry, newest first.
     pub feed_posts: usize,
     /// How many posts Popular Reads lists.
@@ -43,6 +47,7 @@ impl Default for Settings {
             author: "The author".into(),
             base_url: "http://127.0.0.1:8787".into(),
             language: "en".into(),
+            time_zone: "UTC".into(),
             feed_posts: 20,
             popular_count: 5,
             popular_half_life_days: 30.0,

@@ -3,6 +3,7 @@
 //! `check_all`, `attach_files`); `load_dir` only reads files.
 
 use crate::assets::{self, FileInfo};
+use crate::date::DateTime;
 use crate::content::{validate_slug, Asset, PostMeta, PostRecord, SiteIndex};
 use crate::diagnostic::Diagnostic;
 use crate::frontmatter;
@@ -33,6 +34,8 @@ pub struct SourcePost {
     /// The files (paths inside the content folder) this post uses, once [`attach_files`]
     /// found them: what `blog sync` uploads for it.
     pub files: Vec<String>,
+    /// The `date` as written; one without an offset is on the site's clock (see [`Content::localise`]).
+    pub date: DateTime,
 }
 
 /// A place where a post points at a file: an image, a link or its cover.
@@ -63,6 +66,34 @@ impl RefKind {
 }
 
 impl SourcePost {
+    /// Resolves this post's date in the site's time zone (see [`Content::localise`]).
+    pub fn localise(&mut self, zone: &jiff::tz::TimeZone) {
+        let date = self.date;
+        let published = match date.offset_minutes {
+            Some(_) => date.timestamp(),
+            // A time on the site's clock; in a daylight-saving gap, the later reading, as
+            // clocks and calendars do.
+            None => jiff::civil::DateTime::new(
+                date.year as i16,
+                date.month as i8,
+                date.day as i8,
+                date.hour as i8,
+                date.minute as i8,
+                date.second as i8,
+                0,
+            )
+            .and_then(|civil| zone.to_ambiguous_timestamp(civil).compatible())
+            .map_or_else(|_| date.timestamp(), |ts| ts.as_second()),
+        };
+        let offset = jiff::Timestamp::from_second(published).map_or(0, |ts| zone.to_offset(ts).seconds() / 60);
+        let meta = &mut self.record.meta;
+        if (meta.published, meta.utc_offset) != (published, offset) {
+            meta.published = published;
+            meta.utc_offset = offset;
+            self.record.meta.hash = record_hash(&self.record);
+        }
+    }
+
     /// Attaches highlighted code (see [`markdown::code_blocks`]); the hash then covers it too,
     /// so a better highlighter republishes the posts it changes.
     pub fn highlight(&mut self, highlight: impl Fn(&str, &str) -> Option<String>) {
@@ -93,6 +124,15 @@ impl Content {
         self.errors().next().is_some()
     }
 
+    /// Puts every post's dates on the site's clock: a date written without an offset is that
+    /// day's midnight (or that time) in the site's time zone, and each post remembers the
+    /// zone's UTC offset at its publication so pages show the date on that clock.
+    pub fn localise(&mut self, zone: &jiff::tz::TimeZone) {
+        for post in &mut self.posts {
+            post.localise(zone);
+        }
+    }
+
     /// The posts a sync publishes: drafts only when asked for.
     pub fn publishable(&self, include_drafts: bool) -> Vec<&SourcePost> {
         self.posts.iter().filter(|p| include_drafts || !p.draft).collect()
@@ -109,6 +149,11 @@ pub fn hash_of<T: serde::Serialize>(value: &T) -> String {
 fn record_hash(record: &PostRecord) -> String {
     let m = &record.meta;
     let text = (&m.slug, &m.title, &m.summary, m.published, &m.tags, &m.aliases, &record.body, &record.code_html);
+    // The offset joins the hash only where a time zone moves the date, so sites in UTC
+    // hash as before time zones existed.
+    if m.utc_offset != 0 {
+        return hash_of(&(text, &record.assets, &record.cover, m.utc_offset));
+    }
     // A post without files hashes as it did before files existed, so upgrading republishes
     // nothing; with files, a changed image (a new URL) changes the hash and republishes it.
     if record.assets.is_empty() && record.cover.is_none() {
@@ -167,6 +212,7 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
             title: front.title,
             summary: front.summary,
             published,
+            utc_offset: 0,
             tags: front.tags,
             aliases,
             hash: String::new(),
@@ -198,6 +244,7 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
         post_links,
         file_refs,
         files: Vec::new(),
+        date: front.date,
     };
     Ok((post, warnings))
 }
@@ -482,6 +529,11 @@ pub fn build_index(posts: &[&SourcePost], settings: Settings) -> SiteIndex {
     index
 }
 
+/// The site's time zone; UTC when the name is unknown ([`parse_settings`] refuses those).
+pub fn time_zone(settings: &Settings) -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(&settings.time_zone).unwrap_or(jiff::tz::TimeZone::UTC)
+}
+
 /// Reads `site.toml`; a missing file means the defaults.
 pub fn load_settings(path: &Path) -> Result<Settings, Diagnostic> {
     match std::fs::read_to_string(path) {
@@ -519,6 +571,17 @@ pub fn parse_settings(file: &str, text: &str) -> Result<Settings, Diagnostic> {
             file,
             line("popular_half_life_days"),
             "`popular_half_life_days` must be a positive number of days such as 30",
+        ));
+    }
+    if let Err(e) = jiff::tz::TimeZone::get(&settings.time_zone) {
+        let reason = e.to_string();
+        return Err(Diagnostic::error(
+            file,
+            line("time_zone"),
+            format!(
+                "`time_zone` must be an IANA time zone name such as \"Europe/Berlin\", \"America/New_York\" or \"UTC\", not `{}` ({reason})",
+                settings.time_zone
+            ),
         ));
     }
     for (name, value) in [("title", &settings.title), ("language", &settings.language), ("author", &settings.author)] {
@@ -704,6 +767,55 @@ mod tests {
         let e = parse_settings("site.toml", "titel = \"x\"\n").unwrap_err();
         assert!(e.message.contains("titel"), "{e}");
         assert!(parse_settings("site.toml", "popular_half_life_days = 0\n").is_err());
+    }
+
+    #[test]
+    fn an_unknown_time_zone_is_an_error_at_its_line() {
+        let e = parse_settings("site.toml", "title = \"x\"\ntime_zone = \"Mars/Olympus\"\n").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.message.contains("Mars/Olympus") && e.message.contains("Europe/Berlin"), "{e}");
+        let s = parse_settings("site.toml", "time_zone = \"America/New_York\"\n").unwrap();
+        assert_eq!(s.time_zone, "America/New_York");
+        assert_eq!(parse_settings("site.toml", "").unwrap().time_zone, "UTC");
+    }
+
+    fn localised(date: &str, zone: &str) -> SourcePost {
+        let text = format!("+++\ntitle = \"T\"\ndate = {date}\nsummary = \"S.\"\n+++\n\nBody.\n");
+        let mut post = parse_post("content/t.md", "t", text.as_bytes()).unwrap().0;
+        post.localise(&jiff::tz::TimeZone::get(zone).unwrap());
+        post
+    }
+
+    #[test]
+    fn dates_are_shown_on_the_site_clock() {
+        // A bare date is that day's midnight on the site's clock, and is shown as that day.
+        let p = localised("2026-03-01", "America/Los_Angeles");
+        assert_eq!(p.record.meta.published, crate::date::days_from_civil(2026, 3, 1) * 86_400 + 8 * 3600);
+        assert_eq!((p.record.meta.utc_offset, p.record.meta.display_date()), (-480, "Mar 1, 2026".to_string()));
+        assert_eq!(p.record.meta.iso_date(), "2026-03-01T00:00:00-08:00");
+        // An instant written with an offset stays that instant, and may fall on another day there.
+        let p = localised("2026-01-01T03:00:00Z", "America/Los_Angeles");
+        assert_eq!(p.record.meta.published, crate::date::days_from_civil(2026, 1, 1) * 86_400 + 3 * 3600);
+        assert_eq!((p.record.meta.display_date(), p.record.meta.year()), ("Dec 31, 2025".to_string(), 2025));
+        // Daylight saving: the offset is the one in force on the day.
+        assert_eq!(localised("2026-07-01", "Europe/Berlin").record.meta.utc_offset, 120);
+        assert_eq!(localised("2026-12-01", "Europe/Berlin").record.meta.utc_offset, 60);
+        // A time in the spring-forward gap reads as the later time, as clocks do.
+        let p = localised("2026-03-08T02:30:00", "America/New_York");
+        assert_eq!(p.record.meta.iso_date(), "2026-03-08T03:30:00-04:00");
+    }
+
+    #[test]
+    fn a_site_in_utc_hashes_as_before_and_a_zone_changes_the_hash() {
+        let utc = localised("2026-06-14", "UTC");
+        let plain = parse_post("content/t.md", "t", b"+++\ntitle = \"T\"\ndate = 2026-06-14\nsummary = \"S.\"\n+++\n\nBody.\n").unwrap().0;
+        assert_eq!(utc.record.meta.hash, plain.record.meta.hash);
+        assert_ne!(localised("2026-06-14", "Asia/Tokyo").record.meta.hash, plain.record.meta.hash);
+        // Same instant, other offset: the page shows another date, so the hash differs too.
+        let a = localised("2026-06-14T12:00:00Z", "Europe/London");
+        let b = localised("2026-06-14T12:00:00Z", "Europe/Paris");
+        assert_eq!(a.record.meta.published, b.record.meta.published);
+        assert_ne!(a.record.meta.hash, b.record.meta.hash);
     }
 
     #[test]

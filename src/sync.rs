@@ -125,6 +125,7 @@ mod tests {
                 title: slug.into(),
                 summary: String::new(),
                 published: 0,
+                utc_offset: 0,
                 tags: vec![],
                 aliases: vec![],
                 hash: hash.into(),

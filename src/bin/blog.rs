@@ -119,7 +119,7 @@ fn main() -> ExitCode {
 /// Fails on any error.
 fn check(options: &Options) -> Result<(Settings, Content), String> {
     let settings = source::load_settings(&options.settings);
-    let content = source::load_dir(&options.content)
+    let mut content = source::load_dir(&options.content)
         .map_err(|e| format!("cannot read {}: {e}", options.content.display()))?;
     let settings_error = settings.as_ref().err();
     for diagnostic in settings_error.into_iter().chain(&content.diagnostics) {
@@ -129,7 +129,9 @@ fn check(options: &Options) -> Result<(Settings, Content), String> {
     if errors > 0 {
         return Err(format!("{errors} error{}: nothing was written", if errors == 1 { "" } else { "s" }));
     }
-    Ok((settings.expect("checked above"), content))
+    let settings = settings.expect("checked above");
+    content.localise(&source::time_zone(&settings));
+    Ok((settings, content))
 }
 
 /// `blog check`: everything `sync` validates, KV's size limits included, writing nothing.
@@ -169,8 +171,12 @@ fn new_post(options: &Options) -> Result<(), String> {
     if path.exists() {
         return Err(format!("{} already exists: choose another title or edit that post", path.display()));
     }
+    // Now, on the site's clock, with its offset written out so the date means one instant.
+    let settings = source::load_settings(&options.settings).map_err(|d| d.to_string())?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?;
-    let date = blog::date::format_rfc3339(now.as_secs() as i64);
+    let now = now.as_secs() as i64;
+    let offset = jiff::Timestamp::from_second(now).map_or(0, |ts| source::time_zone(&settings).to_offset(ts).seconds() / 60);
+    let date = blog::date::format_rfc3339_at(now, offset);
     std::fs::create_dir_all(&options.content).map_err(|e| format!("cannot create {}: {e}", options.content.display()))?;
     std::fs::write(&path, source::new_post_text(title, &date)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("{}", path.display());

@@ -35,8 +35,8 @@ const INDEX_MAX_AGE: i64 = 30;
 
 pub async fn handle(route: Route, req: &Request, env: &Env, ctx: &Context) -> Outcome {
     match route {
-        Route::Stylesheet => static_asset(req, STYLESHEET, "text/css; charset=utf-8"),
-        Route::Favicon => static_asset(req, FAVICON, "image/svg+xml"),
+        Route::Stylesheet => static_asset(req, STYLESHEET, "text/css; charset=utf-8", pages::STYLE_VERSION),
+        Route::Favicon => static_asset(req, FAVICON, "image/svg+xml", pages::FAVICON_VERSION),
         Route::File { name } => file(req, env, &name).await,
         Route::Redirect { location } => Ok(redirect(&location)?),
         Route::MethodNotAllowed => {
@@ -62,11 +62,18 @@ fn now() -> Timestamp {
     (Date::now().as_millis() / 1000) as Timestamp
 }
 
-fn static_asset(req: &Request, body: &str, content_type: &'static str) -> Outcome {
+/// Whether the request names `version` in its `?v=`: the fingerprinted link pages use.
+fn names_version(req: &Request, version: &str) -> bool {
+    req.url().is_ok_and(|url| url.query_pairs().any(|(k, v)| k == "v" && v == version))
+}
+
+/// The stylesheet or the favicon: for a year under the fingerprinted link pages use, for a
+/// day under a bare or outdated one.
+fn static_asset(req: &Request, body: &str, content_type: &'static str, version: &str) -> Outcome {
     let cached = Cached {
         body: body.as_bytes().to_vec(),
         content_type,
-        cache_control: ASSET_CACHE.into(),
+        cache_control: if names_version(req, version) { FILE_CACHE } else { ASSET_CACHE }.into(),
         etag: pages::etag(&[BUILD_ID, content_type]),
     };
     send(req, &cached)
@@ -150,8 +157,13 @@ impl Page<'_> {
             Route::Sitemap => self.cached(feeds::SITEMAP_TYPE, self.html_cache(3600), |p| Ok(Some(p.sitemap()))).await,
             Route::Robots => self.cached(feeds::ROBOTS_TYPE, ASSET_CACHE.into(), |p| Ok(Some(feeds::robots(&p.index.settings)))).await,
             Route::Manifest => {
-                self.cached("application/manifest+json", ASSET_CACHE.into(), |p| Ok(Some(pages::manifest(&p.index.settings))))
-                    .await
+                // Built from the settings: a year under the link current pages use.
+                let versioned = names_version(self.req, &pages::manifest_version(&self.index.settings));
+                let (key, cache_control) = if versioned { (self.key("?v"), FILE_CACHE) } else { (self.key(""), ASSET_CACHE) };
+                self.cached_as(key, "application/manifest+json", cache_control.into(), |p| {
+                    Ok(Some(pages::manifest(&p.index.settings)))
+                })
+                .await
             }
             _ => self.not_found(),
         }
