@@ -29,6 +29,8 @@ options:
 
 environment:
   BLOG_WRANGLER      the wrangler command (default: node_modules/.bin/wrangler)
+  BLOG_NODE          the node command that lists local KV (default: node)
+  BLOG_WRANGLER_TIMEOUT  seconds one wrangler or node call may take (default: 300)
 ";
 
 struct Options {
@@ -417,51 +419,9 @@ impl<'a> Kv<'a> {
     /// Runs one wrangler command; a failure or a hang (past `BLOG_WRANGLER_TIMEOUT` seconds,
     /// default 300) is an error that says which step stopped, and what to do.
     fn run(&self, args: &[&str]) -> Result<String, String> {
-        let timeout = std::env::var("BLOG_WRANGLER_TIMEOUT").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot run {}: {e} (run `make tools` to install wrangler)", self.wrangler))?;
-        let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
-            let (tx, rx) = std::sync::mpsc::channel();
-            std::thread::spawn(move || {
-                let mut out = Vec::new();
-                let _ = pipe.read_to_end(&mut out);
-                let _ = tx.send(String::from_utf8_lossy(&out).into_owned());
-            });
-            rx
-        };
-        let stdout = drain(Box::new(child.stdout.take().expect("piped")));
-        let stderr = drain(Box::new(child.stderr.take().expect("piped")));
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(timeout);
-        let status = loop {
-            match child.try_wait().map_err(|e| e.to_string())? {
-                Some(status) => break Some(status),
-                None if std::time::Instant::now() >= deadline => {
-                    kill_tree(&mut child);
-                    break None;
-                }
-                None => std::thread::sleep(std::time::Duration::from_millis(20)),
-            }
-        };
-        // After a timeout, whatever still holds the pipes is not worth waiting for.
-        let output = |rx: std::sync::mpsc::Receiver<String>| match status {
-            Some(_) => rx.recv().unwrap_or_default(),
-            None => rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap_or_default(),
-        };
-        let (stdout, stderr) = (output(stdout), output(stderr));
-        let rerun = "Nothing already written is lost or half-written: run `blog sync` again to finish.";
-        match status {
-            None => Err(format!("wrangler kv {} timed out after {timeout} s. {rerun}", args.join(" "))),
-            Some(status) if !status.success() => Err(format!(
-                "wrangler kv {} failed ({status}). {rerun}\n{stdout}{stderr}",
-                args.join(" ")
-            )),
-            Some(_) => Ok(stdout),
-        }
+        let what = format!("wrangler kv {}", args.join(" "));
+        let cannot = format!("cannot run {} (run `make tools` to install wrangler)", self.wrangler);
+        run_step(&what, &cannot, self.command(args))
     }
 
     /// Every key with its stored hash.
@@ -483,21 +443,10 @@ impl<'a> Kv<'a> {
     /// through Miniflare, as wrangler does, following the cursor.
     fn list_local(&self) -> Result<String, String> {
         let persist = self.options.persist_to.clone().unwrap_or_else(|| PathBuf::from(".wrangler/state"));
-        let output = Command::new("node")
-            .arg("tools/kv-list-local.mjs")
-            .arg(&persist)
-            .arg(namespace_id()?)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run node tools/kv-list-local.mjs: {e}"))?;
-        if !output.status.success() {
-            return Err(format!(
-                "listing local KV failed ({}): {}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            ));
-        }
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        let node = std::env::var("BLOG_NODE").unwrap_or_else(|_| "node".into());
+        let mut cmd = Command::new(&node);
+        cmd.arg("tools/kv-list-local.mjs").arg(&persist).arg(namespace_id()?);
+        run_step("listing local KV (tools/kv-list-local.mjs)", &format!("cannot run {node} (Node.js 20 or later is needed)"), cmd)
     }
 
     /// Writes entries in batches that stay well inside wrangler's bulk limits, with a
@@ -553,6 +502,53 @@ impl<'a> Kv<'a> {
     fn bulk_delete(&self, keys: &[String]) -> Result<(), String> {
         let file = TempFile::write("delete", &serde_json::to_vec(keys).expect("keys serialise"))?;
         self.run(&["bulk", "delete", file.path_str(), "--force"]).map(drop)
+    }
+}
+
+/// Runs one step of a sync (a wrangler call, or the local key listing); a failure or a hang
+/// (past `BLOG_WRANGLER_TIMEOUT` seconds, default 300) is an error that says which step
+/// stopped, and what to do. A hung step is killed with everything it started.
+fn run_step(what: &str, cannot: &str, mut cmd: Command) -> Result<String, String> {
+    let timeout = std::env::var("BLOG_WRANGLER_TIMEOUT").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{cannot}: {e}"))?;
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let _ = pipe.read_to_end(&mut out);
+            let _ = tx.send(String::from_utf8_lossy(&out).into_owned());
+        });
+        rx
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(timeout);
+    let status = loop {
+        match child.try_wait().map_err(|e| e.to_string())? {
+            Some(status) => break Some(status),
+            None if std::time::Instant::now() >= deadline => {
+                kill_tree(&mut child);
+                break None;
+            }
+            None => std::thread::sleep(std::time::Duration::from_millis(20)),
+        }
+    };
+    // After a timeout, whatever still holds the pipes is not worth waiting for.
+    let output = |rx: std::sync::mpsc::Receiver<String>| match status {
+        Some(_) => rx.recv().unwrap_or_default(),
+        None => rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap_or_default(),
+    };
+    let (stdout, stderr) = (output(stdout), output(stderr));
+    let rerun = "Nothing already written is lost or half-written: run `blog sync` again to finish.";
+    match status {
+        None => Err(format!("{what} timed out after {timeout} s. {rerun}")),
+        Some(status) if !status.success() => Err(format!("{what} failed ({status}). {rerun}\n{stdout}{stderr}")),
+        Some(_) => Ok(stdout),
     }
 }
 
