@@ -164,7 +164,9 @@ impl Highlighter {
             }
             out.push(self.class(stack.as_slice()), &line[start..]);
         }
-        Some(out.finish())
+        // Short class names keep the growth far below this; the bound makes it a promise,
+        // so `blog check` can tell which posts highlighting could push over KV's limit.
+        Some(out.finish()).filter(|html| html.len() <= code.len() * MAX_GROWTH)
     }
 
     /// The grammar for a fence's info string, if any.
@@ -194,6 +196,10 @@ impl Highlighter {
         })
     }
 }
+
+/// The most highlighting grows a block, in bytes of HTML per byte of code: past it the block
+/// stays plain (the caller escapes it).
+pub const MAX_GROWTH: usize = 48;
 
 fn scope(name: &str) -> Scope {
     Scope::new(name).expect("the scope names in this file are valid")

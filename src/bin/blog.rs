@@ -139,7 +139,7 @@ fn check(options: &Options) -> Result<(Settings, Content), String> {
 /// `blog check`: everything `sync` validates, KV's size limits included, writing nothing.
 fn check_command(options: &Options) -> Result<(), String> {
     let (settings, content) = check(options)?;
-    prepare(options, settings, &content)?;
+    prepare(options, settings, &content, Highlighting::WhereLimitsNeedIt)?;
     let drafts = content.posts.iter().filter(|p| p.draft).count();
     let warnings = content.diagnostics.len();
     println!(
@@ -151,13 +151,43 @@ fn check_command(options: &Options) -> Result<(), String> {
     Ok(())
 }
 
+/// Which posts [`prepare`] highlights.
+#[derive(Clone, Copy, PartialEq)]
+enum Highlighting {
+    /// Every post: what `sync` publishes.
+    All,
+    /// Only posts whose code could grow them past KV's value limit once highlighted: what
+    /// `check` needs to know, without spending seconds on the rest.
+    WhereLimitsNeedIt,
+}
+
+/// Whether highlighting could push a post's record past KV's value limit: the highlighter
+/// grows code at most `MAX_GROWTH`-fold, and JSON at most doubles that HTML.
+fn may_outgrow_kv(post: &SourcePost) -> bool {
+    // Code is part of the body: a body this small cannot, whatever it holds.
+    let body = post.record.body.len();
+    if body.saturating_mul(2 * blog::highlight::MAX_GROWTH + 8) < store::MAX_VALUE_BYTES / 2 {
+        return false;
+    }
+    let record = serde_json::to_vec(&post.record).map_or(usize::MAX, |v| v.len());
+    let code: usize = blog::markdown::code_blocks(&post.record.body).iter().map(|b| b.code.len()).sum();
+    record.saturating_add(code.saturating_mul(2 * blog::highlight::MAX_GROWTH)) > store::MAX_VALUE_BYTES
+}
+
 /// The records a sync would publish, highlighted, and their index; fails when Workers KV
 /// would reject any of them.
-fn prepare(options: &Options, settings: Settings, content: &Content) -> Result<(Vec<SourcePost>, blog::content::SiteIndex), String> {
+fn prepare(
+    options: &Options,
+    settings: Settings,
+    content: &Content,
+    highlighting: Highlighting,
+) -> Result<(Vec<SourcePost>, blog::content::SiteIndex), String> {
     let highlighter = Highlighter::new();
     let mut posts: Vec<SourcePost> = content.publishable(options.drafts).into_iter().cloned().collect();
     for post in &mut posts {
-        post.highlight(|lang, code| highlighter.highlight(lang, code));
+        if highlighting == Highlighting::All || may_outgrow_kv(post) {
+            post.highlight(|lang, code| highlighter.highlight(lang, code));
+        }
     }
     let refs: Vec<&SourcePost> = posts.iter().collect();
     let index = source::build_index(&refs, settings);
@@ -188,14 +218,14 @@ fn new_post(options: &Options) -> Result<(), String> {
 fn run_sync(options: &Options) -> Result<(), String> {
     let (settings, content) = check(options)?;
     // Limits first: content KV would refuse costs no wrangler call.
-    let (mut posts, mut index) = prepare(options, settings.clone(), &content)?;
+    let (mut posts, mut index) = prepare(options, settings.clone(), &content, Highlighting::All)?;
     let kv = Kv::new(options);
     println!("Syncing {} to {} KV…", options.content.display(), kv.place());
     let remote = kv.list()?;
     let renamed = record_renames(options, &content, &remote)?;
     if !renamed.is_empty() {
         // The files changed: read them again, so what is published is what is on disk.
-        (posts, index) = prepare(options, settings, &check(options)?.1)?;
+        (posts, index) = prepare(options, settings, &check(options)?.1, Highlighting::All)?;
     }
     let records: Vec<_> = posts.iter().map(|p| p.record.clone()).collect();
     // Only what a published post uses goes to the edge; the rest stays on the author's disk.
