@@ -1,0 +1,110 @@
+// Caching that is never stale: strong ETags and 304s, Cache-Control per kind of page, Popular
+// Reads fresh within a minute while post pages keep their ETags, and an edit visible on the
+// very next request after a sync.
+// The tests run in order against one site.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { get, getIndex, startSite, waitFor } from './harness.mjs';
+
+const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
+const STRONG = /^"[0-9a-f]{16,}"$/;
+
+let site;
+let posts;
+
+before(async () => {
+  site = await startSite({ copyContent: true });
+  posts = (await getIndex(site)).posts;
+});
+after(() => site?.stop());
+
+/** max-age in seconds from a Cache-Control value. */
+const maxAge = (cc) => Number(/max-age=(\d+)/.exec(cc ?? '')?.[1]);
+
+describe('validators and lifetimes', () => {
+  test('a post has a strong ETag; If-None-Match answers 304 with no body', async () => {
+    const href = posts[0].href;
+    const first = await get(`${site.base}${href}`);
+    const etag = first.headers.get('etag');
+    assert.match(etag ?? '', STRONG);
+    assert.equal(first.headers.get('cache-control'), 'public, max-age=300, stale-while-revalidate=86400');
+    for (const inm of [etag, `"0000000000000000", ${etag}`, '*']) {
+      const again = await get(`${site.base}${href}`, { headers: { 'if-none-match': inm } });
+      assert.equal(again.status, 304, `If-None-Match: ${inm}`);
+      assert.equal(again.body, '', 'a 304 has no body');
+      assert.equal(again.headers.get('etag'), etag);
+      assert.equal(again.headers.get('cache-control'), first.headers.get('cache-control'));
+    }
+    const other = await get(`${site.base}${href}`, { headers: { 'if-none-match': '"0000000000000000"' } });
+    assert.equal(other.status, 200);
+    assert.equal(other.body, first.body);
+    // Another post has another ETag.
+    assert.notEqual((await get(`${site.base}${posts[1].href}`)).headers.get('etag'), etag);
+  });
+
+  test('the index is short-lived (Popular Reads) and revalidates with 304', async () => {
+    const index = await get(`${site.base}/`);
+    const cc = index.headers.get('cache-control');
+    assert.ok(maxAge(cc) > 0 && maxAge(cc) <= 60, `index Cache-Control: ${cc}`);
+    const etag = index.headers.get('etag');
+    assert.match(etag ?? '', STRONG);
+    assert.equal((await get(`${site.base}/`, { headers: { 'if-none-match': etag } })).status, 304);
+    for (const p of ['/feed.xml', '/tags', '/sitemap.xml']) {
+      const res = await get(`${site.base}${p}`);
+      assert.match(res.headers.get('etag') ?? '', STRONG, `${p} has a strong ETag`);
+      assert.equal((await get(`${site.base}${p}`, { headers: { 'if-none-match': res.headers.get('etag') } })).status, 304, p);
+    }
+  });
+});
+
+describe('freshness', () => {
+  test('Popular Reads catches up within a minute; the post pages keep their ETags meanwhile', async () => {
+    const oldest = posts.at(-1).href;
+    const before = await getIndex(site);
+    assert.ok(!before.popular.some((p) => p.href === oldest), 'the oldest post starts outside Popular Reads');
+    const etags = new Map();
+    for (const p of posts) etags.set(p.href, (await get(`${site.base}${p.href}`)).headers.get('etag'));
+
+    // Twelve readers read the oldest post.
+    const started = Date.now();
+    for (let i = 1; i <= 12; i++) {
+      const res = await get(`${site.base}${oldest}`, { headers: { 'user-agent': BROWSER, 'cf-connecting-ip': `192.0.2.${i}` } });
+      assert.equal(res.status, 200);
+    }
+    const index = await waitFor(
+      async () => {
+        const now = await getIndex(site);
+        return now.popular[0]?.href === oldest ? now : null;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000, describe: () => `${oldest} did not reach the top of Popular Reads in 60 s` },
+    );
+    console.log(`  Popular Reads showed the new leader after ${Date.now() - started} ms`);
+    assert.equal(index.popular.length, before.popular.length);
+
+    for (const p of posts) {
+      const res = await get(`${site.base}${p.href}`, { headers: { 'if-none-match': etags.get(p.href) } });
+      assert.equal(res.status, 304, `${p.href} is still the same page: counts do not invalidate it`);
+    }
+  });
+
+  test('an edited post is new on the very next request after the sync, with a new ETag', async () => {
+    const href = posts[2].href;
+    const first = await get(`${site.base}${href}`);
+    const etag = first.headers.get('etag');
+    const file = (await fs.readdir(site.contentDir)).find((f) => f.endsWith('.md') && href.endsWith(f.replace(/\.md$/, '')));
+    assert.ok(file, `the file of ${href}`);
+    const text = await fs.readFile(path.join(site.contentDir, file), 'utf8');
+    await fs.writeFile(path.join(site.contentDir, file), `${text}\nA sentence added ${Date.now()}.\n`);
+    const synced = await site.sync();
+    assert.equal(synced.code, 0, synced.stderr);
+
+    const next = await get(`${site.base}${href}`, { headers: { 'if-none-match': etag } });
+    assert.equal(next.status, 200, 'the old ETag no longer matches');
+    assert.match(next.body, /A sentence added \d+\./, 'the next request shows the edit');
+    assert.notEqual(next.headers.get('etag'), etag);
+    assert.match(next.headers.get('etag') ?? '', STRONG);
+  });
+});
