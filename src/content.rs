@@ -137,13 +137,23 @@ pub struct SiteIndex {
     #[serde(default)]
     pub settings: Settings,
     pub posts: Vec<PostMeta>,
+    /// Hash over the settings alone: what every page shows besides its own content, so a
+    /// post page's ETag need not change when another post does.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub settings_version: String,
 }
 
 impl SiteIndex {
     /// Builds the index in reading order: newest first, ties broken by title so the order is stable.
     pub fn new(mut posts: Vec<PostMeta>, settings: Settings, version: String) -> Self {
         sort_newest_first(&mut posts);
-        Self { version, settings, posts }
+        Self { version, settings, posts, settings_version: String::new() }
+    }
+
+    /// The settings' version; an index written before it existed falls back to the whole
+    /// content version (always correct, just changes more often).
+    pub fn settings_version(&self) -> &str {
+        if self.settings_version.is_empty() { &self.version } else { &self.settings_version }
     }
 
     /// The posts readers may see at `now`, newest first.

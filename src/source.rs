@@ -526,6 +526,7 @@ pub fn build_index(posts: &[&SourcePost], settings: Settings) -> SiteIndex {
     let metas: Vec<PostMeta> = posts.iter().map(|p| p.record.meta.clone()).collect();
     let mut index = SiteIndex::new(metas, settings, String::new());
     index.version = hash_of(&(&index.settings, &index.posts));
+    index.settings_version = hash_of(&index.settings);
     index
 }
 

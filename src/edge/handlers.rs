@@ -278,7 +278,7 @@ impl Page<'_> {
             counter::count(self.env, self.ctx, hit);
         }
         let (previous, next) = pages::neighbours(&self.visible, slug);
-        let settings_hash = self.index.version.as_str();
+        let settings_hash = self.index.settings_version();
         // The ETag follows what the page shows: this post, its neighbours, the site settings.
         let key = format!(
             "{BUILD_ID}:{}:{}:{}:{settings_hash}",

@@ -1,6 +1,6 @@
 // Caching that is never stale: strong ETags and 304s, Cache-Control per kind of page, Popular
 // Reads fresh within a minute while post pages keep their ETags, and an edit visible on the
-// very next request after a sync.
+// very next request after a sync while the other posts keep their ETags.
 // The tests run in order against one site.
 
 import { after, before, describe, test } from 'node:test';
@@ -94,6 +94,9 @@ describe('freshness', () => {
     const href = posts[2].href;
     const first = await get(`${site.base}${href}`);
     const etag = first.headers.get('etag');
+    // A post that is not a neighbour of the edited one.
+    const far = posts[6].href;
+    const farEtag = (await get(`${site.base}${far}`)).headers.get('etag');
     const file = (await fs.readdir(site.contentDir)).find((f) => f.endsWith('.md') && href.endsWith(f.replace(/\.md$/, '')));
     assert.ok(file, `the file of ${href}`);
     const text = await fs.readFile(path.join(site.contentDir, file), 'utf8');
@@ -106,5 +109,7 @@ describe('freshness', () => {
     assert.match(next.body, /A sentence added \d+\./, 'the next request shows the edit');
     assert.notEqual(next.headers.get('etag'), etag);
     assert.match(next.headers.get('etag') ?? '', STRONG);
+    const farAgain = await get(`${site.base}${far}`, { headers: { 'if-none-match': farEtag } });
+    assert.equal(farAgain.status, 304, `${far} shows nothing of the edited post: its ETag stands`);
   });
 });
