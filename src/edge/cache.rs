@@ -3,9 +3,11 @@
 //! served after new content lands or a scheduled post comes due: no TTL is involved.
 
 use crate::content::SiteIndex;
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
+use worker::js_sys::Uint8Array;
+use worker::worker_sys::web_sys::{self, ResponseInit};
 
 /// A finished response, ready to send again.
 pub struct Cached {
@@ -13,6 +15,53 @@ pub struct Cached {
     pub content_type: &'static str,
     pub cache_control: String,
     pub etag: String,
+    /// The body and the response options (status and every header) as JavaScript objects,
+    /// made at the first send: later sends hand them to `new Response` as they are, so the
+    /// body crosses from wasm once, not on every request.
+    js: OnceCell<Js>,
+}
+
+struct Js {
+    body: Uint8Array,
+    ok: ResponseInit,
+    not_modified: ResponseInit,
+}
+
+impl Cached {
+    pub fn new(body: Vec<u8>, content_type: &'static str, cache_control: String, etag: String) -> Self {
+        Self { body, content_type, cache_control, etag, js: OnceCell::new() }
+    }
+
+    /// The response for one request: 304 when the reader already has it, no body for HEAD.
+    pub fn response(&self, not_modified: bool, head: bool) -> worker::Result<web_sys::Response> {
+        let js = match self.js.get() {
+            Some(js) => js,
+            None => {
+                let js = self.js_objects()?;
+                self.js.get_or_init(|| js)
+            }
+        };
+        let (init, body) = if not_modified { (&js.not_modified, None) } else { (&js.ok, Some(&js.body)) };
+        let body = if head { None } else { body.map(|b| b.as_ref()) };
+        Ok(web_sys::Response::new_with_opt_buffer_source_and_init(body, init)?)
+    }
+
+    fn js_objects(&self) -> worker::Result<Js> {
+        let headers = web_sys::Headers::new()?;
+        headers.set("content-type", self.content_type)?;
+        headers.set("cache-control", &self.cache_control)?;
+        headers.set("etag", &self.etag)?;
+        for (name, value) in super::SECURITY_HEADERS {
+            headers.set(name, value)?;
+        }
+        let init = |status: u16| {
+            let init = ResponseInit::new();
+            init.set_status(status);
+            init.set_headers(&headers);
+            init
+        };
+        Ok(Js { body: Uint8Array::from(self.body.as_slice()), ok: init(200), not_modified: init(304) })
+    }
 }
 
 /// Bounds on the page memory of one isolate (128 MB in all).

@@ -3,7 +3,7 @@
 //! (and the Cache API on custom domains) after that.
 
 use super::cache::{self, Cached};
-use super::{counter, redirect, respond, store, Failure, Outcome};
+use super::{counter, redirect, respond, store, Failure, Outcome, Reply};
 use crate::content::{PostMeta, SiteIndex, Visible};
 use crate::date::Timestamp;
 use crate::feeds::{self, FeedEntry, FeedInfo};
@@ -12,6 +12,7 @@ use crate::routes::{self, FeedKind, Route};
 use crate::{pages, ranking, readers};
 use futures_util::future::join_all;
 use std::rc::Rc;
+use std::thread::LocalKey;
 use worker::{Cache, Context, Date, Env, Method, Request};
 
 const STYLESHEET: &str = concat!(include_str!("../../templates/style.css"), include_str!("../../templates/highlight.css"));
@@ -35,14 +36,14 @@ const INDEX_MAX_AGE: i64 = 30;
 
 pub async fn handle(route: Route, req: &Request, env: &Env, ctx: &Context) -> Outcome {
     match route {
-        Route::Stylesheet => static_asset(req, STYLESHEET, "text/css; charset=utf-8", pages::STYLE_VERSION),
-        Route::Favicon => static_asset(req, FAVICON, "image/svg+xml", pages::FAVICON_VERSION),
+        Route::Stylesheet => static_asset(req, &STYLESHEET_PAGES, pages::STYLE_VERSION),
+        Route::Favicon => static_asset(req, &FAVICON_PAGES, pages::FAVICON_VERSION),
         Route::File { name } => file(req, env, &name).await,
-        Route::Redirect { location } => Ok(redirect(&location)?),
+        Route::Redirect { location } => Ok(redirect(&location)?.into()),
         Route::MethodNotAllowed => {
             let mut resp = respond(b"Method not allowed\n".to_vec(), "text/plain; charset=utf-8", "no-store", 405)?;
             resp.headers_mut().set("allow", routes::ALLOWED_METHODS)?;
-            Ok(resp)
+            Ok(resp.into())
         }
         route => {
             let index = match store::current_index(env).await {
@@ -69,14 +70,26 @@ fn names_version(req: &Request, version: &str) -> bool {
 
 /// The stylesheet or the favicon: for a year under the fingerprinted link pages use, for a
 /// day under a bare or outdated one.
-fn static_asset(req: &Request, body: &str, content_type: &'static str, version: &str) -> Outcome {
-    let cached = Cached {
-        body: body.as_bytes().to_vec(),
-        content_type,
-        cache_control: if names_version(req, version) { FILE_CACHE } else { ASSET_CACHE }.into(),
-        etag: pages::etag(&[BUILD_ID, content_type]),
+fn static_asset(req: &Request, asset: &'static LocalKey<AssetPages>, version: &str) -> Outcome {
+    asset.with(|pages| send(req, if names_version(req, version) { &pages.year } else { &pages.day }))
+}
+
+/// One asset as two ready pages: under its fingerprint and without.
+struct AssetPages {
+    year: Rc<Cached>,
+    day: Rc<Cached>,
+}
+
+thread_local! {
+    static STYLESHEET_PAGES: AssetPages = asset_pages(STYLESHEET, "text/css; charset=utf-8");
+    static FAVICON_PAGES: AssetPages = asset_pages(FAVICON, "image/svg+xml");
+}
+
+fn asset_pages(body: &str, content_type: &'static str) -> AssetPages {
+    let page = |cache_control: &str| {
+        Rc::new(Cached::new(body.as_bytes().to_vec(), content_type, cache_control.into(), pages::etag(&[BUILD_ID, content_type])))
     };
-    send(req, &cached)
+    AssetPages { year: page(FILE_CACHE), day: page(ASSET_CACHE) }
 }
 
 /// A file a post links to, from KV. Its ETag is its hash, known from the URL alone, so a
@@ -91,7 +104,7 @@ async fn file(req: &Request, env: &Env, name: &str) -> Outcome {
         if ext == "svg" {
             resp.headers_mut().set("content-security-policy", SVG_CSP)?;
         }
-        Ok(resp)
+        Ok(resp.into())
     };
     if header(req, "if-none-match").is_some_and(|v| pages::etag_matches(&v, &etag)) {
         return answer(Vec::new(), fallback_type, 304);
@@ -107,10 +120,7 @@ async fn file(req: &Request, env: &Env, name: &str) -> Outcome {
 /// Answers from a cached response: 304 when the reader already has it.
 fn send(req: &Request, page: &Cached) -> Outcome {
     let not_modified = header(req, "if-none-match").is_some_and(|v| pages::etag_matches(&v, &page.etag));
-    let (status, body) = if not_modified { (304, Vec::new()) } else { (200, page.body.clone()) };
-    let mut resp = respond(body, page.content_type, &page.cache_control, status)?;
-    resp.headers_mut().set("etag", &page.etag)?;
-    Ok(resp)
+    Ok(Reply::Ready(page.response(not_modified, req.method() == Method::Head)?))
 }
 
 fn header(req: &Request, name: &str) -> Option<String> {
@@ -130,7 +140,7 @@ async fn without_index(route: Route, req: &Request, env: &Env, failure: Failure)
     };
     let visible = index.visible(now());
     let body = pages::post(&index.settings, &record, &visible);
-    Ok(respond(body.into_bytes(), HTML, "no-store", 200)?)
+    Ok(respond(body.into_bytes(), HTML, "no-store", 200)?.into())
 }
 
 /// Everything a page handler needs.
@@ -208,14 +218,14 @@ impl Page<'_> {
         }
         let etag = pages::etag(&[&key]);
         if let Some(body) = self.read_cache_api(&key).await {
-            let page = Rc::new(Cached { body, content_type, cache_control, etag });
+            let page = Rc::new(Cached::new(body, content_type, cache_control, etag));
             cache::put(key, page.clone());
             return send(self.req, &page);
         }
         let Some(body) = render(self)? else {
             return self.not_found();
         };
-        let page = Rc::new(Cached { body: body.into_bytes(), content_type, cache_control, etag });
+        let page = Rc::new(Cached::new(body.into_bytes(), content_type, cache_control, etag));
         self.write_cache_api(&key, &page);
         cache::put(key, page.clone());
         send(self.req, &page)
@@ -248,7 +258,7 @@ impl Page<'_> {
     /// A path no page answers: an alias of a post answers 301 to it, anything else 404.
     fn not_found(&self) -> Outcome {
         match self.visible.alias_target(&self.req.path()) {
-            Some(post) => Ok(redirect(&post.url())?),
+            Some(post) => Ok(redirect(&post.url())?.into()),
             None => Err(Failure::NotFound { settings: self.index.settings.clone() }),
         }
     }
@@ -292,7 +302,7 @@ impl Page<'_> {
         let cache_control = self.html_cache(POST_MAX_AGE);
         let etag = pages::etag(&[&key]);
         if let Some(body) = self.read_cache_api(&key).await {
-            let page = Rc::new(Cached { body, content_type: HTML, cache_control, etag });
+            let page = Rc::new(Cached::new(body, HTML, cache_control, etag));
             cache::put(key, page.clone());
             return send(self.req, &page);
         }
@@ -307,9 +317,9 @@ impl Page<'_> {
             // KV holds another version than the index lists: a sync under way or cut short.
             // Serve what KV has, but keep it nowhere: the key names the index's version, and
             // a later sync may bring that version back without changing the index.
-            return Ok(respond(body.into_bytes(), HTML, "no-store", 200)?);
+            return Ok(respond(body.into_bytes(), HTML, "no-store", 200)?.into());
         }
-        let page = Rc::new(Cached { body: body.into_bytes(), content_type: HTML, cache_control, etag });
+        let page = Rc::new(Cached::new(body.into_bytes(), HTML, cache_control, etag));
         self.write_cache_api(&key, &page);
         cache::put(key, page.clone());
         send(self.req, &page)
@@ -325,7 +335,7 @@ impl Page<'_> {
         let cache_control = if reads.is_some() { "public, max-age=30" } else { "no-store" };
         let mut resp = respond(svg.into_bytes(), "image/svg+xml", cache_control, 200)?;
         resp.headers_mut().set("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'")?;
-        Ok(resp)
+        Ok(resp.into())
     }
 
     async fn feed(&self, kind: FeedKind, tag: Option<&str>) -> Outcome {
@@ -393,7 +403,7 @@ impl Page<'_> {
             FeedKind::Json => (feeds::json_feed(&info, &entries), feeds::JSON_FEED_TYPE),
         };
         if !complete {
-            return Ok(respond(body.into_bytes(), content_type, "no-store", 200)?);
+            return Ok(respond(body.into_bytes(), content_type, "no-store", 200)?.into());
         }
         self.cached_as(key, content_type, self.html_cache(300), |_| Ok(Some(body))).await
     }

@@ -9,6 +9,7 @@ mod store;
 use crate::pages;
 use crate::routes;
 use crate::settings::Settings;
+use worker::worker_sys::web_sys;
 use worker::{event, Context, Env, Headers, Method, Request, Response, Result};
 
 /// Why a request could not be answered with its page.
@@ -30,7 +31,20 @@ impl From<worker::Error> for Failure {
     }
 }
 
-pub type Outcome = std::result::Result<Response, Failure>;
+/// What a handler answers: a response still to finish (the security headers, HEAD), or one
+/// made ready to send from a cached page, with every header already in it.
+pub enum Reply {
+    Built(Response),
+    Ready(web_sys::Response),
+}
+
+impl From<Response> for Reply {
+    fn from(response: Response) -> Self {
+        Reply::Built(response)
+    }
+}
+
+pub type Outcome = std::result::Result<Reply, Failure>;
 
 #[event(start)]
 fn start() {
@@ -38,17 +52,20 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
     let method = req.method();
     let url = req.url()?;
     // Route on the method as sent: `worker::Method` reads any it does not know (PROPFIND,
     // MKCOL, …) as GET, which would answer them, and count them as reads.
     let route = routes::resolve(&req.inner().method(), url.path());
-    let response = match handlers::handle(route, &req, &env, &ctx).await {
-        Ok(response) => response,
-        Err(failure) => failure_response(failure, &method, url.path())?,
+    let reply = match handlers::handle(route, &req, &env, &ctx).await {
+        Ok(reply) => reply,
+        Err(failure) => failure_response(failure, &method, url.path())?.into(),
     };
-    finish(response, &method)
+    match reply {
+        Reply::Ready(response) => Ok(response),
+        Reply::Built(response) => Ok(finish(response, &method)?.into()),
+    }
 }
 
 /// The one place failures become responses. Internal causes go to the log, never to readers.
@@ -96,7 +113,7 @@ fn finish(response: Response, method: &Method) -> Result<Response> {
     Ok(response.with_headers(headers))
 }
 
-const SECURITY_HEADERS: [(&str, &str); 6] = [
+pub(crate) const SECURITY_HEADERS: [(&str, &str); 6] = [
     (
         "content-security-policy",
         "default-src 'none'; style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
