@@ -149,8 +149,9 @@ describe('index', () => {
 
   test('the stylesheet it links is served', async () => {
     const { body } = await get(`${site.base}/`);
-    assert.match(body, /<link rel="stylesheet" href="\/style\.css">/);
-    const css = await get(`${site.base}/style.css`);
+    const href = /<link rel="stylesheet" href="(\/style\.css\?v=[0-9a-f]+)">/.exec(body)?.[1];
+    assert.ok(href, 'the index links /style.css with its fingerprint');
+    const css = await get(`${site.base}${href}`);
     assert.equal(css.status, 200);
     assert.match(css.headers.get('content-type'), /^text\/css\b/);
     assert.ok(css.body.length > 200, 'a real stylesheet');
