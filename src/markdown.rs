@@ -82,23 +82,22 @@ impl Default for RenderOptions<'_> {
 /// Renders a post body. Headings get ids from their text (`## Why it matters` ->
 /// `why-it-matters`), made unique within the post, unless the author set one with `{#id}`,
 /// and a `#` link to themselves. Fenced code uses the pre-highlighted HTML when there is some.
-/// Images and links to the post's files point at their published copies (see [`rewrite_files`]).
+/// Images and links to the post's files point at their published copies (see [`image`]).
 ///
-/// One pass: the parser's events stream through [`Body`] (headings, code, task lists, raw
-/// HTML) and [`rewrite_files`] (images, file links) straight into the HTML writer.
+/// One pass: the parser's events stream through [`Body`] straight into the HTML writer.
 pub fn render<'a>(markdown: &'a str, opts: &RenderOptions<'a>) -> Rendered {
     let mut body = Body {
         events: Parser::new_ext(markdown, options()),
         opts: *opts,
         pending: VecDeque::new(),
-        inner: Vec::new(),
         headings: Vec::new(),
         ids: Ids::default(),
         words: 0,
         fenced: 0,
+        images: 0,
     };
     let mut out = String::with_capacity(markdown.len() * 3 / 2 + code_html_len(opts.code_html));
-    html::push_html(&mut out, RewriteFiles { events: &mut body, assets: opts.assets, images: 0 });
+    html::push_html(&mut out, &mut body);
     Rendered { html: out, headings: body.headings, words: body.words }
 }
 
@@ -107,64 +106,64 @@ fn code_html_len(code_html: &[Option<String>]) -> usize {
 }
 
 /// The parser's events with heading ids and anchors, code blocks as finished HTML, labelled
-/// task list checkboxes and, when asked, raw HTML dropped; counts words on the way.
+/// task list checkboxes, images and links to the post's files rewritten and, when asked, raw
+/// HTML dropped; counts words on the way.
 struct Body<'a> {
     events: Parser<'a>,
     opts: RenderOptions<'a>,
     /// Events already made, waiting to be handed out (a heading's content and its end).
     pending: VecDeque<Event<'a>>,
-    /// A heading's content while it is read (reused).
-    inner: Vec<Event<'a>>,
     headings: Vec<Heading>,
     ids: Ids,
     words: usize,
     /// Fenced code blocks met so far.
     fenced: usize,
+    /// Images met so far.
+    images: usize,
 }
 
 impl<'a> Iterator for Body<'a> {
     type Item = Event<'a>;
 
+    // Most events pass as they are: looked at in place and handed on, since copying one
+    // (about 90 bytes) costs more than the rest of this.
     fn next(&mut self) -> Option<Event<'a>> {
         if let Some(event) = self.pending.pop_front() {
             return Some(event);
         }
         loop {
             let event = self.events.next()?;
-            return Some(match event {
-                Event::Start(Tag::Heading { level, id, classes, attrs }) => self.heading(level, id, classes, attrs),
-                Event::Start(Tag::CodeBlock(kind)) => self.code_block(kind),
+            match &event {
+                Event::Text(t) | Event::Code(t) => self.words += count_words(t),
+                Event::Start(Tag::Heading { .. }) => return Some(self.heading(event)),
+                Event::Start(Tag::CodeBlock(_)) => return Some(self.code_block(event)),
+                Event::Start(Tag::Image { .. }) => return Some(self.image(event)),
+                Event::Start(Tag::Link { .. }) if !self.opts.assets.is_empty() => return Some(self.link(event)),
                 // A bare checkbox has no accessible name: say what its state means.
-                Event::TaskListMarker(done) => Event::InlineHtml(CowStr::Borrowed(if done {
-                    "<input type=\"checkbox\" disabled checked aria-label=\"Done\"> "
-                } else {
-                    "<input type=\"checkbox\" disabled aria-label=\"To do\"> "
-                })),
-                Event::Html(_) | Event::InlineHtml(_) if self.opts.strip_raw_html => continue,
-                event => {
-                    if let Event::Text(t) | Event::Code(t) = &event {
-                        self.words += count_words(t);
-                    }
-                    event
+                Event::TaskListMarker(done) => {
+                    return Some(Event::InlineHtml(CowStr::Borrowed(if *done {
+                        "<input type=\"checkbox\" disabled checked aria-label=\"Done\"> "
+                    } else {
+                        "<input type=\"checkbox\" disabled aria-label=\"To do\"> "
+                    })))
                 }
-            });
+                Event::Html(_) | Event::InlineHtml(_) if self.opts.strip_raw_html => continue,
+                _ => {}
+            }
+            return Some(event);
         }
     }
 }
 
 impl<'a> Body<'a> {
     /// The heading's start with its id; its content as written (words are counted from its
-    /// text), the anchor link and its end are queued.
-    fn heading(
-        &mut self,
-        level: HeadingLevel,
-        id: Option<CowStr<'a>>,
-        classes: Vec<CowStr<'a>>,
-        attrs: Vec<(CowStr<'a>, Option<CowStr<'a>>)>,
-    ) -> Event<'a> {
+    /// text, raw HTML is kept, images and file links are rewritten), the anchor link and its
+    /// end are queued.
+    fn heading(&mut self, start: Event<'a>) -> Event<'a> {
+        let Event::Start(Tag::Heading { level, id, classes, attrs }) = start else { unreachable!("a heading") };
         let mut text = String::new();
         let mut end = None;
-        self.inner.clear();
+        let mut inner = Vec::new();
         for event in self.events.by_ref() {
             if matches!(event, Event::End(TagEnd::Heading(_))) {
                 end = Some(event);
@@ -173,13 +172,21 @@ impl<'a> Body<'a> {
             if let Event::Text(t) | Event::Code(t) = &event {
                 text.push_str(t);
             }
-            self.inner.push(event);
+            inner.push(event);
         }
         let id = self.ids.unique(match id {
             Some(explicit) => explicit.into_string(),
             None => slugify(&text),
         });
-        self.pending.extend(self.inner.drain(..));
+        let mut inner = inner.into_iter();
+        while let Some(event) = inner.next() {
+            let event = match event {
+                Event::Start(Tag::Image { .. }) => image(event, &mut inner, &mut self.images, self.opts.assets),
+                Event::Start(Tag::Link { .. }) if !self.opts.assets.is_empty() => self.link(event),
+                event => event,
+            };
+            self.pending.push_back(event);
+        }
         // An author's `{#id}` may hold any character but space and `}`: escape it.
         let mut anchor = String::with_capacity(64 + id.len() + text.len());
         anchor.push_str("<a class=\"anchor\" href=\"#");
@@ -197,7 +204,8 @@ impl<'a> Body<'a> {
 
     /// The whole block as one HTML event: the highlighted HTML when there is some, else the
     /// code escaped.
-    fn code_block(&mut self, kind: CodeBlockKind<'a>) -> Event<'a> {
+    fn code_block(&mut self, start: Event<'a>) -> Event<'a> {
+        let Event::Start(Tag::CodeBlock(kind)) = start else { unreachable!("a code block") };
         let highlighted = match &kind {
             CodeBlockKind::Fenced(_) => {
                 self.fenced += 1;
@@ -237,39 +245,40 @@ impl<'a> Body<'a> {
         self.words += words.words;
         Event::Html(CowStr::from(html))
     }
-}
 
-/// Turns every image into an `<img>` with its published URL, its size (when known), the
-/// Markdown alt text and loading hints, and points links to the post's files at their
-/// published URLs. Other URLs are left as written. Runs last, so images inside headings are
-/// rewritten too, and after raw HTML is stripped, so the tags it makes are kept.
-struct RewriteFiles<'m, 'a, I: Iterator<Item = Event<'a>>> {
-    events: &'m mut I,
-    assets: &'m AssetMap,
-    images: usize,
-}
-
-impl<'a, I: Iterator<Item = Event<'a>>> Iterator for RewriteFiles<'_, 'a, I> {
-    type Item = Event<'a>;
-
-    fn next(&mut self) -> Option<Event<'a>> {
-        Some(match self.events.next()? {
-            Event::Start(Tag::Image { dest_url, title, .. }) => {
-                let alt = image_alt(self.events);
-                self.images += 1;
-                Event::InlineHtml(CowStr::from(img_tag(&dest_url, &title, &alt, self.assets, self.images == 1)))
+    /// An image as an `<img>` (see [`image`]), its description read from the parser, its
+    /// words counted.
+    fn image(&mut self, start: Event<'a>) -> Event<'a> {
+        let words = &mut self.words;
+        let mut events = self.events.by_ref().inspect(|event| {
+            if let Event::Text(t) | Event::Code(t) = event {
+                *words += count_words(t);
             }
-            Event::Start(Tag::Link { link_type, dest_url, title, id }) if !self.assets.is_empty() => {
-                let dest_url = published_url(self.assets, &dest_url).map_or(dest_url, |(url, _)| CowStr::from(url));
-                Event::Start(Tag::Link { link_type, dest_url, title, id })
-            }
-            event => event,
-        })
+        });
+        image(start, &mut events, &mut self.images, self.opts.assets)
+    }
+
+    /// A link pointed at its published file, when it names one of the post's files; other
+    /// URLs are left as written.
+    fn link(&self, start: Event<'a>) -> Event<'a> {
+        let Event::Start(Tag::Link { link_type, dest_url, title, id }) = start else { unreachable!("a link") };
+        let dest_url = published_url(self.opts.assets, &dest_url).map_or(dest_url, |(url, _)| CowStr::from(url));
+        Event::Start(Tag::Link { link_type, dest_url, title, id })
     }
 }
 
+/// An image as an `<img>` with its published URL, its size (when known), the Markdown alt
+/// text (read from `events`, up to the image's end) and loading hints. `images` counts the
+/// images so far: only the first loads eagerly.
+fn image<'a>(start: Event<'a>, events: &mut impl Iterator<Item = Event<'a>>, images: &mut usize, assets: &AssetMap) -> Event<'a> {
+    let Event::Start(Tag::Image { dest_url, title, .. }) = start else { unreachable!("an image") };
+    let alt = image_alt(events);
+    *images += 1;
+    Event::InlineHtml(CowStr::from(img_tag(&dest_url, &title, &alt, assets, *images == 1)))
+}
+
 /// The plain text of an image's description, consuming the events up to its end.
-pub fn image_alt<'a>(events: &mut impl Iterator<Item = Event<'a>>) -> String {
+fn image_alt<'a>(events: &mut impl Iterator<Item = Event<'a>>) -> String {
     let mut alt = String::new();
     let mut depth = 0;
     for event in events {
