@@ -2,22 +2,31 @@
 //!
 //! `cargo run --release --example render_bench [content-dir]` times, for generated Markdown of
 //! about 1 KB, 10 KB and 100 KB (paragraphs, headings, lists, code, tables, as in content/)
-//! and for the largest real post: `source::parse_post` (front matter to record), attaching
-//! highlighted code (`Highlighter`, already warm: each language's first use costs far more,
-//! and is paid once per `blog sync`), and `pages::post` (Markdown to the finished HTML page,
-//! the part the worker runs on an uncached request). Medians of many runs, since the machine
-//! is shared. The last lines (`render_bench: ...`) are for bench/run.mjs to read.
+//! and for the largest real post:
+//!
+//! - `request`: what the worker runs for an uncached post, the stored record deserialised
+//!   (`serde_json`) and `pages::post` (Markdown with the stored highlighted code spliced in,
+//!   heading anchors, contents, the template, head metadata);
+//! - `parse`: `source::parse_post`, front matter to record (`blog check`/`blog sync`);
+//! - `front matter to HTML`: `parse_post` then `pages::post` with the stored code HTML, the
+//!   whole path from the file to the page except highlighting;
+//! - `highlight`: highlighting the post's code (`Highlighter`, already warm: each language's
+//!   first use costs far more), done once per `blog sync` and stored, so apart.
+//!
+//! Each run times every stage in turn; medians of many runs, since the machine is shared.
+//! µs/KB per stage shows how cost grows with size. The last lines (`render_bench: ...`) are
+//! for bench/run.mjs to read.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use blog::content::SiteIndex;
+use blog::content::{PostRecord, SiteIndex};
 use blog::highlight::Highlighter;
 use blog::pages;
 use blog::settings::Settings;
 use blog::source;
 
-/// Each size is timed for at least this long and this many runs, at most `MAX_RUNS`.
+/// Each input is timed for at least this long and this many runs, at most `MAX_RUNS`.
 const MIN_TIME: Duration = Duration::from_millis(400);
 const MIN_RUNS: usize = 31;
 const MAX_RUNS: usize = 5001;
@@ -31,10 +40,15 @@ struct Input {
 
 struct Timing {
     runs: usize,
-    total: Duration,
-    parse: Duration,
-    highlight: Duration,
+    /// Record deserialised and `pages::post`: an uncached request.
+    request: Duration,
+    deserialise: Duration,
     page: Duration,
+    parse: Duration,
+    /// `parse_post` + `pages::post`.
+    full: Duration,
+    highlight: Duration,
+    highlight_runs: usize,
     html_bytes: usize,
 }
 
@@ -56,51 +70,54 @@ fn main() {
 
     let highlighter = Highlighter::new();
     let settings = Settings { base_url: "https://blog.example".into(), ..Settings::default() };
-    println!("Post file to finished page, warm highlighter, median per run:");
+    println!("Post file to finished page, median per run (µs/KB: per KB of post file; growth: front matter to HTML, time factor/size factor):");
     println!(
-        "{:<20} {:>8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9}",
-        "input", "bytes", "runs", "total", "parse", "highlight", "page", "µs/KB", "growth"
+        "{:<18} {:>7} {:>5} {:>10} {:>6} {:>10} {:>6} {:>12} {:>6} {:>10} {:>12}",
+        "input", "bytes", "runs", "request", "µs/KB", "parse", "µs/KB", "front→HTML", "µs/KB", "growth", "highlight"
     );
     let mut previous: Option<(usize, Duration)> = None;
     let mut lines = Vec::new();
     for input in &inputs {
         let t = time_input(input, &highlighter, &settings);
         let bytes = input.text.len();
-        let per_kb = t.total.as_secs_f64() * 1e6 / (bytes as f64 / 1024.0);
+        let per_kb = |d: Duration| micros(d) / (bytes as f64 / 1024.0);
         // Time grows by this factor for this factor of size (1.0x/1.0x would be linear).
         let growth = match previous {
-            Some((b, d)) if input.label.starts_with("generated") => format!(
-                "{:.1}x/{:.0}x",
-                t.total.as_secs_f64() / d.as_secs_f64(),
-                bytes as f64 / b as f64
-            ),
+            Some((b, d)) if input.label.starts_with("generated") => {
+                format!("{:.1}x/{:.1}x", t.full.as_secs_f64() / d.as_secs_f64(), bytes as f64 / b as f64)
+            }
             _ => "-".into(),
         };
         if input.label.starts_with("generated") {
-            previous = Some((bytes, t.total));
+            previous = Some((bytes, t.full));
         }
         println!(
-            "{:<20} {:>8} {:>6} {:>10} {:>10} {:>10} {:>10} {:>9.1} {:>9}",
+            "{:<18} {:>7} {:>5} {:>10} {:>6.1} {:>10} {:>6.1} {:>12} {:>6.1} {:>10} {:>12}",
             input.label,
             bytes,
             t.runs,
-            us(t.total),
+            us(t.request),
+            per_kb(t.request),
             us(t.parse),
+            per_kb(t.parse),
+            us(t.full),
+            per_kb(t.full),
+            growth,
             us(t.highlight),
-            us(t.page),
-            per_kb,
-            growth
         );
         lines.push(format!(
-            "render_bench: label=\"{}\" file={} bytes={bytes} html_bytes={} runs={} total_us={:.1} parse_us={:.1} highlight_us={:.1} page_us={:.1}",
+            "render_bench: label=\"{}\" file={} bytes={bytes} html_bytes={} runs={} request_us={:.1} deserialise_us={:.1} page_us={:.1} parse_us={:.1} full_us={:.1} highlight_us={:.1} highlight_runs={}",
             input.label,
             input.file,
             t.html_bytes,
             t.runs,
-            micros(t.total),
+            micros(t.request),
+            micros(t.deserialise),
+            micros(t.page),
             micros(t.parse),
+            micros(t.full),
             micros(t.highlight),
-            micros(t.page)
+            t.highlight_runs,
         ));
     }
     println!();
@@ -109,14 +126,17 @@ fn main() {
     }
 }
 
-/// Runs the whole pipeline until the time and run minimums are met; medians of each stage
-/// and of the total (the total's median is not the sum of the stages' medians).
+/// Times every stage in each run until the time and run minimums are met, then highlighting
+/// on its own; medians of each (a sum's median is not the sum of the medians).
 fn time_input(input: &Input, highlighter: &Highlighter, settings: &Settings) -> Timing {
     let bytes = input.text.as_bytes();
     // Warm up: every language's grammar decoded and compiled, caches and allocator warm.
     let (mut post, _) = source::parse_post(&input.file, &input.stem, bytes).expect("bench post parses");
     post.highlight(|lang, code| highlighter.highlight(lang, code));
-    // The site around the post, as the worker has it: its index with a few neighbours.
+    // What `blog sync` stores, and the site around the post as the worker has it: its index
+    // with a few neighbours.
+    let stored = serde_json::to_string(&post.record).expect("record serialises");
+    let code_html = post.record.code_html.clone();
     let mut metas = vec![post.record.meta.clone()];
     for (i, day) in ["2020-01-01", "2030-01-01"].iter().enumerate() {
         let mut m = post.record.meta.clone();
@@ -126,34 +146,56 @@ fn time_input(input: &Input, highlighter: &Highlighter, settings: &Settings) -> 
     }
     let index = SiteIndex::new(metas, settings.clone(), "bench".into());
     let visible = index.visible(i64::MAX);
+    let html = pages::post(settings, &post.record, &visible);
     for _ in 0..5 {
-        black_box(pages::post(settings, &post.record, &visible));
+        let record: PostRecord = serde_json::from_str(&stored).expect("stored record reads");
+        assert_eq!(pages::post(settings, &record, &visible), html, "the stored record renders the same page");
     }
 
-    let (mut total, mut parse, mut highlight, mut page) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut html_bytes = 0;
+    let (mut request, mut deserialise, mut page, mut parse, mut full) = (vec![], vec![], vec![], vec![], vec![]);
     let started = Instant::now();
-    while total.len() < MAX_RUNS && (total.len() < MIN_RUNS || started.elapsed() < MIN_TIME) {
+    while request.len() < MAX_RUNS && (request.len() < MIN_RUNS || started.elapsed() < MIN_TIME) {
+        // An uncached request: the stored record, then the page.
         let t0 = Instant::now();
-        let (mut post, _) = source::parse_post(&input.file, &input.stem, black_box(bytes)).expect("parses");
+        let record: PostRecord = serde_json::from_str(black_box(&stored)).expect("stored record reads");
         let t1 = Instant::now();
-        post.highlight(|lang, code| highlighter.highlight(lang, code));
+        let html = pages::post(settings, &record, &visible);
         let t2 = Instant::now();
-        let html = pages::post(settings, &post.record, &visible);
+        black_box(html);
+        // Front matter to HTML: the file parsed, the stored code HTML attached (in place of
+        // highlighting), the page.
         let t3 = Instant::now();
-        html_bytes = black_box(html).len();
-        parse.push(t1 - t0);
-        highlight.push(t2 - t1);
-        page.push(t3 - t2);
-        total.push(t3 - t0);
+        let (mut post, _) = source::parse_post(&input.file, &input.stem, black_box(bytes)).expect("parses");
+        let t4 = Instant::now();
+        post.record.code_html = code_html.clone();
+        let t5 = Instant::now();
+        let html = pages::post(settings, &post.record, &visible);
+        let t6 = Instant::now();
+        black_box(html);
+        request.push(t2 - t0);
+        deserialise.push(t1 - t0);
+        page.push(t2 - t1);
+        parse.push(t4 - t3);
+        full.push((t4 - t3) + (t6 - t5));
+    }
+
+    let mut highlight = Vec::new();
+    let started = Instant::now();
+    while highlight.len() < MAX_RUNS && (highlight.len() < MIN_RUNS || started.elapsed() < MIN_TIME) {
+        let t0 = Instant::now();
+        post.highlight(|lang, code| highlighter.highlight(lang, code));
+        highlight.push(t0.elapsed());
     }
     Timing {
-        runs: total.len(),
-        total: median(total),
-        parse: median(parse),
-        highlight: median(highlight),
+        runs: request.len(),
+        request: median(request),
+        deserialise: median(deserialise),
         page: median(page),
-        html_bytes,
+        parse: median(parse),
+        full: median(full),
+        highlight_runs: highlight.len(),
+        highlight: median(highlight),
+        html_bytes: html.len(),
     }
 }
 
@@ -167,7 +209,12 @@ fn micros(d: Duration) -> f64 {
 }
 
 fn us(d: Duration) -> String {
-    format!("{:.1} µs", micros(d))
+    let m = micros(d);
+    if m >= 10_000.0 {
+        format!("{:.1} ms", m / 1000.0)
+    } else {
+        format!("{m:.1} µs")
+    }
 }
 
 /// The largest `*.md` file in `dir`, by bytes.

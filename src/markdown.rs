@@ -3,7 +3,7 @@
 
 use crate::content::{published_url, Asset, AssetMap};
 use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 /// A section heading of a rendered post, for anchors and a table of contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,137 +82,203 @@ impl Default for RenderOptions<'_> {
 /// Renders a post body. Headings get ids from their text (`## Why it matters` ->
 /// `why-it-matters`), made unique within the post, unless the author set one with `{#id}`,
 /// and a `#` link to themselves. Fenced code uses the pre-highlighted HTML when there is some.
-/// Images and links to the post's files point at their published copies (see [`rewrite_files`]).
-pub fn render(markdown: &str, opts: &RenderOptions<'_>) -> Rendered {
-    let events: Vec<Event<'_>> = Parser::new_ext(markdown, options()).collect();
-    let mut out_events: Vec<Event<'_>> = Vec::with_capacity(events.len());
-    let mut headings = Vec::new();
-    let mut ids = Ids::default();
-    let mut words = 0;
-    let mut fenced = 0;
-    let mut i = 0;
-    while i < events.len() {
-        match &events[i] {
-            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
-                let level_num = heading_level(*level);
-                let explicit = id.as_ref().map(|id| id.to_string());
-                let mut text = String::new();
-                let mut j = i + 1;
-                while j < events.len() && !matches!(events[j], Event::End(TagEnd::Heading(_))) {
-                    if let Event::Text(t) | Event::Code(t) = &events[j] {
-                        text.push_str(t);
-                    }
-                    j += 1;
-                }
-                let id = ids.unique(explicit.unwrap_or_else(|| slugify(&text)));
-                out_events.push(Event::Start(Tag::Heading {
-                    level: *level,
-                    id: Some(CowStr::from(id.clone())),
-                    classes: classes.clone(),
-                    attrs: attrs.clone(),
-                }));
-                out_events.extend(events[i + 1..j].iter().cloned());
-                // An author's `{#id}` may hold any character but space and `}`: escape it.
-                out_events.push(Event::InlineHtml(CowStr::from(format!(
-                    "<a class=\"anchor\" href=\"#{}\" aria-label=\"Link to this section: {}\">#</a>",
-                    escape_attr(&id),
-                    escape_attr(&text)
-                ))));
-                if j < events.len() {
-                    out_events.push(events[j].clone());
-                }
-                words += text.split_whitespace().count();
-                headings.push(Heading { level: level_num, id, text });
-                i = j + 1;
-            }
-            Event::Start(Tag::CodeBlock(kind)) => {
-                let lang = match kind {
-                    CodeBlockKind::Fenced(info) => lang_of(info),
-                    CodeBlockKind::Indented => String::new(),
-                };
-                let mut code = String::new();
-                let mut j = i + 1;
-                while j < events.len() && !matches!(events[j], Event::End(TagEnd::CodeBlock)) {
-                    if let Event::Text(t) = &events[j] {
-                        code.push_str(t);
-                    }
-                    j += 1;
-                }
-                let highlighted = match kind {
-                    CodeBlockKind::Fenced(_) => {
-                        fenced += 1;
-                        opts.code_html.get(fenced - 1).and_then(|h| h.as_deref())
-                    }
-                    CodeBlockKind::Indented => None,
-                };
-                let mut html = String::with_capacity(code.len() + 64);
-                html.push_str("<pre><code");
-                if !lang.is_empty() {
-                    html.push_str(" class=\"language-");
-                    html.push_str(&escape_attr(&lang));
-                    html.push('"');
-                }
-                html.push('>');
-                match highlighted {
-                    Some(h) => html.push_str(h),
-                    None => escape_text_into(&mut html, &code),
-                }
-                html.push_str("</code></pre>\n");
-                words += code.split_whitespace().count();
-                out_events.push(Event::Html(CowStr::from(html)));
-                i = j + 1;
-            }
-            // A bare checkbox has no accessible name: say what its state means.
-            Event::TaskListMarker(done) => {
-                out_events.push(Event::InlineHtml(CowStr::from(if *done {
-                    "<input type=\"checkbox\" disabled checked aria-label=\"Done\"> "
-                } else {
-                    "<input type=\"checkbox\" disabled aria-label=\"To do\"> "
-                })));
-                i += 1;
-            }
-            Event::Html(_) | Event::InlineHtml(_) if opts.strip_raw_html => i += 1,
-            event => {
-                if let Event::Text(t) | Event::Code(t) = event {
-                    words += t.split_whitespace().count();
-                }
-                out_events.push(event.clone());
-                i += 1;
-            }
-        }
-    }
-    let mut out = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut out, rewrite_files(out_events, opts.assets).into_iter());
-    Rendered { html: out, headings, words }
+/// Images and links to the post's files point at their published copies (see [`image`]).
+///
+/// One pass: the parser's events stream through [`Body`] straight into the HTML writer.
+pub fn render<'a>(markdown: &'a str, opts: &RenderOptions<'a>) -> Rendered {
+    let mut body = Body {
+        events: Parser::new_ext(markdown, options()),
+        opts: *opts,
+        pending: VecDeque::new(),
+        headings: Vec::new(),
+        ids: Ids::default(),
+        words: 0,
+        fenced: 0,
+        images: 0,
+    };
+    let mut out = String::with_capacity(markdown.len() * 3 / 2 + code_html_len(opts.code_html));
+    html::push_html(&mut out, &mut body);
+    Rendered { html: out, headings: body.headings, words: body.words }
 }
 
-/// Turns every image into an `<img>` with its published URL, its size (when known), the
-/// Markdown alt text and loading hints, and points links to the post's files at their
-/// published URLs. Other URLs are left as written. Runs last, so images inside headings are
-/// rewritten too, and after raw HTML is stripped, so the tags it makes are kept.
-fn rewrite_files<'a>(events: Vec<Event<'a>>, assets: &AssetMap) -> Vec<Event<'a>> {
-    let mut out = Vec::with_capacity(events.len());
-    let mut images = 0;
-    let mut events = events.into_iter();
-    while let Some(event) = events.next() {
-        match event {
-            Event::Start(Tag::Image { dest_url, title, .. }) => {
-                let alt = image_alt(&mut events);
-                images += 1;
-                out.push(Event::InlineHtml(CowStr::from(img_tag(&dest_url, &title, &alt, assets, images == 1))));
+fn code_html_len(code_html: &[Option<String>]) -> usize {
+    code_html.iter().flatten().map(String::len).sum()
+}
+
+/// The parser's events with heading ids and anchors, code blocks as finished HTML, labelled
+/// task list checkboxes, images and links to the post's files rewritten and, when asked, raw
+/// HTML dropped; counts words on the way.
+struct Body<'a> {
+    events: Parser<'a>,
+    opts: RenderOptions<'a>,
+    /// Events already made, waiting to be handed out (a heading's content and its end).
+    pending: VecDeque<Event<'a>>,
+    headings: Vec<Heading>,
+    ids: Ids,
+    words: usize,
+    /// Fenced code blocks met so far.
+    fenced: usize,
+    /// Images met so far.
+    images: usize,
+}
+
+impl<'a> Iterator for Body<'a> {
+    type Item = Event<'a>;
+
+    // Most events pass as they are: looked at in place and handed on, since copying one
+    // (about 90 bytes) costs more than the rest of this.
+    fn next(&mut self) -> Option<Event<'a>> {
+        if let Some(event) = self.pending.pop_front() {
+            return Some(event);
+        }
+        loop {
+            let event = self.events.next()?;
+            match &event {
+                Event::Text(t) | Event::Code(t) => self.words += count_words(t),
+                Event::Start(Tag::Heading { .. }) => return Some(self.heading(event)),
+                Event::Start(Tag::CodeBlock(_)) => return Some(self.code_block(event)),
+                Event::Start(Tag::Image { .. }) => return Some(self.image(event)),
+                Event::Start(Tag::Link { .. }) if !self.opts.assets.is_empty() => return Some(self.link(event)),
+                // A bare checkbox has no accessible name: say what its state means.
+                Event::TaskListMarker(done) => {
+                    return Some(Event::InlineHtml(CowStr::Borrowed(if *done {
+                        "<input type=\"checkbox\" disabled checked aria-label=\"Done\"> "
+                    } else {
+                        "<input type=\"checkbox\" disabled aria-label=\"To do\"> "
+                    })))
+                }
+                Event::Html(_) | Event::InlineHtml(_) if self.opts.strip_raw_html => continue,
+                _ => {}
             }
-            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
-                let dest_url = published_url(assets, &dest_url).map_or(dest_url, |(url, _)| CowStr::from(url));
-                out.push(Event::Start(Tag::Link { link_type, dest_url, title, id }));
-            }
-            event => out.push(event),
+            return Some(event);
         }
     }
-    out
+}
+
+impl<'a> Body<'a> {
+    /// The heading's start with its id; its content as written (words are counted from its
+    /// text, raw HTML is kept, images and file links are rewritten), the anchor link and its
+    /// end are queued.
+    fn heading(&mut self, start: Event<'a>) -> Event<'a> {
+        let Event::Start(Tag::Heading { level, id, classes, attrs }) = start else { unreachable!("a heading") };
+        let mut text = String::new();
+        let mut end = None;
+        let mut inner = Vec::new();
+        for event in self.events.by_ref() {
+            if matches!(event, Event::End(TagEnd::Heading(_))) {
+                end = Some(event);
+                break;
+            }
+            if let Event::Text(t) | Event::Code(t) = &event {
+                text.push_str(t);
+            }
+            inner.push(event);
+        }
+        let id = self.ids.unique(match id {
+            Some(explicit) => explicit.into_string(),
+            None => slugify(&text),
+        });
+        let mut inner = inner.into_iter();
+        while let Some(event) = inner.next() {
+            let event = match event {
+                Event::Start(Tag::Image { .. }) => image(event, &mut inner, &mut self.images, self.opts.assets),
+                Event::Start(Tag::Link { .. }) if !self.opts.assets.is_empty() => self.link(event),
+                event => event,
+            };
+            self.pending.push_back(event);
+        }
+        // An author's `{#id}` may hold any character but space and `}`: escape it.
+        let mut anchor = String::with_capacity(64 + id.len() + text.len());
+        anchor.push_str("<a class=\"anchor\" href=\"#");
+        escape_attr_into(&mut anchor, &id);
+        anchor.push_str("\" aria-label=\"Link to this section: ");
+        escape_attr_into(&mut anchor, &text);
+        anchor.push_str("\">#</a>");
+        self.pending.push_back(Event::InlineHtml(CowStr::from(anchor)));
+        self.pending.extend(end);
+        self.words += count_words(&text);
+        let start = Event::Start(Tag::Heading { level, id: Some(CowStr::from(id.clone())), classes, attrs });
+        self.headings.push(Heading { level: heading_level(level), id, text });
+        start
+    }
+
+    /// The whole block as one HTML event: the highlighted HTML when there is some, else the
+    /// code escaped.
+    fn code_block(&mut self, start: Event<'a>) -> Event<'a> {
+        let Event::Start(Tag::CodeBlock(kind)) = start else { unreachable!("a code block") };
+        let highlighted = match &kind {
+            CodeBlockKind::Fenced(_) => {
+                self.fenced += 1;
+                self.opts.code_html.get(self.fenced - 1).and_then(|h| h.as_deref())
+            }
+            CodeBlockKind::Indented => None,
+        };
+        let mut html = String::with_capacity(highlighted.map_or(256, |h| h.len() + 64));
+        html.push_str("<pre><code");
+        if let CodeBlockKind::Fenced(info) = &kind {
+            let lang = lang_of(info);
+            if !lang.is_empty() {
+                html.push_str(" class=\"language-");
+                escape_attr_into(&mut html, &lang);
+                html.push('"');
+            }
+        }
+        html.push('>');
+        // Words are counted over the block's whole text, as if it were one string.
+        let mut words = WordCount::default();
+        for event in self.events.by_ref() {
+            match event {
+                Event::End(TagEnd::CodeBlock) => break,
+                Event::Text(t) => {
+                    words.add(&t);
+                    if highlighted.is_none() {
+                        escape_text_into(&mut html, &t);
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(h) = highlighted {
+            html.push_str(h);
+        }
+        html.push_str("</code></pre>\n");
+        self.words += words.words;
+        Event::Html(CowStr::from(html))
+    }
+
+    /// An image as an `<img>` (see [`image`]), its description read from the parser, its
+    /// words counted.
+    fn image(&mut self, start: Event<'a>) -> Event<'a> {
+        let words = &mut self.words;
+        let mut events = self.events.by_ref().inspect(|event| {
+            if let Event::Text(t) | Event::Code(t) = event {
+                *words += count_words(t);
+            }
+        });
+        image(start, &mut events, &mut self.images, self.opts.assets)
+    }
+
+    /// A link pointed at its published file, when it names one of the post's files; other
+    /// URLs are left as written.
+    fn link(&self, start: Event<'a>) -> Event<'a> {
+        let Event::Start(Tag::Link { link_type, dest_url, title, id }) = start else { unreachable!("a link") };
+        let dest_url = published_url(self.opts.assets, &dest_url).map_or(dest_url, |(url, _)| CowStr::from(url));
+        Event::Start(Tag::Link { link_type, dest_url, title, id })
+    }
+}
+
+/// An image as an `<img>` with its published URL, its size (when known), the Markdown alt
+/// text (read from `events`, up to the image's end) and loading hints. `images` counts the
+/// images so far: only the first loads eagerly.
+fn image<'a>(start: Event<'a>, events: &mut impl Iterator<Item = Event<'a>>, images: &mut usize, assets: &AssetMap) -> Event<'a> {
+    let Event::Start(Tag::Image { dest_url, title, .. }) = start else { unreachable!("an image") };
+    let alt = image_alt(events);
+    *images += 1;
+    Event::InlineHtml(CowStr::from(img_tag(&dest_url, &title, &alt, assets, *images == 1)))
 }
 
 /// The plain text of an image's description, consuming the events up to its end.
-pub fn image_alt<'a>(events: &mut impl Iterator<Item = Event<'a>>) -> String {
+fn image_alt<'a>(events: &mut impl Iterator<Item = Event<'a>>) -> String {
     let mut alt = String::new();
     let mut depth = 0;
     for event in events {
@@ -250,26 +316,120 @@ fn img_tag(dest_url: &str, title: &str, alt: &str, assets: &AssetMap, first: boo
     tag
 }
 
-fn escape_text_into(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            c => out.push(c),
-        }
+/// Appends `text` with `<`, `>` and `&` escaped (and `"` too when `quotes`). The characters
+/// escaped are ASCII, so the runs between them are copied whole.
+fn escape_into(out: &mut String, text: &str, quotes: bool) {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'"' if quotes => "&quot;",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        out.push_str(escaped);
+        start = i + 1;
     }
+    out.push_str(&text[start..]);
+}
+
+fn escape_text_into(out: &mut String, text: &str) {
+    escape_into(out, text, false);
+}
+
+fn escape_attr_into(out: &mut String, text: &str) {
+    escape_into(out, text, true);
 }
 
 fn escape_attr(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("&quot;"),
-            c => escape_text_into(&mut out, c.encode_utf8(&mut [0; 4])),
-        }
-    }
+    escape_attr_into(&mut out, text);
     out
+}
+
+/// How many words `text` has: what `text.split_whitespace().count()` says, without
+/// decoding ASCII.
+fn count_words(text: &str) -> usize {
+    let mut count = WordCount::default();
+    count.add(text);
+    count.words
+}
+
+/// Counts the words of text that comes in pieces as if the pieces were one string.
+#[derive(Default)]
+struct WordCount {
+    words: usize,
+    in_word: bool,
+}
+
+/// What a byte says about whitespace: ASCII whitespace is what `char::is_whitespace` says for
+/// ASCII (tab, newline, vertical tab, form feed, carriage return, space); every other
+/// whitespace character starts with one of the lead bytes marked `DECODE`.
+const SPACE: u8 = 1;
+const DECODE: u8 = 2;
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0x09;
+    while b <= 0x0d {
+        table[b] = SPACE;
+        b += 1;
+    }
+    table[0x20] = SPACE;
+    // U+0085, U+00A0; U+1680; U+2000..U+200A, U+2028, U+2029, U+202F, U+205F; U+3000.
+    table[0xc2] = DECODE;
+    table[0xe1] = DECODE;
+    table[0xe2] = DECODE;
+    table[0xe3] = DECODE;
+    table
+};
+
+impl WordCount {
+    fn add(&mut self, text: &str) {
+        const LOW: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let bytes = text.as_bytes();
+        let mut words = 0;
+        let mut in_word = self.in_word;
+        let mut i = 0;
+        while i < bytes.len() {
+            if let Some(chunk) = bytes.get(i..i + 8) {
+                let w = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+                if w & HIGH == 0 {
+                    // Eight ASCII bytes at once: the high bit of each byte of `space` says
+                    // whether it is whitespace (0x20, or 0x09 to 0x0d).
+                    let x = w ^ (0x20 * LOW);
+                    let is_20 = !(((x & !HIGH) + !HIGH) | x | !HIGH);
+                    let from_09 = w + (0x80 - 0x09) * LOW;
+                    let from_0e = w + (0x80 - 0x0e) * LOW;
+                    let space = (is_20 | (from_09 & !from_0e)) & HIGH;
+                    let word = !space & HIGH;
+                    // A word starts at a non-space byte whose previous byte is a space.
+                    let before = (word << 8) | if in_word { 0x80 } else { 0 };
+                    words += (word & !before).count_ones() as usize;
+                    in_word = word >> 63 == 1;
+                    i += 8;
+                    continue;
+                }
+            }
+            let class = BYTE_CLASS[usize::from(bytes[i])];
+            let space = if class == DECODE {
+                let c = text[i..].chars().next().expect("a lead byte starts a character");
+                i += c.len_utf8();
+                c.is_whitespace()
+            } else {
+                // Other non-ASCII bytes belong to characters that are not whitespace.
+                i += 1;
+                class == SPACE
+            };
+            words += usize::from(!space & !in_word);
+            in_word = !space;
+        }
+        self.words += words;
+        self.in_word = in_word;
+    }
 }
 
 fn heading_level(level: HeadingLevel) -> u8 {
@@ -478,6 +638,38 @@ mod tests {
     #[test]
     fn counts_words() {
         assert_eq!(render_plain("## Two words\n\nthree more words `code`\n").words, 6);
+    }
+
+    #[test]
+    fn counts_words_as_split_whitespace_does_however_the_text_is_cut() {
+        // Every whitespace character, ASCII and not, and characters that share their lead
+        // bytes (U+00A9, U+2019, U+3001) or look like space but are not (U+200B).
+        let pieces = [
+            "a", "word", "\t", "\n", "\u{b}", "\u{c}", "\r", " ", "\u{85}", "\u{a0}", "\u{1680}", "\u{2000}",
+            "\u{200a}", "\u{2028}", "\u{2029}", "\u{202f}", "\u{205f}", "\u{3000}", "\u{a9}", "\u{2019}",
+            "\u{3001}", "\u{200b}", "é", "🎉", "x_y", "\u{1c}", "\u{7f}",
+        ];
+        let mut seed = 7u64;
+        for len in 0..400 {
+            let mut text = String::new();
+            for _ in 0..len {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            assert_eq!(count_words(&text), text.split_whitespace().count(), "{text:?}");
+            let mut cut = WordCount::default();
+            let mut rest = text.as_str();
+            while !rest.is_empty() {
+                let mut at = (seed as usize >> 7) % (rest.len() + 1);
+                while !rest.is_char_boundary(at) {
+                    at += 1;
+                }
+                seed = seed.rotate_left(13) ^ 0x9e37_79b9;
+                cut.add(&rest[..at]);
+                rest = &rest[at..];
+            }
+            assert_eq!(cut.words, text.split_whitespace().count(), "{text:?}");
+        }
     }
 
     #[test]

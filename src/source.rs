@@ -141,25 +141,61 @@ impl Content {
 
 /// A short, stable content hash (hex) of anything serialisable.
 pub fn hash_of<T: serde::Serialize>(value: &T) -> String {
-    let bytes = serde_json::to_vec(value).expect("plain data serialises");
-    let digest = Sha256::digest(&bytes);
-    digest.iter().take(10).map(|b| format!("{b:02x}")).collect()
+    hash_and_len(value).0
+}
+
+/// The content hash of a value's JSON, and how many bytes that JSON has. The JSON streams
+/// through the hash in blocks rather than being built whole first.
+fn hash_and_len<T: serde::Serialize>(value: &T) -> (String, usize) {
+    struct Sink {
+        hasher: Sha256,
+        len: usize,
+    }
+    impl std::io::Write for Sink {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.hasher.update(bytes);
+            self.len += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = std::io::BufWriter::with_capacity(8192, Sink { hasher: Sha256::new(), len: 0 });
+    serde_json::to_writer(&mut out, value).expect("plain data serialises");
+    let sink = out.into_inner().map_err(|e| e.into_error()).expect("hashing cannot fail");
+    (hex(&sink.hasher.finalize()[..10]), sink.len)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
 fn record_hash(record: &PostRecord) -> String {
+    record_hash_and_len(record).0
+}
+
+/// The record's hash, and the length of the JSON it hashes.
+fn record_hash_and_len(record: &PostRecord) -> (String, usize) {
     let m = &record.meta;
     let text = (&m.slug, &m.title, &m.summary, m.published, &m.tags, &m.aliases, &record.body, &record.code_html);
     // The offset joins the hash only where a time zone moves the date, so sites in UTC
     // hash as before time zones existed.
     if m.utc_offset != 0 {
-        return hash_of(&(text, &record.assets, &record.cover, m.utc_offset));
+        return hash_and_len(&(text, &record.assets, &record.cover, m.utc_offset));
     }
     // A post without files hashes as it did before files existed, so upgrading republishes
     // nothing; with files, a changed image (a new URL) changes the hash and republishes it.
     if record.assets.is_empty() && record.cover.is_none() {
-        hash_of(&text)
+        hash_and_len(&text)
     } else {
-        hash_of(&(text, &record.assets, &record.cover))
+        hash_and_len(&(text, &record.assets, &record.cover))
     }
 }
 
@@ -187,8 +223,7 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
     }
     let published = front.date.timestamp();
     let body = split.body.to_string();
-    let post_links = post_links(&body, split.body_line);
-    let mut file_refs = file_refs(&body, split.body_line);
+    let (post_links, mut file_refs) = scan_body(&body, split.body_line);
     if let Some((url, line)) = front.cover {
         file_refs.push(FileRef { url, line, kind: RefKind::Cover });
     }
@@ -222,8 +257,15 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
         assets: Default::default(),
         cover: None,
     };
-    record.meta.hash = record_hash(&record);
-    let size = serde_json::to_vec(&record).map(|v| v.len()).unwrap_or(usize::MAX);
+    let (hash, hashed_bytes) = record_hash_and_len(&record);
+    record.meta.hash = hash;
+    // The stored record is the JSON just hashed, plus the field names and the hash: under a
+    // hundred bytes more. Only a post near the limit needs its exact size.
+    let size = if hashed_bytes + 1024 <= MAX_VALUE_BYTES {
+        hashed_bytes
+    } else {
+        serde_json::to_vec(&record).map(|v| v.len()).unwrap_or(usize::MAX)
+    };
     if size > MAX_VALUE_BYTES {
         // Pointed at the body, which is what makes a post this large.
         return Err(vec![Diagnostic::error(
@@ -256,44 +298,75 @@ pub fn field_line(text: &str, field: &str) -> usize {
         .map_or(1, |i| i + 1)
 }
 
-/// Links from a body to `/posts/...` pages, with the file line each appears on.
-fn post_links(body: &str, body_line: usize) -> Vec<(String, usize)> {
-    let mut links = Vec::new();
+/// What a body links to, found in one pass: links to `/posts/...` pages, and every image and
+/// every link that is not to another site or page, each with the file line it starts on.
+fn scan_body(body: &str, body_line: usize) -> (Vec<(String, usize)>, Vec<FileRef>) {
+    let mut post_links = Vec::new();
+    let mut refs = Vec::new();
+    let mut lines = Lines { text: body.as_bytes(), offset: 0, line: body_line };
+    // The image being read: its URL, line, alt text so far and how deep inside it we are.
+    let mut image: Option<(String, usize, String, usize)> = None;
     for (event, range) in Parser::new_ext(body, markdown::options()).into_offset_iter() {
-        if let Event::Start(Tag::Link { dest_url, .. }) = event {
+        // Links to posts count wherever they are, even inside an image's description.
+        if let Event::Start(Tag::Link { dest_url, .. }) = &event {
             if let Some(rest) = dest_url.strip_prefix("/posts/") {
                 let slug = rest.split(['#', '?']).next().unwrap_or("").trim_end_matches('/');
-                let line = body_line + body[..range.start].matches('\n').count();
-                links.push((slug.to_string(), line));
+                post_links.push((slug.to_string(), lines.at(range.start)));
             }
         }
-    }
-    links
-}
-
-/// Every image in a body, and every link that is not to another site or page, with the file
-/// line each starts on.
-fn file_refs(body: &str, body_line: usize) -> Vec<FileRef> {
-    let mut refs = Vec::new();
-    let mut events = Parser::new_ext(body, markdown::options()).into_offset_iter();
-    while let Some((event, range)) = events.next() {
-        let line = || body_line + body[..range.start].matches('\n').count();
+        // An image's description is its alt text, as `markdown::image_alt` reads it.
+        if let Some((_, _, alt, depth)) = &mut image {
+            match event {
+                Event::Start(_) => *depth += 1,
+                Event::End(_) if *depth == 0 => {
+                    let (url, line, alt, _) = image.take().expect("inside an image");
+                    refs.push(FileRef { url, line, kind: RefKind::Image { alt: alt.trim().to_string() } });
+                }
+                Event::End(_) => *depth -= 1,
+                Event::Text(t) | Event::Code(t) => alt.push_str(&t),
+                Event::SoftBreak | Event::HardBreak => alt.push(' '),
+                _ => {}
+            }
+            continue;
+        }
         match event {
             Event::Start(Tag::Image { dest_url, .. }) => {
-                let line = line();
-                let alt = markdown::image_alt(&mut events.by_ref().map(|(e, _)| e));
-                refs.push(FileRef { url: dest_url.to_string(), line, kind: RefKind::Image { alt } });
+                image = Some((dest_url.to_string(), lines.at(range.start), String::new(), 0));
             }
             // An email autolink (`<me@example.com>`) carries its address without `mailto:`.
             Event::Start(Tag::Link { link_type, dest_url, .. })
                 if link_type != LinkType::Email && !assets::is_external(&dest_url) =>
             {
-                refs.push(FileRef { url: dest_url.to_string(), line: line(), kind: RefKind::Link })
+                refs.push(FileRef { url: dest_url.to_string(), line: lines.at(range.start), kind: RefKind::Link })
             }
             _ => {}
         }
     }
-    refs
+    if let Some((url, line, alt, _)) = image {
+        refs.push(FileRef { url, line, kind: RefKind::Image { alt: alt.trim().to_string() } });
+    }
+    (post_links, refs)
+}
+
+/// File lines of offsets in a text, counted from the last offset asked about rather than
+/// from the start, so that asking in order costs one pass over the text.
+struct Lines<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl Lines<'_> {
+    fn at(&mut self, offset: usize) -> usize {
+        let newlines = |bytes: &[u8]| bytes.iter().filter(|&&b| b == b'\n').count();
+        if offset >= self.offset {
+            self.line += newlines(&self.text[self.offset..offset]);
+        } else {
+            self.line -= newlines(&self.text[offset..self.offset]);
+        }
+        self.offset = offset;
+        self.line
+    }
 }
 
 /// What reading one file came to.
@@ -697,6 +770,19 @@ mod tests {
         plain.highlight(|lang, code| Some(format!("<b>{lang}</b>{code}")));
         assert_eq!(plain.record.code_html, [Some("<b>rust</b>fn x() {}\n".to_string())]);
         assert_ne!(plain.record.meta.hash, before);
+    }
+
+    #[test]
+    fn finds_links_and_images_with_their_lines_in_one_pass() {
+        let body = "Intro [a](/posts/a).\n\n![An [x](/posts/b) and [y](y.pdf) ![in](in.png)](out.png)\n\n\
+                    See [r][ref] and\n[home](/) <https://x.example/> [file](files/f.pdf?x#p).\n\n[ref]: /posts/c/#top\n";
+        let (links, refs) = scan_body(body, 10);
+        assert_eq!(links, [("a".to_string(), 10), ("b".to_string(), 12), ("c".to_string(), 14)]);
+        let shown: Vec<_> = refs.iter().map(|r| (r.url.as_str(), r.line, &r.kind)).collect();
+        let alt = RefKind::Image { alt: "An x and y in".into() };
+        assert_eq!(shown, [("out.png", 12, &alt), ("files/f.pdf?x#p", 15, &RefKind::Link)]);
+        let mut lines = Lines { text: b"a\nb\nc\n", offset: 0, line: 1 };
+        assert_eq!([lines.at(4), lines.at(2), lines.at(0), lines.at(6)], [3, 2, 1, 4]);
     }
 
     #[test]
