@@ -157,8 +157,8 @@ impl<'a> Iterator for Body<'a> {
 
 impl<'a> Body<'a> {
     /// The heading's start with its id; its content as written (words are counted from its
-    /// text, raw HTML is kept, images and file links are rewritten), the anchor link and its
-    /// end are queued.
+    /// text, raw HTML follows the policy as in the body, images and file links are
+    /// rewritten), the anchor link and its end are queued.
     fn heading(&mut self, start: Event<'a>) -> Event<'a> {
         let Event::Start(Tag::Heading { level, id, classes, attrs }) = start else { unreachable!("a heading") };
         let mut text = String::new();
@@ -171,6 +171,9 @@ impl<'a> Body<'a> {
             }
             if let Event::Text(t) | Event::Code(t) = &event {
                 text.push_str(t);
+            }
+            if self.opts.strip_raw_html && matches!(event, Event::Html(_) | Event::InlineHtml(_)) {
+                continue;
             }
             inner.push(event);
         }
@@ -562,12 +565,15 @@ mod tests {
 
     #[test]
     fn raw_html_is_kept_unless_stripping_is_asked_for() {
-        let md = "<div class=\"note\">block</div>\n\nText <span>inline</span> <script>x()</script>.\n\n## Head\n";
+        let md = "<div class=\"note\">block</div>\n\nText <span>inline</span> <script>x()</script>.\n\n## Head <img src=x onerror=alert(1)> <b>bold</b>\n";
         let kept = render_plain(md);
         assert!(kept.html.contains("<div class=\"note\">") && kept.html.contains("<span>inline</span>"));
         let stripped = render(md, &RenderOptions { strip_raw_html: true, ..RenderOptions::default() });
         assert!(!stripped.html.contains("<div") && !stripped.html.contains("<span>") && !stripped.html.contains("<script"), "{}", stripped.html);
         assert!(stripped.html.contains("inline") && stripped.html.contains("class=\"anchor\""));
+        // Headings follow the same policy.
+        assert!(kept.html.contains("<b>bold</b>") && kept.html.contains("onerror"));
+        assert!(!stripped.html.contains("<b>") && !stripped.html.contains("<img") && stripped.html.contains("bold"), "{}", stripped.html);
     }
 
     fn assets() -> AssetMap {
