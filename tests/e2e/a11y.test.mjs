@@ -65,18 +65,23 @@ for (const scheme of ['light', 'dark']) {
 for (const name of ['index', 'post', 'feature tour', 'tag']) {
   test(`lighthouse: accessibility, best practices and SEO score 100 on the ${name} page`, { timeout: 180_000 }, async () => {
     const out = path.join(ARTIFACTS, `lighthouse-${name.replace(' ', '-')}.json`);
-    const { code, stderr } = await run(
-      path.join(ROOT, 'node_modules/.bin/lighthouse'),
-      [
-        site.base + PAGES[name],
-        '--quiet',
-        '--only-categories=accessibility,best-practices,seo',
-        `--chrome-flags=--headless=new ${FLAGS.join(' ')}`,
-        '--output=json',
-        `--output-path=${out}`,
-      ],
-      { env: { ...process.env, CHROME_PATH: CHROMIUM } },
-    );
+    const lighthouse = () =>
+      run(
+        path.join(ROOT, 'node_modules/.bin/lighthouse'),
+        [
+          site.base + PAGES[name],
+          '--quiet',
+          '--only-categories=accessibility,best-practices,seo',
+          `--chrome-flags=--headless=new ${FLAGS.join(' ')}`,
+          '--output=json',
+          `--output-path=${out}`,
+        ],
+        { env: { ...process.env, CHROME_PATH: CHROMIUM } },
+      );
+    let { code, stderr } = await lighthouse();
+    // "The page did not paint any content" (NO_FCP) is headless Chromium missing its paint
+    // on a busy machine, not a finding about the page: one more try, then it fails.
+    if (code !== 0 && /NO_FCP/.test(stderr)) ({ code, stderr } = await lighthouse());
     assert.equal(code, 0, stderr);
     const report = JSON.parse(await fs.readFile(out, 'utf8'));
     const failing = [];
