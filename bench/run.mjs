@@ -431,13 +431,27 @@ async function readsPhase(dBlog, slug) {
   progress(`reads: ${READS_N} reads of one post on workerd, each a new reader; then the badge until exact`);
   R.reads = await readsExact(dBlog, slug);
   progress(`reads: ${int(R.reads.rps)} reads/s, badge ${R.reads.shown} of ${R.reads.expected}, ${R.reads.calls} counter calls`);
-  R.counter = [];
-  for (const [i, [n, batch]] of [[COUNTER_N, COUNTER_BATCH], [COUNTER_N_SINGLE, 1]].entries()) {
-    progress(`reads: ${n} reads straight into the counter objects, batches of ${batch}, ${COUNTER_INFLIGHT} in flight`);
-    const c = await counterPath(dBlog, slug, { n, batch, inflight: COUNTER_INFLIGHT, runId: 0x800 + i });
-    R.counter.push(c);
-    progress(`reads: ${int(c.rps)} reads/s (${int(c.calls)} calls), exact: ${c.exact ? 'yes' : 'NO'}`);
+  // The two batch sizes alternate which goes first, over the usual rounds; medians reported.
+  const kinds = [[COUNTER_N, COUNTER_BATCH], [COUNTER_N_SINGLE, 1]];
+  const runs = kinds.map(() => []);
+  let runId = 0x800;
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const k of r % 2 ? [1, 0] : [0, 1]) {
+      const [n, batch] = kinds[k];
+      progress(`reads round ${r + 1}/${ROUNDS}: ${n} reads straight into the counter objects, batches of ${batch}, ${COUNTER_INFLIGHT} in flight`);
+      const c = await counterPath(dBlog, slug, { n, batch, inflight: COUNTER_INFLIGHT, runId: runId++ });
+      runs[k].push(c);
+      progress(`reads: ${int(c.rps)} reads/s (${int(c.calls)} calls), exact: ${c.exact ? 'yes' : 'NO'}`);
+    }
   }
+  R.counter = kinds.map(([n, batch], k) => ({
+    n,
+    batch,
+    inflight: COUNTER_INFLIGHT,
+    rounds: runs[k],
+    rps: median(runs[k].map((c) => c.rps)),
+    exact: runs[k].every((c) => c.exact),
+  }));
 }
 
 /** BENCH_ONLY=reads: the blog on workerd with its driver, and the kill test; section 5 alone. */
@@ -618,13 +632,13 @@ function readsLines(goal) {
   const k = R.kill;
   out.push('5. Recording reads (workerd direct; every read a new reader: own address, browser user agent)');
   for (const c of R.counter) {
-    out.push(`   reads into the counter objects (driver, batches of ${c.batch}, ${c.inflight} in flight): ${int(c.rps)} reads/s, exact: ${c.exact ? 'yes' : 'NO'}`);
+    out.push(`   reads into the counter objects (driver, batches of ${c.batch}, ${c.inflight} in flight): ${int(c.rps)} reads/s, exact: ${c.exact ? 'yes' : 'NO'} (median of ${c.rounds.length} rounds: ${c.rounds.map((x) => int(x.rps)).join(' ')})`);
   }
   out.push(`   through pages: ${int(rd.sent)} GETs of one post, ${CONNECTIONS} at a time, all answered 200: ${int(rd.rps)} reads/s, exact: ${rd.exact ? 'yes' : 'NO'} (client: undici in this process, p99 ${ms(rd.p99)})`);
   out.push('   The driver (bench/workerd/reads-driver.js, beside the blog in the same workerd, bound to its ReadCounter namespace) makes');
   out.push('   the Worker\'s own calls: POST /hits {id, hits: [{slug, reader}]} to the reader\'s shard, readers fingerprinted as the Worker');
   out.push(`   does; batches of ${R.counter[0].batch} = what one isolate's 50 ms flush sends each of 8 shards at ${int(GOALS.readsPerSecond)} reads/s; timed around the sending only.`);
-  for (const c of R.counter) {
+  for (const c of R.counter.flatMap((k) => k.rounds)) {
     out.push(
       `   batches of ${c.batch}: ${int(c.n)} readers, ${int(c.calls)} calls in ${(c.ms / 1000).toFixed(1)} s (${int(c.callsPerSecond)} calls/s; shards ${c.perShard.map(int).join('/')}); ` +
         `answers counted ${int(c.counted)}${c.failed ? `, ${c.failed} calls FAILED (${c.errors.join('; ')})` : ''}; SQLite +${int(c.storedDelta)} reads, +${int(c.batchRows)} batch rows; ` +
