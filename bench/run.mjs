@@ -632,7 +632,7 @@ function readsLines(goal) {
   const k = R.kill;
   out.push('5. Recording reads (workerd direct; every read a new reader: own address, browser user agent)');
   for (const c of R.counter) {
-    out.push(`   reads into the counter objects (driver, batches of ${c.batch}, ${c.inflight} in flight): ${int(c.rps)} reads/s, exact: ${c.exact ? 'yes' : 'NO'} (median of ${c.rounds.length} rounds: ${c.rounds.map((x) => int(x.rps)).join(' ')})`);
+    out.push(`   reads into the counter objects (driver, batches of ${c.batch}, ${c.inflight} in flight): ${int(c.rps)} reads/s, exact: ${c.exact ? 'yes' : 'NO'} (median of ${c.rounds.length} round${c.rounds.length === 1 ? '' : 's'}: ${c.rounds.map((x) => int(x.rps)).join(' ')})`);
   }
   out.push(`   through pages: ${int(rd.sent)} GETs of one post, ${CONNECTIONS} at a time, all answered 200: ${int(rd.rps)} reads/s, exact: ${rd.exact ? 'yes' : 'NO'} (client: undici in this process, p99 ${ms(rd.p99)})`);
   out.push('   The driver (bench/workerd/reads-driver.js, beside the blog in the same workerd, bound to its ReadCounter namespace) makes');
