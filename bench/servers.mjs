@@ -110,7 +110,7 @@ export function prepareBlogDir(name, { bundleDir, kvJson, date }) {
     if (file.endsWith('.js') || file.endsWith('.wasm')) fs.copyFileSync(path.join(bundleDir, file), path.join(dir, 'bundle', file));
   }
   if (!wasm) throw new Error(`no .wasm module in ${bundleDir}`);
-  for (const file of ['kv.js', 'no-cache.js']) fs.copyFileSync(path.join(ROOT, 'bench/workerd', file), path.join(dir, file));
+  for (const file of ['kv.js', 'no-cache.js', 'reads-driver.js']) fs.copyFileSync(path.join(ROOT, 'bench/workerd', file), path.join(dir, file));
   fs.copyFileSync(kvJson, path.join(dir, 'kv.json'));
   const template = fs.readFileSync(path.join(ROOT, 'bench/workerd/blog.capnp'), 'utf8');
   fs.writeFileSync(path.join(dir, 'blog.capnp'), template.replaceAll('@WASM@', wasm).replaceAll('@DATE@', date));
@@ -121,11 +121,13 @@ export function prepareBlogDir(name, { bundleDir, kvJson, date }) {
 export async function workerdBlog({ name, dir, fault = '' }) {
   const port = await freePort();
   const adminPort = await freePort();
+  const driverPort = await freePort();
   const logFile = path.join(OUT, 'logs', `${name}.log`);
   const args = [
     'serve', 'blog.capnp',
     '--socket-addr', `http=127.0.0.1:${port}`,
     '--socket-addr', `kv-admin=127.0.0.1:${adminPort}`,
+    '--socket-addr', `reads-driver=127.0.0.1:${driverPort}`,
     '--directory-path', `do-storage=${path.join(dir, 'do')}`,
   ];
   const site = makeSite({
@@ -137,6 +139,8 @@ export async function workerdBlog({ name, dir, fault = '' }) {
   });
   site.dir = dir;
   site.admin = `http://127.0.0.1:${adminPort}`;
+  /** Bench-only driver of the ReadCounter objects (bench/workerd/reads-driver.js). */
+  site.driver = `http://127.0.0.1:${driverPort}`;
   return site.start();
 }
 

@@ -6,7 +6,7 @@
 # (bundle/), the KV records (kv.json), kv.js and no-cache.js, with @WASM@ replaced by the wasm module's
 # name in the bundle, then runs
 #   workerd serve blog.capnp --socket-addr http=127.0.0.1:PORT --socket-addr kv-admin=127.0.0.1:PORT2 \
-#     --directory-path do-storage=STATE_DIR
+#     --socket-addr reads-driver=127.0.0.1:PORT3 --directory-path do-storage=STATE_DIR
 # COUNTER_FAULT comes from the environment, as `wrangler dev --var COUNTER_FAULT:...` would set
 # it; it must be set (empty for no fault): workerd binds an unset variable as null.
 using Workerd = import "/workerd/workerd.capnp";
@@ -17,11 +17,14 @@ const config :Workerd.Config = (
     (name = "kv", worker = .kv),
     (name = "do-storage", disk = (path = "do-storage", writable = true)),
     (name = "no-cache", worker = .noCache),
+    (name = "reads-driver", worker = .readsDriver),
   ],
   sockets = [
     (name = "http", address = "127.0.0.1:8791", http = (), service = "main"),
     # Lets the benchmark publish a new content version (PUT index, version) as a sync would.
     (name = "kv-admin", address = "127.0.0.1:8792", http = (), service = "kv"),
+    # Bench-only: calls the blog's ReadCounter objects directly (reads-driver.js).
+    (name = "reads-driver", address = "127.0.0.1:8794", http = (), service = "reads-driver"),
   ],
 );
 
@@ -55,4 +58,15 @@ const kv :Workerd.Worker = (
 const noCache :Workerd.Worker = (
   modules = [ (name = "no-cache.js", esModule = embed "no-cache.js") ],
   compatibilityDate = "2024-01-01",
+);
+
+# Bench-only, not shipped: sends hit batches to the blog's own ReadCounter objects exactly as
+# the Worker's counter client does, to measure the counting path apart from page serving.
+# serviceName makes it the "main" service's namespace: the same objects and SQLite files.
+const readsDriver :Workerd.Worker = (
+  modules = [ (name = "reads-driver.js", esModule = embed "reads-driver.js") ],
+  compatibilityDate = "@DATE@",
+  bindings = [
+    (name = "READS", durableObjectNamespace = (className = "ReadCounter", serviceName = "main")),
+  ],
 );
