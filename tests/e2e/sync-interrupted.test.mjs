@@ -487,9 +487,12 @@ describe('a wrangler that fails or hangs', () => {
     assert.notEqual((await run.done).code, 0, run.out());
     const during = await get(`${site.base}/posts/${slug}`);
     assert.equal(during.status, 200);
-    assert.equal(textOf(/<h1>([\s\S]*?)<\/h1>/.exec(during.body)[1]), titleOf(i, edit), 'KV is not ahead of the index');
-    // Pages and feed entries are each one version while KV and the index disagree.
-    console.log(`  during: /posts/${slug} shows version ${edit}; ${await checkSite('KV ahead of the index')}`);
+    // The page is the version the index lists (still cached: its key names that version) or
+    // the one KV now holds (read, served, kept nowhere); either way one version, title and
+    // body alike, as are the feed entries.
+    const shown = textOf(/<h1>([\s\S]*?)<\/h1>/.exec(during.body)[1]);
+    assert.ok([titleOf(i, before), titleOf(i, edit)].includes(shown), `during: ${shown}`);
+    console.log(`  during: /posts/${slug} shows "${shown}"; ${await checkSite('KV ahead of the index')}`);
     // The author gives up on the edit and syncs again.
     await write(i, before);
     const rerun = await startSync(null);
