@@ -4,17 +4,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
-/** A small deterministic PRNG (mulberry32), so every run benches the same content. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A small deterministic PRNG (mulberry32), so every run benches the same content.
+export { rng } from '../tests/tools/load.mjs';
+import { rng } from '../tests/tools/load.mjs';
 
 const WORDS = (
   'the a build cache worker request response edge latency queue container image layer ' +

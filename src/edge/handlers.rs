@@ -182,11 +182,10 @@ impl Page<'_> {
     /// `Cache-Control` for a page built from the post list: never kept past the moment the
     /// next scheduled post comes due.
     fn html_cache(&self, max_age: i64) -> String {
-        let cap = |age: i64| self.visible.next_publication.map_or(age, |t| age.min((t - self.now).max(0)));
         if max_age == 0 {
             return "public, max-age=0, must-revalidate".into();
         }
-        format!("public, max-age={}, stale-while-revalidate={}", cap(max_age), cap(POST_STALE))
+        format!("public, max-age={}, stale-while-revalidate={}", self.html_cache_age(max_age), self.html_cache_age(POST_STALE))
     }
 
     /// The key of this request's response in both caches: same content version, same set of
@@ -274,6 +273,7 @@ impl Page<'_> {
         self.cached_as(key, HTML, cache_control, |p| Ok(Some(pages::index(settings, p.visible.posts, popular)))).await
     }
 
+    /// A lifetime, capped at the next scheduled publication (which changes the post list).
     fn html_cache_age(&self, max_age: i64) -> i64 {
         self.visible.next_publication.map_or(max_age, |t| max_age.min((t - self.now).max(0)))
     }

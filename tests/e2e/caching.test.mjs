@@ -21,6 +21,15 @@ before(async () => {
 });
 after(() => site?.stop());
 
+/** `get`, with the dev server's output in the error when a request fails. */
+async function fetchOrLog(url, init) {
+  try {
+    return await get(url, init);
+  } catch (e) {
+    throw new Error(`GET ${url}: ${e.message}\n--- dev server ---\n${site.log(6000)}`);
+  }
+}
+
 /** max-age in seconds from a Cache-Control value. */
 const maxAge = (cc) => Number(/max-age=(\d+)/.exec(cc ?? '')?.[1]);
 
@@ -104,12 +113,12 @@ describe('freshness', () => {
     const synced = await site.sync();
     assert.equal(synced.code, 0, synced.stderr);
 
-    const next = await get(`${site.base}${href}`, { headers: { 'if-none-match': etag } });
+    const next = await fetchOrLog(`${site.base}${href}`, { headers: { 'if-none-match': etag } });
     assert.equal(next.status, 200, 'the old ETag no longer matches');
     assert.match(next.body, /A sentence added \d+\./, 'the next request shows the edit');
     assert.notEqual(next.headers.get('etag'), etag);
     assert.match(next.headers.get('etag') ?? '', STRONG);
-    const farAgain = await get(`${site.base}${far}`, { headers: { 'if-none-match': farEtag } });
+    const farAgain = await fetchOrLog(`${site.base}${far}`, { headers: { 'if-none-match': farEtag } });
     assert.equal(farAgain.status, 304, `${far} shows nothing of the edited post: its ETag stands`);
   });
 });

@@ -16,23 +16,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { BLOG, ROOT, get, parseIndex, textOf } from './harness.mjs';
 import { removeTemp, sleep, startSite, tempDir } from './support.mjs';
+import { rng } from '../tools/load.mjs';
 
 const FLAKY = path.join(ROOT, 'tests/tools/flaky-wrangler.sh');
 const POSTS = 400;
 const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);
 console.log(`sync-interrupted: SEED=${SEED}`);
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = rng(SEED);
 const between = (lo, hi) => Math.round(lo + random() * (hi - lo));
 function sample(items, n) {
