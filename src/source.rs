@@ -85,7 +85,7 @@ impl SourcePost {
             .and_then(|civil| zone.to_ambiguous_timestamp(civil).compatible())
             .map_or_else(|_| date.timestamp(), |ts| ts.as_second()),
         };
-        let offset = jiff::Timestamp::from_second(published).map_or(0, |ts| zone.to_offset(ts).seconds() / 60);
+        let offset = utc_offset_minutes(zone, published);
         let meta = &mut self.record.meta;
         if (meta.published, meta.utc_offset) != (published, offset) {
             meta.published = published;
@@ -601,6 +601,13 @@ pub fn build_index(posts: &[&SourcePost], settings: Settings) -> SiteIndex {
     index.version = hash_of(&(&index.settings, &index.posts));
     index.settings_version = hash_of(&index.settings);
     index
+}
+
+/// A zone's UTC offset at an instant, in minutes east (what [`PostMeta::utc_offset`] holds).
+///
+/// [`PostMeta::utc_offset`]: crate::content::PostMeta::utc_offset
+pub fn utc_offset_minutes(zone: &jiff::tz::TimeZone, at: crate::date::Timestamp) -> i32 {
+    jiff::Timestamp::from_second(at).map_or(0, |ts| zone.to_offset(ts).seconds() / 60)
 }
 
 /// The site's time zone; UTC when the name is unknown ([`parse_settings`] refuses those).

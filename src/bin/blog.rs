@@ -207,7 +207,7 @@ fn new_post(options: &Options) -> Result<(), String> {
     let settings = source::load_settings(&options.settings).map_err(|d| d.to_string())?;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?;
     let now = now.as_secs() as i64;
-    let offset = jiff::Timestamp::from_second(now).map_or(0, |ts| source::time_zone(&settings).to_offset(ts).seconds() / 60);
+    let offset = source::utc_offset_minutes(&source::time_zone(&settings), now);
     let date = blog::date::format_rfc3339_at(now, offset);
     std::fs::create_dir_all(&options.content).map_err(|e| format!("cannot create {}: {e}", options.content.display()))?;
     std::fs::write(&path, source::new_post_text(title, &date)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
