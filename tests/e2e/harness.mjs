@@ -25,7 +25,7 @@ export const SEED = path.join(ROOT, 'tests/fixtures/seed-index.txt');
 
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 10_000;
-const OUTPUT_LIMIT = 200_000;
+const OUTPUT_LIMIT = 400_000;
 
 /** Every wrangler process group still running, killed on the way out whatever happens. */
 const live = new Set();
@@ -78,23 +78,50 @@ export function run(cmd, args, options = {}) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** A temporary folder removed when the process exits (or earlier by `removeTemp`). */
+export async function tempDir(prefix) {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  leftovers.add(dir);
+  return dir;
+}
+
+export async function removeTemp(dir) {
+  await fs.rm(dir, { recursive: true, force: true });
+  leftovers.delete(dir);
+}
+
+/** Runs `wrangler kv <args> --binding POSTS --local --persist-to <stateDir>`. */
+export function kv(stateDir, args) {
+  return run(WRANGLER, ['kv', ...args, '--binding', 'POSTS', '--local', '--persist-to', stateDir]);
+}
+
 /**
  * Starts a site on a fresh state folder.
- *   contentDir:  the posts folder to sync (default: the project's content/)
- *   copyContent: copy that folder into a temporary one first, so the test may edit it
- *   sync:        run `blog sync` before serving (default true)
+ *   contentDir:   the posts folder to sync (default: the project's content/)
+ *   copyContent:  copy that folder into a temporary one first, so the test may edit it
+ *   sync:         run `blog sync` before serving (default true)
+ *   syncArgs:     extra `blog sync` arguments for that first sync
+ *   wranglerArgs: extra `wrangler dev` arguments (such as ['--var', 'COUNTER_FAULT:throw'])
+ *   beforeStart:  async (site) => {} run after the sync and before the server starts
+ * The server is ready when /style.css answers (it needs no KV), so a site with a broken
+ * index still starts.
  */
-export async function startSite({ contentDir = CONTENT, copyContent = false, sync = true } = {}) {
+export async function startSite({
+  contentDir = CONTENT,
+  copyContent = false,
+  sync = true,
+  syncArgs = [],
+  wranglerArgs = [],
+  beforeStart = null,
+} = {}) {
   if (!existsSync(BLOG)) {
     throw new Error(`${BLOG} is missing: run \`cargo build --release --bin blog\` first`);
   }
-  const stateDir = await fs.mkdtemp(path.join(os.tmpdir(), 'blog-e2e-state-'));
+  const stateDir = await tempDir('blog-e2e-state-');
   const tempDirs = [stateDir];
-  leftovers.add(stateDir);
   if (copyContent) {
-    const copy = await fs.mkdtemp(path.join(os.tmpdir(), 'blog-e2e-content-'));
+    const copy = await tempDir('blog-e2e-content-');
     tempDirs.push(copy);
-    leftovers.add(copy);
     await fs.cp(contentDir, copy, { recursive: true });
     contentDir = copy;
   }
@@ -104,39 +131,42 @@ export async function startSite({ contentDir = CONTENT, copyContent = false, syn
     port: 0,
     stateDir,
     contentDir,
+    wranglerArgs,
     /** Everything wrangler printed, across restarts. */
     output: '',
     child: null,
     /** `blog sync` against this site's state and content: { code, stdout, stderr }. */
-    sync: (args = []) => run(BLOG, ['sync', '--persist-to', stateDir, '--content', contentDir, ...args]),
+    sync: (args = [], options = {}) =>
+      run(BLOG, ['sync', '--persist-to', stateDir, '--content', site.contentDir, ...args], options),
     /** `blog check` against this site's content. */
-    check: (args = []) => run(BLOG, ['check', '--content', contentDir, ...args]),
-    /** Stops the dev server and starts it again on the same port and state folder. */
-    restart: async () => {
+    check: (args = []) => run(BLOG, ['check', '--content', site.contentDir, ...args]),
+    /** Stops the dev server and starts it again on the same port and state folder, optionally with other arguments. */
+    restart: async ({ wranglerArgs: args } = {}) => {
       await stopServer(site);
+      if (args) site.wranglerArgs = args;
       await startServer(site);
     },
     /** Stops the server and removes the temporary folders. Safe to call twice. */
     stop: async () => {
       await stopServer(site);
-      for (const dir of tempDirs) {
-        await fs.rm(dir, { recursive: true, force: true });
-        leftovers.delete(dir);
-      }
+      for (const dir of tempDirs) await removeTemp(dir);
     },
     log: (tail = 4000) => site.output.slice(-tail),
+    /** `wrangler kv ...` against this site's local KV. */
+    kv: (args) => kv(stateDir, args),
   };
 
   try {
     // Sync first, then serve: workerd can die at start-up with `database is locked:
     // SQLITE_BUSY` when `wrangler kv` writes the same state folder at that moment.
     if (sync) {
-      const result = await site.sync();
+      const result = await site.sync(syncArgs);
       if (result.code !== 0) {
         throw new Error(`blog sync failed (${result.code}):\n${result.stdout}${result.stderr}`);
       }
       site.firstSync = result;
     }
+    if (beforeStart) await beforeStart(site);
     site.port = await freePort();
     site.base = `http://127.0.0.1:${site.port}`;
     await startServer(site);
@@ -158,6 +188,7 @@ async function startServer(site) {
       '--inspector-port', String(inspectorPort),
       '--persist-to', site.stateDir,
       '--show-interactive-dev-session=false',
+      ...site.wranglerArgs,
     ],
     {
       cwd: ROOT,
@@ -170,7 +201,11 @@ async function startServer(site) {
   site.child = child;
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   child.exited = exited;
-  exited.then(() => live.delete(child.pid));
+  exited.then((e) => {
+    live.delete(child.pid);
+    // Stopped by us or not, record it: a server that died explains requests that fail.
+    if (site.child === child) site.died = { ...e, at: new Date().toISOString() };
+  });
   const append = (d) => {
     site.output += d;
     if (site.output.length > OUTPUT_LIMIT) site.output = site.output.slice(-OUTPUT_LIMIT / 2);
@@ -187,10 +222,10 @@ async function startServer(site) {
       throw new Error(`wrangler dev exited (${JSON.stringify(early)}) before it was ready:\n${site.log()}`);
     }
     try {
-      const res = await fetch(`${site.base}/`, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`${site.base}/style.css`, { signal: AbortSignal.timeout(5000) });
       await res.arrayBuffer();
       if (res.status === 200) return;
-      last = `GET / answered ${res.status}`;
+      last = `GET /style.css answered ${res.status}`;
     } catch (e) {
       last = String(e.cause?.code ?? e.message);
     }

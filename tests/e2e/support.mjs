@@ -1,53 +1,21 @@
-// Helpers the robustness tests need beyond harness.mjs: a site whose `wrangler dev` takes
-// extra arguments (fault injection), may be prepared before it starts (state copied in), and
-// may restart with other arguments; local KV access; read counts; small content folders.
+// Helpers the robustness tests share: read counts, raw requests, security headers, small
+// content folders. The site itself (harness.startSite, with `wranglerArgs` for fault
+// injection and `restart({ wranglerArgs })`) is re-exported from harness.mjs.
 //
 //   const site = await startSite({ wranglerArgs: ['--var', 'COUNTER_FAULT:throw'] });
 //   await site.restart({ wranglerArgs: [] });
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import { rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { BLOG, CONTENT, ROOT, WRANGLER, freePort, get, run, sleep, waitFor } from './harness.mjs';
+import { CONTENT, get, kv, sleep, tempDir, waitFor } from './harness.mjs';
+
+// The site, temporary folders and KV access live in harness.mjs; these suites import them from here too.
+export { kv, removeTemp, startSite, tempDir } from './harness.mjs';
 
 export const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 export const BOT = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
-
-const READY_TIMEOUT_MS = 90_000;
-const STOP_TIMEOUT_MS = 10_000;
-const OUTPUT_LIMIT = 400_000;
-
-const live = new Set();
-const leftovers = new Set();
-process.on('exit', () => {
-  for (const pid of live) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {}
-  }
-  for (const dir of leftovers) {
-    try {
-      rmSync(dir, { recursive: true, force: true });
-    } catch {}
-  }
-});
-
-/** A temporary folder removed when the process exits (or earlier by `removeTemp`). */
-export async function tempDir(prefix) {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
-  leftovers.add(dir);
-  return dir;
-}
-
-export async function removeTemp(dir) {
-  await fs.rm(dir, { recursive: true, force: true });
-  leftovers.delete(dir);
-}
 
 /** A content folder: the project's posts plus `extra` ({ name: text or bytes }). */
 export async function contentWith(extra = {}, { base = CONTENT } = {}) {
@@ -55,160 +23,6 @@ export async function contentWith(extra = {}, { base = CONTENT } = {}) {
   await fs.cp(base, dir, { recursive: true });
   for (const [name, data] of Object.entries(extra)) await fs.writeFile(path.join(dir, name), data);
   return dir;
-}
-
-/**
- * Starts a site on a fresh state folder, like harness.startSite, plus:
- *   wranglerArgs: extra `wrangler dev` arguments (such as ['--var', 'COUNTER_FAULT:throw'])
- *   syncArgs:     extra `blog sync` arguments for the first sync
- *   beforeStart:  async (site) => {} run after the sync and before the server starts
- * The server is ready when /style.css answers (it needs no KV), so a site with a broken
- * index still starts.
- */
-export async function startSite({
-  contentDir = CONTENT,
-  copyContent = false,
-  sync = true,
-  syncArgs = [],
-  wranglerArgs = [],
-  beforeStart = null,
-} = {}) {
-  const stateDir = await tempDir('blog-e2e-state-');
-  const tempDirs = [stateDir];
-  if (copyContent) {
-    const copy = await tempDir('blog-e2e-content-');
-    await fs.cp(contentDir, copy, { recursive: true });
-    tempDirs.push(copy);
-    contentDir = copy;
-  }
-  const site = {
-    base: '',
-    port: 0,
-    stateDir,
-    contentDir,
-    wranglerArgs,
-    output: '',
-    child: null,
-    sync: (args = [], options = {}) =>
-      run(BLOG, ['sync', '--persist-to', stateDir, '--content', site.contentDir, ...args], options),
-    check: (args = []) => run(BLOG, ['check', '--content', site.contentDir, ...args]),
-    /** Stops the dev server and starts it again, on the same port and state, optionally with other arguments. */
-    restart: async ({ wranglerArgs: args } = {}) => {
-      await stopServer(site);
-      if (args) site.wranglerArgs = args;
-      await startServer(site);
-    },
-    stop: async () => {
-      await stopServer(site);
-      for (const dir of tempDirs) await removeTemp(dir);
-    },
-    log: (tail = 4000) => site.output.slice(-tail),
-    /** `wrangler kv ...` against this site's local KV. */
-    kv: (args) => kv(stateDir, args),
-  };
-  try {
-    if (sync) {
-      const result = await site.sync(syncArgs);
-      if (result.code !== 0) throw new Error(`blog sync failed (${result.code}):\n${result.stdout}${result.stderr}`);
-      site.firstSync = result;
-    }
-    if (beforeStart) await beforeStart(site);
-    site.port = await freePort();
-    site.base = `http://127.0.0.1:${site.port}`;
-    await startServer(site);
-  } catch (e) {
-    await site.stop();
-    throw e;
-  }
-  return site;
-}
-
-async function startServer(site) {
-  const inspectorPort = await freePort();
-  const child = spawn(
-    WRANGLER,
-    [
-      'dev',
-      '--ip', '127.0.0.1',
-      '--port', String(site.port),
-      '--inspector-port', String(inspectorPort),
-      '--persist-to', site.stateDir,
-      '--show-interactive-dev-session=false',
-      ...site.wranglerArgs,
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    },
-  );
-  live.add(child.pid);
-  site.child = child;
-  child.exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  child.exited.then((e) => {
-    live.delete(child.pid);
-    // Stopped by us or not, record it: a server that died explains requests that fail.
-    if (site.child === child) site.died = { ...e, at: new Date().toISOString() };
-  });
-  const append = (d) => {
-    site.output += d;
-    if (site.output.length > OUTPUT_LIMIT) site.output = site.output.slice(-OUTPUT_LIMIT / 2);
-  };
-  child.stdout.setEncoding('utf8').on('data', append);
-  child.stderr.setEncoding('utf8').on('data', append);
-
-  let early = null;
-  child.exited.then((e) => (early = e));
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let last = 'no answer yet';
-  while (Date.now() < deadline) {
-    if (early) throw new Error(`wrangler dev exited (${JSON.stringify(early)}) before it was ready:\n${site.log()}`);
-    try {
-      const res = await fetch(`${site.base}/style.css`, { signal: AbortSignal.timeout(5000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
-      last = `GET /style.css answered ${res.status}`;
-    } catch (e) {
-      last = String(e.cause?.code ?? e.message);
-    }
-    await sleep(250);
-  }
-  await stopServer(site);
-  throw new Error(`wrangler dev was not ready after ${READY_TIMEOUT_MS / 1000} s (${last}):\n${site.log()}`);
-}
-
-async function stopServer(site) {
-  const child = site.child;
-  if (!child) return;
-  site.child = null;
-  if (!live.has(child.pid)) return;
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {}
-  const timedOut = await Promise.race([child.exited.then(() => false), sleep(STOP_TIMEOUT_MS).then(() => true)]);
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {}
-  if (timedOut) await child.exited;
-  live.delete(child.pid);
-  for (let i = 0; i < 40; i++) {
-    if (await portIsFree(site.port)) return;
-    await sleep(250);
-  }
-}
-
-async function portIsFree(port) {
-  const server = net.createServer();
-  return new Promise((resolve) => {
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}
-
-/** Runs `wrangler kv <args> --binding POSTS --local --persist-to <stateDir>`. */
-export function kv(stateDir, args) {
-  return run(WRANGLER, ['kv', ...args, '--binding', 'POSTS', '--local', '--persist-to', stateDir]);
 }
 
 /** Every key in a state folder's local KV: [{ name, metadata }]. Throws when wrangler fails. */
