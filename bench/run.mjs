@@ -210,6 +210,16 @@ function bumpedIndex(baseIndex, tag) {
   ];
 }
 
+/**
+ * How long `blog sync` waits after writing the version key (store::SYNC_SETTLE_MS): an
+ * isolate trusts the version it read for a moment, so a publish shows once this has passed.
+ */
+const STORE_RS = fs.readFileSync(path.join(ROOT, 'src/store.rs'), 'utf8');
+const SYNC_SETTLE_MS =
+  Number(/VERSION_RECHECK_MS: u64 = (\d+);/.exec(STORE_RS)?.[1]) + Number(/SYNC_SETTLE_MS: u64 = VERSION_RECHECK_MS \+ (\d+);/.exec(STORE_RS)?.[1]);
+if (!Number.isFinite(SYNC_SETTLE_MS)) throw new Error('bench/run.mjs: cannot read SYNC_SETTLE_MS from src/store.rs');
+
+/** Writes a content version as `blog sync` does, and waits as it does before it returns. */
 async function publish(site, entries) {
   if (site.runtime === 'wrangler') {
     const file = path.join(OUT, 'bump.json');
@@ -225,6 +235,7 @@ async function publish(site, entries) {
       if (!res.ok) throw new Error(`KV PUT ${e.key} answered ${res.status}`);
     }
   }
+  await sleep(SYNC_SETTLE_MS);
 }
 
 async function uncached({ sites, limits, baseIndex, slugs }) {

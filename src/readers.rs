@@ -19,9 +19,12 @@ pub fn is_countable(user_agent: Option<&str>, sec_purpose: Option<&str>, purpose
             v.contains("prefetch") || v.contains("prerender")
         })
     };
-    if speculative(sec_purpose) || speculative(purpose) {
-        return false;
-    }
+    !speculative(sec_purpose) && !speculative(purpose) && is_browser(user_agent)
+}
+
+/// Whether a user agent is a person's browser: the part of [`is_countable`] that needs only
+/// that header (the edge asks it first, and reads the others only when it says yes).
+pub fn is_browser(user_agent: Option<&str>) -> bool {
     let Some(ua) = user_agent.map(str::trim).filter(|ua| !ua.is_empty()) else {
         return false;
     };

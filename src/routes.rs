@@ -2,6 +2,7 @@
 
 use crate::content::validate_slug;
 use crate::store;
+use std::ops::Range;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -132,9 +133,62 @@ pub fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Where the path and the query (without its `?`) sit in an absolute URL's text.
+pub fn url_parts(url: &str) -> (Range<usize>, Option<Range<usize>>) {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let start = url[after_scheme..].find('/').map_or(url.len(), |i| after_scheme + i);
+    let end = url[start..].find('#').map_or(url.len(), |i| start + i);
+    match url[start..end].find('?') {
+        Some(q) => (start..start + q, Some(start + q + 1..end)),
+        None => (start..end, None),
+    }
+}
+
+/// Whether a path is already what a WHATWG URL parser makes of it: it starts with `/`, has
+/// only characters the parser leaves alone, and no `.` or `..` segment for it to resolve.
+/// Any other path must go through a parser before it is routed.
+pub fn is_plain_path(path: &str) -> bool {
+    path.starts_with('/')
+        && path.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b))
+        && !path.split('/').any(|segment| segment == "." || segment == "..")
+}
+
+/// Whether a query has `key=value` among its `&`-separated pairs, exactly as written.
+pub fn query_has(query: &str, key: &str, value: &str) -> bool {
+    query.split('&').any(|pair| pair.split_once('=').is_some_and(|(k, v)| k == key && v == value))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_parts_find_path_and_query() {
+        let url = "https://example.com:8787/posts/a-b?v=1f&x=2#top";
+        let (path, query) = url_parts(url);
+        assert_eq!(&url[path], "/posts/a-b");
+        assert_eq!(&url[query.unwrap()], "v=1f&x=2");
+        let url = "http://127.0.0.1:8787/";
+        assert_eq!(&url[url_parts(url).0], "/");
+        assert!(url_parts(url).1.is_none());
+        assert!(query_has("a=1&v=1f", "v", "1f"));
+        assert!(!query_has("v=1f0", "v", "1f"));
+        assert!(!query_has("", "v", "1f"));
+    }
+
+    /// The edge routes a plain path as it is written and any other through `url`'s parser:
+    /// for the plain ones, the parser must agree.
+    #[test]
+    fn plain_paths_are_what_a_url_parser_makes_of_them() {
+        for path in ["/", "/posts/a-b_c.d~e", "/tags/rust/feed.xml", "/files/0123abcd.png", "/posts/x/", "/a..b/.c"] {
+            assert!(is_plain_path(path), "{path}");
+            let parsed = url::Url::parse(&format!("https://example.com{path}?q")).unwrap();
+            assert_eq!(parsed.path(), path);
+        }
+        for path in ["/posts/../x", "/a/./b", "/a/..", "/%2e%2e/x", "/a%20b", "/a\\b", "/a b", "/é", "/a|b", ""] {
+            assert!(!is_plain_path(path), "{path}");
+        }
+    }
 
     fn post(slug: &str) -> Route {
         Route::Post { slug: slug.into() }

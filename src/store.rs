@@ -18,8 +18,16 @@ use serde::{Deserialize, Serialize};
 
 pub const INDEX_KEY: &str = "index";
 /// The content version alone (the index's `version`), written right after the index: the
-/// edge reads this small key on every request to know whether its cached pages are current.
+/// edge reads this small key to know whether its cached pages are current.
 pub const VERSION_KEY: &str = "version";
+/// How long an isolate trusts the `version` it read, in milliseconds: under load it reads the
+/// key once per window instead of once per request.
+pub const VERSION_RECHECK_MS: u64 = 1000;
+/// How long `blog sync` waits after writing the `version` key before it says it is done: one
+/// window, plus a margin for the edge's clock, which stands still while a request computes.
+/// Every version read that finishes later began after the write, so the next request after
+/// a sync shows the new content, on every isolate.
+pub const SYNC_SETTLE_MS: u64 = VERSION_RECHECK_MS + 250;
 pub const POST_PREFIX: &str = "post/";
 pub const FILE_PREFIX: &str = "file/";
 /// Where the edge serves what `file/{name}` holds: `/files/{name}`.

@@ -252,6 +252,7 @@ fn run_sync(options: &Options) -> Result<(), String> {
         .map(|(_, r)| entry(&store::post_key(&r.meta.slug), r, &r.meta.hash, files.get(r.meta.slug.as_str()).cloned()))
         .collect();
     kv.put_in_batches("posts", &entries)?;
+    let mut published = None;
     if let Some(index) = &plan.put_index {
         kv.put_in_batches("index", &[entry(store::INDEX_KEY, index, &index.version, None)])?;
         let version = serde_json::json!({
@@ -260,10 +261,17 @@ fn run_sync(options: &Options) -> Result<(), String> {
             "metadata": KeyMeta { hash: index.version.clone(), file: None, content_type: None },
         });
         kv.put_in_batches("version", &[version])?;
+        published = Some(std::time::Instant::now());
     }
     let deletions: Vec<String> = plan.delete_keys.iter().chain(&plan.delete_files).cloned().collect();
     if !deletions.is_empty() {
         kv.bulk_delete(&deletions)?;
+    }
+    if let Some(at) = published {
+        // Isolates trust the version they read for a moment: once this has passed, every
+        // one of them has read the new version, and the next request shows it.
+        let settle = std::time::Duration::from_millis(store::SYNC_SETTLE_MS);
+        std::thread::sleep(settle.saturating_sub(at.elapsed()));
     }
     report(&plan, &renamed, &used, false);
     Ok(())

@@ -3,6 +3,7 @@
 //! (and the Cache API on custom domains) after that.
 
 use super::cache::{self, Cached};
+use super::request::Req;
 use super::{counter, redirect, respond, store, Failure, Outcome, Reply};
 use crate::content::{PostMeta, SiteIndex, Visible};
 use crate::date::Timestamp;
@@ -13,7 +14,7 @@ use crate::{pages, ranking, readers};
 use futures_util::future::join_all;
 use std::rc::Rc;
 use std::thread::LocalKey;
-use worker::{Cache, Context, Date, Env, Method, Request};
+use worker::{Cache, Context, Date, Env};
 
 const STYLESHEET: &str = concat!(include_str!("../../templates/style.css"), include_str!("../../templates/highlight.css"));
 const FAVICON: &str = include_str!("../../templates/favicon.svg");
@@ -34,7 +35,7 @@ const POST_STALE: i64 = 86_400;
 /// browser lifetime keeps what a reader sees under a minute old.
 const INDEX_MAX_AGE: i64 = 30;
 
-pub async fn handle(route: Route, req: &Request, env: &Env, ctx: &Context) -> Outcome {
+pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcome {
     match route {
         Route::Stylesheet => static_asset(req, &STYLESHEET_PAGES, pages::STYLE_VERSION),
         Route::Favicon => static_asset(req, &FAVICON_PAGES, pages::FAVICON_VERSION),
@@ -64,13 +65,13 @@ fn now() -> Timestamp {
 }
 
 /// Whether the request names `version` in its `?v=`: the fingerprinted link pages use.
-fn names_version(req: &Request, version: &str) -> bool {
-    req.url().is_ok_and(|url| url.query_pairs().any(|(k, v)| k == "v" && v == version))
+fn names_version(req: &Req, version: &str) -> bool {
+    req.query_has("v", version)
 }
 
 /// The stylesheet or the favicon: for a year under the fingerprinted link pages use, for a
 /// day under a bare or outdated one.
-fn static_asset(req: &Request, asset: &'static LocalKey<AssetPages>, version: &str) -> Outcome {
+fn static_asset(req: &Req, asset: &'static LocalKey<AssetPages>, version: &str) -> Outcome {
     asset.with(|pages| send(req, if names_version(req, version) { &pages.year } else { &pages.day }))
 }
 
@@ -94,7 +95,7 @@ fn asset_pages(body: &str, content_type: &'static str) -> AssetPages {
 
 /// A file a post links to, from KV. Its ETag is its hash, known from the URL alone, so a
 /// reader who already has it gets a 304 without a KV read.
-async fn file(req: &Request, env: &Env, name: &str) -> Outcome {
+async fn file(req: &Req, env: &Env, name: &str) -> Outcome {
     let (hash, ext) = name.split_once('.').expect("the route table checked the name");
     let etag = format!("\"{hash}\"");
     let fallback_type = crate::store::content_type(ext);
@@ -106,7 +107,7 @@ async fn file(req: &Request, env: &Env, name: &str) -> Outcome {
         }
         Ok(resp.into())
     };
-    if header(req, "if-none-match").is_some_and(|v| pages::etag_matches(&v, &etag)) {
+    if req.header("if-none-match").is_some_and(|v| pages::etag_matches(&v, &etag)) {
         return answer(Vec::new(), fallback_type, 304);
     }
     let Some((bytes, meta)) = store::file(env, name).await? else {
@@ -118,17 +119,13 @@ async fn file(req: &Request, env: &Env, name: &str) -> Outcome {
 }
 
 /// Answers from a cached response: 304 when the reader already has it.
-fn send(req: &Request, page: &Cached) -> Outcome {
-    let not_modified = header(req, "if-none-match").is_some_and(|v| pages::etag_matches(&v, &page.etag));
-    Ok(Reply::Ready(page.response(not_modified, req.method() == Method::Head)?))
-}
-
-fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers().get(name).ok().flatten()
+fn send(req: &Req, page: &Cached) -> Outcome {
+    let not_modified = req.header("if-none-match").is_some_and(|v| pages::etag_matches(&v, &page.etag));
+    Ok(Reply::Ready(page.response(not_modified, req.is_head())?))
 }
 
 /// Posts still answer when the index cannot be read: no neighbours, default settings.
-async fn without_index(route: Route, req: &Request, env: &Env, failure: Failure) -> Outcome {
+async fn without_index(route: Route, req: &Req, env: &Env, failure: Failure) -> Outcome {
     let Route::Post { slug } = route else { return Err(failure) };
     if let Failure::Internal { context, cause } = &failure {
         worker::console_error!("{}: {context}: {cause}; serving the post without it", req.path());
@@ -148,7 +145,7 @@ struct Page<'a> {
     index: &'a SiteIndex,
     visible: Visible<'a>,
     now: Timestamp,
-    req: &'a Request,
+    req: &'a Req,
     env: &'a Env,
     ctx: &'a Context,
 }
@@ -233,8 +230,7 @@ impl Page<'_> {
     /// The Cache API keeps pages per data centre on custom domains (on `*.workers.dev` it
     /// stores nothing); a new isolate there starts warm. Keys are URLs on this host.
     fn cache_api_url(&self, key: &str) -> Option<String> {
-        let url = self.req.url().ok()?;
-        let host = url.host_str()?;
+        let host = self.req.host()?;
         Some(format!("https://{host}/__page-cache/{}", pages::etag(&[key]).trim_matches('"')))
     }
 
@@ -256,7 +252,7 @@ impl Page<'_> {
 
     /// A path no page answers: an alias of a post answers 301 to it, anything else 404.
     fn not_found(&self) -> Outcome {
-        match self.visible.alias_target(&self.req.path()) {
+        match self.visible.alias_target(self.req.path()) {
             Some(post) => Ok(redirect(&post.url())?.into()),
             None => Err(Failure::NotFound { settings: self.index.settings.clone() }),
         }
@@ -283,9 +279,8 @@ impl Page<'_> {
         let Some((_, meta)) = self.visible.find(slug) else {
             return self.not_found();
         };
-        if self.req.method() == Method::Get && is_real_read(self.req) {
-            let hit = counter::Hit { slug: meta.slug.clone(), reader: reader_fingerprint(self.req) };
-            counter::count(self.env, self.ctx, hit);
+        if let Some(reader) = self.req.is_get().then(|| reader(self.req)).flatten() {
+            counter::count(self.env, self.ctx, counter::Hit { slug: meta.slug.clone(), reader });
         }
         let (previous, next) = pages::neighbours(&self.visible, slug);
         let settings_hash = self.index.settings_version();
@@ -417,16 +412,19 @@ impl Page<'_> {
     }
 }
 
-fn is_real_read(req: &Request) -> bool {
-    readers::is_countable(
-        header(req, "user-agent").as_deref(),
-        header(req, "sec-purpose").as_deref(),
-        header(req, "purpose").or_else(|| header(req, "x-moz")).as_deref(),
-    )
+/// The reader's fingerprint when the request is a person reading (see
+/// [`readers::is_countable`]). Headers are read one at a time (each is a call into the
+/// runtime), the user agent first: most requests that are not reads stop there.
+fn reader(req: &Req) -> Option<String> {
+    let user_agent = req.header("user-agent");
+    if !readers::is_browser(user_agent.as_deref()) {
+        return None;
+    }
+    let sec_purpose = req.header("sec-purpose");
+    let purpose = req.header("purpose").or_else(|| req.header("x-moz"));
+    if !readers::is_countable(user_agent.as_deref(), sec_purpose.as_deref(), purpose.as_deref()) {
+        return None;
+    }
+    let ip = req.header("cf-connecting-ip").unwrap_or_default();
+    Some(readers::reader_fingerprint(&ip, user_agent.as_deref().unwrap_or_default()))
 }
-
-fn reader_fingerprint(req: &Request) -> String {
-    let ip = header(req, "cf-connecting-ip").unwrap_or_default();
-    readers::reader_fingerprint(&ip, &header(req, "user-agent").unwrap_or_default())
-}
-

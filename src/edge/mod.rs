@@ -4,13 +4,15 @@
 mod cache;
 mod counter;
 mod handlers;
+mod request;
 mod store;
 
 use crate::pages;
 use crate::routes;
 use crate::settings::Settings;
 use worker::worker_sys::web_sys;
-use worker::{event, Context, Env, Headers, Method, Request, Response, Result};
+use request::Req;
+use worker::{event, Context, Env, Headers, Response, Result};
 
 /// Why a request could not be answered with its page.
 pub enum Failure {
@@ -52,28 +54,27 @@ fn start() {
 }
 
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
-    let method = req.method();
-    let url = req.url()?;
+async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
+    let req = Req::new(&raw);
     // Route on the method as sent: `worker::Method` reads any it does not know (PROPFIND,
     // MKCOL, …) as GET, which would answer them, and count them as reads.
-    let route = routes::resolve(&req.inner().method(), url.path());
+    let route = routes::resolve(req.method(), req.path());
     let reply = match handlers::handle(route, &req, &env, &ctx).await {
         Ok(reply) => reply,
-        Err(failure) => failure_response(failure, &method, url.path())?.into(),
+        Err(failure) => failure_response(failure, &req)?.into(),
     };
     match reply {
         Reply::Ready(response) => Ok(response),
-        Reply::Built(response) => Ok(finish(response, &method)?.into()),
+        Reply::Built(response) => Ok(finish(response, req.is_head())?.into()),
     }
 }
 
 /// The one place failures become responses. Internal causes go to the log, never to readers.
-fn failure_response(failure: Failure, method: &Method, path: &str) -> Result<Response> {
+fn failure_response(failure: Failure, req: &Req) -> Result<Response> {
     let (status, body) = match failure {
         Failure::NotFound { settings } => (404, pages::not_found(&settings)),
         Failure::Internal { context, cause } => {
-            worker::console_error!("{} {}: {}: {}", method.as_ref(), path, context, cause);
+            worker::console_error!("{} {}: {}: {}", req.method(), req.path(), context, cause);
             (500, pages::error(&Settings::default()))
         }
     };
@@ -96,7 +97,7 @@ pub fn redirect(location: &str) -> Result<Response> {
 }
 
 /// Headers every response carries; HEAD gets the same status and headers with no body.
-fn finish(response: Response, method: &Method) -> Result<Response> {
+fn finish(response: Response, head: bool) -> Result<Response> {
     let status = response.status_code();
     let headers: Headers = response.headers().clone();
     for (name, value) in SECURITY_HEADERS {
@@ -107,7 +108,7 @@ fn finish(response: Response, method: &Method) -> Result<Response> {
         }
         headers.set(name, value)?;
     }
-    if *method == Method::Head {
+    if head {
         return Ok(Response::empty()?.with_status(status).with_headers(headers));
     }
     Ok(response.with_headers(headers))

@@ -4,7 +4,7 @@ use super::{cache, Failure};
 use std::rc::Rc;
 use crate::content::{PostRecord, SiteIndex};
 use crate::store;
-use worker::Env;
+use worker::{Date, Env};
 
 const BINDING: &str = "POSTS";
 
@@ -24,15 +24,25 @@ pub async fn index(env: &Env) -> Result<SiteIndex, Failure> {
     Ok(get_json(env, store::INDEX_KEY).await?.unwrap_or_default())
 }
 
-/// The current index, from isolate memory when the small `version` key says it is current:
-/// one tiny KV read per request instead of reading and parsing the whole index.
+/// The current index, from isolate memory when the small `version` key says it is current.
+/// That key is read at most once per [`store::VERSION_RECHECK_MS`] (and `blog sync` waits
+/// longer than that before it finishes), not on every request.
 pub async fn current_index(env: &Env) -> Result<Rc<SiteIndex>, Failure> {
-    let kv = env.kv(BINDING)?;
-    let version = kv
-        .get(store::VERSION_KEY)
-        .text()
-        .await
-        .map_err(|e| Failure::internal(format!("KV get {}", store::VERSION_KEY), e))?;
+    // Taken before the read: the window runs from a moment no later than the read began.
+    let now = Date::now().as_millis();
+    let version = match cache::recent_version(now) {
+        Some(version) => version,
+        None => {
+            let version = env
+                .kv(BINDING)?
+                .get(store::VERSION_KEY)
+                .text()
+                .await
+                .map_err(|e| Failure::internal(format!("KV get {}", store::VERSION_KEY), e))?;
+            cache::set_version(now, version.clone());
+            version
+        }
+    };
     if let Some(index) = version.as_deref().and_then(cache::index) {
         return Ok(index);
     }
