@@ -24,6 +24,7 @@ import {
 } from './servers.mjs';
 import { int, kb, mark, median, ms, pct, ratio, table, us } from './stats.mjs';
 import { syncFigures } from './sync.mjs';
+import { SYNC_SETTLE_MS } from '../tests/tools/sync-settle.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -209,15 +210,6 @@ function bumpedIndex(baseIndex, tag) {
     { key: 'version', value: index.version, metadata: { hash: index.version } },
   ];
 }
-
-/**
- * How long `blog sync` waits after writing the version key (store::SYNC_SETTLE_MS): an
- * isolate trusts the version it read for a moment, so a publish shows once this has passed.
- */
-const STORE_RS = fs.readFileSync(path.join(ROOT, 'src/store.rs'), 'utf8');
-const SYNC_SETTLE_MS =
-  Number(/VERSION_RECHECK_MS: u64 = (\d+);/.exec(STORE_RS)?.[1]) + Number(/SYNC_SETTLE_MS: u64 = VERSION_RECHECK_MS \+ (\d+);/.exec(STORE_RS)?.[1]);
-if (!Number.isFinite(SYNC_SETTLE_MS)) throw new Error('bench/run.mjs: cannot read SYNC_SETTLE_MS from src/store.rs');
 
 /** Writes a content version as `blog sync` does, and waits as it does before it returns. */
 async function publish(site, entries) {

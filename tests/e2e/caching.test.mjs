@@ -7,7 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { get, getIndex, startSite, waitFor } from './harness.mjs';
+import { ROOT, get, getIndex, startSite, tempDir, waitFor } from './harness.mjs';
+import { SYNC_SETTLE_MS } from '../tools/sync-settle.mjs';
+
+const FLAKY_WRANGLER = path.join(ROOT, 'tests/tools/flaky-wrangler.sh');
 
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const STRONG = /^"[0-9a-f]{16,}"$/;
@@ -110,8 +113,33 @@ describe('freshness', () => {
     assert.ok(file, `the file of ${href}`);
     const text = await fs.readFile(path.join(site.contentDir, file), 'utf8');
     await fs.writeFile(path.join(site.contentDir, file), `${text}\nA sentence added ${Date.now()}.\n`);
-    const synced = await site.sync();
+    // Readers keep asking while the sync runs, so the isolate has always just read the
+    // version key (it trusts that read for a second): the sync must still be visible on
+    // the first request after it returns.
+    let syncing = true;
+    let during = 0;
+    const readers = (async () => {
+      while (syncing) {
+        const r = await fetchOrLog(`${site.base}${href}`);
+        assert.equal(r.status, 200);
+        during++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    // Its wrangler calls go through the logging stand-in, to time the version key's write.
+    const calls = await tempDir('caching-calls-');
+    const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', BLOG_WRANGLER: FLAKY_WRANGLER, FLAKY_STATE: calls };
+    const synced = await site.sync([], { env }).finally(() => (syncing = false));
+    const returned = Date.now();
+    await readers;
     assert.equal(synced.code, 0, synced.stderr);
+    assert.ok(during > 10, `requests answered during the sync: ${during}`);
+    // The last `kv bulk put` wrote the version key; sync returned at least SYNC_SETTLE_MS
+    // after it, by which time every isolate's last version read began after the write.
+    const log = (await fs.readFile(path.join(calls, 'log'), 'utf8')).trim().split('\n').map((l) => l.split(' '));
+    const versionPut = log.filter(([, ev, , ...args]) => ev === 'start' && args.join(' ').startsWith('kv bulk put')).at(-1)?.[2];
+    const written = Number(log.find(([, ev, n]) => ev === 'end' && n === versionPut)?.[0]);
+    assert.ok(returned - written >= SYNC_SETTLE_MS, `sync returned ${returned - written} ms after writing the version key; it must wait ${SYNC_SETTLE_MS} ms`);
 
     const next = await fetchOrLog(`${site.base}${href}`, { headers: { 'if-none-match': etag } });
     assert.equal(next.status, 200, 'the old ETag no longer matches');
