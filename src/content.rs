@@ -141,13 +141,33 @@ pub struct SiteIndex {
     /// post page's ETag need not change when another post does.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub settings_version: String,
+    /// Where each slug sits in `posts`, built on first use: finding a post is one lookup
+    /// however many there are (the edge finds one on every post request).
+    #[serde(skip)]
+    positions: SlugPositions,
+}
+
+/// A lookup table derived from `posts`: never serialised, and not part of equality.
+#[derive(Default, Clone)]
+struct SlugPositions(std::cell::OnceCell<std::collections::HashMap<String, usize>>);
+
+impl PartialEq for SlugPositions {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for SlugPositions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SlugPositions")
+    }
 }
 
 impl SiteIndex {
     /// Builds the index in reading order: newest first, ties broken by title so the order is stable.
     pub fn new(mut posts: Vec<PostMeta>, settings: Settings, version: String) -> Self {
         sort_newest_first(&mut posts);
-        Self { version, settings, posts, settings_version: String::new() }
+        Self { version, settings, posts, settings_version: String::new(), positions: SlugPositions::default() }
     }
 
     /// The settings' version; an index written before it existed falls back to the whole
@@ -159,7 +179,13 @@ impl SiteIndex {
     /// The posts readers may see at `now`, newest first.
     pub fn visible(&self, now: Timestamp) -> Visible<'_> {
         let first = self.posts.partition_point(|p| p.published > now);
-        Visible { posts: &self.posts[first..], next_publication: first.checked_sub(1).map(|i| self.posts[i].published) }
+        let positions = self.positions.0.get_or_init(|| self.posts.iter().enumerate().map(|(i, p)| (p.slug.clone(), i)).collect());
+        Visible {
+            posts: &self.posts[first..],
+            next_publication: first.checked_sub(1).map(|i| self.posts[i].published),
+            first,
+            positions,
+        }
     }
 }
 
@@ -169,11 +195,19 @@ pub struct Visible<'a> {
     pub posts: &'a [PostMeta],
     /// The instant the next scheduled post appears: no cache may outlive it.
     pub next_publication: Option<Timestamp>,
+    /// Where `posts` starts in the index's list, and the index's slug positions.
+    first: usize,
+    positions: &'a std::collections::HashMap<String, usize>,
 }
 
 impl<'a> Visible<'a> {
     pub fn find(&self, slug: &str) -> Option<(usize, &'a PostMeta)> {
-        self.posts.iter().enumerate().find(|(_, p)| p.slug == slug)
+        let i = self.positions.get(slug).and_then(|i| i.checked_sub(self.first));
+        match i.and_then(|i| self.posts.get(i)) {
+            Some(post) if post.slug == slug => i.map(|i| (i, post)),
+            // Not where the table says (the list changed after it was built): look.
+            _ => self.posts.iter().enumerate().find(|(_, p)| p.slug == slug),
+        }
     }
 
     /// The post an old path should redirect to.
@@ -242,6 +276,26 @@ mod tests {
             aliases: vec![],
             hash: String::new(),
         }
+    }
+
+    #[test]
+    fn finds_posts_by_slug_among_the_visible_ones() {
+        let posts = vec![meta("future", "F", 300), meta("b", "B", 200), meta("a", "A", 100)];
+        let mut index = SiteIndex::new(posts, Settings::default(), "v".into());
+        let visible = index.visible(250);
+        assert_eq!(visible.find("b").map(|(i, p)| (i, p.title.as_str())), Some((0, "B")));
+        assert_eq!(visible.find("a").map(|(i, _)| i), Some(1));
+        assert!(visible.find("future").is_none(), "not yet published");
+        assert!(visible.find("nope").is_none());
+        assert_eq!(index.visible(400).find("future").map(|(i, _)| i), Some(0));
+        // The list changed after the lookup table was built: still found, where it is now.
+        index.posts.insert(0, meta("new", "N", 500));
+        index.posts.remove(1);
+        let visible = index.visible(1000);
+        assert_eq!(visible.find("new").map(|(i, _)| i), Some(0));
+        assert_eq!(visible.find("b").map(|(i, _)| i), Some(1));
+        assert_eq!(visible.find("a").map(|(i, _)| i), Some(2));
+        assert!(visible.find("future").is_none(), "removed");
     }
 
     #[test]

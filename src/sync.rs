@@ -146,7 +146,7 @@ mod tests {
     }
 
     fn index(version: &str) -> SiteIndex {
-        SiteIndex { version: version.into(), ..SiteIndex::default() }
+        SiteIndex::new(Vec::new(), Default::default(), version.into())
     }
 
     #[test]

@@ -227,10 +227,11 @@ impl Page<'_> {
         send(self.req, &page)
     }
 
-    /// The Cache API keeps pages per data centre on custom domains (on `*.workers.dev` it
-    /// stores nothing); a new isolate there starts warm. Keys are URLs on this host.
+    /// The Cache API keeps pages per data centre on custom domains; a new isolate there
+    /// starts warm. Keys are URLs on this host. On `*.workers.dev` it stores nothing, so
+    /// there the two calls per render are not made at all.
     fn cache_api_url(&self, key: &str) -> Option<String> {
-        let host = self.req.host()?;
+        let host = self.req.host().filter(|host| !host.ends_with(".workers.dev"))?;
         Some(format!("https://{host}/__page-cache/{}", pages::etag(&[key]).trim_matches('"')))
     }
 
