@@ -88,7 +88,7 @@ export async function wrkCount(origin, paths, n, { connections = 32 } = {}) {
 /**
  * Sends exactly `paths.length` GETs, `concurrency` at a time over kept-alive connections, and
  * waits for every answer. `headers(i)` gives request i's headers. Resolves
- * { n, ms, rps, statuses, p50, p99 }.
+ * { n, ms, rps, statuses, p50, p99, latencies } (latencies in ms, request i's at i).
  */
 export async function fixedCount(origin, paths, { concurrency = 32, headers = () => ({}) } = {}) {
   const pool = new Pool(origin, { connections: concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
@@ -111,7 +111,7 @@ export async function fixedCount(origin, paths, { concurrency = 32, headers = ()
   await pool.close();
   const sorted = [...latencies].sort((a, b) => a - b);
   const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  return { n: paths.length, ms, rps: (paths.length / ms) * 1000, statuses, p50: at(0.5), p99: at(0.99) };
+  return { n: paths.length, ms, rps: (paths.length / ms) * 1000, statuses, p50: at(0.5), p99: at(0.99), latencies };
 }
 
 /** Headers of reader `i` of run `runId`: a browser, at an address of its own. */
