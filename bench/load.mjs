@@ -33,12 +33,15 @@ export function parseWrk(text) {
   };
 }
 
+/** `-H Host: ...`: the host the worker sees in request.url (workerd direct keeps it). */
+const hostHeader = (host) => (host ? ['-H', `Host: ${host}`] : []);
+
 /**
- * `wrk -t1 -cC -dDs --latency URL`; `readers` makes every request a new reader (browser user
+ * `wrk -t1 -cC -dDs --latency URL`; `host` sets the Host header; `readers` makes every request a new reader (browser user
  * agent, own address; bench/readers.lua), `run` keeps those addresses apart between runs.
  */
-export async function wrk(url, { connections = 32, seconds = 8, readers = false, runId = 1 } = {}) {
-  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '--latency'];
+export async function wrk(url, { connections = 32, seconds = 8, readers = false, runId = 1, host = null } = {}) {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '--latency', ...hostHeader(host)];
   if (readers) args.push('-s', READERS_LUA);
   args.push(url);
   const result = await run('wrk', args, { env: { ...process.env, BENCH_READER_RUN: String(runId) } });
@@ -52,12 +55,12 @@ export async function wrk(url, { connections = 32, seconds = 8, readers = false,
  * wrk over a list of paths, each requested once, until `n` responses have come back
  * (bench/paths.lua). Resolves { n, ms, rps, non200, sent }.
  */
-export async function wrkCount(origin, paths, n, { connections = 32 } = {}) {
+export async function wrkCount(origin, paths, n, { connections = 32, host = null } = {}) {
   if (paths.length < n + connections) throw new Error(`wrkCount: ${paths.length} paths for ${n} requests`);
   const file = path.join(OUT, 'paths.txt');
   fs.mkdirSync(OUT, { recursive: true });
   fs.writeFileSync(file, paths.join('\n') + '\n');
-  const args = ['-t1', `-c${connections}`, '-d600s', '--timeout', '10s', '-s', PATHS_LUA, `${origin}/`];
+  const args = ['-t1', `-c${connections}`, '-d600s', '--timeout', '10s', ...hostHeader(host), '-s', PATHS_LUA, `${origin}/`];
   const child = spawn('wrk', args, {
     env: { ...process.env, BENCH_PATHS: file, BENCH_N: String(n) },
     stdio: ['ignore', 'pipe', 'pipe'],
