@@ -3,7 +3,7 @@
 //! | key           | value                                  | metadata            |
 //! |---------------|----------------------------------------|---------------------|
 //! | `index`       | JSON [`SiteIndex`]: settings and every synced post's metadata, newest first | `{"hash": version}` |
-//! | `version`     | the index's content version, as text   | none                |
+//! | `version`     | the index's content version, as text   | `{"hash": version}` |
 //! | `post/{slug}` | JSON [`PostRecord`]: metadata, Markdown body, highlighted code | `{"hash": post hash, "file": "name.md"}` |
 //! | `file/{hash}.{ext}` | the bytes of an image or other file a post links to | `{"hash": hash, "type": content type}` |
 //!
@@ -28,6 +28,27 @@ pub const VERSION_RECHECK_MS: u64 = 1000;
 /// Every version read that finishes later began after the write, so the next request after
 /// a sync shows the new content, on every isolate.
 pub const SYNC_SETTLE_MS: u64 = VERSION_RECHECK_MS + 250;
+/// The last `version` an isolate read, and when that read began (ms since the epoch, on the
+/// isolate's clock): trusted for [`VERSION_RECHECK_MS`], then read again.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct RecentVersion(Option<(u64, Option<String>)>);
+
+impl RecentVersion {
+    /// The value (none before the first sync) if its read began less than a window before
+    /// `now`. A clock that went backwards trusts nothing.
+    pub fn at(&self, now: u64) -> Option<&Option<String>> {
+        self.0.as_ref().filter(|(read_at, _)| now >= *read_at && now - read_at < VERSION_RECHECK_MS).map(|(_, v)| v)
+    }
+
+    /// Records a read that began at `read_at`, unless one that began later is already known
+    /// (two reads can finish out of order).
+    pub fn remember(&mut self, read_at: u64, version: Option<String>) {
+        if self.0.as_ref().is_none_or(|(known, _)| *known <= read_at) {
+            self.0 = Some((read_at, version));
+        }
+    }
+}
+
 pub const POST_PREFIX: &str = "post/";
 pub const FILE_PREFIX: &str = "file/";
 /// Where the edge serves what `file/{name}` holds: `/files/{name}`.
@@ -100,6 +121,24 @@ pub struct KeyMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_read_is_trusted_for_one_window_from_when_it_began() {
+        let mut recent = RecentVersion::default();
+        assert_eq!(recent.at(1_000), None, "nothing read yet");
+        recent.remember(10_000, Some("v1".into()));
+        assert_eq!(recent.at(10_000), Some(&Some("v1".into())));
+        assert_eq!(recent.at(10_000 + VERSION_RECHECK_MS - 1), Some(&Some("v1".into())));
+        assert_eq!(recent.at(10_000 + VERSION_RECHECK_MS), None, "the window has passed");
+        assert_eq!(recent.at(9_999), None, "the clock went backwards");
+        // A read that began earlier but finished later does not replace a newer one.
+        recent.remember(9_500, Some("v0".into()));
+        assert_eq!(recent.at(10_100), Some(&Some("v1".into())));
+        recent.remember(10_500, None);
+        assert_eq!(recent.at(10_600), Some(&None), "no version key: known, and trusted too");
+        // sync waits longer than the window, so a read it waited out cannot be trusted after.
+        assert!(SYNC_SETTLE_MS > VERSION_RECHECK_MS);
+    }
 
     #[test]
     fn file_names_are_a_hash_and_a_short_extension() {

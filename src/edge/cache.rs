@@ -1,11 +1,11 @@
 //! Per-isolate memory: the content version last read, the parsed index and rendered
 //! responses. Keys carry the content version `blog sync` writes (and how many posts are
 //! visible), so nothing here is served once new content is published or a scheduled post
-//! comes due. The version itself is re-read after [`VERSION_RECHECK_MS`], and `blog sync`
+//! comes due. The version itself is re-read after [`store::VERSION_RECHECK_MS`], and `blog sync`
 //! does not finish before that window has passed, so a sync is visible on the next request.
 
 use crate::content::SiteIndex;
-use crate::store::VERSION_RECHECK_MS;
+use crate::store::{self, RecentVersion};
 use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
@@ -79,27 +79,19 @@ struct Pages {
 }
 
 thread_local! {
-    /// The `version` key's value (none before the first sync) and when its read began (ms).
-    static VERSION: RefCell<Option<(u64, Option<String>)>> = const { RefCell::new(None) };
+    static VERSION: RefCell<RecentVersion> = RefCell::new(RecentVersion::default());
     static INDEX: RefCell<Option<Rc<SiteIndex>>> = const { RefCell::new(None) };
     static PAGES: RefCell<Pages> = RefCell::new(Pages::default());
 }
 
-/// The version read less than [`VERSION_RECHECK_MS`] before `now`, if there is one.
+/// The version read less than a window ([`store::VERSION_RECHECK_MS`]) before `now`, if any.
 pub fn recent_version(now: u64) -> Option<Option<String>> {
-    VERSION.with(|v| {
-        v.borrow().as_ref().filter(|(read_at, _)| now >= *read_at && now - read_at < VERSION_RECHECK_MS).map(|(_, version)| version.clone())
-    })
+    VERSION.with(|v| v.borrow().at(now).cloned())
 }
 
-/// Remembers a version read that began at `read_at`, unless a later read is already known.
+/// Remembers a version read that began at `read_at`.
 pub fn set_version(read_at: u64, version: Option<String>) {
-    VERSION.with(|v| {
-        let mut v = v.borrow_mut();
-        if v.as_ref().is_none_or(|(known, _)| *known <= read_at) {
-            *v = Some((read_at, version));
-        }
-    });
+    VERSION.with(|v| v.borrow_mut().remember(read_at, version));
 }
 
 /// The cached index, if it is the given version.
