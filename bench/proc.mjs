@@ -1,11 +1,12 @@
 // Processes for the benchmark: commands run to completion, servers in their own process
 // groups (killed on the way out whatever happens), free ports.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, portIsFree } from '../tests/tools/ports.mjs';
+
+export { freePort, portIsFree };
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const OUT = path.join(ROOT, 'bench/out');
@@ -83,30 +84,6 @@ export async function stopGroup(child, { signal = 'SIGTERM', graceMs = 5000 } = 
   } catch {}
   await child.exited;
   live.delete(child.pid);
-}
-
-/** A TCP port nobody is listening on right now. */
-export async function freePort() {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-export async function portIsFree(port) {
-  const server = net.createServer();
-  try {
-    server.listen(port, '127.0.0.1');
-    await once(server, 'listening');
-    server.close();
-    await once(server, 'close');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The last `chars` of a log file, for error messages. */

@@ -483,13 +483,18 @@ async function readsPhase(dBlog, slug) {
   }));
 }
 
-/** BENCH_ONLY=reads: the blog on workerd with its driver, and the kill test; section 5 alone. */
-async function mainReads() {
+/** Every run's start: the tools are there, bench/out is empty, the machine is described. */
+async function begin(label) {
   await preflight();
   fs.rmSync(OUT, { recursive: true, force: true });
   fs.mkdirSync(OUT, { recursive: true });
   R.machine = await machine();
-  progress(`BENCH_ONLY=reads: ${R.machine.nproc} cores, ${R.machine.cpu}; load ${R.machine.loadStart}`);
+  progress(`${label}${R.machine.nproc} cores, ${R.machine.cpu}; load ${R.machine.loadStart}`);
+}
+
+/** BENCH_ONLY=reads: the blog on workerd with its driver, and the kill test; section 5 alone. */
+async function mainReads() {
+  await begin('BENCH_ONLY=reads: ');
   progress('bundle: wrangler deploy --dry-run');
   R.bundle = await bundle();
   progress('real content: blog sync into local state; the same records captured for workerd');
@@ -526,11 +531,7 @@ async function mainReads() {
 
 /** BENCH_ONLY=slow: section 6 alone (three sites on each runtime, the real content). */
 async function mainSlow() {
-  await preflight();
-  fs.rmSync(OUT, { recursive: true, force: true });
-  fs.mkdirSync(OUT, { recursive: true });
-  R.machine = await machine();
-  progress(`BENCH_ONLY=slow: ${R.machine.nproc} cores, ${R.machine.cpu}; load ${R.machine.loadStart}`);
+  await begin('BENCH_ONLY=slow: ');
   R.bundle = await bundle();
   const realState = path.join(OUT, 'real/state');
   await runOk(BLOG, ['sync', '--persist-to', realState]);
@@ -571,11 +572,7 @@ async function main() {
   if (ONLY === 'reads') return mainReads();
   if (ONLY === 'slow') return mainSlow();
   if (ONLY) throw new Error(`BENCH_ONLY=${ONLY}: only "reads" and "slow" are known`);
-  await preflight();
-  fs.rmSync(OUT, { recursive: true, force: true });
-  fs.mkdirSync(OUT, { recursive: true });
-  R.machine = await machine();
-  progress(`${R.machine.nproc} cores, ${R.machine.cpu}; load ${R.machine.loadStart}`);
+  await begin('');
 
   progress('bundle: wrangler deploy --dry-run');
   R.bundle = await bundle();

@@ -6,14 +6,15 @@
 //   const res = await fetch(`${site.base}/`);
 
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import { existsSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, portIsFree } from '../tools/ports.mjs';
+
+export { freePort };
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CONTENT = path.join(ROOT, 'content');
@@ -45,17 +46,6 @@ process.on('exit', () => {
 });
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, () => process.exit(130));
-}
-
-/** A TCP port nobody is listening on right now. */
-export async function freePort() {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
 }
 
 /** Runs a command to completion: { code, stdout, stderr }. */
@@ -257,19 +247,6 @@ async function stopServer(site) {
   for (let i = 0; i < 40; i++) {
     if (await portIsFree(port)) return;
     await sleep(250);
-  }
-}
-
-async function portIsFree(port) {
-  const server = net.createServer();
-  try {
-    server.listen(port, '127.0.0.1');
-    await once(server, 'listening');
-    server.close();
-    await once(server, 'close');
-    return true;
-  } catch {
-    return false;
   }
 }
 
