@@ -4,7 +4,9 @@
 // PUT and DELETE, so the benchmark can publish a new content version the way a sync would.
 import records from 'kv.json';
 
-const store = new Map(records.map((r) => [r.key, r]));
+// Values are kept as UTF-8 bytes, as a KV store holds them: a read sends them as they are.
+const encoder = new TextEncoder();
+const store = new Map(records.map((r) => [r.key, { ...r, value: encoder.encode(r.value) }]));
 
 function keyOf(url) {
   const raw = url.pathname.slice(1);
@@ -31,7 +33,7 @@ export default {
       }
       case 'PUT': {
         const metadata = request.headers.get('CF-KV-Metadata');
-        store.set(key, { key, value: await request.text(), metadata: metadata ? JSON.parse(metadata) : undefined });
+        store.set(key, { key, value: new Uint8Array(await request.arrayBuffer()), metadata: metadata ? JSON.parse(metadata) : undefined });
         return new Response(null);
       }
       case 'DELETE':
