@@ -1,11 +1,11 @@
 //! Per-isolate memory: the content version last read, the parsed index and rendered
 //! responses. Keys carry the content version `blog sync` writes (and how many posts are
 //! visible), so nothing here is served once new content is published or a scheduled post
-//! comes due. The version itself is re-read after [`store::VERSION_RECHECK_MS`], and `blog sync`
+//! comes due. The version itself is re-read after [`crate::store::VERSION_RECHECK_MS`], and `blog sync`
 //! does not finish before that window has passed, so a sync is visible on the next request.
 
 use crate::content::SiteIndex;
-use crate::store::{self, RecentVersion};
+use crate::store::RecentVersion;
 use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
@@ -84,7 +84,7 @@ thread_local! {
     static PAGES: RefCell<Pages> = RefCell::new(Pages::default());
 }
 
-/// The version read less than a window ([`store::VERSION_RECHECK_MS`]) before `now`, if any.
+/// The version read less than a window ([`crate::store::VERSION_RECHECK_MS`]) before `now`, if any.
 pub fn recent_version(now: u64) -> Option<Option<String>> {
     VERSION.with(|v| v.borrow().at(now).cloned())
 }

@@ -34,7 +34,7 @@ const FLUSH_DELAY: Duration = Duration::from_millis(50);
 const MAX_ATTEMPTS: u32 = 3;
 /// Test-only fault injection, set with `wrangler dev --var COUNTER_FAULT:...`: `throw` (the
 /// object fails every call), `slow=MS` (it answers MS late), `unreachable` (no call gets
-/// through). Never set in production.
+/// through), `panic` (the Worker panics while it sends reads). Never set in production.
 const FAULT_VAR: &str = "COUNTER_FAULT";
 /// Daily rows older than this many half-lives weigh under 0.1% and are not read.
 const HORIZON_HALF_LIVES: f64 = 10.0;
@@ -356,6 +356,10 @@ async fn flush(env: Env) {
 }
 
 async fn send(env: &Env, batch: &HitBatch) -> Result<Counted> {
+    if env.var(FAULT_VAR).is_ok_and(|v| v.to_string() == "panic") {
+        // A bug in the Worker itself: the wasm instance aborts in the middle of a flush.
+        panic!("injected fault: the counter client panics");
+    }
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(serde_json::to_string(batch)?.into()));
     let req = Request::new_with_init("https://counter/hits", &init)?;

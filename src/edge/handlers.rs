@@ -60,6 +60,23 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
     }
 }
 
+/// The answer when it needs no I/O: a static asset, or a post page this isolate has in
+/// memory under a content version it read within the window. `None`: take [`handle`]'s way.
+/// Answered here, a request costs no future and no promise on the wasm side.
+pub fn ready(route: &Route, req: &Req, env: &Env, ctx: &Context) -> Option<Outcome> {
+    match route {
+        Route::Stylesheet => Some(static_asset(req, &STYLESHEET_PAGES, pages::STYLE_VERSION)),
+        Route::Favicon => Some(static_asset(req, &FAVICON_PAGES, pages::FAVICON_VERSION)),
+        Route::Post { slug } => {
+            let index = store::current_index_in_memory()?;
+            let now = now();
+            let page = Page { index: &index, visible: index.visible(now), now, req, env, ctx };
+            page.post_from_memory(slug)
+        }
+        _ => None,
+    }
+}
+
 fn now() -> Timestamp {
     (Date::now().as_millis() / 1000) as Timestamp
 }
@@ -275,23 +292,43 @@ impl Page<'_> {
         self.visible.next_publication.map_or(max_age, |t| max_age.min((t - self.now).max(0)))
     }
 
-    async fn post(&self, slug: &str) -> Outcome {
-        // The index says what is published: a post it does not list (yet) is not served.
-        let Some((_, meta)) = self.visible.find(slug) else {
-            return self.not_found();
-        };
-        if let Some(reader) = self.req.is_get().then(|| reader(self.req)).flatten() {
-            counter::count(self.env, self.ctx, counter::Hit { slug: meta.slug.clone(), reader });
-        }
+    /// A post's page key: the ETag follows what the page shows (this post, its neighbours,
+    /// the site settings, the build). `None` when the index does not list the post.
+    fn post_key(&self, slug: &str) -> Option<(&PostMeta, String)> {
+        let (_, meta) = self.visible.find(slug)?;
         let (previous, next) = pages::neighbours(&self.visible, slug);
-        let settings_hash = self.index.settings_version();
-        // The ETag follows what the page shows: this post, its neighbours, the site settings.
         let key = format!(
-            "{BUILD_ID}:{}:{}:{}:{settings_hash}",
+            "{BUILD_ID}:{}:{}:{}:{}",
             meta.hash,
             previous.map_or("", |p| p.hash.as_str()),
             next.map_or("", |p| p.hash.as_str()),
+            self.index.settings_version(),
         );
+        Some((meta, key))
+    }
+
+    /// A real read of a listed post goes to the counter.
+    fn count_read(&self, meta: &PostMeta) {
+        if let Some(reader) = self.req.is_get().then(|| reader(self.req)).flatten() {
+            counter::count(self.env, self.ctx, counter::Hit { slug: meta.slug.clone(), reader });
+        }
+    }
+
+    /// The post's page from this isolate's memory, counted as a read; `None` if it is not
+    /// there (nothing counted then: [`Page::post`] will).
+    fn post_from_memory(&self, slug: &str) -> Option<Outcome> {
+        let (meta, key) = self.post_key(slug)?;
+        let page = cache::get(&key)?;
+        self.count_read(meta);
+        Some(send(self.req, &page))
+    }
+
+    async fn post(&self, slug: &str) -> Outcome {
+        // The index says what is published: a post it does not list (yet) is not served.
+        let Some((meta, key)) = self.post_key(slug) else {
+            return self.not_found();
+        };
+        self.count_read(meta);
         if let Some(page) = cache::get(&key) {
             return send(self.req, &page);
         }

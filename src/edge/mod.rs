@@ -12,6 +12,7 @@ use crate::routes;
 use crate::settings::Settings;
 use worker::worker_sys::web_sys;
 use request::Req;
+use worker::wasm_bindgen::JsValue;
 use worker::{event, Context, Env, Headers, Response, Result};
 
 /// Why a request could not be answered with its page.
@@ -53,20 +54,48 @@ fn start() {
     console_error_panic_hook::set_once();
 }
 
-#[event(fetch)]
-async fn fetch(raw: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
-    let req = Req::new(&raw);
-    // Route on the method as sent: `worker::Method` reads any it does not know (PROPFIND,
-    // MKCOL, …) as GET, which would answer them, and count them as reads.
-    let route = routes::resolve(req.method(), req.path());
-    let reply = match handlers::handle(route, &req, &env, &ctx).await {
+/// The Worker's fetch handler (what `#[event(fetch)]` would export, written out so that a
+/// page answered from memory is answered at once: a `Response`, not a promise of one).
+mod entry {
+    use super::*;
+    use worker::wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen)]
+    pub fn fetch(raw: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
+        let ctx = Context::new(ctx);
+        let req = Req::new(&raw);
+        // Route on the method as sent: `worker::Method` reads any it does not know (PROPFIND,
+        // MKCOL, …) as GET, which would answer them, and count them as reads.
+        let route = routes::resolve(req.method(), req.path());
+        if let Some(outcome) = handlers::ready(&route, &req, &env, &ctx) {
+            return answer(outcome, &req).map_or_else(|e| internal_error(&req, e), JsValue::from);
+        }
+        worker::wasm_bindgen_futures::future_to_promise(async move {
+            let outcome = handlers::handle(route, &req, &env, &ctx).await;
+            Ok(answer(outcome, &req).map_or_else(|e| internal_error(&req, e), JsValue::from))
+        })
+        .into()
+    }
+}
+
+/// A handler's outcome as the response to send.
+fn answer(outcome: Outcome, req: &Req) -> Result<web_sys::Response> {
+    let reply = match outcome {
         Ok(reply) => reply,
-        Err(failure) => failure_response(failure, &req)?.into(),
+        Err(failure) => failure_response(failure, req)?.into(),
     };
     match reply {
         Reply::Ready(response) => Ok(response),
         Reply::Built(response) => Ok(finish(response, req.is_head())?.into()),
     }
+}
+
+/// When not even the error page could be made: a plain 500.
+fn internal_error(req: &Req, e: worker::Error) -> JsValue {
+    worker::console_error!("{} {}: {}", req.method(), req.path(), e);
+    let init = web_sys::ResponseInit::new();
+    init.set_status(500);
+    web_sys::Response::new_with_opt_str_and_init(Some("Internal Server Error"), &init).map_or_else(|e| e, JsValue::from)
 }
 
 /// The one place failures become responses. Internal causes go to the log, never to readers.

@@ -1,5 +1,6 @@
 // Faults behind the pages. A read counter that throws, answers slowly or cannot be reached
-// never fails a page: Popular Reads falls back to newest first. Counts never go backwards and
+// never fails a page: Popular Reads falls back to newest first. A panic in the Worker itself
+// costs that work only: the next request gets a fresh wasm instance. Counts never go backwards and
 // reads are never counted twice across a counter outage and restarts. Broken KV records (a
 // corrupt post, a missing post, a corrupt index) take down only what they must, are logged
 // with their key, and the next `blog sync` repairs them.
@@ -99,6 +100,20 @@ describe('a failing read counter never fails a page', () => {
       console.log(`  ${fault}: first index page in ${ms} ms; ${Object.keys(statuses).length} pages 200`);
     });
   }
+
+  test('COUNTER_FAULT=panic: the Worker panics sending reads; the next requests get a fresh instance and every page answers', async () => {
+    await site.restart({ wranglerArgs: FAULT('panic') });
+    for (let i = 0; i < 3; i++) {
+      // A real read: its page answers first, then the flush that sends it panics.
+      assert.equal((await readAs(site, `192.0.2.${210 + i}`, BRIDGE)).status, 200);
+      await sleep(300);
+      const statuses = await everyPage(site);
+      const bad = Object.entries(statuses).filter(([, s]) => s !== 200);
+      assert.deepEqual(bad, [], `pages that did not answer 200 after panic ${i + 1}`);
+    }
+    assert.match(site.output, /injected fault: the counter client panics/, 'the panic is logged');
+    assert.match(site.output, /Reinitializing Wasm application/, 'the wasm instance was made again');
+  });
 
   test('no fault again: the counts are all there', async () => {
     await site.restart({ wranglerArgs: [] });
