@@ -105,15 +105,17 @@ export function prepareBlogDir(name, { bundleDir, kvJson, date }) {
   fs.mkdirSync(path.join(dir, 'bundle'), { recursive: true });
   fs.mkdirSync(path.join(dir, 'do'), { recursive: true });
   let wasm = null;
+  let main = null;
   for (const file of fs.readdirSync(bundleDir)) {
     if (file.endsWith('.wasm')) wasm = file;
+    if (file.endsWith('.js')) main = file;
     if (file.endsWith('.js') || file.endsWith('.wasm')) fs.copyFileSync(path.join(bundleDir, file), path.join(dir, 'bundle', file));
   }
-  if (!wasm) throw new Error(`no .wasm module in ${bundleDir}`);
+  if (!wasm || !main) throw new Error(`no .wasm or .js module in ${bundleDir}`);
   for (const file of ['kv.js', 'no-cache.js', 'reads-driver.js']) fs.copyFileSync(path.join(ROOT, 'bench/workerd', file), path.join(dir, file));
   fs.copyFileSync(kvJson, path.join(dir, 'kv.json'));
   const template = fs.readFileSync(path.join(ROOT, 'bench/workerd/blog.capnp'), 'utf8');
-  fs.writeFileSync(path.join(dir, 'blog.capnp'), template.replaceAll('@WASM@', wasm).replaceAll('@DATE@', date));
+  fs.writeFileSync(path.join(dir, 'blog.capnp'), template.replaceAll('@WASM@', wasm).replaceAll('@MAIN@', main).replaceAll('@DATE@', date));
   return dir;
 }
 

@@ -3,8 +3,8 @@
 # kv.js, and the ReadCounter Durable Object on SQLite in a folder on disk.
 #
 # A template: bench/servers.mjs (prepareBlogDir) copies it into bench/out/workerd/SITE/ beside the bundle
-# (bundle/), the KV records (kv.json), kv.js and no-cache.js, with @WASM@ replaced by the wasm module's
-# name in the bundle, then runs
+# (bundle/), the KV records (kv.json), kv.js and no-cache.js, with @MAIN@ and @WASM@ replaced by the
+# names of the bundle's JavaScript and wasm modules, then runs
 #   workerd serve blog.capnp --socket-addr http=127.0.0.1:PORT --socket-addr kv-admin=127.0.0.1:PORT2 \
 #     --socket-addr reads-driver=127.0.0.1:PORT3 --directory-path do-storage=STATE_DIR
 # COUNTER_FAULT comes from the environment, as `wrangler dev --var COUNTER_FAULT:...` would set
@@ -30,7 +30,7 @@ const config :Workerd.Config = (
 
 const blog :Workerd.Worker = (
   modules = [
-    (name = "shim.js", esModule = embed "bundle/shim.js"),
+    (name = "@MAIN@", esModule = embed "bundle/@MAIN@"),
     (name = "@WASM@", wasm = embed "bundle/@WASM@"),
   ],
   compatibilityDate = "@DATE@",

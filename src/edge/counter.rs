@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 use worker::{
-    durable_object, js_sys, wasm_bindgen, Context, Date, DurableObject, Delay, Env, Method, Request,
+    durable_object, js_sys, wasm_bindgen, Context, DurableObject, Delay, Env, Method, Request,
     RequestInit, Response, Result, SqlStorage, State,
 };
 
@@ -159,7 +159,7 @@ fn migrate(sql: &SqlStorage) -> Result<()> {
 }
 
 fn today() -> f64 {
-    readers::day_number((Date::now().as_millis() / 1000) as i64) as f64
+    readers::day_number((super::now_ms() / 1000) as i64) as f64
 }
 
 impl ReadCounter {
@@ -375,39 +375,53 @@ async fn send(env: &Env, batch: &HitBatch) -> Result<Counted> {
 /// waits, at most `STATS_TIMEOUT`, and not again for a while if the counter failed.
 /// `None` when there are no counts to show.
 pub async fn stats(env: &Env, ctx: &Context, half_life_days: f64) -> Option<Stats> {
-    let now = Date::now().as_millis() as f64;
-    let cached = STATS.with(|s| s.borrow().clone());
-    let stale = cached.as_ref().is_none_or(|(at, _)| now - at > STATS_FRESH_MS);
-    if stale && !REFRESHING.with(|r| r.replace(true)) {
-        let env = env.clone();
-        let refresh = async move {
-            if let Some(stats) = fetch_stats(&env, half_life_days).await {
-                STATS.with(|s| *s.borrow_mut() = Some((Date::now().as_millis() as f64, stats)));
-            } else {
-                // Try again after the freshness window, not on every request.
-                let at = Date::now().as_millis() as f64;
-                STATS.with(|s| {
-                    let mut s = s.borrow_mut();
-                    if let Some((_, stats)) = s.take() {
-                        *s = Some((at, stats));
-                    }
-                });
-                FAILED_AT.with(|f| f.set(at));
-            }
-            REFRESHING.with(|r| r.set(false));
-        };
-        if cached.is_some() || now - FAILED_AT.with(Cell::get) < STATS_FRESH_MS {
-            ctx.wait_until(refresh);
-        } else {
-            // Nothing to show yet: wait a little for the first counts, then let it finish.
-            let mut refresh = Box::pin(refresh);
-            let timed_out = matches!(select(&mut refresh, Delay::from(STATS_TIMEOUT)).await, Either::Right(_));
-            if timed_out {
-                ctx.wait_until(refresh);
-            }
-        }
+    if let Some(stats) = stats_in_memory(env, ctx, half_life_days) {
+        return stats;
+    }
+    // Nothing to show yet: wait a little for the first counts, then let the refresh finish.
+    REFRESHING.with(|r| r.set(true));
+    let mut refresh = Box::pin(refresh(env.clone(), half_life_days));
+    if matches!(select(&mut refresh, Delay::from(STATS_TIMEOUT)).await, Either::Right(_)) {
+        ctx.wait_until(refresh);
     }
     STATS.with(|s| s.borrow().as_ref().map(|(_, stats)| stats.clone()))
+}
+
+/// [`stats`] when it need not wait: the counts in memory (a refresh started in the
+/// background if they are stale), or none while a refresh runs or after one failed lately.
+/// `None` only for an isolate that has never had counts and should wait for the first.
+pub fn stats_in_memory(env: &Env, ctx: &Context, half_life_days: f64) -> Option<Option<Stats>> {
+    let now = super::now_ms() as f64;
+    let cached = STATS.with(|s| s.borrow().clone());
+    let stale = cached.as_ref().is_none_or(|(at, _)| now - at > STATS_FRESH_MS);
+    let have = cached.map(|(_, stats)| stats);
+    if !stale || REFRESHING.with(Cell::get) {
+        return Some(have);
+    }
+    if have.is_none() && now - FAILED_AT.with(Cell::get) >= STATS_FRESH_MS {
+        return None;
+    }
+    REFRESHING.with(|r| r.set(true));
+    ctx.wait_until(refresh(env.clone(), half_life_days));
+    Some(have)
+}
+
+/// Fetches the counts into memory; after a failure, keeps the old ones and tries again only
+/// after the freshness window.
+async fn refresh(env: Env, half_life_days: f64) {
+    if let Some(stats) = fetch_stats(&env, half_life_days).await {
+        STATS.with(|s| *s.borrow_mut() = Some((super::now_ms() as f64, stats)));
+    } else {
+        let at = super::now_ms() as f64;
+        STATS.with(|s| {
+            let mut s = s.borrow_mut();
+            if let Some((_, stats)) = s.take() {
+                *s = Some((at, stats));
+            }
+        });
+        FAILED_AT.with(|f| f.set(at));
+    }
+    REFRESHING.with(|r| r.set(false));
 }
 
 /// The sum over all shards; all or nothing, so a shard that fails never makes counts shrink.

@@ -10,11 +10,13 @@ use crate::date::Timestamp;
 use crate::feeds::{self, FeedEntry, FeedInfo};
 use crate::markdown::{self, RenderOptions};
 use crate::routes::{self, FeedKind, Route};
-use crate::{pages, ranking, readers};
+use crate::ranking::{self, ReadStats};
+use crate::{pages, readers};
+use std::collections::HashMap;
 use futures_util::future::join_all;
 use std::rc::Rc;
 use std::thread::LocalKey;
-use worker::{Cache, Context, Date, Env};
+use worker::{Cache, Context, Env};
 
 const STYLESHEET: &str = concat!(include_str!("../../templates/style.css"), include_str!("../../templates/highlight.css"));
 const FAVICON: &str = include_str!("../../templates/favicon.svg");
@@ -73,12 +75,21 @@ pub fn ready(route: &Route, req: &Req, env: &Env, ctx: &Context) -> Option<Outco
             let page = Page { index: &index, visible: index.visible(now), now, req, env, ctx };
             page.post_from_memory(slug)
         }
+        Route::Index => {
+            let index = store::current_index_in_memory()?;
+            let now = now();
+            let page = Page { index: &index, visible: index.visible(now), now, req, env, ctx };
+            let stats = counter::stats_in_memory(env, ctx, index.settings.popular_half_life_days)?;
+            let (key, _) = page.home_key(stats.as_deref());
+            let page = cache::get(&key)?;
+            Some(send(req, &page))
+        }
         _ => None,
     }
 }
 
 fn now() -> Timestamp {
-    (Date::now().as_millis() / 1000) as Timestamp
+    (super::now_ms() / 1000) as Timestamp
 }
 
 /// Whether the request names `version` in its `?v=`: the fingerprinted link pages use.
@@ -276,13 +287,20 @@ impl Page<'_> {
         }
     }
 
-    async fn home(&self) -> Outcome {
+    /// The index page's key: it shows Popular Reads, so the key names their order.
+    fn home_key(&self, stats: Option<&HashMap<String, ReadStats>>) -> (String, Vec<&PostMeta>) {
         let settings = &self.index.settings;
         // Popular Reads is a sidebar: without counts it ranks by date.
-        let stats = counter::stats(self.env, self.ctx, settings.popular_half_life_days).await;
-        let popular = ranking::popular(self.visible.posts, stats.as_deref().unwrap_or(&Default::default()), settings.popular_count);
+        let popular = ranking::popular(self.visible.posts, stats.unwrap_or(&Default::default()), settings.popular_count);
         let order: Vec<&str> = popular.iter().map(|p| p.slug.as_str()).collect();
         let key = self.key(&format!("#{}", order.join(",")));
+        (key, popular)
+    }
+
+    async fn home(&self) -> Outcome {
+        let settings = &self.index.settings;
+        let stats = counter::stats(self.env, self.ctx, settings.popular_half_life_days).await;
+        let (key, popular) = self.home_key(stats.as_deref());
         let cache_control = format!("public, max-age={}", self.html_cache_age(INDEX_MAX_AGE));
         self.cached_as(key, HTML, cache_control, |p| Ok(Some(pages::index(settings, p.visible.posts, popular)))).await
     }

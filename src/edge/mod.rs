@@ -78,6 +78,12 @@ mod entry {
     }
 }
 
+/// The clock, in milliseconds since the epoch: `Date.now()`, without the `Date` object
+/// `worker::Date::now()` makes on every call.
+pub fn now_ms() -> u64 {
+    worker::js_sys::Date::now() as u64
+}
+
 /// A handler's outcome as the response to send.
 fn answer(outcome: Outcome, req: &Req) -> Result<web_sys::Response> {
     let reply = match outcome {

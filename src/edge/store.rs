@@ -4,7 +4,7 @@ use super::{cache, Failure};
 use std::rc::Rc;
 use crate::content::{PostRecord, SiteIndex};
 use crate::store;
-use worker::{Date, Env};
+use worker::Env;
 
 const BINDING: &str = "POSTS";
 
@@ -31,7 +31,7 @@ pub async fn index(env: &Env) -> Result<SiteIndex, Failure> {
 /// longer than that before it finishes), not on every request.
 pub async fn current_index(env: &Env) -> Result<Rc<SiteIndex>, Failure> {
     // Taken before the read: the window runs from a moment no later than the read began.
-    let now = Date::now().as_millis();
+    let now = super::now_ms();
     let version = match cache::recent_version(now) {
         Some(version) => version,
         None => {
@@ -56,7 +56,7 @@ pub async fn current_index(env: &Env) -> Result<Rc<SiteIndex>, Failure> {
 /// The index, when this isolate holds it and read the `version` key within the window: no
 /// I/O needed.
 pub fn current_index_in_memory() -> Option<Rc<SiteIndex>> {
-    cache::recent_version(Date::now().as_millis())?.as_deref().and_then(cache::index)
+    cache::recent_version(super::now_ms())?.as_deref().and_then(cache::index)
 }
 
 pub async fn post(env: &Env, slug: &str) -> Result<Option<PostRecord>, Failure> {
