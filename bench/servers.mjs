@@ -62,7 +62,7 @@ function makeSite({ name, runtime, port, logFile, readyPath = '/', launch }) {
  * `wrangler dev` with the flags the e2e harness uses. `config` is a wrangler.toml (the
  * project's by default); `vars` become `--var NAME:VALUE`.
  */
-export async function wranglerSite({ name, config, stateDir, vars = {} }) {
+export async function wranglerSite({ name, config, stateDir, vars = {} }, attempt = 1) {
   const port = await freePort();
   const inspectorPort = await freePort();
   const logFile = path.join(OUT, 'logs', `${name}.log`);
@@ -84,7 +84,15 @@ export async function wranglerSite({ name, config, stateDir, vars = {} }) {
     launch: () => startGroup(WRANGLER, args, { cwd: ROOT, logFile }),
   });
   site.stateDir = stateDir;
-  return site.start();
+  try {
+    return await site.start();
+  } catch (e) {
+    // Servers start side by side, and each workerd binds ports of its own: the port taken
+    // between freePort() and the bind is the only failure worth another try.
+    if (attempt > 1 || !/Address already in use/.test(e.message)) throw e;
+    await site.stop();
+    return wranglerSite({ name, config, stateDir, vars }, attempt + 1);
+  }
 }
 
 /** The compatibility date workerd runs a worker at: the project's, unless this workerd is older. */
