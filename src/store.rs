@@ -28,6 +28,8 @@ pub const VERSION_RECHECK_MS: u64 = 1000;
 /// Every version read that finishes later began after the write, so the next request after
 /// a sync shows the new content, on every isolate.
 pub const SYNC_SETTLE_MS: u64 = VERSION_RECHECK_MS + 250;
+// Sync must wait longer than the window, or a read it waited out could still be trusted.
+const _: () = assert!(SYNC_SETTLE_MS > VERSION_RECHECK_MS);
 /// The last `version` an isolate read, and when that read began (ms since the epoch, on the
 /// isolate's clock): trusted for [`VERSION_RECHECK_MS`], then read again.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -136,8 +138,6 @@ mod tests {
         assert_eq!(recent.at(10_100), Some(&Some("v1".into())));
         recent.remember(10_500, None);
         assert_eq!(recent.at(10_600), Some(&None), "no version key: known, and trusted too");
-        // sync waits longer than the window, so a read it waited out cannot be trusted after.
-        assert!(SYNC_SETTLE_MS > VERSION_RECHECK_MS);
     }
 
     #[test]
