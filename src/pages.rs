@@ -160,11 +160,12 @@ pub fn index(site: &Settings, posts: &[PostMeta], popular: Vec<&PostMeta>) -> St
 
 /// The posts published just before and just after `slug`.
 pub fn neighbours<'a>(visible: &Visible<'a>, slug: &str) -> (Option<&'a PostMeta>, Option<&'a PostMeta>) {
-    let position = visible.find(slug).map(|(i, _)| i);
-    (
-        position.and_then(|i| visible.posts.get(i + 1)),
-        position.and_then(|i| i.checked_sub(1)).and_then(|i| visible.posts.get(i)),
-    )
+    visible.find(slug).map_or((None, None), |(i, _)| neighbours_at(visible, i))
+}
+
+/// The posts published just before and just after the visible post at `position`.
+pub fn neighbours_at<'a>(visible: &Visible<'a>, position: usize) -> (Option<&'a PostMeta>, Option<&'a PostMeta>) {
+    (visible.posts.get(position + 1), position.checked_sub(1).and_then(|i| visible.posts.get(i)))
 }
 
 /// Renders a post. `visible` places it among its neighbours. The page carries no read

@@ -54,35 +54,27 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
                 // A broken index must not take the posts down with it.
                 Err(failure) => return without_index(route, req, env, failure).await,
             };
-            let now = now();
-            let visible = index.visible(now);
-            let page = Page { index: &index, visible, now, req, env, ctx };
-            page.serve(route).await
+            Page::new(&index, req, env, ctx).serve(route).await
         }
     }
 }
 
-/// The answer when it needs no I/O: a static asset, or a post page this isolate has in
-/// memory under a content version it read within the window. `None`: take [`handle`]'s way.
+/// The answer when it needs no I/O: a static asset, or a post page or the index this isolate
+/// has in memory under a content version it read within the window (the index with its
+/// counts in memory too). `None`: take [`handle`]'s way, which answers every route.
 /// Answered here, a request costs no future and no promise on the wasm side.
 pub fn ready(route: &Route, req: &Req, env: &Env, ctx: &Context) -> Option<Outcome> {
     match route {
         Route::Stylesheet => Some(static_asset(req, &STYLESHEET_PAGES, pages::STYLE_VERSION)),
         Route::Favicon => Some(static_asset(req, &FAVICON_PAGES, pages::FAVICON_VERSION)),
-        Route::Post { slug } => {
+        Route::Post { .. } | Route::Index => {
             let index = store::current_index_in_memory()?;
-            let now = now();
-            let page = Page { index: &index, visible: index.visible(now), now, req, env, ctx };
-            page.post_from_memory(slug)
-        }
-        Route::Index => {
-            let index = store::current_index_in_memory()?;
-            let now = now();
-            let page = Page { index: &index, visible: index.visible(now), now, req, env, ctx };
-            let stats = counter::stats_in_memory(env, ctx, index.settings.popular_half_life_days)?;
-            let (key, _) = page.home_key(stats.as_deref());
-            let page = cache::get(&key)?;
-            Some(send(req, &page))
+            let page = Page::new(&index, req, env, ctx);
+            match route {
+                Route::Post { slug } => page.post_from_memory(slug),
+                Route::Index => page.home_from_memory(),
+                _ => None,
+            }
         }
         _ => None,
     }
@@ -178,7 +170,13 @@ struct Page<'a> {
     ctx: &'a Context,
 }
 
-impl Page<'_> {
+impl<'a> Page<'a> {
+    /// A page of `index` as it stands now: the posts visible at this second.
+    fn new(index: &'a SiteIndex, req: &'a Req, env: &'a Env, ctx: &'a Context) -> Self {
+        let now = now();
+        Page { index, visible: index.visible(now), now, req, env, ctx }
+    }
+
     async fn serve(&self, route: Route) -> Outcome {
         match route {
             Route::Post { slug } => self.post(&slug).await,
@@ -297,6 +295,14 @@ impl Page<'_> {
         (key, popular)
     }
 
+    /// The index page from this isolate's memory, when its counts are there too.
+    fn home_from_memory(&self) -> Option<Outcome> {
+        let stats = counter::stats_in_memory(self.env, self.ctx, self.index.settings.popular_half_life_days)?;
+        let (key, _) = self.home_key(stats.as_deref());
+        let page = cache::get(&key)?;
+        Some(send(self.req, &page))
+    }
+
     async fn home(&self) -> Outcome {
         let settings = &self.index.settings;
         let stats = counter::stats(self.env, self.ctx, settings.popular_half_life_days).await;
@@ -313,8 +319,8 @@ impl Page<'_> {
     /// A post's page key: the ETag follows what the page shows (this post, its neighbours,
     /// the site settings, the build). `None` when the index does not list the post.
     fn post_key(&self, slug: &str) -> Option<(&PostMeta, String)> {
-        let (_, meta) = self.visible.find(slug)?;
-        let (previous, next) = pages::neighbours(&self.visible, slug);
+        let (position, meta) = self.visible.find(slug)?;
+        let (previous, next) = pages::neighbours_at(&self.visible, position);
         let key = format!(
             "{BUILD_ID}:{}:{}:{}:{}",
             meta.hash,

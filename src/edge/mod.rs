@@ -68,11 +68,11 @@ mod entry {
         // MKCOL, …) as GET, which would answer them, and count them as reads.
         let route = routes::resolve(req.method(), req.path());
         if let Some(outcome) = handlers::ready(&route, &req, &env, &ctx) {
-            return answer(outcome, &req).map_or_else(|e| internal_error(&req, e), JsValue::from);
+            return answer(outcome, &req);
         }
         worker::wasm_bindgen_futures::future_to_promise(async move {
             let outcome = handlers::handle(route, &req, &env, &ctx).await;
-            Ok(answer(outcome, &req).map_or_else(|e| internal_error(&req, e), JsValue::from))
+            Ok(answer(outcome, &req))
         })
         .into()
     }
@@ -84,8 +84,12 @@ pub fn now_ms() -> u64 {
     worker::js_sys::Date::now() as u64
 }
 
-/// A handler's outcome as the response to send.
-fn answer(outcome: Outcome, req: &Req) -> Result<web_sys::Response> {
+/// A handler's outcome as the response to send; a plain 500 if not even that can be made.
+fn answer(outcome: Outcome, req: &Req) -> JsValue {
+    response(outcome, req).map_or_else(|e| internal_error(req, e), JsValue::from)
+}
+
+fn response(outcome: Outcome, req: &Req) -> Result<web_sys::Response> {
     let reply = match outcome {
         Ok(reply) => reply,
         Err(failure) => failure_response(failure, req)?.into(),
