@@ -1,8 +1,11 @@
 //! Per-isolate memory: the content version last read, the parsed index and rendered
-//! responses. Keys carry the content version `blog sync` writes (and how many posts are
-//! visible), so nothing here is served once new content is published or a scheduled post
-//! comes due. The version itself is re-read after [`crate::store::VERSION_RECHECK_MS`], and `blog sync`
-//! does not finish before that window has passed, so a sync is visible on the next request.
+//! responses. A page built from the post list (the index, tags, feeds) is keyed by the
+//! content version `blog sync` writes (and how many posts are visible) and is dropped when
+//! that version changes; a post's page is keyed by everything it shows, so it outlives a
+//! sync that changed only other posts. Nothing here is served once new content is published
+//! or a scheduled post comes due. The version itself is re-read after
+//! [`crate::store::VERSION_RECHECK_MS`], and `blog sync` does not finish before that window
+//! has passed, so a sync is visible on the next request.
 
 use crate::content::SiteIndex;
 use crate::store::RecentVersion;
@@ -71,11 +74,30 @@ impl Cached {
 const MAX_ENTRIES: usize = 1024;
 const MAX_BYTES: usize = 32 * 1024 * 1024;
 
+/// How long a page kept in memory stays right.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Lasts {
+    /// Until the content version changes: a page built from the post list.
+    Version,
+    /// As long as its key is asked for: the key names everything the page shows.
+    Key,
+}
+
 #[derive(Default)]
 struct Pages {
-    map: HashMap<String, Rc<Cached>>,
+    map: HashMap<String, (Rc<Cached>, Lasts)>,
     order: VecDeque<String>,
     bytes: usize,
+}
+
+impl Pages {
+    /// New content: the pages built from the old post list are dead weight now.
+    fn drop_version_pages(&mut self) {
+        self.map.retain(|_, (_, lasts)| *lasts == Lasts::Key);
+        let map = &self.map;
+        self.order.retain(|key| map.contains_key(key));
+        self.bytes = self.map.iter().map(|(key, (page, _))| page.body.len() + key.len()).sum();
+    }
 }
 
 thread_local! {
@@ -102,24 +124,23 @@ pub fn index(version: &str) -> Option<Rc<SiteIndex>> {
 pub fn set_index(index: Rc<SiteIndex>) {
     let stale = INDEX.with(|i| i.borrow().as_ref().map(|old| old.version != index.version).unwrap_or(false));
     if stale {
-        // New content: every page rendered from the old version is dead weight now.
-        PAGES.with(|p| *p.borrow_mut() = Pages::default());
+        PAGES.with(|p| p.borrow_mut().drop_version_pages());
     }
     INDEX.with(|i| *i.borrow_mut() = Some(index));
 }
 
 pub fn get(key: &str) -> Option<Rc<Cached>> {
-    PAGES.with(|p| p.borrow().map.get(key).cloned())
+    PAGES.with(|p| p.borrow().map.get(key).map(|(page, _)| page.clone()))
 }
 
-pub fn put(key: String, page: Rc<Cached>) {
+pub fn put(key: String, page: Rc<Cached>, lasts: Lasts) {
     PAGES.with(|p| {
         let mut pages = p.borrow_mut();
         let size = page.body.len() + key.len();
         if size > MAX_BYTES / 8 {
             return;
         }
-        if let Some(old) = pages.map.insert(key.clone(), page) {
+        if let Some((old, _)) = pages.map.insert(key.clone(), (page, lasts)) {
             pages.bytes -= old.body.len() + key.len();
         } else {
             pages.order.push_back(key);
@@ -127,7 +148,7 @@ pub fn put(key: String, page: Rc<Cached>) {
         pages.bytes += size;
         while pages.map.len() > MAX_ENTRIES || pages.bytes > MAX_BYTES {
             let Some(oldest) = pages.order.pop_front() else { break };
-            if let Some(old) = pages.map.remove(&oldest) {
+            if let Some((old, _)) = pages.map.remove(&oldest) {
                 pages.bytes -= old.body.len() + oldest.len();
             }
         }

@@ -2,7 +2,7 @@
 //! depend only on content are rendered once per content version and served from memory
 //! (and the Cache API on custom domains) after that.
 
-use super::cache::{self, Cached};
+use super::cache::{self, Cached, Lasts};
 use super::request::Req;
 use super::{counter, redirect, respond, store, Failure, Outcome, Reply};
 use crate::content::{PostMeta, SiteIndex, Visible};
@@ -160,6 +160,21 @@ async fn without_index(route: Route, req: &Req, env: &Env, failure: Failure) -> 
     Ok(respond(body.into_bytes(), HTML, "no-store", 200)?.into())
 }
 
+/// Where a post's page is kept. Its ETag and its Cache API entry follow what the page shows
+/// (this post, its neighbours, the site settings, the build): `shown`. In this isolate's
+/// memory, which keeps it across syncs that changed other posts, the key also names the next
+/// scheduled publication, which caps the page's `Cache-Control`.
+struct PostKey {
+    memory: String,
+    shown: usize,
+}
+
+impl PostKey {
+    fn shown(&self) -> &str {
+        &self.memory[..self.shown]
+    }
+}
+
 /// Everything a page handler needs.
 struct Page<'a> {
     index: &'a SiteIndex,
@@ -241,7 +256,7 @@ impl<'a> Page<'a> {
         let etag = pages::etag(&[&key]);
         if let Some(body) = self.read_cache_api(&key).await {
             let page = Rc::new(Cached::new(body, content_type, cache_control, etag));
-            cache::put(key, page.clone());
+            cache::put(key, page.clone(), Lasts::Version);
             return send(self.req, &page);
         }
         let Some(body) = render(self)? else {
@@ -249,7 +264,7 @@ impl<'a> Page<'a> {
         };
         let page = Rc::new(Cached::new(body.into_bytes(), content_type, cache_control, etag));
         self.write_cache_api(&key, &page);
-        cache::put(key, page.clone());
+        cache::put(key, page.clone(), Lasts::Version);
         send(self.req, &page)
     }
 
@@ -316,19 +331,22 @@ impl<'a> Page<'a> {
         self.visible.next_publication.map_or(max_age, |t| max_age.min((t - self.now).max(0)))
     }
 
-    /// A post's page key: the ETag follows what the page shows (this post, its neighbours,
-    /// the site settings, the build). `None` when the index does not list the post.
-    fn post_key(&self, slug: &str) -> Option<(&PostMeta, String)> {
+    /// A post's page key. `None` when the index does not list the post.
+    fn post_key(&self, slug: &str) -> Option<(&PostMeta, PostKey)> {
         let (position, meta) = self.visible.find(slug)?;
         let (previous, next) = pages::neighbours_at(&self.visible, position);
-        let key = format!(
+        let mut memory = format!(
             "{BUILD_ID}:{}:{}:{}:{}",
             meta.hash,
             previous.map_or("", |p| p.hash.as_str()),
             next.map_or("", |p| p.hash.as_str()),
             self.index.settings_version(),
         );
-        Some((meta, key))
+        let shown = memory.len();
+        if let Some(at) = self.visible.next_publication {
+            memory.push_str(&format!("@{at}"));
+        }
+        Some((meta, PostKey { memory, shown }))
     }
 
     /// A real read of a listed post goes to the counter.
@@ -342,7 +360,7 @@ impl<'a> Page<'a> {
     /// there (nothing counted then: [`Page::post`] will).
     fn post_from_memory(&self, slug: &str) -> Option<Outcome> {
         let (meta, key) = self.post_key(slug)?;
-        let page = cache::get(&key)?;
+        let page = cache::get(&key.memory)?;
         self.count_read(meta);
         Some(send(self.req, &page))
     }
@@ -353,14 +371,14 @@ impl<'a> Page<'a> {
             return self.not_found();
         };
         self.count_read(meta);
-        if let Some(page) = cache::get(&key) {
+        if let Some(page) = cache::get(&key.memory) {
             return send(self.req, &page);
         }
         let cache_control = self.html_cache(POST_MAX_AGE);
-        let etag = pages::etag(&[&key]);
-        if let Some(body) = self.read_cache_api(&key).await {
+        let etag = pages::etag(&[key.shown()]);
+        if let Some(body) = self.read_cache_api(key.shown()).await {
             let page = Rc::new(Cached::new(body, HTML, cache_control, etag));
-            cache::put(key, page.clone());
+            cache::put(key.memory, page.clone(), Lasts::Key);
             return send(self.req, &page);
         }
         let record = store::post(self.env, slug).await?;
@@ -377,8 +395,8 @@ impl<'a> Page<'a> {
             return Ok(respond(body.into_bytes(), HTML, "no-store", 200)?.into());
         }
         let page = Rc::new(Cached::new(body.into_bytes(), HTML, cache_control, etag));
-        self.write_cache_api(&key, &page);
-        cache::put(key, page.clone());
+        self.write_cache_api(key.shown(), &page);
+        cache::put(key.memory, page.clone(), Lasts::Key);
         send(self.req, &page)
     }
 

@@ -252,13 +252,14 @@ async function stopServer(site) {
 
 /**
  * A request whose path goes on the wire exactly as written (fetch would normalise
- * `%2e%2e` segments away on the client). Resolves { status, headers, body }.
+ * `%2e%2e` segments away on the client), with `headers` as given (fetch sets its own
+ * Host). Resolves { status, headers, body }.
  */
-export function rawRequest(base, rawPath, { method = 'GET', timeoutMs = 15_000 } = {}) {
+export function rawRequest(base, rawPath, { method = 'GET', headers = {}, timeoutMs = 15_000 } = {}) {
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: url.hostname, port: url.port, path: rawPath, method, agent: false },
+      { host: url.hostname, port: url.port, path: rawPath, method, headers, agent: false },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
