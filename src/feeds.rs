@@ -11,6 +11,7 @@
 
 use crate::content::PostMeta;
 use crate::date::{self, Timestamp};
+use crate::html::escape_xml_into;
 use crate::settings::Settings;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -442,17 +443,7 @@ fn is_disallowed(c: char) -> bool {
 /// Appends `text` as XML character data or an attribute value: escaped, and stripped of
 /// characters XML cannot carry. Escaping `>` too keeps `]]>` out of character data.
 fn push_xml(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if is_disallowed(c) => {}
-            c => out.push(c),
-        }
-    }
+    escape_xml_into(out, &strip_control_cow(text));
 }
 
 fn escape_html(text: &str) -> String {
@@ -722,6 +713,21 @@ mod tests {
         let text = robots(&settings());
         assert!(text.starts_with("User-agent: *\nAllow: /\n"));
         assert!(text.contains("\nSitemap: https://blog.example.com/sitemap.xml\n"));
+    }
+
+    #[test]
+    fn xml_text_is_escaped_quotes_and_all_and_stripped_of_control_characters() {
+        let mut out = String::new();
+        push_xml(&mut out, "a\u{7}<b> & \"c\" 'd'\u{FFFF}\t\u{e9}]]>");
+        assert_eq!(out, "a&lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;\t\u{e9}]]&gt;");
+        assert_eq!(escape_html("<p>it's</p>\u{0}"), "&lt;p&gt;it&apos;s&lt;/p&gt;");
+    }
+
+    #[test]
+    fn attribute_values_are_escaped_only_when_they_hold_markup_or_double_quotes() {
+        // Without `&`, `"`, `<` or `>`, a value is left as it is, apostrophes included.
+        assert!(matches!(escape_attr("/posts/it's"), Cow::Borrowed("/posts/it's")));
+        assert_eq!(escape_attr("/a?b=1&c='d'"), "/a?b=1&amp;c=&apos;d&apos;");
     }
 
     #[test]

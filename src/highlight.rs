@@ -6,6 +6,7 @@
 //! classes (colours in `templates/highlight.css`), never inline styles, which the site's
 //! Content-Security-Policy forbids.
 
+use crate::html::escape_attr_into;
 use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
@@ -232,7 +233,9 @@ impl Spans {
             }
             self.open = class;
         }
-        escape(&mut self.html, text);
+        // Text, with `"` escaped too: this HTML is part of the post's hash, so escaping it
+        // otherwise would republish every post with code.
+        escape_attr_into(&mut self.html, text);
     }
 
     fn finish(mut self) -> String {
@@ -240,18 +243,6 @@ impl Spans {
             self.html.push_str("</span>");
         }
         self.html
-    }
-}
-
-fn escape(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
     }
 }
 
@@ -546,6 +537,9 @@ env:
         assert_eq!(text_of(&html), code);
         let tags = html.matches('<').count();
         assert_eq!(tags, html.matches("<span class=\"").count() + html.matches("</span>").count());
+        // Double quotes are escaped, apostrophes not.
+        let quotes = highlight("rust", "let c = '\"';\n");
+        assert!(quotes.contains("'&quot;'"), "{quotes}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod content;
 pub mod date;
 pub mod feeds;
+pub mod html;
 pub mod markdown;
 pub mod pages;
 pub mod ranking;

@@ -2,6 +2,7 @@
 //! images and file links at the post's published files.
 
 use crate::content::{published_url, Asset, AssetMap};
+use crate::html::{escape_attr, escape_attr_into, escape_text_into};
 use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -317,40 +318,6 @@ fn img_tag(dest_url: &str, title: &str, alt: &str, assets: &AssetMap, first: boo
     // it. The others wait until the reader scrolls near them.
     tag.push_str(if first { " decoding=\"async\" loading=\"eager\">" } else { " decoding=\"async\" loading=\"lazy\">" });
     tag
-}
-
-/// Appends `text` with `<`, `>` and `&` escaped (and `"` too when `quotes`). The characters
-/// escaped are ASCII, so the runs between them are copied whole.
-fn escape_into(out: &mut String, text: &str, quotes: bool) {
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let escaped = match b {
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'&' => "&amp;",
-            b'"' if quotes => "&quot;",
-            _ => continue,
-        };
-        out.push_str(&text[start..i]);
-        out.push_str(escaped);
-        start = i + 1;
-    }
-    out.push_str(&text[start..]);
-}
-
-fn escape_text_into(out: &mut String, text: &str) {
-    escape_into(out, text, false);
-}
-
-fn escape_attr_into(out: &mut String, text: &str) {
-    escape_into(out, text, true);
-}
-
-fn escape_attr(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    escape_attr_into(&mut out, text);
-    out
 }
 
 /// How many words `text` has: what `text.split_whitespace().count()` says, without
