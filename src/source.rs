@@ -95,14 +95,18 @@ impl SourcePost {
     }
 
     /// Attaches highlighted code (see [`markdown::code_blocks`]); the hash then covers it too,
-    /// so a better highlighter republishes the posts it changes.
+    /// so a better highlighter republishes the posts it changes. A post whose code's HTML is
+    /// what it was (none, for a post without highlighted code) keeps its hash.
     pub fn highlight(&mut self, highlight: impl Fn(&str, &str) -> Option<String>) {
         let blocks = markdown::code_blocks(&self.record.body);
-        self.record.code_html = blocks.iter().map(|b| highlight(&b.lang, &b.code)).collect();
-        if self.record.code_html.iter().all(Option::is_none) {
-            self.record.code_html.clear();
+        let mut code_html: Vec<Option<String>> = blocks.iter().map(|b| highlight(&b.lang, &b.code)).collect();
+        if code_html.iter().all(Option::is_none) {
+            code_html.clear();
         }
-        self.record.meta.hash = record_hash(&self.record);
+        if code_html != self.record.code_html {
+            self.record.code_html = code_html;
+            self.record.meta.hash = record_hash(&self.record);
+        }
     }
 }
 
@@ -181,8 +185,16 @@ fn record_hash(record: &PostRecord) -> String {
     record_hash_and_len(record).0
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many records this thread hashed, for the tests that count it.
+    static RECORD_HASHES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// The record's hash, and the length of the JSON it hashes.
 fn record_hash_and_len(record: &PostRecord) -> (String, usize) {
+    #[cfg(test)]
+    RECORD_HASHES.with(|n| n.set(n.get() + 1));
     let m = &record.meta;
     let text = (&m.slug, &m.title, &m.summary, m.published, &m.tags, &m.aliases, &record.body, &record.code_html);
     // The offset joins the hash only where a time zone moves the date, so sites in UTC
@@ -487,9 +499,12 @@ pub fn attach_files(content: &mut Content, root: &str, read: impl Fn(&str) -> st
             }
             content.files.insert(path, info.clone());
         }
-        post.record.assets = assets;
-        post.record.cover = cover;
-        post.record.meta.hash = record_hash(&post.record);
+        // A post that uses no files keeps the hash it was parsed with.
+        if (&assets, &cover) != (&post.record.assets, &post.record.cover) {
+            post.record.assets = assets;
+            post.record.cover = cover;
+            post.record.meta.hash = record_hash(&post.record);
+        }
     }
 }
 
@@ -1071,6 +1086,32 @@ mod tests {
             check_with_files(&[("content/a.md", &plain)], &[]).posts[0].record.meta.hash,
             parse_post("content/a.md", "a", plain.as_bytes()).unwrap().0.record.meta.hash
         );
+    }
+
+    #[test]
+    fn a_post_is_hashed_again_only_when_a_step_changes_what_the_hash_covers() {
+        let hashes = || RECORD_HASHES.with(std::cell::Cell::get);
+        let start = hashes();
+        // No files, no highlighted code, a site in UTC: hashed once, when parsed.
+        let mut content = check_with_files(&[("content/a.md", &post_text("A", ""))], &[]);
+        content.localise(&jiff::tz::TimeZone::UTC);
+        content.posts[0].highlight(|_, _| None);
+        assert_eq!(hashes() - start, 1);
+        // Files, a date the site's zone moves and highlighted code: once more for each.
+        let text = post_text("A", "").replace("Body.", "![A photo](photo.png)\n\n```rust\nfn x() {}\n```");
+        let mut content = check_with_files(&[("content/a.md", &text)], &[("photo.png", png(2, 2))]);
+        assert_eq!(hashes() - start, 3);
+        content.localise(&jiff::tz::TimeZone::get("Asia/Tokyo").unwrap());
+        assert_eq!(hashes() - start, 4);
+        let post = &mut content.posts[0];
+        for _ in 0..2 {
+            post.highlight(|lang, code| Some(format!("<b>{lang}</b>{code}")));
+        }
+        assert_eq!(hashes() - start, 5);
+        // The hash carried is the hash of the record as it ends up.
+        assert_eq!(post.record.meta.hash, record_hash(&post.record));
+        assert_eq!(post.record.code_html.len(), 1);
+        assert!(post.record.cover.is_none() && post.record.assets.len() == 1 && post.record.meta.utc_offset == 540);
     }
 
     #[test]
