@@ -189,4 +189,30 @@ describe('isolate memory across syncs', () => {
     assert.equal(repaired.code, 0, repaired.stderr);
     assert.match(repaired.stdout + repaired.stderr, new RegExp(`updated\\s+${slug}`));
   });
+
+  test('a post page kept in memory never outlives a newly scheduled post in its Cache-Control', async () => {
+    const ask = (p) => rawRequest(site.base, p, { headers: { host: 'blog.test.workers.dev' } });
+    const kept = posts[5].href;
+    const before = await ask(kept);
+    assert.equal(maxAge(before.headers['cache-control']), 300, before.headers['cache-control']);
+    const due = Math.ceil(Date.now() / 1000) + 120;
+    const date = new Date(due * 1000).toISOString().replace('.000Z', 'Z');
+    const file = path.join(site.contentDir, 'caching-scheduled.md');
+    await fs.writeFile(file, `+++\ntitle = "Scheduled"\ndate = ${date}\nsummary = "Later."\n+++\n\nLater.\n`);
+    try {
+      const synced = await site.sync();
+      assert.equal(synced.code, 0, synced.stderr);
+      assert.match(synced.stdout, /added\s+caching-scheduled/);
+      const after = await ask(kept);
+      assert.equal(after.status, 200);
+      // The page shows the same (the scheduled post is nobody's neighbour yet): same ETag.
+      assert.equal(after.headers.etag, before.headers.etag);
+      const left = due - Math.floor(Date.now() / 1000);
+      assert.ok(maxAge(after.headers['cache-control']) <= left, `${after.headers['cache-control']} with the post due in ${left} s`);
+    } finally {
+      await fs.rm(file);
+      const removed = await site.sync();
+      assert.equal(removed.code, 0, removed.stderr);
+    }
+  });
 });
