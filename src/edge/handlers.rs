@@ -1,6 +1,6 @@
 //! One handler per route: each maps a request to core calls and a response. Pages that
-//! depend only on content are rendered once per content version and served from memory
-//! (and the Cache API on custom domains) after that.
+//! depend only on content are rendered once and served from memory (and the Cache API on
+//! custom domains) after that, until what they show changes.
 
 use super::cache::{self, Cached, Lasts};
 use super::request::Req;
