@@ -13,6 +13,7 @@ use crate::routes::{self, FeedKind, Route};
 use crate::ranking::{self, ReadStats};
 use crate::{pages, readers};
 use std::collections::HashMap;
+use std::fmt::Write;
 use futures_util::future::join_all;
 use std::rc::Rc;
 use std::thread::LocalKey;
@@ -344,7 +345,7 @@ impl<'a> Page<'a> {
         );
         let shown = memory.len();
         if let Some(at) = self.visible.next_publication {
-            memory.push_str(&format!("@{at}"));
+            let _ = write!(memory, "@{at}");
         }
         Some((meta, PostKey { memory, shown }))
     }
