@@ -34,6 +34,18 @@ async function fetchOrLog(url, init) {
   }
 }
 
+/** Appends `line` to the Markdown file of the post at `href`, in the site's content copy. */
+async function appendToPost(href, line) {
+  const file = (await fs.readdir(site.contentDir)).find((f) => f.endsWith('.md') && href.endsWith(f.replace(/\.md$/, '')));
+  assert.ok(file, `the file of ${href}`);
+  const text = await fs.readFile(path.join(site.contentDir, file), 'utf8');
+  await fs.writeFile(path.join(site.contentDir, file), `${text}\n${line}\n`);
+}
+
+/** A request asked as *.workers.dev, where the Cache API stores nothing and the blog does
+ * not call it: a page comes from the isolate's memory or from KV and a render. */
+const askWorkersDev = (p) => rawRequest(site.base, p, { headers: { host: 'blog.test.workers.dev' } });
+
 /** max-age in seconds from a Cache-Control value. */
 const maxAge = (cc) => Number(/max-age=(\d+)/.exec(cc ?? '')?.[1]);
 
@@ -110,10 +122,7 @@ describe('freshness', () => {
     // A post that is not a neighbour of the edited one.
     const far = posts[6].href;
     const farEtag = (await get(`${site.base}${far}`)).headers.get('etag');
-    const file = (await fs.readdir(site.contentDir)).find((f) => f.endsWith('.md') && href.endsWith(f.replace(/\.md$/, '')));
-    assert.ok(file, `the file of ${href}`);
-    const text = await fs.readFile(path.join(site.contentDir, file), 'utf8');
-    await fs.writeFile(path.join(site.contentDir, file), `${text}\nA sentence added ${Date.now()}.\n`);
+    await appendToPost(href, `A sentence added ${Date.now()}.`);
     // Readers keep asking while the sync runs, so the isolate has always just read the
     // version key (it trusts that read for a second): the sync must still be visible on
     // the first request after it returns.
@@ -154,19 +163,14 @@ describe('freshness', () => {
 
 describe('isolate memory across syncs', () => {
   test('a post page in memory outlives a sync that changed another post; pages of the post list do not', async () => {
-    // Asked as *.workers.dev, where the Cache API stores nothing and the blog does not call
-    // it: a page comes from this isolate's memory or from KV and a render.
-    const ask = (p) => rawRequest(site.base, p, { headers: { host: 'blog.test.workers.dev' } });
     const edited = posts[2].href;
     const kept = posts[5].href; // not a neighbour of the edited post
-    const before = await ask(kept);
+    const before = await askWorkersDev(kept);
     assert.equal(before.status, 200);
-    const indexBefore = await ask('/');
+    const indexBefore = await askWorkersDev('/');
     assert.equal(indexBefore.status, 200);
 
-    const file = (await fs.readdir(site.contentDir)).find((f) => f.endsWith('.md') && edited.endsWith(f.replace(/\.md$/, '')));
-    const text = await fs.readFile(path.join(site.contentDir, file), 'utf8');
-    await fs.writeFile(path.join(site.contentDir, file), `${text}\nAnother sentence ${Date.now()}.\n`);
+    await appendToPost(edited, `Another sentence ${Date.now()}.`);
     const synced = await site.sync();
     assert.equal(synced.code, 0, synced.stderr);
     // The kept post's record is now unreadable: only a page kept in memory can answer.
@@ -174,14 +178,14 @@ describe('isolate memory across syncs', () => {
     const broken = await site.kv(['key', 'put', `post/${slug}`, 'not json']);
     assert.equal(broken.code, 0, broken.stderr);
 
-    const after = await ask(kept);
+    const after = await askWorkersDev(kept);
     assert.equal(after.status, 200, `${kept} is served from memory, without its (broken) record: ${after.body.slice(0, 200)}`);
     assert.equal(after.headers.etag, before.headers.etag);
     assert.equal(after.body, before.body);
-    const indexAfter = await ask('/');
+    const indexAfter = await askWorkersDev('/');
     assert.equal(indexAfter.status, 200);
     assert.notEqual(indexAfter.headers.etag, indexBefore.headers.etag, 'the index is built anew for the new content version');
-    const editedAfter = await ask(edited);
+    const editedAfter = await askWorkersDev(edited);
     assert.match(editedAfter.body, /Another sentence \d+\./, 'the edited post is new');
 
     // The next sync repairs the record, as after any broken write.
@@ -191,9 +195,8 @@ describe('isolate memory across syncs', () => {
   });
 
   test('a post page kept in memory never outlives a newly scheduled post in its Cache-Control', async () => {
-    const ask = (p) => rawRequest(site.base, p, { headers: { host: 'blog.test.workers.dev' } });
     const kept = posts[5].href;
-    const before = await ask(kept);
+    const before = await askWorkersDev(kept);
     assert.equal(maxAge(before.headers['cache-control']), 300, before.headers['cache-control']);
     const due = Math.ceil(Date.now() / 1000) + 120;
     const date = new Date(due * 1000).toISOString().replace('.000Z', 'Z');
@@ -203,7 +206,7 @@ describe('isolate memory across syncs', () => {
       const synced = await site.sync();
       assert.equal(synced.code, 0, synced.stderr);
       assert.match(synced.stdout, /added\s+caching-scheduled/);
-      const after = await ask(kept);
+      const after = await askWorkersDev(kept);
       assert.equal(after.status, 200);
       // The page shows the same (the scheduled post is nobody's neighbour yet): same ETag.
       assert.equal(after.headers.etag, before.headers.etag);
