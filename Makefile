@@ -17,9 +17,10 @@ export WASM_BINDGEN_BIN := $(TOOLS)/bin/wasm-bindgen
 export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
 export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
 
-WORKER_SOURCES := Cargo.toml Cargo.lock $(shell find src templates -type f -not -path 'src/bin/*')
+# What the Worker is built from: itself, the core and the templates (never the author's tools).
+WORKER_SOURCES := Cargo.toml Cargo.lock build.rs $(shell find src crates/core templates -type f)
 
-.PHONY: help dev test tools build sync check deploy bench clean chromium python-deps fuzz
+.PHONY: help dev test lint tools build sync check deploy bench clean chromium python-deps fuzz
 
 help:
 	@echo "make dev    build, sync content/ into local KV, serve http://127.0.0.1:$(PORT)"
@@ -31,11 +32,18 @@ dev: tools build $(BLOG)
 	$(BLOG) sync
 	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --show-interactive-dev-session=false
 
-test: tools build $(BLOG) chromium python-deps
-	cargo test
+test: tools build $(BLOG) chromium python-deps lint
+	cargo test --workspace
 	$(WRANGLER) deploy --dry-run --outdir target/deploy-dry-run
 	node --test --test-concurrency=1 tests/e2e/
 	fuzz/run.sh 15
+
+# Formatting and lints, warnings as errors: the host build of every crate, and the Worker as
+# it ships (wasm32), where the edge's code is compiled at all.
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy -p blog-worker --target wasm32-unknown-unknown --locked -- -D warnings
 
 # Long fuzzing runs; findings land in fuzz/artifacts/ (commit the ones that found bugs).
 fuzz:
@@ -43,6 +51,7 @@ fuzz:
 
 tools: $(TOOLS)/.worker-build-$(WORKER_BUILD_VERSION) $(TOOLS)/.wasm-bindgen-$(WASM_BINDGEN_VERSION) node_modules/.installed
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@rustup component list --installed | grep -q '^clippy' && rustup component list --installed | grep -q '^rustfmt' || rustup component add clippy rustfmt
 
 $(TOOLS)/.worker-build-%:
 	cargo install --root $(TOOLS) worker-build --version $*
@@ -71,8 +80,8 @@ build/worker/shim.mjs: $(WORKER_SOURCES)
 	$(TOOLS)/bin/worker-build --release
 	@touch $@
 
-$(BLOG): $(shell find src -type f) Cargo.toml Cargo.lock
-	cargo build --release --bin blog
+$(BLOG): $(shell find crates -type f -not -path '*/target/*') Cargo.toml Cargo.lock
+	cargo build --release -p blog-author --bin blog
 
 sync: $(BLOG)
 	$(BLOG) sync
@@ -87,7 +96,7 @@ deploy: tools build $(BLOG)
 # Speed and size figures, side by side in one run; writes bench/RESULTS.md.
 bench: tools build $(BLOG)
 	@command -v wrk >/dev/null && command -v hyperfine >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk hyperfine; }
-	cargo build --release --example render_bench
+	cargo build --release -p blog-author --example render_bench
 	node bench/run.mjs
 
 clean:

@@ -609,7 +609,7 @@ async function main() {
   progress('bundle: wrangler deploy --dry-run');
   R.bundle = await bundle();
 
-  progress('native render: cargo run --release --example render_bench');
+  progress('native render: cargo run --release -p blog-author --example render_bench');
   R.render = await render();
 
   progress(`sync: ${MANY} generated posts: blog check, first sync, no-change sync, one edit`);

@@ -2,9 +2,9 @@
 //! the file, and accepts only posts that can be published.
 #![no_main]
 
-use blog::content::{tag_slug, validate_slug};
-use blog::diagnostic::Diagnostic;
-use blog::source::parse_post;
+use blog_core::content::{tag_slug, validate_slug};
+use blog_author::diagnostic::Diagnostic;
+use blog_author::source::parse_post;
 use libfuzzer_sys::fuzz_target;
 use std::collections::HashSet;
 

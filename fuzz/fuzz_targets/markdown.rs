@@ -2,7 +2,7 @@
 //! anchor link carries intact, and splices highlighted code back into the block it came from.
 #![no_main]
 
-use blog::markdown::{code_blocks, render, RenderOptions};
+use blog_core::markdown::{code_blocks, render, RenderOptions};
 use libfuzzer_sys::fuzz_target;
 use std::collections::HashSet;
 

@@ -2,8 +2,8 @@
 //! routes valid slugs, and redirects only to a same-site page in one hop.
 #![no_main]
 
-use blog::content::validate_slug;
-use blog::routes::{percent_decode, resolve, Route};
+use blog_core::content::validate_slug;
+use blog_core::routes::{percent_decode, resolve, Route};
 use libfuzzer_sys::fuzz_target;
 
 /// `%XX` with two hex digits decodes; anything else after a `%` is malformed.

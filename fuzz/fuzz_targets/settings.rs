@@ -1,7 +1,7 @@
 //! Any text as `site.toml`: `parse_settings` never panics and accepts only usable settings.
 #![no_main]
 
-use blog::source::parse_settings;
+use blog_author::source::parse_settings;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {

@@ -4,11 +4,11 @@
 //! that version changes; a post's page is keyed by everything it shows, so it outlives a
 //! sync that changed only other posts. Nothing here is served once new content is published
 //! or a scheduled post comes due. The version itself is re-read after
-//! [`crate::store::VERSION_RECHECK_MS`], and `blog sync` does not finish before that window
+//! [`blog_core::kv::VERSION_RECHECK_MS`], and `blog sync` does not finish before that window
 //! has passed, so a sync is visible on the next request.
 
-use crate::content::SiteIndex;
-use crate::store::RecentVersion;
+use blog_core::content::SiteIndex;
+use blog_core::kv::RecentVersion;
 use std::cell::{OnceCell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
@@ -34,8 +34,19 @@ struct Js {
 }
 
 impl Cached {
-    pub fn new(body: Vec<u8>, content_type: &'static str, cache_control: String, etag: String) -> Self {
-        Self { body, content_type, cache_control, etag, js: OnceCell::new() }
+    pub fn new(
+        body: Vec<u8>,
+        content_type: &'static str,
+        cache_control: String,
+        etag: String,
+    ) -> Self {
+        Self {
+            body,
+            content_type,
+            cache_control,
+            etag,
+            js: OnceCell::new(),
+        }
     }
 
     /// The response for one request: 304 when the reader already has it, no body for HEAD.
@@ -47,9 +58,15 @@ impl Cached {
                 self.js.get_or_init(|| js)
             }
         };
-        let (init, body) = if not_modified { (&js.not_modified, None) } else { (&js.ok, Some(&js.body)) };
+        let (init, body) = if not_modified {
+            (&js.not_modified, None)
+        } else {
+            (&js.ok, Some(&js.body))
+        };
         let body = if head { None } else { body.map(|b| b.as_ref()) };
-        Ok(web_sys::Response::new_with_opt_buffer_source_and_init(body, init)?)
+        Ok(web_sys::Response::new_with_opt_buffer_source_and_init(
+            body, init,
+        )?)
     }
 
     fn js_objects(&self) -> worker::Result<Js> {
@@ -66,7 +83,11 @@ impl Cached {
             init.set_headers(&headers);
             init
         };
-        Ok(Js { body: Uint8Array::from(self.body.as_slice()), ok: init(200), not_modified: init(304) })
+        Ok(Js {
+            body: Uint8Array::from(self.body.as_slice()),
+            ok: init(200),
+            not_modified: init(304),
+        })
     }
 }
 
@@ -96,7 +117,11 @@ impl Pages {
         self.map.retain(|_, (_, lasts)| *lasts == Lasts::Key);
         let map = &self.map;
         self.order.retain(|key| map.contains_key(key));
-        self.bytes = self.map.iter().map(|(key, (page, _))| page.body.len() + key.len()).sum();
+        self.bytes = self
+            .map
+            .iter()
+            .map(|(key, (page, _))| page.body.len() + key.len())
+            .sum();
     }
 }
 
@@ -106,7 +131,7 @@ thread_local! {
     static PAGES: RefCell<Pages> = RefCell::new(Pages::default());
 }
 
-/// The version read less than a window ([`crate::store::VERSION_RECHECK_MS`]) before `now`, if any.
+/// The version read less than a window ([`blog_core::kv::VERSION_RECHECK_MS`]) before `now`, if any.
 pub fn recent_version(now: u64) -> Option<Option<String>> {
     VERSION.with(|v| v.borrow().at(now).cloned())
 }
@@ -118,11 +143,21 @@ pub fn set_version(read_at: u64, version: Option<String>) {
 
 /// The cached index, if it is the given version.
 pub fn index(version: &str) -> Option<Rc<SiteIndex>> {
-    INDEX.with(|i| i.borrow().as_ref().filter(|index| index.version == version).cloned())
+    INDEX.with(|i| {
+        i.borrow()
+            .as_ref()
+            .filter(|index| index.version == version)
+            .cloned()
+    })
 }
 
 pub fn set_index(index: Rc<SiteIndex>) {
-    let stale = INDEX.with(|i| i.borrow().as_ref().map(|old| old.version != index.version).unwrap_or(false));
+    let stale = INDEX.with(|i| {
+        i.borrow()
+            .as_ref()
+            .map(|old| old.version != index.version)
+            .unwrap_or(false)
+    });
     if stale {
         PAGES.with(|p| p.borrow_mut().drop_version_pages());
     }
@@ -147,7 +182,9 @@ pub fn put(key: String, page: Rc<Cached>, lasts: Lasts) {
         }
         pages.bytes += size;
         while pages.map.len() > MAX_ENTRIES || pages.bytes > MAX_BYTES {
-            let Some(oldest) = pages.order.pop_front() else { break };
+            let Some(oldest) = pages.order.pop_front() else {
+                break;
+            };
             if let Some((old, _)) = pages.map.remove(&oldest) {
                 pages.bytes -= old.body.len() + oldest.len();
             }

@@ -1,8 +1,8 @@
 //! Read counts: a SQLite-backed Durable Object that owns them, and the Worker's client for it.
 //! The client never lets the counter slow a page down or fail it.
 
-use crate::ranking::{self, ReadStats};
-use crate::readers;
+use blog_core::ranking::{self, ReadStats};
+use blog_core::readers;
 use futures_util::future::{join_all, select, Either};
 use serde::{Deserialize, Serialize};
 use std::cell::{Cell, RefCell};
@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 use worker::{
-    durable_object, js_sys, wasm_bindgen, Context, DurableObject, Delay, Env, Method, Request,
+    durable_object, js_sys, wasm_bindgen, Context, Delay, DurableObject, Env, Method, Request,
     RequestInit, Response, Result, SqlStorage, State,
 };
 
@@ -21,7 +21,11 @@ pub const SHARDS: usize = 8;
 
 /// Shard 0 keeps the name of the single counter of earlier versions, so its counts stay.
 fn shard_name(shard: usize) -> String {
-    if shard == 0 { "all-posts".into() } else { format!("shard-{shard}") }
+    if shard == 0 {
+        "all-posts".into()
+    } else {
+        format!("shard-{shard}")
+    }
 }
 /// How long a page waits for counts, when an isolate has none yet, before it ranks by date.
 const STATS_TIMEOUT: Duration = Duration::from_millis(150);
@@ -83,13 +87,26 @@ impl DurableObject for ReadCounter {
     fn new(state: State, env: Env) -> Self {
         let sql = state.storage().sql();
         migrate(&sql).expect("read counter schema migrates");
-        let fault = env.var(FAULT_VAR).ok().map(|v| v.to_string()).filter(|v| !v.is_empty());
-        Self { sql, salt_day: Cell::new(i64::MIN), salt: Default::default(), fault }
+        let fault = env
+            .var(FAULT_VAR)
+            .ok()
+            .map(|v| v.to_string())
+            .filter(|v| !v.is_empty());
+        Self {
+            sql,
+            salt_day: Cell::new(i64::MIN),
+            salt: Default::default(),
+            fault,
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         match self.fault.as_deref() {
-            Some("throw") => return Err(worker::Error::RustError("injected fault: counter throws".into())),
+            Some("throw") => {
+                return Err(worker::Error::RustError(
+                    "injected fault: counter throws".into(),
+                ))
+            }
             Some(f) if f.starts_with("slow=") => {
                 let ms = f["slow=".len()..].parse().unwrap_or(200);
                 Delay::from(Duration::from_millis(ms)).await;
@@ -120,7 +137,10 @@ pub const SCHEMA_VERSION: i64 = 3;
 
 /// Brings any earlier schema up to date in place, keeping every count.
 fn migrate(sql: &SqlStorage) -> Result<()> {
-    sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)", None)?;
+    sql.exec(
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
+        None,
+    )?;
     #[derive(Deserialize)]
     struct Value {
         value: f64,
@@ -134,15 +154,27 @@ fn migrate(sql: &SqlStorage) -> Result<()> {
         return Ok(());
     }
     // Version 1 (or a new object): totals only.
-    sql.exec("CREATE TABLE IF NOT EXISTS reads (slug TEXT PRIMARY KEY, count INTEGER NOT NULL)", None)?;
+    sql.exec(
+        "CREATE TABLE IF NOT EXISTS reads (slug TEXT PRIMARY KEY, count INTEGER NOT NULL)",
+        None,
+    )?;
     sql.exec(
         "CREATE TABLE IF NOT EXISTS daily (slug TEXT NOT NULL, day INTEGER NOT NULL, reads INTEGER NOT NULL, PRIMARY KEY (slug, day))",
         None,
     )?;
-    sql.exec("CREATE TABLE IF NOT EXISTS seen (reader TEXT PRIMARY KEY, day INTEGER NOT NULL)", None)?;
-    sql.exec("CREATE TABLE IF NOT EXISTS salt (day INTEGER PRIMARY KEY, value TEXT NOT NULL)", None)?;
+    sql.exec(
+        "CREATE TABLE IF NOT EXISTS seen (reader TEXT PRIMARY KEY, day INTEGER NOT NULL)",
+        None,
+    )?;
+    sql.exec(
+        "CREATE TABLE IF NOT EXISTS salt (day INTEGER PRIMARY KEY, value TEXT NOT NULL)",
+        None,
+    )?;
     // Version 3: ids of batches already counted today, so a retried batch counts once.
-    sql.exec("CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, day INTEGER NOT NULL)", None)?;
+    sql.exec(
+        "CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, day INTEGER NOT NULL)",
+        None,
+    )?;
     if version < 2 {
         // Reads from before daily buckets existed have no date: weigh them as of today, so
         // Popular Reads looks the same after the upgrade as before it.
@@ -186,7 +218,7 @@ impl ReadCounter {
         }
         let mut counted = 0;
         for hit in &batch.hits {
-            if hit.slug.is_empty() || hit.slug.len() > crate::content::MAX_SLUG_BYTES {
+            if hit.slug.is_empty() || hit.slug.len() > blog_core::content::MAX_SLUG_BYTES {
                 continue;
             }
             let key = readers::daily_reader_key(&salt, &hit.reader, &hit.slug);
@@ -229,12 +261,20 @@ impl ReadCounter {
         struct Salt {
             value: String,
         }
-        self.sql.exec("DELETE FROM salt WHERE day < ?", vec![(day as f64).into()])?;
-        self.sql.exec("DELETE FROM seen WHERE day < ?", vec![(day as f64).into()])?;
-        self.sql.exec("DELETE FROM batches WHERE day < ?", vec![(day as f64 - 1.0).into()])?;
+        self.sql
+            .exec("DELETE FROM salt WHERE day < ?", vec![(day as f64).into()])?;
+        self.sql
+            .exec("DELETE FROM seen WHERE day < ?", vec![(day as f64).into()])?;
+        self.sql.exec(
+            "DELETE FROM batches WHERE day < ?",
+            vec![(day as f64 - 1.0).into()],
+        )?;
         let stored = self
             .sql
-            .exec("SELECT value FROM salt WHERE day = ?", vec![(day as f64).into()])?
+            .exec(
+                "SELECT value FROM salt WHERE day = ?",
+                vec![(day as f64).into()],
+            )?
             .to_array::<Salt>()?;
         let salt = match stored.into_iter().next() {
             Some(s) => s.value,
@@ -267,19 +307,30 @@ impl ReadCounter {
         let today = today();
         let since = today - (half_life_days * HORIZON_HALF_LIVES).ceil();
         let mut stats: HashMap<String, ReadStats> = HashMap::new();
-        for row in self.sql.exec("SELECT slug, count FROM reads", None)?.to_array::<Total>()? {
+        for row in self
+            .sql
+            .exec("SELECT slug, count FROM reads", None)?
+            .to_array::<Total>()?
+        {
             stats.entry(row.slug).or_default().reads = row.count as u64;
         }
         let mut daily: HashMap<String, Vec<(i64, u64)>> = HashMap::new();
         for row in self
             .sql
-            .exec("SELECT slug, day, reads FROM daily WHERE day >= ?", vec![since.into()])?
+            .exec(
+                "SELECT slug, day, reads FROM daily WHERE day >= ?",
+                vec![since.into()],
+            )?
             .to_array::<Daily>()?
         {
-            daily.entry(row.slug).or_default().push((row.day as i64, row.reads as u64));
+            daily
+                .entry(row.slug)
+                .or_default()
+                .push((row.day as i64, row.reads as u64));
         }
         for (slug, days) in daily {
-            stats.entry(slug).or_default().score = ranking::decayed_score(days, today as i64, half_life_days);
+            stats.entry(slug).or_default().score =
+                ranking::decayed_score(days, today as i64, half_life_days);
         }
         Response::from_json(&stats)
     }
@@ -296,10 +347,17 @@ fn random_hex(bytes: u32) -> Result<String> {
 }
 
 fn stub(env: &Env, shard: usize) -> Result<worker::Stub> {
-    if env.var(FAULT_VAR).is_ok_and(|v| v.to_string() == "unreachable") {
-        return Err(worker::Error::RustError("injected fault: counter unreachable".into()));
+    if env
+        .var(FAULT_VAR)
+        .is_ok_and(|v| v.to_string() == "unreachable")
+    {
+        return Err(worker::Error::RustError(
+            "injected fault: counter unreachable".into(),
+        ));
     }
-    env.durable_object(BINDING)?.id_from_name(&shard_name(shard))?.get_stub()
+    env.durable_object(BINDING)?
+        .id_from_name(&shard_name(shard))?
+        .get_stub()
 }
 
 /// Counts as last fetched, by slug, shared by the isolate's requests.
@@ -335,10 +393,21 @@ async fn flush(env: Env) {
     for hit in hits {
         by_shard[readers::shard_of(&hit.reader, SHARDS)].push(hit);
     }
-    for (shard, hits) in by_shard.into_iter().enumerate().filter(|(_, h)| !h.is_empty()) {
+    for (shard, hits) in by_shard
+        .into_iter()
+        .enumerate()
+        .filter(|(_, h)| !h.is_empty())
+    {
         match random_hex(12) {
-            Ok(id) => batches.push(HitBatch { id, hits, shard, attempts: 0 }),
-            Err(e) => worker::console_error!("cannot make a batch id: {e}; {} reads lost", hits.len()),
+            Ok(id) => batches.push(HitBatch {
+                id,
+                hits,
+                shard,
+                attempts: 0,
+            }),
+            Err(e) => {
+                worker::console_error!("cannot make a batch id: {e}; {} reads lost", hits.len())
+            }
         }
     }
     let results = join_all(batches.iter().map(|batch| send(&env, batch))).await;
@@ -346,10 +415,16 @@ async fn flush(env: Env) {
         if let Err(e) = result {
             batch.attempts += 1;
             if batch.attempts < MAX_ATTEMPTS {
-                worker::console_warn!("sending {} reads failed ({e}); will retry", batch.hits.len());
+                worker::console_warn!(
+                    "sending {} reads failed ({e}); will retry",
+                    batch.hits.len()
+                );
                 RETRY.with(|r| r.borrow_mut().push(batch));
             } else {
-                worker::console_error!("sending {} reads failed {MAX_ATTEMPTS} times ({e}); dropped", batch.hits.len());
+                worker::console_error!(
+                    "sending {} reads failed {MAX_ATTEMPTS} times ({e}); dropped",
+                    batch.hits.len()
+                );
             }
         }
     }
@@ -361,11 +436,15 @@ async fn send(env: &Env, batch: &HitBatch) -> Result<Counted> {
         panic!("injected fault: the counter client panics");
     }
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(serde_json::to_string(batch)?.into()));
+    init.with_method(Method::Post)
+        .with_body(Some(serde_json::to_string(batch)?.into()));
     let req = Request::new_with_init("https://counter/hits", &init)?;
     let mut resp = stub(env, batch.shard)?.fetch_with_request(req).await?;
     if resp.status_code() != 200 {
-        return Err(worker::Error::RustError(format!("counter answered {}", resp.status_code())));
+        return Err(worker::Error::RustError(format!(
+            "counter answered {}",
+            resp.status_code()
+        )));
     }
     resp.json::<Counted>().await
 }
@@ -381,7 +460,10 @@ pub async fn stats(env: &Env, ctx: &Context, half_life_days: f64) -> Option<Stat
     // Nothing to show yet: wait a little for the first counts, then let the refresh finish.
     REFRESHING.with(|r| r.set(true));
     let mut refresh = Box::pin(refresh(env.clone(), half_life_days));
-    if matches!(select(&mut refresh, Delay::from(STATS_TIMEOUT)).await, Either::Right(_)) {
+    if matches!(
+        select(&mut refresh, Delay::from(STATS_TIMEOUT)).await,
+        Either::Right(_)
+    ) {
         ctx.wait_until(refresh);
     }
     STATS.with(|s| s.borrow().as_ref().map(|(_, stats)| stats.clone()))
@@ -393,7 +475,9 @@ pub async fn stats(env: &Env, ctx: &Context, half_life_days: f64) -> Option<Stat
 pub fn stats_in_memory(env: &Env, ctx: &Context, half_life_days: f64) -> Option<Option<Stats>> {
     let now = super::now_ms() as f64;
     let cached = STATS.with(|s| s.borrow().clone());
-    let stale = cached.as_ref().is_none_or(|(at, _)| now - at > STATS_FRESH_MS);
+    let stale = cached
+        .as_ref()
+        .is_none_or(|(at, _)| now - at > STATS_FRESH_MS);
     let have = cached.map(|(_, stats)| stats);
     if !stale || REFRESHING.with(Cell::get) {
         return Some(have);
@@ -432,7 +516,10 @@ async fn fetch_stats(env: &Env, half_life_days: f64) -> Option<Stats> {
         async move {
             let mut resp = stub(env, shard)?.fetch_with_str(&url).await?;
             if resp.status_code() != 200 {
-                return Err(worker::Error::RustError(format!("counter {shard} answered {}", resp.status_code())));
+                return Err(worker::Error::RustError(format!(
+                    "counter {shard} answered {}",
+                    resp.status_code()
+                )));
             }
             resp.json::<HashMap<String, ReadStats>>().await
         }

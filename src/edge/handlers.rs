@@ -4,22 +4,25 @@
 
 use super::cache::{self, Cached, Lasts};
 use super::request::Req;
-use super::{counter, redirect, respond, store, Failure, Outcome, Reply};
-use crate::content::{PostMeta, SiteIndex, Visible};
-use crate::date::Timestamp;
-use crate::feeds::{self, FeedEntry, FeedInfo};
-use crate::markdown::{self, RenderOptions};
-use crate::routes::{self, FeedKind, Route};
-use crate::ranking::{self, ReadStats};
-use crate::{pages, readers};
+use super::{counter, records, redirect, respond, Failure, Outcome, Reply};
+use blog_core::content::{PostMeta, SiteIndex, Visible};
+use blog_core::date::Timestamp;
+use blog_core::feeds::{self, FeedEntry, FeedInfo};
+use blog_core::markdown::{self, RenderOptions};
+use blog_core::ranking::{self, ReadStats};
+use blog_core::routes::{self, FeedKind, Route};
+use blog_core::{pages, readers};
+use futures_util::future::join_all;
 use std::collections::HashMap;
 use std::fmt::Write;
-use futures_util::future::join_all;
 use std::rc::Rc;
 use std::thread::LocalKey;
 use worker::{Cache, Context, Env};
 
-const STYLESHEET: &str = concat!(include_str!("../../templates/style.css"), include_str!("../../templates/highlight.css"));
+const STYLESHEET: &str = concat!(
+    include_str!("../../templates/style.css"),
+    include_str!("../../templates/highlight.css")
+);
 const FAVICON: &str = include_str!("../../templates/favicon.svg");
 /// Changes whenever the code or templates that render pages change: part of every ETag.
 const BUILD_ID: &str = env!("BLOG_BUILD_ID");
@@ -45,12 +48,17 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
         Route::File { name } => file(req, env, &name).await,
         Route::Redirect { location } => Ok(redirect(&location)?.into()),
         Route::MethodNotAllowed => {
-            let mut resp = respond(b"Method not allowed\n".to_vec(), "text/plain; charset=utf-8", "no-store", 405)?;
+            let mut resp = respond(
+                b"Method not allowed\n".to_vec(),
+                "text/plain; charset=utf-8",
+                "no-store",
+                405,
+            )?;
             resp.headers_mut().set("allow", routes::ALLOWED_METHODS)?;
             Ok(resp.into())
         }
         route => {
-            let index = match store::current_index(env).await {
+            let index = match records::current_index(env).await {
                 Ok(index) => index,
                 // A broken index must not take the posts down with it.
                 Err(failure) => return without_index(route, req, env, failure).await,
@@ -69,7 +77,7 @@ pub fn ready(route: &Route, req: &Req, env: &Env, ctx: &Context) -> Option<Outco
         Route::Stylesheet => Some(static_asset(req, &STYLESHEET_PAGES, pages::STYLE_VERSION)),
         Route::Favicon => Some(static_asset(req, &FAVICON_PAGES, pages::FAVICON_VERSION)),
         Route::Post { .. } | Route::Index => {
-            let index = store::current_index_in_memory()?;
+            let index = records::current_index_in_memory()?;
             let page = Page::new(&index, req, env, ctx);
             match route {
                 Route::Post { slug } => page.post_from_memory(slug),
@@ -93,7 +101,16 @@ fn names_version(req: &Req, version: &str) -> bool {
 /// The stylesheet or the favicon: for a year under the fingerprinted link pages use, for a
 /// day under a bare or outdated one.
 fn static_asset(req: &Req, asset: &'static LocalKey<AssetPages>, version: &str) -> Outcome {
-    asset.with(|pages| send(req, if names_version(req, version) { &pages.year } else { &pages.day }))
+    asset.with(|pages| {
+        send(
+            req,
+            if names_version(req, version) {
+                &pages.year
+            } else {
+                &pages.day
+            },
+        )
+    })
 }
 
 /// One asset as two ready pages: under its fingerprint and without.
@@ -109,17 +126,27 @@ thread_local! {
 
 fn asset_pages(body: &str, content_type: &'static str) -> AssetPages {
     let page = |cache_control: &str| {
-        Rc::new(Cached::new(body.as_bytes().to_vec(), content_type, cache_control.into(), pages::etag(&[BUILD_ID, content_type])))
+        Rc::new(Cached::new(
+            body.as_bytes().to_vec(),
+            content_type,
+            cache_control.into(),
+            pages::etag(&[BUILD_ID, content_type]),
+        ))
     };
-    AssetPages { year: page(FILE_CACHE), day: page(ASSET_CACHE) }
+    AssetPages {
+        year: page(FILE_CACHE),
+        day: page(ASSET_CACHE),
+    }
 }
 
 /// A file a post links to, from KV. Its ETag is its hash, known from the URL alone, so a
 /// reader who already has it gets a 304 without a KV read.
 async fn file(req: &Req, env: &Env, name: &str) -> Outcome {
-    let (hash, ext) = name.split_once('.').expect("the route table checked the name");
+    let (hash, ext) = name
+        .split_once('.')
+        .expect("the route table checked the name");
     let etag = format!("\"{hash}\"");
-    let fallback_type = crate::store::content_type(ext);
+    let fallback_type = blog_core::kv::content_type(ext);
     let answer = |body: Vec<u8>, content_type: &str, status: u16| -> Outcome {
         let mut resp = respond(body, content_type, FILE_CACHE, status)?;
         resp.headers_mut().set("etag", &etag)?;
@@ -128,33 +155,52 @@ async fn file(req: &Req, env: &Env, name: &str) -> Outcome {
         }
         Ok(resp.into())
     };
-    if req.header("if-none-match").is_some_and(|v| pages::etag_matches(&v, &etag)) {
+    if req
+        .header("if-none-match")
+        .is_some_and(|v| pages::etag_matches(&v, &etag))
+    {
         return answer(Vec::new(), fallback_type, 304);
     }
-    let Some((bytes, meta)) = store::file(env, name).await? else {
-        let settings = store::current_index(env).await.map(|index| index.settings.clone()).unwrap_or_default();
+    let Some((bytes, meta)) = records::file(env, name).await? else {
+        let settings = records::current_index(env)
+            .await
+            .map(|index| index.settings.clone())
+            .unwrap_or_default();
         return Err(Failure::NotFound { settings });
     };
-    let content_type = meta.and_then(|m| m.content_type).unwrap_or_else(|| fallback_type.to_string());
+    let content_type = meta
+        .and_then(|m| m.content_type)
+        .unwrap_or_else(|| fallback_type.to_string());
     answer(bytes, &content_type, 200)
 }
 
 /// Answers from a cached response: 304 when the reader already has it.
 fn send(req: &Req, page: &Cached) -> Outcome {
-    let not_modified = req.header("if-none-match").is_some_and(|v| pages::etag_matches(&v, &page.etag));
+    let not_modified = req
+        .header("if-none-match")
+        .is_some_and(|v| pages::etag_matches(&v, &page.etag));
     Ok(Reply::Ready(page.response(not_modified, req.is_head())?))
 }
 
 /// Posts still answer when the index cannot be read: no neighbours, default settings.
 async fn without_index(route: Route, req: &Req, env: &Env, failure: Failure) -> Outcome {
-    let Route::Post { slug } = route else { return Err(failure) };
+    let Route::Post { slug } = route else {
+        return Err(failure);
+    };
     if let Failure::Internal { context, cause } = &failure {
-        worker::console_error!("{}: {context}: {cause}; serving the post without it", req.path());
+        worker::console_error!(
+            "{}: {context}: {cause}; serving the post without it",
+            req.path()
+        );
     }
     let index = SiteIndex::default();
-    let record = store::post(env, &slug).await?.filter(|r| r.meta.published <= now());
+    let record = records::post(env, &slug)
+        .await?
+        .filter(|r| r.meta.published <= now());
     let Some(record) = record else {
-        return Err(Failure::NotFound { settings: index.settings });
+        return Err(Failure::NotFound {
+            settings: index.settings,
+        });
     };
     let visible = index.visible(now());
     let body = pages::post(&index.settings, &record, &visible);
@@ -190,7 +236,14 @@ impl<'a> Page<'a> {
     /// A page of `index` as it stands now: the posts visible at this second.
     fn new(index: &'a SiteIndex, req: &'a Req, env: &'a Env, ctx: &'a Context) -> Self {
         let now = now();
-        Page { index, visible: index.visible(now), now, req, env, ctx }
+        Page {
+            index,
+            visible: index.visible(now),
+            now,
+            req,
+            env,
+            ctx,
+        }
     }
 
     async fn serve(&self, route: Route) -> Outcome {
@@ -198,20 +251,46 @@ impl<'a> Page<'a> {
             Route::Post { slug } => self.post(&slug).await,
             Route::Index => self.home().await,
             Route::ReadsBadge { slug } => self.reads_badge(&slug).await,
-            Route::Tags => self.cached(HTML, self.html_cache(0), |p| Ok(Some(pages::tags(&p.index.settings, &p.visible)))).await,
+            Route::Tags => {
+                self.cached(HTML, self.html_cache(0), |p| {
+                    Ok(Some(pages::tags(&p.index.settings, &p.visible)))
+                })
+                .await
+            }
             Route::Tag { slug } => {
-                self.cached(HTML, self.html_cache(0), |p| Ok(pages::tag(&p.index.settings, &p.visible, &slug))).await
+                self.cached(HTML, self.html_cache(0), |p| {
+                    Ok(pages::tag(&p.index.settings, &p.visible, &slug))
+                })
+                .await
             }
             Route::Feed { kind, tag } => self.feed(kind, tag.as_deref()).await,
-            Route::Sitemap => self.cached(feeds::SITEMAP_TYPE, self.html_cache(3600), |p| Ok(Some(p.sitemap()))).await,
-            Route::Robots => self.cached(feeds::ROBOTS_TYPE, ASSET_CACHE.into(), |p| Ok(Some(feeds::robots(&p.index.settings)))).await,
+            Route::Sitemap => {
+                self.cached(feeds::SITEMAP_TYPE, self.html_cache(3600), |p| {
+                    Ok(Some(p.sitemap()))
+                })
+                .await
+            }
+            Route::Robots => {
+                self.cached(feeds::ROBOTS_TYPE, ASSET_CACHE.into(), |p| {
+                    Ok(Some(feeds::robots(&p.index.settings)))
+                })
+                .await
+            }
             Route::Manifest => {
                 // Built from the settings: a year under the link current pages use.
-                let versioned = names_version(self.req, &pages::manifest_version(&self.index.settings));
-                let (key, cache_control) = if versioned { (self.key("?v"), FILE_CACHE) } else { (self.key(""), ASSET_CACHE) };
-                self.cached_as(key, "application/manifest+json", cache_control.into(), |p| {
-                    Ok(Some(pages::manifest(&p.index.settings)))
-                })
+                let versioned =
+                    names_version(self.req, &pages::manifest_version(&self.index.settings));
+                let (key, cache_control) = if versioned {
+                    (self.key("?v"), FILE_CACHE)
+                } else {
+                    (self.key(""), ASSET_CACHE)
+                };
+                self.cached_as(
+                    key,
+                    "application/manifest+json",
+                    cache_control.into(),
+                    |p| Ok(Some(pages::manifest(&p.index.settings))),
+                )
                 .await
             }
             _ => self.not_found(),
@@ -224,13 +303,24 @@ impl<'a> Page<'a> {
         if max_age == 0 {
             return "public, max-age=0, must-revalidate".into();
         }
-        format!("public, max-age={}, stale-while-revalidate={}", self.html_cache_age(max_age), self.html_cache_age(POST_STALE))
+        format!(
+            "public, max-age={}, stale-while-revalidate={}",
+            self.html_cache_age(max_age),
+            self.html_cache_age(POST_STALE)
+        )
     }
 
     /// The key of this request's response in both caches: same content version, same set of
     /// visible posts, same path, same build.
     fn key(&self, extra: &str) -> String {
-        format!("{}:{}:{}:{}{}", BUILD_ID, self.index.version, self.visible.posts.len(), self.req.path(), extra)
+        format!(
+            "{}:{}:{}:{}{}",
+            BUILD_ID,
+            self.index.version,
+            self.visible.posts.len(),
+            self.req.path(),
+            extra
+        )
     }
 
     /// Serves a response from memory, else the Cache API, else renders, stores and serves it.
@@ -241,7 +331,8 @@ impl<'a> Page<'a> {
         cache_control: String,
         render: impl FnOnce(&Self) -> Result<Option<String>, Failure>,
     ) -> Outcome {
-        self.cached_as(self.key(""), content_type, cache_control, render).await
+        self.cached_as(self.key(""), content_type, cache_control, render)
+            .await
     }
 
     async fn cached_as(
@@ -263,7 +354,12 @@ impl<'a> Page<'a> {
         let Some(body) = render(self)? else {
             return self.not_found();
         };
-        let page = Rc::new(Cached::new(body.into_bytes(), content_type, cache_control, etag));
+        let page = Rc::new(Cached::new(
+            body.into_bytes(),
+            content_type,
+            cache_control,
+            etag,
+        ));
         self.write_cache_api(&key, &page);
         cache::put(key, page.clone(), Lasts::Version);
         send(self.req, &page)
@@ -273,8 +369,14 @@ impl<'a> Page<'a> {
     /// starts warm. Keys are URLs on this host. On `*.workers.dev` it stores nothing, so
     /// there the two calls per render are not made at all.
     fn cache_api_url(&self, key: &str) -> Option<String> {
-        let host = self.req.host().filter(|host| !host.ends_with(".workers.dev"))?;
-        Some(format!("https://{host}/__page-cache/{}", pages::etag(&[key]).trim_matches('"')))
+        let host = self
+            .req
+            .host()
+            .filter(|host| !host.ends_with(".workers.dev"))?;
+        Some(format!(
+            "https://{host}/__page-cache/{}",
+            pages::etag(&[key]).trim_matches('"')
+        ))
     }
 
     async fn read_cache_api(&self, key: &str) -> Option<Vec<u8>> {
@@ -284,8 +386,17 @@ impl<'a> Page<'a> {
     }
 
     fn write_cache_api(&self, key: &str, page: &Cached) {
-        let Some(url) = self.cache_api_url(key) else { return };
-        let Ok(resp) = respond(page.body.clone(), page.content_type, "public, max-age=604800", 200) else { return };
+        let Some(url) = self.cache_api_url(key) else {
+            return;
+        };
+        let Ok(resp) = respond(
+            page.body.clone(),
+            page.content_type,
+            "public, max-age=604800",
+            200,
+        ) else {
+            return;
+        };
         self.ctx.wait_until(async move {
             if let Err(e) = Cache::default().put(url, resp).await {
                 worker::console_warn!("Cache API put failed: {e}");
@@ -297,7 +408,9 @@ impl<'a> Page<'a> {
     fn not_found(&self) -> Outcome {
         match self.visible.alias_target(self.req.path()) {
             Some(post) => Ok(redirect(&post.url())?.into()),
-            None => Err(Failure::NotFound { settings: self.index.settings.clone() }),
+            None => Err(Failure::NotFound {
+                settings: self.index.settings.clone(),
+            }),
         }
     }
 
@@ -305,7 +418,11 @@ impl<'a> Page<'a> {
     fn home_key(&self, stats: Option<&HashMap<String, ReadStats>>) -> (String, Vec<&PostMeta>) {
         let settings = &self.index.settings;
         // Popular Reads is a sidebar: without counts it ranks by date.
-        let popular = ranking::popular(self.visible.posts, stats.unwrap_or(&Default::default()), settings.popular_count);
+        let popular = ranking::popular(
+            self.visible.posts,
+            stats.unwrap_or(&Default::default()),
+            settings.popular_count,
+        );
         let order: Vec<&str> = popular.iter().map(|p| p.slug.as_str()).collect();
         let key = self.key(&format!("#{}", order.join(",")));
         (key, popular)
@@ -313,7 +430,11 @@ impl<'a> Page<'a> {
 
     /// The index page from this isolate's memory, when its counts are there too.
     fn home_from_memory(&self) -> Option<Outcome> {
-        let stats = counter::stats_in_memory(self.env, self.ctx, self.index.settings.popular_half_life_days)?;
+        let stats = counter::stats_in_memory(
+            self.env,
+            self.ctx,
+            self.index.settings.popular_half_life_days,
+        )?;
         let (key, _) = self.home_key(stats.as_deref());
         let page = cache::get(&key)?;
         Some(send(self.req, &page))
@@ -324,12 +445,17 @@ impl<'a> Page<'a> {
         let stats = counter::stats(self.env, self.ctx, settings.popular_half_life_days).await;
         let (key, popular) = self.home_key(stats.as_deref());
         let cache_control = format!("public, max-age={}", self.html_cache_age(INDEX_MAX_AGE));
-        self.cached_as(key, HTML, cache_control, |p| Ok(Some(pages::index(settings, p.visible.posts, popular)))).await
+        self.cached_as(key, HTML, cache_control, |p| {
+            Ok(Some(pages::index(settings, p.visible.posts, popular)))
+        })
+        .await
     }
 
     /// A lifetime, capped at the next scheduled publication (which changes the post list).
     fn html_cache_age(&self, max_age: i64) -> i64 {
-        self.visible.next_publication.map_or(max_age, |t| max_age.min((t - self.now).max(0)))
+        self.visible
+            .next_publication
+            .map_or(max_age, |t| max_age.min((t - self.now).max(0)))
     }
 
     /// A post's page key. `None` when the index does not list the post.
@@ -353,7 +479,14 @@ impl<'a> Page<'a> {
     /// A real read of a listed post goes to the counter.
     fn count_read(&self, meta: &PostMeta) {
         if let Some(reader) = self.req.is_get().then(|| reader(self.req)).flatten() {
-            counter::count(self.env, self.ctx, counter::Hit { slug: meta.slug.clone(), reader });
+            counter::count(
+                self.env,
+                self.ctx,
+                counter::Hit {
+                    slug: meta.slug.clone(),
+                    reader,
+                },
+            );
         }
     }
 
@@ -382,11 +515,16 @@ impl<'a> Page<'a> {
             cache::put(key.memory, page.clone(), Lasts::Key);
             return send(self.req, &page);
         }
-        let record = store::post(self.env, slug).await?;
+        let record = records::post(self.env, slug).await?;
         let Some(record) = record else {
             // Listed by the index but missing from KV: a sync still under way, or lost data.
-            worker::console_error!("index lists {slug} but KV has no {}", crate::store::post_key(slug));
-            return Err(Failure::NotFound { settings: self.index.settings.clone() });
+            worker::console_error!(
+                "index lists {slug} but KV has no {}",
+                blog_core::kv::post_key(slug)
+            );
+            return Err(Failure::NotFound {
+                settings: self.index.settings.clone(),
+            });
         };
         let body = pages::post(&self.index.settings, &record, &self.visible);
         if record.meta.hash != meta.hash {
@@ -405,41 +543,68 @@ impl<'a> Page<'a> {
         let Some((_, meta)) = self.visible.find(slug) else {
             return self.not_found();
         };
-        let stats = counter::stats(self.env, self.ctx, self.index.settings.popular_half_life_days).await;
+        let stats = counter::stats(
+            self.env,
+            self.ctx,
+            self.index.settings.popular_half_life_days,
+        )
+        .await;
         let reads = stats.map(|s| ranking::stats_for(meta, &s).reads);
         let svg = reads.map_or_else(pages::reads_badge_unknown, pages::reads_badge);
-        let cache_control = if reads.is_some() { "public, max-age=30" } else { "no-store" };
+        let cache_control = if reads.is_some() {
+            "public, max-age=30"
+        } else {
+            "no-store"
+        };
         let mut resp = respond(svg.into_bytes(), "image/svg+xml", cache_control, 200)?;
-        resp.headers_mut().set("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'")?;
+        resp.headers_mut().set(
+            "content-security-policy",
+            "default-src 'none'; style-src 'unsafe-inline'",
+        )?;
         Ok(resp.into())
     }
 
     async fn feed(&self, kind: FeedKind, tag: Option<&str>) -> Outcome {
         let settings = &self.index.settings;
-        let (posts, title, self_path, home_path): (Vec<&PostMeta>, String, String, String) = match tag {
-            None => {
-                let self_path = match kind {
-                    FeedKind::Atom => "/feed.xml",
-                    FeedKind::Rss => "/rss.xml",
-                    FeedKind::Json => "/feed.json",
-                };
-                (self.visible.posts.iter().collect(), settings.title.clone(), self_path.into(), "/".into())
-            }
-            Some(tag) => {
-                let posts = self.visible.tagged(tag);
-                let Some(name) = posts.first().and_then(|p| p.tags.iter().find(|t| crate::content::tag_slug(t) == tag)) else {
-                    return self.not_found();
-                };
-                let title = format!("{} · {name}", settings.title);
-                (posts, title, format!("/tags/{tag}/feed.xml"), format!("/tags/{tag}"))
-            }
-        };
+        let (posts, title, self_path, home_path): (Vec<&PostMeta>, String, String, String) =
+            match tag {
+                None => {
+                    let self_path = match kind {
+                        FeedKind::Atom => "/feed.xml",
+                        FeedKind::Rss => "/rss.xml",
+                        FeedKind::Json => "/feed.json",
+                    };
+                    (
+                        self.visible.posts.iter().collect(),
+                        settings.title.clone(),
+                        self_path.into(),
+                        "/".into(),
+                    )
+                }
+                Some(tag) => {
+                    let posts = self.visible.tagged(tag);
+                    let Some(name) = posts.first().and_then(|p| {
+                        p.tags
+                            .iter()
+                            .find(|t| blog_core::content::tag_slug(t) == tag)
+                    }) else {
+                        return self.not_found();
+                    };
+                    let title = format!("{} · {name}", settings.title);
+                    (
+                        posts,
+                        title,
+                        format!("/tags/{tag}/feed.xml"),
+                        format!("/tags/{tag}"),
+                    )
+                }
+            };
         let key = self.key("");
         if let Some(page) = cache::get(&key) {
             return send(self.req, &page);
         }
         let posts: Vec<&PostMeta> = posts.into_iter().take(settings.feed_posts).collect();
-        let results = join_all(posts.iter().map(|p| store::post(self.env, &p.slug))).await;
+        let results = join_all(posts.iter().map(|p| records::post(self.env, &p.slug))).await;
         let mut records = Vec::with_capacity(posts.len());
         // Whether every entry is the version the index lists: only then may the feed be kept.
         let mut complete = true;
@@ -451,7 +616,10 @@ impl<'a> Page<'a> {
                     records.push(record);
                 }
                 Ok(None) => {
-                    worker::console_error!("feed: index lists {} but its record is missing", meta.slug);
+                    worker::console_error!(
+                        "feed: index lists {} but its record is missing",
+                        meta.slug
+                    );
                     complete = false;
                 }
                 Err(Failure::Internal { context, cause }) => {
@@ -465,14 +633,29 @@ impl<'a> Page<'a> {
         let rendered: Vec<String> = records
             .iter()
             .map(|record| {
-                let options = RenderOptions { code_html: &record.code_html, strip_raw_html: !settings.raw_html, assets: &record.assets };
+                let options = RenderOptions {
+                    code_html: &record.code_html,
+                    strip_raw_html: !settings.raw_html,
+                    assets: &record.assets,
+                };
                 let html = markdown::render(&record.body, &options).html;
                 feeds::absolutize(&html, &settings.base_url, &record.meta.url())
             })
             .collect();
-        let entries: Vec<FeedEntry<'_>> =
-            records.iter().zip(&rendered).map(|(record, html)| FeedEntry { meta: &record.meta, content_html: html }).collect();
-        let info = FeedInfo { title, self_path, home_path, settings };
+        let entries: Vec<FeedEntry<'_>> = records
+            .iter()
+            .zip(&rendered)
+            .map(|(record, html)| FeedEntry {
+                meta: &record.meta,
+                content_html: html,
+            })
+            .collect();
+        let info = FeedInfo {
+            title,
+            self_path,
+            home_path,
+            settings,
+        };
         let (body, content_type) = match kind {
             FeedKind::Atom => (feeds::atom(&info, &entries), feeds::ATOM_TYPE),
             FeedKind::Rss => (feeds::rss(&info, &entries), feeds::RSS_TYPE),
@@ -481,14 +664,26 @@ impl<'a> Page<'a> {
         if !complete {
             return Ok(respond(body.into_bytes(), content_type, "no-store", 200)?.into());
         }
-        self.cached_as(key, content_type, self.html_cache(300), |_| Ok(Some(body))).await
+        self.cached_as(key, content_type, self.html_cache(300), |_| Ok(Some(body)))
+            .await
     }
 
     fn sitemap(&self) -> String {
         let newest = self.visible.posts.first().map(|p| p.published);
-        let mut urls: Vec<(String, Option<i64>)> = vec![("/".into(), newest), ("/tags".into(), newest)];
-        urls.extend(self.visible.posts.iter().map(|p| (p.url(), Some(p.published))));
-        urls.extend(self.visible.tags().into_iter().map(|(t, _)| (t.url(), None)));
+        let mut urls: Vec<(String, Option<i64>)> =
+            vec![("/".into(), newest), ("/tags".into(), newest)];
+        urls.extend(
+            self.visible
+                .posts
+                .iter()
+                .map(|p| (p.url(), Some(p.published))),
+        );
+        urls.extend(
+            self.visible
+                .tags()
+                .into_iter()
+                .map(|(t, _)| (t.url(), None)),
+        );
         feeds::sitemap(&self.index.settings, &urls)
     }
 }
@@ -503,9 +698,16 @@ fn reader(req: &Req) -> Option<String> {
     }
     let sec_purpose = req.header("sec-purpose");
     let purpose = req.header("purpose").or_else(|| req.header("x-moz"));
-    if !readers::is_countable(user_agent.as_deref(), sec_purpose.as_deref(), purpose.as_deref()) {
+    if !readers::is_countable(
+        user_agent.as_deref(),
+        sec_purpose.as_deref(),
+        purpose.as_deref(),
+    ) {
         return None;
     }
     let ip = req.header("cf-connecting-ip").unwrap_or_default();
-    Some(readers::reader_fingerprint(&ip, user_agent.as_deref().unwrap_or_default()))
+    Some(readers::reader_fingerprint(
+        &ip,
+        user_agent.as_deref().unwrap_or_default(),
+    ))
 }

@@ -4,27 +4,35 @@
 mod cache;
 mod counter;
 mod handlers;
+mod records;
 mod request;
-mod store;
 
-use crate::pages;
-use crate::routes;
-use crate::settings::Settings;
-use worker::worker_sys::web_sys;
+use blog_core::pages;
+use blog_core::routes;
+use blog_core::settings::Settings;
 use request::Req;
 use worker::wasm_bindgen::JsValue;
+use worker::worker_sys::web_sys;
 use worker::{event, Context, Env, Headers, Response, Result};
 
 /// Why a request could not be answered with its page.
 pub enum Failure {
-    NotFound { settings: Settings },
+    NotFound {
+        settings: Settings,
+    },
     /// Something the reader cannot fix: logged with its cause, shown as a plain 500 page.
-    Internal { context: String, cause: String },
+    Internal {
+        context: String,
+        cause: String,
+    },
 }
 
 impl Failure {
     pub fn internal(context: impl Into<String>, cause: impl std::fmt::Display) -> Self {
-        Failure::Internal { context: context.into(), cause: cause.to_string() }
+        Failure::Internal {
+            context: context.into(),
+            cause: cause.to_string(),
+        }
     }
 }
 
@@ -105,7 +113,8 @@ fn internal_error(req: &Req, e: worker::Error) -> JsValue {
     worker::console_error!("{} {}: {}", req.method(), req.path(), e);
     let init = web_sys::ResponseInit::new();
     init.set_status(500);
-    web_sys::Response::new_with_opt_str_and_init(Some("Internal Server Error"), &init).map_or_else(|e| e, JsValue::from)
+    web_sys::Response::new_with_opt_str_and_init(Some("Internal Server Error"), &init)
+        .map_or_else(|e| e, JsValue::from)
 }
 
 /// The one place failures become responses. Internal causes go to the log, never to readers.
@@ -117,15 +126,27 @@ fn failure_response(failure: Failure, req: &Req) -> Result<Response> {
             (500, pages::error(&Settings::default()))
         }
     };
-    respond(body.into_bytes(), "text/html; charset=utf-8", "no-store", status)
+    respond(
+        body.into_bytes(),
+        "text/html; charset=utf-8",
+        "no-store",
+        status,
+    )
 }
 
 /// A response with its content type and caching policy.
-pub fn respond(body: Vec<u8>, content_type: &str, cache_control: &str, status: u16) -> Result<Response> {
+pub fn respond(
+    body: Vec<u8>,
+    content_type: &str,
+    cache_control: &str,
+    status: u16,
+) -> Result<Response> {
     let headers = Headers::new();
     headers.set("content-type", content_type)?;
     headers.set("cache-control", cache_control)?;
-    Ok(Response::from_bytes(body)?.with_status(status).with_headers(headers))
+    Ok(Response::from_bytes(body)?
+        .with_status(status)
+        .with_headers(headers))
 }
 
 pub fn redirect(location: &str) -> Result<Response> {

@@ -3,7 +3,7 @@
 //! every access) and the URL was parsed several times per request; on a page served from
 //! memory that was about a tenth of the work.
 
-use crate::routes;
+use blog_core::routes;
 use std::ops::Range;
 use worker::worker_sys::web_sys;
 use worker::Url;
@@ -24,7 +24,14 @@ impl Req {
         let (path, query) = routes::url_parts(&url);
         let parsed_path = (!routes::is_plain_path(&url[path.clone()]))
             .then(|| Url::parse(&url).map_or_else(|_| "/".to_string(), |u| u.path().to_string()));
-        Self { method: raw.method(), url, path, query, parsed_path, headers: raw.headers() }
+        Self {
+            method: raw.method(),
+            url,
+            path,
+            query,
+            parsed_path,
+            headers: raw.headers(),
+        }
     }
 
     /// The method as sent: routing answers 405 to any it does not serve.
@@ -42,12 +49,16 @@ impl Req {
 
     /// The path, percent-encoded, without the query.
     pub fn path(&self) -> &str {
-        self.parsed_path.as_deref().unwrap_or(&self.url[self.path.clone()])
+        self.parsed_path
+            .as_deref()
+            .unwrap_or(&self.url[self.path.clone()])
     }
 
     /// Whether the query has `key=value`, as written.
     pub fn query_has(&self, key: &str, value: &str) -> bool {
-        self.query.clone().is_some_and(|q| routes::query_has(&self.url[q], key, value))
+        self.query
+            .clone()
+            .is_some_and(|q| routes::query_has(&self.url[q], key, value))
     }
 
     /// The host the request was sent to, without a port.

@@ -16,12 +16,14 @@
 //! `cover` is a path relative to the post's file, like an image in the body: it becomes the
 //! page's OpenGraph and Twitter image.
 
-use crate::date::{self, DateTime};
 use crate::diagnostic::Diagnostic;
+use blog_core::date::{self, DateTime};
 use toml::de::{DeTable, DeValue};
 
 pub const FENCE: &str = "+++";
-pub const FIELDS: [&str; 8] = ["title", "date", "summary", "slug", "tags", "draft", "aliases", "cover"];
+pub const FIELDS: [&str; 8] = [
+    "title", "date", "summary", "slug", "tags", "draft", "aliases", "cover",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrontMatter {
@@ -88,7 +90,10 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
             return Err(vec![Diagnostic::error(
                 file,
                 line,
-                format!("the front matter is not valid TOML: {}", e.message().trim_end()),
+                format!(
+                    "the front matter is not valid TOML: {}",
+                    e.message().trim_end()
+                ),
             )]);
         }
     };
@@ -104,7 +109,10 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
             errors.push(Diagnostic::error(
                 file,
                 line,
-                format!("`{name}` must be {expected}, but it is {}", describe(value.get_ref())),
+                format!(
+                    "`{name}` must be {expected}, but it is {}",
+                    describe(value.get_ref())
+                ),
             ))
         };
         match (name, value.get_ref()) {
@@ -120,15 +128,22 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
                 Err(e) => errors.push(Diagnostic::error(file, line, format!("`date`: {e}"))),
             },
             ("draft", DeValue::Boolean(b)) => draft = *b,
-            ("cover", DeValue::String(s)) if !s.trim().is_empty() => cover = Some((s.trim().to_string(), line)),
+            ("cover", DeValue::String(s)) if !s.trim().is_empty() => {
+                cover = Some((s.trim().to_string(), line))
+            }
             ("tags", DeValue::Array(items)) => {
                 for item in items.iter() {
                     match item.get_ref() {
-                        DeValue::String(s) if !s.trim().is_empty() => tags.push(s.trim().to_string()),
+                        DeValue::String(s) if !s.trim().is_empty() => {
+                            tags.push(s.trim().to_string())
+                        }
                         other => errors.push(Diagnostic::error(
                             file,
                             line_of(item.span().start),
-                            format!("each tag must be a non-empty string, but one is {}", describe(other)),
+                            format!(
+                                "each tag must be a non-empty string, but one is {}",
+                                describe(other)
+                            ),
                         )),
                     }
                 }
@@ -158,21 +173,36 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
             ("draft", _) => wrong_type("true or false"),
             ("tags", _) => wrong_type("a list of strings such as [\"rust\", \"web\"]"),
             ("aliases", _) => wrong_type("a list of paths such as [\"/posts/old-name\"]"),
-            ("cover", _) => wrong_type("the path of an image beside the post, such as \"cover.png\""),
+            ("cover", _) => {
+                wrong_type("the path of an image beside the post, such as \"cover.png\"")
+            }
             _ => warnings.push(Diagnostic::warning(
                 file,
                 line,
-                format!("unknown field `{name}` is ignored (known fields: {})", FIELDS.join(", ")),
+                format!(
+                    "unknown field `{name}` is ignored (known fields: {})",
+                    FIELDS.join(", ")
+                ),
             )),
         }
     }
     for (field, present, example) in [
-        ("title", title.as_ref().is_some_and(|t| !t.is_empty()), "title = \"My post\""),
+        (
+            "title",
+            title.as_ref().is_some_and(|t| !t.is_empty()),
+            "title = \"My post\"",
+        ),
         ("date", date.is_some(), "date = 2026-06-14"),
-        ("summary", summary.as_ref().is_some_and(|s| !s.is_empty()), "summary = \"One line for the index.\""),
+        (
+            "summary",
+            summary.as_ref().is_some_and(|s| !s.is_empty()),
+            "summary = \"One line for the index.\"",
+        ),
     ] {
         // A present-but-wrong field has already been reported at its own line.
-        let reported = errors.iter().any(|e| e.message.starts_with(&format!("`{field}`")));
+        let reported = errors
+            .iter()
+            .any(|e| e.message.starts_with(&format!("`{field}`")));
         if !present && !reported {
             errors.push(Diagnostic::error(
                 file,
@@ -195,7 +225,7 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
     }
     // One tag per tag page: `Rust` after `rust` would count the post twice there.
     let mut seen = std::collections::HashSet::new();
-    tags.retain(|t| seen.insert(crate::content::tag_slug(t)));
+    tags.retain(|t| seen.insert(blog_core::content::tag_slug(t)));
     Ok(Split {
         front: FrontMatter {
             title: title.unwrap_or_default(),
@@ -215,10 +245,16 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
 
 fn toml_date(d: &toml::value::Datetime) -> Result<DateTime, String> {
     let Some(day) = d.date else {
-        return Err(format!("`{d}` has a time but no day: write 2026-06-14 or 2026-06-14T09:30:00Z"));
+        return Err(format!(
+            "`{d}` has a time but no day: write 2026-06-14 or 2026-06-14T09:30:00Z"
+        ));
     };
     let (h, m, s) = d.time.map_or((0, 0, 0), |t| {
-        (u32::from(t.hour), u32::from(t.minute), u32::from(t.second.unwrap_or(0)))
+        (
+            u32::from(t.hour),
+            u32::from(t.minute),
+            u32::from(t.second.unwrap_or(0)),
+        )
     });
     let offset = match d.offset {
         Some(toml::value::Offset::Custom { minutes }) => Some(i32::from(minutes)),
@@ -226,7 +262,13 @@ fn toml_date(d: &toml::value::Datetime) -> Result<DateTime, String> {
         // A bare date or a local time: on the site's clock.
         None => None,
     };
-    DateTime::new(i64::from(day.year), u32::from(day.month), u32::from(day.day), (h, m, s), offset)
+    DateTime::new(
+        i64::from(day.year),
+        u32::from(day.month),
+        u32::from(day.day),
+        (h, m, s),
+        offset,
+    )
 }
 
 fn describe(value: &DeValue<'_>) -> &'static str {
@@ -257,7 +299,10 @@ mod tests {
         assert_eq!(split.front.title, "Hello");
         assert_eq!(split.front.summary, "Hi.");
         assert_eq!(split.front.tags, ["rust", "web"]);
-        assert_eq!(split.front.date.timestamp(), date::days_from_civil(2026, 6, 14) * 86_400);
+        assert_eq!(
+            split.front.date.timestamp(),
+            date::days_from_civil(2026, 6, 14) * 86_400
+        );
         assert!(!split.front.draft);
         assert_eq!(split.body.trim(), "Body text.");
         assert_eq!(split.body_line, 7);
@@ -268,7 +313,10 @@ mod tests {
     fn accepts_dates_with_time_and_offset_or_as_strings() {
         let text = GOOD.replace("2026-06-14", "2026-06-14T09:30:00+02:00");
         let ts = parse("p.md", &text).unwrap().front.date.timestamp();
-        assert_eq!(ts, date::days_from_civil(2026, 6, 14) * 86_400 + 7 * 3600 + 1800);
+        assert_eq!(
+            ts,
+            date::days_from_civil(2026, 6, 14) * 86_400 + 7 * 3600 + 1800
+        );
         let text = GOOD.replace("2026-06-14", "\"2026-06-14\"");
         assert!(parse("p.md", &text).is_ok());
     }
@@ -276,8 +324,13 @@ mod tests {
     #[test]
     fn errors_on_missing_front_matter() {
         let e = errors_of("# Just markdown\n");
-        assert_eq!((e[0].line, e[0].message.contains("no front matter")), (1, true));
-        assert!(errors_of("---\ntitle: x\n---\n")[0].message.contains("YAML"));
+        assert_eq!(
+            (e[0].line, e[0].message.contains("no front matter")),
+            (1, true)
+        );
+        assert!(errors_of("---\ntitle: x\n---\n")[0]
+            .message
+            .contains("YAML"));
     }
 
     #[test]
@@ -299,7 +352,12 @@ mod tests {
         let messages: Vec<_> = e.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(e.len(), 3, "{messages:?}");
         for field in ["title", "date", "summary"] {
-            assert!(messages.iter().any(|m| m.contains(&format!("no `{field}`"))), "{field}");
+            assert!(
+                messages
+                    .iter()
+                    .any(|m| m.contains(&format!("no `{field}`"))),
+                "{field}"
+            );
         }
     }
 
@@ -313,9 +371,16 @@ mod tests {
 
     #[test]
     fn errors_on_wrong_types() {
-        let e = errors_of(&GOOD.replace("\"Hello\"", "42").replace("[\"rust\", \"web\"]", "\"rust\""));
+        let e = errors_of(
+            &GOOD
+                .replace("\"Hello\"", "42")
+                .replace("[\"rust\", \"web\"]", "\"rust\""),
+        );
         assert_eq!(e.len(), 2, "{e:?}");
-        assert_eq!((e[0].line, e[0].message.as_str()), (2, "`title` must be a string in quotes, but it is a number"));
+        assert_eq!(
+            (e[0].line, e[0].message.as_str()),
+            (2, "`title` must be a string in quotes, but it is a number")
+        );
         assert_eq!(e[1].line, 5);
         let e = errors_of(&GOOD.replace("tags", "draft"));
         assert!(e[0].message.contains("true or false"), "{e:?}");
@@ -323,7 +388,10 @@ mod tests {
 
     #[test]
     fn drops_repeated_tags_keeping_the_first_spelling() {
-        let text = GOOD.replace("[\"rust\", \"web\"]", "[\"rust\", \"web\", \"Rust\", \"rust\", \"Web \"]");
+        let text = GOOD.replace(
+            "[\"rust\", \"web\"]",
+            "[\"rust\", \"web\", \"Rust\", \"rust\", \"Web \"]",
+        );
         assert_eq!(parse("p.md", &text).unwrap().front.tags, ["rust", "web"]);
     }
 
@@ -333,14 +401,25 @@ mod tests {
         let split = parse("p.md", &text).unwrap();
         assert_eq!(split.warnings.len(), 1);
         assert_eq!(split.warnings[0].line, 5);
-        assert!(split.warnings[0].message.contains("unknown field `catgories`"));
+        assert!(split.warnings[0]
+            .message
+            .contains("unknown field `catgories`"));
     }
 
     #[test]
     fn reads_aliases_with_their_lines_and_rejects_bad_ones() {
-        let text = GOOD.replace("tags = [\"rust\", \"web\"]", "aliases = [\"/posts/old\",\n  \"/2019/x.html\"]");
+        let text = GOOD.replace(
+            "tags = [\"rust\", \"web\"]",
+            "aliases = [\"/posts/old\",\n  \"/2019/x.html\"]",
+        );
         let split = parse("p.md", &text).unwrap();
-        assert_eq!(split.front.aliases, [("/posts/old".to_string(), 5), ("/2019/x.html".to_string(), 6)]);
+        assert_eq!(
+            split.front.aliases,
+            [
+                ("/posts/old".to_string(), 5),
+                ("/2019/x.html".to_string(), 6)
+            ]
+        );
         let e = errors_of(&GOOD.replace("tags = [\"rust\", \"web\"]", "aliases = [\"posts/old\"]"));
         assert_eq!(e[0].line, 5);
         assert!(e[0].message.contains("starting with `/`"), "{e:?}");
@@ -353,8 +432,14 @@ mod tests {
         assert_eq!(split.front.cover, Some(("img/cover.png".to_string(), 5)));
         assert!(split.warnings.is_empty());
         let e = errors_of(&GOOD.replace("tags", "cover = true\ntags"));
-        assert_eq!((e[0].line, e[0].message.contains("the path of an image")), (5, true), "{e:?}");
-        assert!(errors_of(&GOOD.replace("tags", "cover = \"\"\ntags"))[0].message.contains("`cover`"));
+        assert_eq!(
+            (e[0].line, e[0].message.contains("the path of an image")),
+            (5, true),
+            "{e:?}"
+        );
+        assert!(errors_of(&GOOD.replace("tags", "cover = \"\"\ntags"))[0]
+            .message
+            .contains("`cover`"));
     }
 
     #[test]

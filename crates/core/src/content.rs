@@ -50,12 +50,21 @@ impl PostMeta {
 
     /// Every slug this post's reads were counted under: its own and its former `/posts/` slugs.
     pub fn counted_slugs(&self) -> impl Iterator<Item = &str> {
-        std::iter::once(self.slug.as_str())
-            .chain(self.aliases.iter().filter_map(|a| a.strip_prefix("/posts/")))
+        std::iter::once(self.slug.as_str()).chain(
+            self.aliases
+                .iter()
+                .filter_map(|a| a.strip_prefix("/posts/")),
+        )
     }
 
     pub fn tag_links(&self) -> Vec<TagLink<'_>> {
-        self.tags.iter().map(|t| TagLink { name: t, slug: tag_slug(t) }).collect()
+        self.tags
+            .iter()
+            .map(|t| TagLink {
+                name: t,
+                slug: tag_slug(t),
+            })
+            .collect()
     }
 }
 
@@ -167,19 +176,35 @@ impl SiteIndex {
     /// Builds the index in reading order: newest first, ties broken by title so the order is stable.
     pub fn new(mut posts: Vec<PostMeta>, settings: Settings, version: String) -> Self {
         sort_newest_first(&mut posts);
-        Self { version, settings, posts, settings_version: String::new(), positions: SlugPositions::default() }
+        Self {
+            version,
+            settings,
+            posts,
+            settings_version: String::new(),
+            positions: SlugPositions::default(),
+        }
     }
 
     /// The settings' version; an index written before it existed falls back to the whole
     /// content version (always correct, just changes more often).
     pub fn settings_version(&self) -> &str {
-        if self.settings_version.is_empty() { &self.version } else { &self.settings_version }
+        if self.settings_version.is_empty() {
+            &self.version
+        } else {
+            &self.settings_version
+        }
     }
 
     /// The posts readers may see at `now`, newest first.
     pub fn visible(&self, now: Timestamp) -> Visible<'_> {
         let first = self.posts.partition_point(|p| p.published > now);
-        let positions = self.positions.0.get_or_init(|| self.posts.iter().enumerate().map(|(i, p)| (p.slug.clone(), i)).collect());
+        let positions = self.positions.0.get_or_init(|| {
+            self.posts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.slug.clone(), i))
+                .collect()
+        });
         Visible {
             posts: &self.posts[first..],
             next_publication: first.checked_sub(1).map(|i| self.posts[i].published),
@@ -202,7 +227,10 @@ pub struct Visible<'a> {
 
 impl<'a> Visible<'a> {
     pub fn find(&self, slug: &str) -> Option<(usize, &'a PostMeta)> {
-        let i = self.positions.get(slug).and_then(|i| i.checked_sub(self.first));
+        let i = self
+            .positions
+            .get(slug)
+            .and_then(|i| i.checked_sub(self.first));
         match i.and_then(|i| self.posts.get(i)) {
             Some(post) if post.slug == slug => i.map(|i| (i, post)),
             // Not where the table says (the list changed after it was built): look.
@@ -212,8 +240,13 @@ impl<'a> Visible<'a> {
 
     /// The post an old path should redirect to.
     pub fn alias_target(&self, path: &str) -> Option<&'a PostMeta> {
-        let trimmed = path.strip_suffix('/').filter(|p| !p.is_empty()).unwrap_or(path);
-        self.posts.iter().find(|p| p.aliases.iter().any(|a| a == path || a == trimmed))
+        let trimmed = path
+            .strip_suffix('/')
+            .filter(|p| !p.is_empty())
+            .unwrap_or(path);
+        self.posts
+            .iter()
+            .find(|p| p.aliases.iter().any(|a| a == path || a == trimmed))
     }
 
     /// Every tag with how many visible posts carry it, by name.
@@ -228,12 +261,19 @@ impl<'a> Visible<'a> {
     }
 
     pub fn tagged(&self, tag_slug: &str) -> Vec<&'a PostMeta> {
-        self.posts.iter().filter(|p| p.tags.iter().any(|t| self::tag_slug(t) == tag_slug)).collect()
+        self.posts
+            .iter()
+            .filter(|p| p.tags.iter().any(|t| self::tag_slug(t) == tag_slug))
+            .collect()
     }
 }
 
 pub fn sort_newest_first(posts: &mut [PostMeta]) {
-    posts.sort_by(|a, b| b.published.cmp(&a.published).then_with(|| a.title.cmp(&b.title)));
+    posts.sort_by(|a, b| {
+        b.published
+            .cmp(&a.published)
+            .then_with(|| a.title.cmp(&b.title))
+    });
 }
 
 /// The longest slug we accept: KV keys are at most 512 bytes and carry a prefix.
@@ -246,12 +286,20 @@ pub fn validate_slug(slug: &str) -> Result<(), String> {
         return Err("the slug is empty".into());
     }
     if slug.len() > MAX_SLUG_BYTES {
-        return Err(format!("the slug is {} bytes long; the limit is {MAX_SLUG_BYTES}", slug.len()));
+        return Err(format!(
+            "the slug is {} bytes long; the limit is {MAX_SLUG_BYTES}",
+            slug.len()
+        ));
     }
     if slug.starts_with('.') || slug.contains("..") {
-        return Err(format!("the slug `{slug}` starts with a dot or contains `..`"));
+        return Err(format!(
+            "the slug `{slug}` starts with a dot or contains `..`"
+        ));
     }
-    if let Some(c) = slug.chars().find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
+    if let Some(c) = slug
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
         return Err(format!(
             "the slug `{}` contains {:?}, which cannot be part of a URL path segment; use letters, digits, `-`, `_` or `.`",
             slug.escape_debug(),
@@ -280,10 +328,17 @@ mod tests {
 
     #[test]
     fn finds_posts_by_slug_among_the_visible_ones() {
-        let posts = vec![meta("future", "F", 300), meta("b", "B", 200), meta("a", "A", 100)];
+        let posts = vec![
+            meta("future", "F", 300),
+            meta("b", "B", 200),
+            meta("a", "A", 100),
+        ];
         let mut index = SiteIndex::new(posts, Settings::default(), "v".into());
         let visible = index.visible(250);
-        assert_eq!(visible.find("b").map(|(i, p)| (i, p.title.as_str())), Some((0, "B")));
+        assert_eq!(
+            visible.find("b").map(|(i, p)| (i, p.title.as_str())),
+            Some((0, "B"))
+        );
         assert_eq!(visible.find("a").map(|(i, _)| i), Some(1));
         assert!(visible.find("future").is_none(), "not yet published");
         assert!(visible.find("nope").is_none());
@@ -301,7 +356,11 @@ mod tests {
     #[test]
     fn index_is_newest_first_with_stable_ties() {
         let index = SiteIndex::new(
-            vec![meta("a", "Zeta", 10), meta("b", "Beta", 30), meta("c", "Alpha", 10)],
+            vec![
+                meta("a", "Zeta", 10),
+                meta("b", "Beta", 30),
+                meta("c", "Alpha", 10),
+            ],
             Settings::default(),
             "v".into(),
         );
@@ -312,13 +371,20 @@ mod tests {
     #[test]
     fn future_posts_are_hidden_until_their_time() {
         let index = SiteIndex::new(
-            vec![meta("past", "P", 10), meta("soon", "S", 100), meta("later", "L", 200)],
+            vec![
+                meta("past", "P", 10),
+                meta("soon", "S", 100),
+                meta("later", "L", 200),
+            ],
             Settings::default(),
             "v".into(),
         );
         let at = |now| {
             let v = index.visible(now);
-            (v.posts.iter().map(|p| p.slug.as_str()).collect::<Vec<_>>(), v.next_publication)
+            (
+                v.posts.iter().map(|p| p.slug.as_str()).collect::<Vec<_>>(),
+                v.next_publication,
+            )
         };
         assert_eq!(at(50), (vec!["past"], Some(100)));
         assert_eq!(at(100), (vec!["soon", "past"], Some(200)));
@@ -334,10 +400,24 @@ mod tests {
         b.tags = vec!["rust".into()];
         let index = SiteIndex::new(vec![a, b], Settings::default(), "v".into());
         let visible = index.visible(100);
-        assert_eq!(visible.alias_target("/posts/old-name/").map(|p| p.slug.as_str()), Some("new-name"));
-        assert_eq!(visible.alias_target("/2019/a.html").map(|p| p.slug.as_str()), Some("new-name"));
+        assert_eq!(
+            visible
+                .alias_target("/posts/old-name/")
+                .map(|p| p.slug.as_str()),
+            Some("new-name")
+        );
+        assert_eq!(
+            visible
+                .alias_target("/2019/a.html")
+                .map(|p| p.slug.as_str()),
+            Some("new-name")
+        );
         assert!(visible.alias_target("/posts/other").is_none());
-        let tags: Vec<_> = visible.tags().into_iter().map(|(t, n)| (t.slug, n)).collect();
+        let tags: Vec<_> = visible
+            .tags()
+            .into_iter()
+            .map(|(t, n)| (t.slug, n))
+            .collect();
         assert_eq!(tags, [("rust".to_string(), 2), ("web".to_string(), 1)]);
         assert_eq!(visible.tagged("rust").len(), 2);
         let counted: Vec<_> = visible.posts[1].counted_slugs().collect();
@@ -349,13 +429,29 @@ mod tests {
         let old = r#"{"slug":"a","title":"A","summary":"","published":0,"hash":"h","body":"b"}"#;
         let record: PostRecord = serde_json::from_str(old).unwrap();
         assert!(record.assets.is_empty() && record.cover.is_none());
-        assert_eq!(serde_json::to_string(&record).unwrap(), r#"{"slug":"a","title":"A","summary":"","published":0,"tags":[],"hash":"h","body":"b"}"#);
-        let asset = Asset { url: "/files/x.pdf".into(), width: None, height: None };
-        let with = PostRecord { assets: [("r.pdf".to_string(), asset.clone())].into_iter().collect(), ..record };
+        assert_eq!(
+            serde_json::to_string(&record).unwrap(),
+            r#"{"slug":"a","title":"A","summary":"","published":0,"tags":[],"hash":"h","body":"b"}"#
+        );
+        let asset = Asset {
+            url: "/files/x.pdf".into(),
+            width: None,
+            height: None,
+        };
+        let with = PostRecord {
+            assets: [("r.pdf".to_string(), asset.clone())].into_iter().collect(),
+            ..record
+        };
         let json = serde_json::to_string(&with).unwrap();
-        assert!(json.contains(r#""assets":{"r.pdf":{"url":"/files/x.pdf"}}"#), "{json}");
+        assert!(
+            json.contains(r#""assets":{"r.pdf":{"url":"/files/x.pdf"}}"#),
+            "{json}"
+        );
         assert_eq!(serde_json::from_str::<PostRecord>(&json).unwrap(), with);
-        assert_eq!(published_url(&with.assets, "r.pdf#page=3").map(|(u, _)| u), Some("/files/x.pdf#page=3".into()));
+        assert_eq!(
+            published_url(&with.assets, "r.pdf#page=3").map(|(u, _)| u),
+            Some("/files/x.pdf#page=3".into())
+        );
         assert!(published_url(&with.assets, "other.pdf").is_none());
     }
 
@@ -368,7 +464,18 @@ mod tests {
 
     #[test]
     fn rejects_slugs_that_are_not_one_path_segment() {
-        for bad in ["", "..", "a/b", "a b", "a..b", ".hidden", "tab\there", "nul\0", "q?x", "p%2f"] {
+        for bad in [
+            "",
+            "..",
+            "a/b",
+            "a b",
+            "a..b",
+            ".hidden",
+            "tab\there",
+            "nul\0",
+            "q?x",
+            "p%2f",
+        ] {
             assert!(validate_slug(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(validate_slug(&"x".repeat(MAX_SLUG_BYTES + 1)).is_err());

@@ -6,7 +6,7 @@
 //! classes (colours in `templates/highlight.css`), never inline styles, which the site's
 //! Content-Security-Policy forbids.
 
-use crate::html::escape_attr_into;
+use blog_core::html::escape_attr_into;
 use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
 
@@ -128,7 +128,10 @@ impl Highlighter {
 
     fn with_syntaxes(syntaxes: SyntaxSet) -> Self {
         let scopes = |table: &[(&str, &'static str)]| -> Vec<(Scope, &'static str)> {
-            table.iter().map(|&(name, class)| (scope(name), class)).collect()
+            table
+                .iter()
+                .map(|&(name, class)| (scope(name), class))
+                .collect()
         };
         Highlighter {
             enclosing: scopes(ENCLOSING),
@@ -172,7 +175,11 @@ impl Highlighter {
 
     /// The grammar for a fence's info string, if any.
     pub fn syntax_for(&self, lang: &str) -> Option<&SyntaxReference> {
-        let lang = lang.split([',', ' ', '\t', '{']).next().unwrap_or("").to_ascii_lowercase();
+        let lang = lang
+            .split([',', ' ', '\t', '{'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if lang.is_empty() || PLAIN.contains(&lang.as_str()) {
             return None;
         }
@@ -184,8 +191,10 @@ impl Highlighter {
 
     /// The class of a token from its scope stack, innermost scope last; None for plain text.
     fn class(&self, stack: &[Scope]) -> Option<&'static str> {
-        let from =
-            stack.iter().rposition(|s| self.nested.iter().any(|n| n.is_prefix_of(*s))).unwrap_or(0);
+        let from = stack
+            .iter()
+            .rposition(|s| self.nested.iter().any(|n| n.is_prefix_of(*s)))
+            .unwrap_or(0);
         let stack = &stack[from..];
         for (prefix, class) in &self.enclosing {
             if stack.iter().any(|s| prefix.is_prefix_of(*s)) {
@@ -193,7 +202,10 @@ impl Highlighter {
             }
         }
         stack.iter().rev().find_map(|s| {
-            self.tokens.iter().find(|(prefix, _)| prefix.is_prefix_of(*s)).map(|&(_, class)| class)
+            self.tokens
+                .iter()
+                .find(|(prefix, _)| prefix.is_prefix_of(*s))
+                .map(|&(_, class)| class)
         })
     }
 }
@@ -215,7 +227,10 @@ struct Spans {
 
 impl Spans {
     fn with_capacity(capacity: usize) -> Self {
-        Spans { html: String::with_capacity(capacity), open: None }
+        Spans {
+            html: String::with_capacity(capacity),
+            open: None,
+        }
     }
 
     fn push(&mut self, class: Option<&'static str>, text: &str) {
@@ -257,7 +272,8 @@ mod tests {
     }
 
     fn highlight(lang: &str, code: &str) -> String {
-        hl().highlight(lang, code).unwrap_or_else(|| panic!("no grammar for {lang:?}"))
+        hl().highlight(lang, code)
+            .unwrap_or_else(|| panic!("no grammar for {lang:?}"))
     }
 
     /// The visible text of highlighted HTML: tags dropped, entities decoded.
@@ -269,18 +285,26 @@ mod tests {
             rest = &rest[lt + rest[lt..].find('>').expect("tags are closed") + 1..];
         }
         text.push_str(rest);
-        text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&")
+        text.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&")
     }
 
     /// Whether `html` has `text` as (part of) one span of `class`.
     fn has(html: &str, class: &str, text: &str) -> bool {
         let open = format!("<span class=\"{class}\">");
-        html.split(&open).skip(1).any(|after| after.split("</span>").next().unwrap().contains(text))
+        html.split(&open)
+            .skip(1)
+            .any(|after| after.split("</span>").next().unwrap().contains(text))
     }
 
     #[track_caller]
     fn assert_has(html: &str, class: &str, text: &str) {
-        assert!(has(html, class, text), "expected {text:?} in a {class:?} span in:\n{html}");
+        assert!(
+            has(html, class, text),
+            "expected {text:?} in a {class:?} span in:\n{html}"
+        );
     }
 
     const RUST: &str = r#"/// Says hello.
@@ -390,11 +414,23 @@ env:
         ("json", JSON),
         ("diff", DIFF),
         ("html", HTML),
-        ("python", "@cache\ndef f(x: int) -> str:\n    return f\"{x} <done>\"  # why\n"),
+        (
+            "python",
+            "@cache\ndef f(x: int) -> str:\n    return f\"{x} <done>\"  # why\n",
+        ),
         ("css", "pre .k { color: #cf222e; margin: 0 1px; }\n"),
-        ("c", "#include <stdio.h>\nint main(void) { printf(\"%d\\n\", 42); return 0; }\n"),
-        ("cpp", "template <typename T> T twice(T x) { return x * 2; } // ok\n"),
-        ("javascript", "const a = [1, 2].map((x) => x * 2); // doubled\n"),
+        (
+            "c",
+            "#include <stdio.h>\nint main(void) { printf(\"%d\\n\", 42); return 0; }\n",
+        ),
+        (
+            "cpp",
+            "template <typename T> T twice(T x) { return x * 2; } // ok\n",
+        ),
+        (
+            "javascript",
+            "const a = [1, 2].map((x) => x * 2); // doubled\n",
+        ),
     ];
 
     #[test]
@@ -402,7 +438,11 @@ env:
         let html = highlight("rust", RUST);
         assert_has(&html, "k", "fn");
         assert_has(&html, "k", "let");
-        assert_has(&html, "s", "\"Hello, {}! {}\"".replace('"', "&quot;").as_str());
+        assert_has(
+            &html,
+            "s",
+            "\"Hello, {}! {}\"".replace('"', "&quot;").as_str(),
+        );
         assert_has(&html, "c", "// Build the greeting.");
         assert_has(&html, "c", "/// Says hello.");
         assert_has(&html, "f", "greet");
@@ -477,7 +517,10 @@ env:
         assert_has(&html, "a", "status");
         assert_has(&html, "n", "400");
         assert_has(&html, "c", "// Two peers at most.");
-        assert!(!has(&html, "s", "${role}"), "interpolation is code, not string:\n{html}");
+        assert!(
+            !has(&html, "s", "${role}"),
+            "interpolation is code, not string:\n{html}"
+        );
     }
 
     #[test]
@@ -536,7 +579,10 @@ env:
         assert!(html.contains("&lt;script&gt;&amp;amp;"));
         assert_eq!(text_of(&html), code);
         let tags = html.matches('<').count();
-        assert_eq!(tags, html.matches("<span class=\"").count() + html.matches("</span>").count());
+        assert_eq!(
+            tags,
+            html.matches("<span class=\"").count() + html.matches("</span>").count()
+        );
         // Double quotes are escaped, apostrophes not.
         let quotes = highlight("rust", "let c = '\"';\n");
         assert!(quotes.contains("'&quot;'"), "{quotes}");
@@ -551,7 +597,10 @@ env:
             while let Some(at) = rest.find("<span class=\"") {
                 rest = &rest[at + 13..];
                 let class = &rest[..rest.find('"').unwrap()];
-                assert!("kscnftaovdi".contains(class) && class.len() == 1, "{lang}: class {class}");
+                assert!(
+                    "kscnftaovdi".contains(class) && class.len() == 1,
+                    "{lang}: class {class}"
+                );
             }
         }
     }
@@ -603,7 +652,11 @@ env:
             ("ini", "INI"),
         ];
         for (lang, name) in pairs {
-            assert_eq!(hl().syntax_for(lang).map(|s| s.name.as_str()), Some(name), "{lang}");
+            assert_eq!(
+                hl().syntax_for(lang).map(|s| s.name.as_str()),
+                Some(name),
+                "{lang}"
+            );
         }
     }
 
@@ -629,8 +682,12 @@ env:
     fn colours(css: &str) -> Vec<(char, String)> {
         let mut found = Vec::new();
         for rule in css.split('}') {
-            let Some((selectors, body)) = rule.rsplit_once('{') else { continue };
-            let Some(at) = body.find("color:#") else { continue };
+            let Some((selectors, body)) = rule.rsplit_once('{') else {
+                continue;
+            };
+            let Some(at) = body.find("color:#") else {
+                continue;
+            };
             let colour = &body[at + 6..at + 13];
             for selector in selectors.split(',') {
                 let class = selector.trim().rsplit('.').next().unwrap();
@@ -642,8 +699,10 @@ env:
 
     #[test]
     fn every_class_is_coloured_with_aa_contrast_in_light_and_dark_schemes() {
-        let css = include_str!("../templates/highlight.css");
-        let (light, dark) = css.split_once("@media (prefers-color-scheme:dark)").unwrap();
+        let css = include_str!("../../../templates/highlight.css");
+        let (light, dark) = css
+            .split_once("@media (prefers-color-scheme:dark)")
+            .unwrap();
         // The site's --code-bg in each scheme (templates/style.css).
         for (scheme, part, background) in [("light", light, "#f3f3f1"), ("dark", dark, "#1f1f23")] {
             let colours = colours(part);

@@ -9,7 +9,7 @@
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use blog::highlight::Highlighter;
+use blog_author::highlight::Highlighter;
 use flate2::read::ZlibDecoder;
 use flate2::write::GzEncoder;
 use flate2::Compression;
@@ -32,10 +32,16 @@ struct Post {
 }
 
 fn main() {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "content".to_string());
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "content".to_string());
     let posts = load_posts(&dir);
     let blocks = posts.iter().map(|p| p.blocks.len()).sum::<usize>();
-    let code_bytes = posts.iter().flat_map(|p| &p.blocks).map(|b| b.code.len()).sum::<usize>();
+    let code_bytes = posts
+        .iter()
+        .flat_map(|p| &p.blocks)
+        .map(|b| b.code.len())
+        .sum::<usize>();
     println!(
         "{} posts in {dir}/, {blocks} fenced code blocks, {code_bytes} bytes of code\n",
         posts.len()
@@ -86,7 +92,12 @@ fn first_use_cost(posts: &[Post]) {
             std::hint::black_box(highlighter.highlight(&block.lang, &block.code));
             start.elapsed()
         });
-        println!("{:<12} first block ({:>4} B): {}", block.lang, block.code.len(), ms(first));
+        println!(
+            "{:<12} first block ({:>4} B): {}",
+            block.lang,
+            block.code.len(),
+            ms(first)
+        );
     }
     println!("Whole post on a fresh set (load excluded):");
     let mut worst = Duration::ZERO;
@@ -124,7 +135,11 @@ fn warm_cost(posts: &[Post]) {
             });
             post_total += time;
             bytes += block.code.len();
-            let lang = if block.lang.is_empty() { "-" } else { &block.lang };
+            let lang = if block.lang.is_empty() {
+                "-"
+            } else {
+                &block.lang
+            };
             each.push(format!("{lang} {}B {}", block.code.len(), us(time)));
         }
         total += post_total;
@@ -137,7 +152,10 @@ fn warm_cost(posts: &[Post]) {
         );
     }
     let per_kb = total.as_secs_f64() * 1e6 / (bytes as f64 / 1024.0);
-    println!("total: {} for {bytes} B of code, {per_kb:.0} µs/KiB\n", us(total));
+    println!(
+        "total: {} for {bytes} B of code, {per_kb:.0} µs/KiB\n",
+        us(total)
+    );
 }
 
 /// The grammar data a wasm build would have to carry, whole and cut down to this blog's
@@ -184,7 +202,9 @@ fn report_set(label: &str, set: &SyntaxSet) {
 
 fn inflated(zlib: &[u8]) -> Vec<u8> {
     let mut raw = Vec::new();
-    ZlibDecoder::new(zlib).read_to_end(&mut raw).expect("syntect's own dump inflates");
+    ZlibDecoder::new(zlib)
+        .read_to_end(&mut raw)
+        .expect("syntect's own dump inflates");
     raw
 }
 
@@ -243,7 +263,7 @@ fn load_posts(dir: &str) -> Vec<Post> {
         .map(|path| {
             let name = path.file_stem().unwrap().to_string_lossy().into_owned();
             let text = std::fs::read_to_string(path).expect("post is UTF-8");
-            let body = match blog::frontmatter::parse(&name, &text) {
+            let body = match blog_author::frontmatter::parse(&name, &text) {
                 Ok(split) => split.body.to_string(),
                 Err(_) => text.clone(),
             };
@@ -256,10 +276,13 @@ fn load_posts(dir: &str) -> Vec<Post> {
 fn fenced_blocks(markdown: &str) -> Vec<Block> {
     let mut blocks = Vec::new();
     let mut current: Option<Block> = None;
-    for event in Parser::new_ext(markdown, blog::markdown::options()) {
+    for event in Parser::new_ext(markdown, blog_core::markdown::options()) {
         match event {
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
-                current = Some(Block { lang: info.to_string(), code: String::new() });
+                current = Some(Block {
+                    lang: info.to_string(),
+                    code: String::new(),
+                });
             }
             Event::Text(text) => {
                 if let Some(block) = &mut current {
@@ -278,7 +301,7 @@ fn fenced_blocks(markdown: &str) -> Vec<Block> {
 fn render(markdown: &str, highlighter: Option<&Highlighter>) -> String {
     let mut events = Vec::new();
     let mut fence: Option<(String, String)> = None;
-    for event in Parser::new_ext(markdown, blog::markdown::options()) {
+    for event in Parser::new_ext(markdown, blog_core::markdown::options()) {
         match (&mut fence, event) {
             (None, Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))))
                 if highlighter.is_some() =>
@@ -288,7 +311,9 @@ fn render(markdown: &str, highlighter: Option<&Highlighter>) -> String {
             (Some((_, code)), Event::Text(text)) => code.push_str(&text),
             (Some((lang, code)), Event::End(TagEnd::CodeBlock)) => {
                 let highlighter = highlighter.expect("fences are only collected with one");
-                let inner = highlighter.highlight(lang, code).unwrap_or_else(|| escape(code));
+                let inner = highlighter
+                    .highlight(lang, code)
+                    .unwrap_or_else(|| escape(code));
                 let lang = lang.split([',', ' ']).next().unwrap_or("");
                 let class = if lang.is_empty() {
                     String::new()
@@ -322,7 +347,9 @@ fn code_blocks(html: &str) -> Vec<&str> {
 
 /// Code as pulldown-cmark escapes it today (`escape_html_body_text` is not re-exported).
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn gzip(bytes: &[u8]) -> usize {

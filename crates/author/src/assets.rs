@@ -3,8 +3,8 @@
 //!
 //! Host only: the edge serves the bytes by the name computed here and never looks inside.
 
-use crate::routes::percent_decode;
-use crate::store;
+use blog_core::kv;
+use blog_core::routes::percent_decode;
 use sha2::{Digest, Sha256};
 
 /// Extensions shown with `<img>`; the rest are linked files.
@@ -30,11 +30,11 @@ impl FileInfo {
     }
 
     pub fn key(&self) -> String {
-        store::file_key(&self.name())
+        kv::file_key(&self.name())
     }
 
     pub fn url(&self) -> String {
-        format!("{}{}", store::FILE_URL_PREFIX, self.name())
+        format!("{}{}", kv::FILE_URL_PREFIX, self.name())
     }
 
     pub fn is_image(&self) -> bool {
@@ -48,7 +48,7 @@ pub fn inspect(path: &str, bytes: &[u8]) -> FileInfo {
     let digest = Sha256::digest(bytes);
     FileInfo {
         hash: digest.iter().take(16).map(|b| format!("{b:02x}")).collect(),
-        content_type: store::content_type(&ext),
+        content_type: kv::content_type(&ext),
         size: bytes.len(),
         dimensions: dimensions(&ext, bytes),
         ext,
@@ -61,7 +61,9 @@ pub fn extension(path: &str) -> String {
     let name = path.rsplit('/').next().unwrap_or(path);
     match name.rsplit_once('.') {
         Some((stem, ext))
-            if !stem.is_empty() && (1..=5).contains(&ext.len()) && ext.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+            if !stem.is_empty()
+                && (1..=5).contains(&ext.len())
+                && ext.bytes().all(|b| b.is_ascii_alphanumeric()) =>
         {
             ext.to_ascii_lowercase()
         }
@@ -76,7 +78,10 @@ pub fn dimensions(ext: &str, bytes: &[u8]) -> Option<(u32, u32)> {
         "svg" => svg_dimensions(std::str::from_utf8(bytes).ok()?),
         "png" | "jpg" | "jpeg" | "webp" | "avif" | "gif" => {
             let size = imagesize::blob_size(bytes).ok()?;
-            let (w, h) = (u32::try_from(size.width).ok()?, u32::try_from(size.height).ok()?);
+            let (w, h) = (
+                u32::try_from(size.width).ok()?,
+                u32::try_from(size.height).ok()?,
+            );
             (w > 0 && h > 0).then_some((w, h))
         }
         _ => None,
@@ -97,8 +102,11 @@ pub fn svg_dimensions(text: &str) -> Option<(u32, u32)> {
             "width" => width = svg_length(value),
             "height" => height = svg_length(value),
             "viewBox" => {
-                let numbers: Vec<f64> =
-                    value.split(|c: char| c == ',' || c.is_whitespace()).filter(|s| !s.is_empty()).filter_map(|s| s.parse().ok()).collect();
+                let numbers: Vec<f64> = value
+                    .split(|c: char| c == ',' || c.is_whitespace())
+                    .filter(|s| !s.is_empty())
+                    .filter_map(|s| s.parse().ok())
+                    .collect();
                 if let [_, _, w, h] = numbers[..] {
                     if w > 0.0 && h > 0.0 {
                         view_box = Some((w, h));
@@ -116,7 +124,8 @@ pub fn svg_dimensions(text: &str) -> Option<(u32, u32)> {
         _ => return None,
     };
     let (w, h) = (w.round(), h.round());
-    (w >= 1.0 && h >= 1.0 && w <= f64::from(u32::MAX) && h <= f64::from(u32::MAX)).then_some((w as u32, h as u32))
+    (w >= 1.0 && h >= 1.0 && w <= f64::from(u32::MAX) && h <= f64::from(u32::MAX))
+        .then_some((w as u32, h as u32))
 }
 
 /// Byte offset of the root `<svg` start tag, past any XML declaration, comments and doctype.
@@ -127,7 +136,9 @@ fn find_svg_tag(text: &str) -> Option<usize> {
         let rest = &text[pos..];
         if rest.starts_with("<!--") {
             at = pos + rest.find("-->")? + 3;
-        } else if rest.starts_with("<svg") && rest[4..].starts_with(|c: char| c.is_whitespace() || c == '>' || c == '/') {
+        } else if rest.starts_with("<svg")
+            && rest[4..].starts_with(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        {
             return Some(pos);
         } else {
             at = pos + 1;
@@ -144,8 +155,12 @@ fn attributes(mut text: &str) -> Vec<(&str, &str)> {
         let Some(eq) = text.find('=') else { break };
         let name = text[..eq].trim();
         let rest = text[eq + 1..].trim_start();
-        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else { break };
-        let Some(close) = rest[1..].find(quote) else { break };
+        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            break;
+        };
+        let Some(close) = rest[1..].find(quote) else {
+            break;
+        };
         // A name may follow other valueless attributes: keep only its last word.
         let name = name.rsplit(char::is_whitespace).next().unwrap_or(name);
         found.push((name, &rest[1..1 + close]));
@@ -158,7 +173,10 @@ fn attributes(mut text: &str) -> Vec<(&str, &str)> {
 fn svg_length(value: &str) -> Option<f64> {
     let value = value.trim();
     let number = value.strip_suffix("px").unwrap_or(value).trim();
-    number.parse::<f64>().ok().filter(|n| n.is_finite() && *n > 0.0)
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite() && *n > 0.0)
 }
 
 /// Whether a URL in a post leaves the site's own files alone: it has a scheme (`https:`,
@@ -175,16 +193,18 @@ pub fn is_external(url: &str) -> bool {
         Some(colon) if colon < path_end => {
             let scheme = &url[..colon];
             scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
         }
         _ => false,
     }
 }
 
 /// The part of a URL that names a file, without its `?query` or `#fragment`: the key of
-/// the post's [`AssetMap`](crate::content::AssetMap).
+/// the post's [`AssetMap`](blog_core::content::AssetMap).
 pub fn path_part(url: &str) -> &str {
-    crate::content::split_url_suffix(url).0
+    blog_core::content::split_url_suffix(url).0
 }
 
 /// Where a relative URL written in a post leads, as a `/`-separated path inside the content
@@ -197,7 +217,10 @@ pub fn resolve(post_dir: &str, url: &str) -> Result<Option<String>, String> {
     }
     let written = path_part(url.trim());
     let decoded = percent_decode(written).ok_or("has a malformed %-escape")?;
-    let mut parts: Vec<&str> = post_dir.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
+    let mut parts: Vec<&str> = post_dir
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
     for segment in decoded.split('/') {
         match segment {
             "" | "." => {}
@@ -300,8 +323,16 @@ mod tests {
 
     #[test]
     fn falls_back_to_the_svg_view_box() {
-        assert_eq!(svg_dimensions(r#"<svg viewBox="0 0 24.4 12" xmlns="http://www.w3.org/2000/svg"></svg>"#), Some((24, 12)));
-        assert_eq!(svg_dimensions(r#"<svg width="100%" height="100%" viewBox="0,0,64,32"></svg>"#), Some((64, 32)));
+        assert_eq!(
+            svg_dimensions(
+                r#"<svg viewBox="0 0 24.4 12" xmlns="http://www.w3.org/2000/svg"></svg>"#
+            ),
+            Some((24, 12))
+        );
+        assert_eq!(
+            svg_dimensions(r#"<svg width="100%" height="100%" viewBox="0,0,64,32"></svg>"#),
+            Some((64, 32))
+        );
         assert_eq!(svg_dimensions(r#"<svg width="100%"></svg>"#), None);
         assert_eq!(svg_dimensions("no svg here"), None);
         assert_eq!(svg_dimensions("<svgx width=\"1\" height=\"1\">"), None);
@@ -316,19 +347,35 @@ mod tests {
         assert_eq!(info.dimensions, Some((2, 1)));
         assert_eq!(info.key(), format!("file/{}.png", info.hash));
         assert_eq!(info.url(), format!("/files/{}.png", info.hash));
-        assert!(store::is_file_name(&info.name()));
+        assert!(kv::is_file_name(&info.name()));
         assert!(info.is_image());
         assert_ne!(inspect("a.png", &png(2, 2)).hash, info.hash);
         let pdf = inspect("report.pdf", b"%PDF-1.4");
-        assert_eq!((pdf.content_type, pdf.dimensions, pdf.is_image()), ("application/pdf", None, false));
+        assert_eq!(
+            (pdf.content_type, pdf.dimensions, pdf.is_image()),
+            ("application/pdf", None, false)
+        );
         assert_eq!(inspect("notes", b"x").ext, "bin");
-        assert_eq!(inspect("archive.verylong", b"x").content_type, "application/octet-stream");
+        assert_eq!(
+            inspect("archive.verylong", b"x").content_type,
+            "application/octet-stream"
+        );
         assert_eq!(inspect(".hidden", b"x").ext, "bin");
     }
 
     #[test]
     fn leaves_absolute_urls_alone() {
-        for url in ["https://x.example/a.png", "http://x", "mailto:me@x.example", "/posts/a", "//cdn.example/x.png", "#top", "?q", "", "data:image/png;base64,AA"] {
+        for url in [
+            "https://x.example/a.png",
+            "http://x",
+            "mailto:me@x.example",
+            "/posts/a",
+            "//cdn.example/x.png",
+            "#top",
+            "?q",
+            "",
+            "data:image/png;base64,AA",
+        ] {
             assert!(is_external(url), "{url}");
             assert_eq!(resolve("", url), Ok(None), "{url}");
         }
@@ -340,17 +387,32 @@ mod tests {
     #[test]
     fn resolves_relative_urls_against_the_post_folder() {
         assert_eq!(resolve("", "photo.png"), Ok(Some("photo.png".into())));
-        assert_eq!(resolve("", "./files/report.pdf#page=2"), Ok(Some("files/report.pdf".into())));
-        assert_eq!(resolve("2026/trip", "../../files/a%20b.png?v=1"), Ok(Some("files/a b.png".into())));
-        assert_eq!(resolve("2026", "./x/../y.png"), Ok(Some("2026/y.png".into())));
+        assert_eq!(
+            resolve("", "./files/report.pdf#page=2"),
+            Ok(Some("files/report.pdf".into()))
+        );
+        assert_eq!(
+            resolve("2026/trip", "../../files/a%20b.png?v=1"),
+            Ok(Some("files/a b.png".into()))
+        );
+        assert_eq!(
+            resolve("2026", "./x/../y.png"),
+            Ok(Some("2026/y.png".into()))
+        );
         assert_eq!(resolve("", "caf%C3%A9.png"), Ok(Some("café.png".into())));
     }
 
     #[test]
     fn rejects_urls_that_leave_the_content_folder_or_name_no_file() {
-        assert!(resolve("", "../secret.png").unwrap_err().contains("outside the content folder"));
-        assert!(resolve("posts", "../../etc/passwd").unwrap_err().contains("outside"));
-        assert!(resolve("", "files/%2e%2e/%2e%2e/x.png").unwrap_err().contains("outside"));
+        assert!(resolve("", "../secret.png")
+            .unwrap_err()
+            .contains("outside the content folder"));
+        assert!(resolve("posts", "../../etc/passwd")
+            .unwrap_err()
+            .contains("outside"));
+        assert!(resolve("", "files/%2e%2e/%2e%2e/x.png")
+            .unwrap_err()
+            .contains("outside"));
         assert!(resolve("", "files/").unwrap_err().contains("folder"));
         assert!(resolve("", "./").unwrap_err().contains("folder"));
         assert!(resolve("", "bad%zz.png").unwrap_err().contains("%-escape"));

@@ -82,7 +82,10 @@ mod tests {
     fn escapes_markup_characters_in_every_variant() {
         for escape in [text, attr, xml] {
             assert_eq!(escape("a < b && c > d"), "a &lt; b &amp;&amp; c &gt; d");
-            assert_eq!(escape("<script>&amp;</script>"), "&lt;script&gt;&amp;amp;&lt;/script&gt;");
+            assert_eq!(
+                escape("<script>&amp;</script>"),
+                "&lt;script&gt;&amp;amp;&lt;/script&gt;"
+            );
             assert_eq!(escape("]]>"), "]]&gt;");
         }
     }
@@ -102,7 +105,10 @@ mod tests {
             assert_eq!(escape("plain text, no markup"), "plain text, no markup");
             // Multi-byte characters next to escaped ones, and characters XML cannot carry
             // (removing them is the feeds' job, not the escaper's).
-            assert_eq!(escape("é<ü>日本&\u{7}\u{FFFF}"), "é&lt;ü&gt;日本&amp;\u{7}\u{FFFF}");
+            assert_eq!(
+                escape("é<ü>日本&\u{7}\u{FFFF}"),
+                "é&lt;ü&gt;日本&amp;\u{7}\u{FFFF}"
+            );
             assert_eq!(escape("<>&"), "&lt;&gt;&amp;");
         }
     }

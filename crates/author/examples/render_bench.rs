@@ -20,11 +20,11 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use blog::content::{PostRecord, SiteIndex};
-use blog::highlight::Highlighter;
-use blog::pages;
-use blog::settings::Settings;
-use blog::source;
+use blog_author::highlight::Highlighter;
+use blog_author::source;
+use blog_core::content::{PostRecord, SiteIndex};
+use blog_core::pages;
+use blog_core::settings::Settings;
 
 /// Each input is timed for at least this long and this many runs, at most `MAX_RUNS`.
 const MIN_TIME: Duration = Duration::from_millis(400);
@@ -53,7 +53,9 @@ struct Timing {
 }
 
 fn main() {
-    let dir = std::env::args().nth(1).unwrap_or_else(|| "content".to_string());
+    let dir = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "content".to_string());
     let mut inputs: Vec<Input> = [1, 10, 100]
         .iter()
         .map(|kb| Input {
@@ -64,16 +66,38 @@ fn main() {
         })
         .collect();
     if let Some((file, text)) = largest_post(&dir) {
-        let stem = std::path::Path::new(&file).file_stem().unwrap().to_string_lossy().into_owned();
-        inputs.push(Input { label: "largest real post".into(), file, stem, text });
+        let stem = std::path::Path::new(&file)
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        inputs.push(Input {
+            label: "largest real post".into(),
+            file,
+            stem,
+            text,
+        });
     }
 
     let highlighter = Highlighter::new();
-    let settings = Settings { base_url: "https://blog.example".into(), ..Settings::default() };
+    let settings = Settings {
+        base_url: "https://blog.example".into(),
+        ..Settings::default()
+    };
     println!("Post file to finished page, median per run (µs/KB: per KB of post file; growth: front matter to HTML, time factor/size factor):");
     println!(
         "{:<18} {:>7} {:>5} {:>10} {:>6} {:>10} {:>6} {:>12} {:>6} {:>10} {:>12}",
-        "input", "bytes", "runs", "request", "µs/KB", "parse", "µs/KB", "front→HTML", "µs/KB", "growth", "highlight"
+        "input",
+        "bytes",
+        "runs",
+        "request",
+        "µs/KB",
+        "parse",
+        "µs/KB",
+        "front→HTML",
+        "µs/KB",
+        "growth",
+        "highlight"
     );
     let mut previous: Option<(usize, Duration)> = None;
     let mut lines = Vec::new();
@@ -84,7 +108,11 @@ fn main() {
         // Time grows by this factor for this factor of size (1.0x/1.0x would be linear).
         let growth = match previous {
             Some((b, d)) if input.label.starts_with("generated") => {
-                format!("{:.1}x/{:.1}x", t.full.as_secs_f64() / d.as_secs_f64(), bytes as f64 / b as f64)
+                format!(
+                    "{:.1}x/{:.1}x",
+                    t.full.as_secs_f64() / d.as_secs_f64(),
+                    bytes as f64 / b as f64
+                )
             }
             _ => "-".into(),
         };
@@ -131,7 +159,8 @@ fn main() {
 fn time_input(input: &Input, highlighter: &Highlighter, settings: &Settings) -> Timing {
     let bytes = input.text.as_bytes();
     // Warm up: every language's grammar decoded and compiled, caches and allocator warm.
-    let (mut post, _) = source::parse_post(&input.file, &input.stem, bytes).expect("bench post parses");
+    let (mut post, _) =
+        source::parse_post(&input.file, &input.stem, bytes).expect("bench post parses");
     post.highlight(|lang, code| highlighter.highlight(lang, code));
     // What `blog sync` stores, and the site around the post as the worker has it: its index
     // with a few neighbours.
@@ -141,7 +170,9 @@ fn time_input(input: &Input, highlighter: &Highlighter, settings: &Settings) -> 
     for (i, day) in ["2020-01-01", "2030-01-01"].iter().enumerate() {
         let mut m = post.record.meta.clone();
         m.slug = format!("neighbour-{i}");
-        m.published = blog::date::parse_rfc3339(day).expect("date").timestamp();
+        m.published = blog_core::date::parse_rfc3339(day)
+            .expect("date")
+            .timestamp();
         metas.push(m);
     }
     let index = SiteIndex::new(metas, settings.clone(), "bench".into());
@@ -149,15 +180,21 @@ fn time_input(input: &Input, highlighter: &Highlighter, settings: &Settings) -> 
     let html = pages::post(settings, &post.record, &visible);
     for _ in 0..5 {
         let record: PostRecord = serde_json::from_str(&stored).expect("stored record reads");
-        assert_eq!(pages::post(settings, &record, &visible), html, "the stored record renders the same page");
+        assert_eq!(
+            pages::post(settings, &record, &visible),
+            html,
+            "the stored record renders the same page"
+        );
     }
 
-    let (mut request, mut deserialise, mut page, mut parse, mut full) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut request, mut deserialise, mut page, mut parse, mut full) =
+        (vec![], vec![], vec![], vec![], vec![]);
     let started = Instant::now();
     while request.len() < MAX_RUNS && (request.len() < MIN_RUNS || started.elapsed() < MIN_TIME) {
         // An uncached request: the stored record, then the page.
         let t0 = Instant::now();
-        let record: PostRecord = serde_json::from_str(black_box(&stored)).expect("stored record reads");
+        let record: PostRecord =
+            serde_json::from_str(black_box(&stored)).expect("stored record reads");
         let t1 = Instant::now();
         let html = pages::post(settings, &record, &visible);
         let t2 = Instant::now();
@@ -165,7 +202,8 @@ fn time_input(input: &Input, highlighter: &Highlighter, settings: &Settings) -> 
         // Front matter to HTML: the file parsed, the stored code HTML attached (in place of
         // highlighting), the page.
         let t3 = Instant::now();
-        let (mut post, _) = source::parse_post(&input.file, &input.stem, black_box(bytes)).expect("parses");
+        let (mut post, _) =
+            source::parse_post(&input.file, &input.stem, black_box(bytes)).expect("parses");
         let t4 = Instant::now();
         post.record.code_html = code_html.clone();
         let t5 = Instant::now();
@@ -181,7 +219,8 @@ fn time_input(input: &Input, highlighter: &Highlighter, settings: &Settings) -> 
 
     let mut highlight = Vec::new();
     let started = Instant::now();
-    while highlight.len() < MAX_RUNS && (highlight.len() < MIN_RUNS || started.elapsed() < MIN_TIME) {
+    while highlight.len() < MAX_RUNS && (highlight.len() < MIN_RUNS || started.elapsed() < MIN_TIME)
+    {
         let t0 = Instant::now();
         post.highlight(|lang, code| highlighter.highlight(lang, code));
         highlight.push(t0.elapsed());
@@ -243,7 +282,11 @@ fn generated_post(target: usize, seed: u64) -> String {
     let mut section = 0;
     while body.len() < target {
         section += 1;
-        body.push_str(&format!("## {} {section}\n\n{}\n\n", title(&mut r), paragraph(&mut r)));
+        body.push_str(&format!(
+            "## {} {section}\n\n{}\n\n",
+            title(&mut r),
+            paragraph(&mut r)
+        ));
         match section % 4 {
             1 => {
                 for _ in 0..4 {
@@ -257,7 +300,13 @@ fn generated_post(target: usize, seed: u64) -> String {
             3 => {
                 body.push_str("| Part | What it does | Cost |\n|---|---|---|\n");
                 for _ in 0..4 {
-                    body.push_str(&format!("| `{}` | {} {} | {} ms |\n", r.word(), r.word(), r.word(), r.below(1000)));
+                    body.push_str(&format!(
+                        "| `{}` | {} {} | {} ms |\n",
+                        r.word(),
+                        r.word(),
+                        r.word(),
+                        r.below(1000)
+                    ));
                 }
             }
             _ => body.push_str(&format!("> {} {}\n", sentence(&mut r), sentence(&mut r))),
@@ -277,7 +326,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 33) as usize) % n
     }
     fn word(&mut self) -> &'static str {
@@ -294,7 +346,10 @@ fn sentence(r: &mut Lcg) -> String {
             0..=3 => format!("`{w}_{}`", r.word()),
             4..=5 => format!("**{w}**"),
             6..=7 => format!("*{w}*"),
-            8 => format!("[{w} {}](https://developers.cloudflare.com/workers/)", r.word()),
+            8 => format!(
+                "[{w} {}](https://developers.cloudflare.com/workers/)",
+                r.word()
+            ),
             _ => w.to_string(),
         });
     }
@@ -317,20 +372,92 @@ fn title(r: &mut Lcg) -> String {
         .map(|_| {
             let w = r.word();
             let mut c = w.chars();
-            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
         })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 const WORDS: &[&str] = &[
-    "the", "a", "build", "cache", "worker", "request", "response", "edge", "latency", "queue", "container",
-    "image", "layer", "runtime", "isolate", "binding", "namespace", "deploy", "release", "pipeline", "commit",
-    "branch", "server", "client", "socket", "stream", "buffer", "batch", "flush", "retry", "timeout", "error",
-    "handler", "route", "page", "index", "post", "render", "template", "markdown", "parser", "token", "event",
-    "memory", "throughput", "benchmark", "counter", "durable", "object", "storage", "sqlite", "schema", "key",
-    "value", "store", "hash", "version", "content", "sync", "because", "when", "every", "only", "first",
-    "small", "large", "fast", "slow", "is", "was", "it", "this", "that", "with", "from", "into", "over",
+    "the",
+    "a",
+    "build",
+    "cache",
+    "worker",
+    "request",
+    "response",
+    "edge",
+    "latency",
+    "queue",
+    "container",
+    "image",
+    "layer",
+    "runtime",
+    "isolate",
+    "binding",
+    "namespace",
+    "deploy",
+    "release",
+    "pipeline",
+    "commit",
+    "branch",
+    "server",
+    "client",
+    "socket",
+    "stream",
+    "buffer",
+    "batch",
+    "flush",
+    "retry",
+    "timeout",
+    "error",
+    "handler",
+    "route",
+    "page",
+    "index",
+    "post",
+    "render",
+    "template",
+    "markdown",
+    "parser",
+    "token",
+    "event",
+    "memory",
+    "throughput",
+    "benchmark",
+    "counter",
+    "durable",
+    "object",
+    "storage",
+    "sqlite",
+    "schema",
+    "key",
+    "value",
+    "store",
+    "hash",
+    "version",
+    "content",
+    "sync",
+    "because",
+    "when",
+    "every",
+    "only",
+    "first",
+    "small",
+    "large",
+    "fast",
+    "slow",
+    "is",
+    "was",
+    "it",
+    "this",
+    "that",
+    "with",
+    "from",
+    "into",
+    "over",
 ];
 
 const CODE: &[(&str, &str)] = &[

@@ -3,13 +3,13 @@
 //! `check_all`, `attach_files`); `load_dir` only reads files.
 
 use crate::assets::{self, FileInfo};
-use crate::date::DateTime;
-use crate::content::{validate_slug, Asset, PostMeta, PostRecord, SiteIndex};
 use crate::diagnostic::Diagnostic;
 use crate::frontmatter;
-use crate::markdown;
-use crate::settings::Settings;
-use crate::store::{self, MAX_VALUE_BYTES};
+use blog_core::content::{validate_slug, Asset, PostMeta, PostRecord, SiteIndex};
+use blog_core::date::DateTime;
+use blog_core::kv::{self, MAX_VALUE_BYTES};
+use blog_core::markdown;
+use blog_core::settings::Settings;
 use pulldown_cmark::{Event, LinkType, Parser, Tag};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -50,7 +50,9 @@ pub struct FileRef {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RefKind {
     /// A Markdown image, with its description (the alt text).
-    Image { alt: String },
+    Image {
+        alt: String,
+    },
     Link,
     Cover,
 }
@@ -99,7 +101,8 @@ impl SourcePost {
     /// what it was (none, for a post without highlighted code) keeps its hash.
     pub fn highlight(&mut self, highlight: impl Fn(&str, &str) -> Option<String>) {
         let blocks = markdown::code_blocks(&self.record.body);
-        let mut code_html: Vec<Option<String>> = blocks.iter().map(|b| highlight(&b.lang, &b.code)).collect();
+        let mut code_html: Vec<Option<String>> =
+            blocks.iter().map(|b| highlight(&b.lang, &b.code)).collect();
         if code_html.iter().all(Option::is_none) {
             code_html.clear();
         }
@@ -139,7 +142,10 @@ impl Content {
 
     /// The posts a sync publishes: drafts only when asked for.
     pub fn publishable(&self, include_drafts: bool) -> Vec<&SourcePost> {
-        self.posts.iter().filter(|p| include_drafts || !p.draft).collect()
+        self.posts
+            .iter()
+            .filter(|p| include_drafts || !p.draft)
+            .collect()
     }
 }
 
@@ -165,9 +171,18 @@ fn hash_and_len<T: serde::Serialize>(value: &T) -> (String, usize) {
             Ok(())
         }
     }
-    let mut out = std::io::BufWriter::with_capacity(8192, Sink { hasher: Sha256::new(), len: 0 });
+    let mut out = std::io::BufWriter::with_capacity(
+        8192,
+        Sink {
+            hasher: Sha256::new(),
+            len: 0,
+        },
+    );
     serde_json::to_writer(&mut out, value).expect("plain data serialises");
-    let sink = out.into_inner().map_err(|e| e.into_error()).expect("hashing cannot fail");
+    let sink = out
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .expect("hashing cannot fail");
     (hex(&sink.hasher.finalize()[..10]), sink.len)
 }
 
@@ -196,7 +211,16 @@ fn record_hash_and_len(record: &PostRecord) -> (String, usize) {
     #[cfg(test)]
     RECORD_HASHES.with(|n| n.set(n.get() + 1));
     let m = &record.meta;
-    let text = (&m.slug, &m.title, &m.summary, m.published, &m.tags, &m.aliases, &record.body, &record.code_html);
+    let text = (
+        &m.slug,
+        &m.title,
+        &m.summary,
+        m.published,
+        &m.tags,
+        &m.aliases,
+        &record.body,
+        &record.code_html,
+    );
     // The offset joins the hash only where a time zone moves the date, so sites in UTC
     // hash as before time zones existed.
     if m.utc_offset != 0 {
@@ -212,11 +236,18 @@ fn record_hash_and_len(record: &PostRecord) -> (String, usize) {
 }
 
 /// Parses one post file. `file` names it in diagnostics; `stem` is the default slug.
-pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, Vec<Diagnostic>), Vec<Diagnostic>> {
+pub fn parse_post(
+    file: &str,
+    stem: &str,
+    bytes: &[u8],
+) -> Result<(SourcePost, Vec<Diagnostic>), Vec<Diagnostic>> {
     let text = match std::str::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
-            let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+            let line = 1 + bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
             return Err(vec![Diagnostic::error(
                 file,
                 line,
@@ -227,17 +258,33 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
     let split = frontmatter::parse(file, text)?;
     let body_line = split.body_line;
     let front = split.front;
-    let slug_line = if front.slug.is_some() { field_line(text, "slug") } else { 1 };
+    let slug_line = if front.slug.is_some() {
+        field_line(text, "slug")
+    } else {
+        1
+    };
     let slug = front.slug.clone().unwrap_or_else(|| stem.to_string());
     if let Err(e) = validate_slug(&slug) {
-        let hint = if front.slug.is_some() { "change `slug`" } else { "rename the file or set `slug`" };
-        return Err(vec![Diagnostic::error(file, slug_line, format!("{e} ({hint})"))]);
+        let hint = if front.slug.is_some() {
+            "change `slug`"
+        } else {
+            "rename the file or set `slug`"
+        };
+        return Err(vec![Diagnostic::error(
+            file,
+            slug_line,
+            format!("{e} ({hint})"),
+        )]);
     }
     let published = front.date.timestamp();
     let body = split.body.to_string();
     let (post_links, mut file_refs) = scan_body(&body, split.body_line);
     if let Some((url, line)) = front.cover {
-        file_refs.push(FileRef { url, line, kind: RefKind::Cover });
+        file_refs.push(FileRef {
+            url,
+            line,
+            kind: RefKind::Cover,
+        });
     }
     let mut warnings = split.warnings;
     for r in &file_refs {
@@ -276,7 +323,9 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
     let size = if hashed_bytes + 1024 <= MAX_VALUE_BYTES {
         hashed_bytes
     } else {
-        serde_json::to_vec(&record).map(|v| v.len()).unwrap_or(usize::MAX)
+        serde_json::to_vec(&record)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX)
     };
     if size > MAX_VALUE_BYTES {
         // Pointed at the body, which is what makes a post this large.
@@ -306,7 +355,11 @@ pub fn parse_post(file: &str, stem: &str, bytes: &[u8]) -> Result<(SourcePost, V
 /// The line of a top-level front matter field, for diagnostics that concern it.
 pub fn field_line(text: &str, field: &str) -> usize {
     text.lines()
-        .position(|l| l.trim_start().strip_prefix(field).is_some_and(|rest| rest.trim_start().starts_with('=')))
+        .position(|l| {
+            l.trim_start()
+                .strip_prefix(field)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
         .map_or(1, |i| i + 1)
 }
 
@@ -315,14 +368,22 @@ pub fn field_line(text: &str, field: &str) -> usize {
 fn scan_body(body: &str, body_line: usize) -> (Vec<(String, usize)>, Vec<FileRef>) {
     let mut post_links = Vec::new();
     let mut refs = Vec::new();
-    let mut lines = Lines { text: body.as_bytes(), offset: 0, line: body_line };
+    let mut lines = Lines {
+        text: body.as_bytes(),
+        offset: 0,
+        line: body_line,
+    };
     // The image being read: its URL, line, alt text so far and how deep inside it we are.
     let mut image: Option<(String, usize, String, usize)> = None;
     for (event, range) in Parser::new_ext(body, markdown::options()).into_offset_iter() {
         // Links to posts count wherever they are, even inside an image's description.
         if let Event::Start(Tag::Link { dest_url, .. }) = &event {
             if let Some(rest) = dest_url.strip_prefix("/posts/") {
-                let slug = rest.split(['#', '?']).next().unwrap_or("").trim_end_matches('/');
+                let slug = rest
+                    .split(['#', '?'])
+                    .next()
+                    .unwrap_or("")
+                    .trim_end_matches('/');
                 post_links.push((slug.to_string(), lines.at(range.start)));
             }
         }
@@ -332,7 +393,13 @@ fn scan_body(body: &str, body_line: usize) -> (Vec<(String, usize)>, Vec<FileRef
                 Event::Start(_) => *depth += 1,
                 Event::End(_) if *depth == 0 => {
                     let (url, line, alt, _) = image.take().expect("inside an image");
-                    refs.push(FileRef { url, line, kind: RefKind::Image { alt: alt.trim().to_string() } });
+                    refs.push(FileRef {
+                        url,
+                        line,
+                        kind: RefKind::Image {
+                            alt: alt.trim().to_string(),
+                        },
+                    });
                 }
                 Event::End(_) => *depth -= 1,
                 Event::Text(t) | Event::Code(t) => alt.push_str(&t),
@@ -343,19 +410,36 @@ fn scan_body(body: &str, body_line: usize) -> (Vec<(String, usize)>, Vec<FileRef
         }
         match event {
             Event::Start(Tag::Image { dest_url, .. }) => {
-                image = Some((dest_url.to_string(), lines.at(range.start), String::new(), 0));
+                image = Some((
+                    dest_url.to_string(),
+                    lines.at(range.start),
+                    String::new(),
+                    0,
+                ));
             }
             // An email autolink (`<me@example.com>`) carries its address without `mailto:`.
-            Event::Start(Tag::Link { link_type, dest_url, .. })
-                if link_type != LinkType::Email && !assets::is_external(&dest_url) =>
-            {
-                refs.push(FileRef { url: dest_url.to_string(), line: lines.at(range.start), kind: RefKind::Link })
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                ..
+            }) if link_type != LinkType::Email && !assets::is_external(&dest_url) => {
+                refs.push(FileRef {
+                    url: dest_url.to_string(),
+                    line: lines.at(range.start),
+                    kind: RefKind::Link,
+                })
             }
             _ => {}
         }
     }
     if let Some((url, line, alt, _)) = image {
-        refs.push(FileRef { url, line, kind: RefKind::Image { alt: alt.trim().to_string() } });
+        refs.push(FileRef {
+            url,
+            line,
+            kind: RefKind::Image {
+                alt: alt.trim().to_string(),
+            },
+        });
     }
     (post_links, refs)
 }
@@ -395,7 +479,11 @@ enum Found {
 /// and cover, and a hash that covers them. `read` reads a `/`-separated path inside `root`;
 /// it may stop reading past [`MAX_VALUE_BYTES`]. Every file is read once, however many
 /// posts use it. Problems are reported at the line that points at the file.
-pub fn attach_files(content: &mut Content, root: &str, read: impl Fn(&str) -> std::io::Result<Vec<u8>>) {
+pub fn attach_files(
+    content: &mut Content,
+    root: &str,
+    read: impl Fn(&str) -> std::io::Result<Vec<u8>>,
+) {
     let mut found: HashMap<String, Found> = HashMap::new();
     let mut reported_too_large = std::collections::HashSet::new();
     let root = root.trim_end_matches('/');
@@ -406,7 +494,7 @@ pub fn attach_files(content: &mut Content, root: &str, read: impl Fn(&str) -> st
             .and_then(Path::parent)
             .map(|p| p.to_string_lossy().replace('\\', "/"))
             .unwrap_or_default();
-        let mut assets = crate::content::AssetMap::new();
+        let mut assets = blog_core::content::AssetMap::new();
         let mut cover = None;
         for r in &post.file_refs {
             let (noun, url, line) = (r.kind.noun(), &r.url, r.line);
@@ -414,14 +502,26 @@ pub fn attach_files(content: &mut Content, root: &str, read: impl Fn(&str) -> st
                 Ok(Some(path)) => path,
                 Ok(None) => continue,
                 Err(e) => {
-                    let hint = if e.contains("outside") { format!(" ({root}): keep the files posts link to inside it") } else { String::new() };
-                    content.diagnostics.push(Diagnostic::error(&post.file, line, format!("the {noun} {url} {e}{hint}")));
+                    let hint = if e.contains("outside") {
+                        format!(" ({root}): keep the files posts link to inside it")
+                    } else {
+                        String::new()
+                    };
+                    content.diagnostics.push(Diagnostic::error(
+                        &post.file,
+                        line,
+                        format!("the {noun} {url} {e}{hint}"),
+                    ));
                     continue;
                 }
             };
             if path.to_ascii_lowercase().ends_with(".md") {
                 // Publishing another post's source would publish it raw, draft or not.
-                let stem = path.rsplit('/').next().unwrap_or(&path).trim_end_matches(".md");
+                let stem = path
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(&path)
+                    .trim_end_matches(".md");
                 content.diagnostics.push(Diagnostic::error(
                     &post.file,
                     line,
@@ -430,12 +530,14 @@ pub fn attach_files(content: &mut Content, root: &str, read: impl Fn(&str) -> st
                 continue;
             }
             let shown = format!("{root}/{path}");
-            let outcome = found.entry(path.clone()).or_insert_with(|| match read(&path) {
-                Ok(bytes) if bytes.len() > MAX_VALUE_BYTES => Found::TooLarge,
-                Ok(bytes) => Found::File(assets::inspect(&path, &bytes)),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Found::Missing,
-                Err(e) => Found::Unreadable(e.to_string()),
-            });
+            let outcome = found
+                .entry(path.clone())
+                .or_insert_with(|| match read(&path) {
+                    Ok(bytes) if bytes.len() > MAX_VALUE_BYTES => Found::TooLarge,
+                    Ok(bytes) => Found::File(assets::inspect(&path, &bytes)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Found::Missing,
+                    Err(e) => Found::Unreadable(e.to_string()),
+                });
             let info = match outcome {
                 Found::File(info) => info,
                 Found::Missing => {
@@ -459,7 +561,11 @@ pub fn attach_files(content: &mut Content, root: &str, read: impl Fn(&str) -> st
                     continue;
                 }
                 Found::Unreadable(e) => {
-                    content.diagnostics.push(Diagnostic::error(&post.file, line, format!("cannot read the {noun} {shown}: {e}")));
+                    content.diagnostics.push(Diagnostic::error(
+                        &post.file,
+                        line,
+                        format!("cannot read the {noun} {shown}: {e}"),
+                    ));
                     continue;
                 }
             };
@@ -511,7 +617,9 @@ pub fn attach_files(content: &mut Content, root: &str, read: impl Fn(&str) -> st
 /// Reads a file inside the content folder, stopping just past the most KV can hold.
 fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    std::fs::File::open(path)?.take(MAX_VALUE_BYTES as u64 + 1).read_to_end(&mut bytes)?;
+    std::fs::File::open(path)?
+        .take(MAX_VALUE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
     Ok(bytes)
 }
 
@@ -525,11 +633,20 @@ pub fn load_dir(dir: &Path) -> std::io::Result<Content> {
     paths.sort();
     let mut files = Vec::with_capacity(paths.len());
     for path in paths {
-        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         files.push((path.display().to_string(), stem, std::fs::read(&path)?));
     }
-    let mut content = check_all(files.iter().map(|(f, s, b)| (f.as_str(), s.as_str(), b.as_slice())));
-    attach_files(&mut content, &dir.display().to_string(), |path| read_capped(&dir.join(path)));
+    let mut content = check_all(
+        files
+            .iter()
+            .map(|(f, s, b)| (f.as_str(), s.as_str(), b.as_slice())),
+    );
+    attach_files(&mut content, &dir.display().to_string(), |path| {
+        read_capped(&dir.join(path))
+    });
     Ok(content)
 }
 
@@ -561,7 +678,10 @@ pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8]
             found.push(Diagnostic::error(
                 &post.file,
                 post.slug_line,
-                format!("the slug `{}` is already used by {}: every post needs its own slug", post.record.meta.slug, first.file),
+                format!(
+                    "the slug `{}` is already used by {}: every post needs its own slug",
+                    post.record.meta.slug, first.file
+                ),
             ));
         }
     }
@@ -569,7 +689,11 @@ pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8]
         for (alias, line) in post.record.meta.aliases.iter().zip(&post.alias_lines) {
             let alias = alias.trim_end_matches('/');
             if let Some(owner) = paths.get(alias) {
-                let whose = if owner.file == post.file { "this post".to_string() } else { owner.file.clone() };
+                let whose = if owner.file == post.file {
+                    "this post".to_string()
+                } else {
+                    owner.file.clone()
+                };
                 found.push(Diagnostic::error(
                     &post.file,
                     *line,
@@ -580,7 +704,11 @@ pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8]
             }
         }
     }
-    let slugs: HashMap<&str, &SourcePost> = content.posts.iter().map(|p| (p.record.meta.slug.as_str(), p)).collect();
+    let slugs: HashMap<&str, &SourcePost> = content
+        .posts
+        .iter()
+        .map(|p| (p.record.meta.slug.as_str(), p))
+        .collect();
     for post in &content.posts {
         for (slug, line) in &post.post_links {
             match slugs.get(slug.as_str()) {
@@ -605,7 +733,7 @@ pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8]
         }
     }
     content.diagnostics.extend(found);
-    debug_assert!(crate::content::MAX_SLUG_BYTES <= store::MAX_KEY_BYTES - store::POST_PREFIX.len());
+    debug_assert!(blog_core::content::MAX_SLUG_BYTES <= kv::MAX_KEY_BYTES - kv::POST_PREFIX.len());
     content
 }
 
@@ -620,8 +748,8 @@ pub fn build_index(posts: &[&SourcePost], settings: Settings) -> SiteIndex {
 
 /// A zone's UTC offset at an instant, in minutes east (what [`PostMeta::utc_offset`] holds).
 ///
-/// [`PostMeta::utc_offset`]: crate::content::PostMeta::utc_offset
-pub fn utc_offset_minutes(zone: &jiff::tz::TimeZone, at: crate::date::Timestamp) -> i32 {
+/// [`PostMeta::utc_offset`]: blog_core::content::PostMeta::utc_offset
+pub fn utc_offset_minutes(zone: &jiff::tz::TimeZone, at: blog_core::date::Timestamp) -> i32 {
     jiff::Timestamp::from_second(at).map_or(0, |ts| zone.to_offset(ts).seconds() / 60)
 }
 
@@ -635,7 +763,11 @@ pub fn load_settings(path: &Path) -> Result<Settings, Diagnostic> {
     match std::fs::read_to_string(path) {
         Ok(text) => parse_settings(&path.display().to_string(), &text),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
-        Err(e) => Err(Diagnostic::error(&path.display().to_string(), 0, format!("cannot read the settings: {e}"))),
+        Err(e) => Err(Diagnostic::error(
+            &path.display().to_string(),
+            0,
+            format!("cannot read the settings: {e}"),
+        )),
     }
 }
 
@@ -644,7 +776,11 @@ pub fn parse_settings(file: &str, text: &str) -> Result<Settings, Diagnostic> {
     let line_of = |pos: usize| 1 + text[..pos.min(text.len())].matches('\n').count();
     let mut settings: Settings = toml::from_str(text).map_err(|e| {
         let line = e.span().map_or(1, |s| line_of(s.start));
-        Diagnostic::error(file, line, format!("invalid settings: {}", e.message().trim_end()))
+        Diagnostic::error(
+            file,
+            line,
+            format!("invalid settings: {}", e.message().trim_end()),
+        )
     })?;
     let line = |field: &str| field_line(text, field);
     settings.base_url = settings.base_url.trim_end_matches('/').to_string();
@@ -657,9 +793,16 @@ pub fn parse_settings(file: &str, text: &str) -> Result<Settings, Diagnostic> {
             format!("`base_url` must be an absolute http(s) URL such as \"https://blog.example.com\", not `{}`", settings.base_url),
         ));
     }
-    for (field, value) in [("feed_posts", settings.feed_posts), ("popular_count", settings.popular_count)] {
+    for (field, value) in [
+        ("feed_posts", settings.feed_posts),
+        ("popular_count", settings.popular_count),
+    ] {
         if value == 0 || value > 100 {
-            return Err(Diagnostic::error(file, line(field), format!("`{field}` must be between 1 and 100")));
+            return Err(Diagnostic::error(
+                file,
+                line(field),
+                format!("`{field}` must be between 1 and 100"),
+            ));
         }
     }
     if !(settings.popular_half_life_days > 0.0 && settings.popular_half_life_days.is_finite()) {
@@ -680,9 +823,17 @@ pub fn parse_settings(file: &str, text: &str) -> Result<Settings, Diagnostic> {
             ),
         ));
     }
-    for (name, value) in [("title", &settings.title), ("language", &settings.language), ("author", &settings.author)] {
+    for (name, value) in [
+        ("title", &settings.title),
+        ("language", &settings.language),
+        ("author", &settings.author),
+    ] {
         if value.trim().is_empty() {
-            return Err(Diagnostic::error(file, line(name), format!("`{name}` must not be empty")));
+            return Err(Diagnostic::error(
+                file,
+                line(name),
+                format!("`{name}` must not be empty"),
+            ));
         }
     }
     Ok(settings)
@@ -698,7 +849,9 @@ pub fn add_alias(text: &str, alias: &str) -> Option<String> {
     let mut in_table = false;
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_end();
-        let is_aliases = trimmed.strip_prefix("aliases").is_some_and(|rest| rest.trim_start().starts_with('='));
+        let is_aliases = trimmed
+            .strip_prefix("aliases")
+            .is_some_and(|rest| rest.trim_start().starts_with('='));
         if !done && fences == 1 && !in_table && is_aliases && !trimmed.ends_with(']') {
             // A list spread over lines: leave it to the author rather than guess.
             return None;
@@ -741,7 +894,9 @@ mod tests {
     use super::*;
 
     fn post_text(title: &str, extra: &str) -> String {
-        format!("+++\ntitle = \"{title}\"\ndate = 2026-06-14\nsummary = \"S.\"\n{extra}+++\n\nBody.\n")
+        format!(
+            "+++\ntitle = \"{title}\"\ndate = 2026-06-14\nsummary = \"S.\"\n{extra}+++\n\nBody.\n"
+        )
     }
 
     fn check(files: &[(&str, &str)]) -> Vec<String> {
@@ -756,15 +911,30 @@ mod tests {
     fn slug_defaults_to_the_file_name_and_can_be_set() {
         let (p, _) = parse_post("content/a.md", "a", post_text("A", "").as_bytes()).unwrap();
         assert_eq!(p.record.meta.slug, "a");
-        let (p, _) = parse_post("content/a.md", "a", post_text("A", "slug = \"other\"\n").as_bytes()).unwrap();
+        let (p, _) = parse_post(
+            "content/a.md",
+            "a",
+            post_text("A", "slug = \"other\"\n").as_bytes(),
+        )
+        .unwrap();
         assert_eq!((p.record.meta.slug.as_str(), p.slug_line), ("other", 5));
     }
 
     #[test]
     fn rejects_bad_slugs_with_the_line() {
-        let e = parse_post("content/a.md", "a", post_text("A", "slug = \"../etc\"\n").as_bytes()).unwrap_err();
+        let e = parse_post(
+            "content/a.md",
+            "a",
+            post_text("A", "slug = \"../etc\"\n").as_bytes(),
+        )
+        .unwrap_err();
         assert_eq!(e[0].line, 5);
-        let e = parse_post("content/my post.md", "my post", post_text("A", "").as_bytes()).unwrap_err();
+        let e = parse_post(
+            "content/my post.md",
+            "my post",
+            post_text("A", "").as_bytes(),
+        )
+        .unwrap_err();
         assert!(e[0].message.contains("rename the file"), "{e:?}");
     }
 
@@ -779,9 +949,15 @@ mod tests {
 
     #[test]
     fn hash_changes_with_the_text_and_the_highlighting_and_only_then() {
-        let a = parse_post("a.md", "a", post_text("A", "").as_bytes()).unwrap().0;
-        let again = parse_post("a.md", "a", post_text("A", "").as_bytes()).unwrap().0;
-        let edited = parse_post("a.md", "a", post_text("A!", "").as_bytes()).unwrap().0;
+        let a = parse_post("a.md", "a", post_text("A", "").as_bytes())
+            .unwrap()
+            .0;
+        let again = parse_post("a.md", "a", post_text("A", "").as_bytes())
+            .unwrap()
+            .0;
+        let edited = parse_post("a.md", "a", post_text("A!", "").as_bytes())
+            .unwrap()
+            .0;
         assert_eq!(a.record.meta.hash, again.record.meta.hash);
         assert_ne!(a.record.meta.hash, edited.record.meta.hash);
         let code = post_text("A", "").replace("Body.", "```rust\nfn x() {}\n```");
@@ -790,7 +966,10 @@ mod tests {
         plain.highlight(|_, _| None);
         assert_eq!(plain.record.meta.hash, before);
         plain.highlight(|lang, code| Some(format!("<b>{lang}</b>{code}")));
-        assert_eq!(plain.record.code_html, [Some("<b>rust</b>fn x() {}\n".to_string())]);
+        assert_eq!(
+            plain.record.code_html,
+            [Some("<b>rust</b>fn x() {}\n".to_string())]
+        );
         assert_ne!(plain.record.meta.hash, before);
     }
 
@@ -799,12 +978,37 @@ mod tests {
         let body = "Intro [a](/posts/a).\n\n![An [x](/posts/b) and [y](y.pdf) ![in](in.png)](out.png)\n\n\
                     See [r][ref] and\n[home](/) <https://x.example/> [file](files/f.pdf?x#p).\n\n[ref]: /posts/c/#top\n";
         let (links, refs) = scan_body(body, 10);
-        assert_eq!(links, [("a".to_string(), 10), ("b".to_string(), 12), ("c".to_string(), 14)]);
-        let shown: Vec<_> = refs.iter().map(|r| (r.url.as_str(), r.line, &r.kind)).collect();
-        let alt = RefKind::Image { alt: "An x and y in".into() };
-        assert_eq!(shown, [("out.png", 12, &alt), ("files/f.pdf?x#p", 15, &RefKind::Link)]);
-        let mut lines = Lines { text: b"a\nb\nc\n", offset: 0, line: 1 };
-        assert_eq!([lines.at(4), lines.at(2), lines.at(0), lines.at(6)], [3, 2, 1, 4]);
+        assert_eq!(
+            links,
+            [
+                ("a".to_string(), 10),
+                ("b".to_string(), 12),
+                ("c".to_string(), 14)
+            ]
+        );
+        let shown: Vec<_> = refs
+            .iter()
+            .map(|r| (r.url.as_str(), r.line, &r.kind))
+            .collect();
+        let alt = RefKind::Image {
+            alt: "An x and y in".into(),
+        };
+        assert_eq!(
+            shown,
+            [
+                ("out.png", 12, &alt),
+                ("files/f.pdf?x#p", 15, &RefKind::Link)
+            ]
+        );
+        let mut lines = Lines {
+            text: b"a\nb\nc\n",
+            offset: 0,
+            line: 1,
+        };
+        assert_eq!(
+            [lines.at(4), lines.at(2), lines.at(0), lines.at(6)],
+            [3, 2, 1, 4]
+        );
     }
 
     #[test]
@@ -823,7 +1027,12 @@ mod tests {
         let b = post_text("B", "");
         let c = post_text("C", "aliases = [\"/old\"]\n");
         let d = post_text("D", "aliases = [\"/old/\"]\n");
-        let found = check(&[("content/a.md", &a), ("content/b.md", &b), ("content/c.md", &c), ("content/d.md", &d)]);
+        let found = check(&[
+            ("content/a.md", &a),
+            ("content/b.md", &b),
+            ("content/c.md", &c),
+            ("content/d.md", &d),
+        ]);
         assert_eq!(
             found,
             [
@@ -835,8 +1044,10 @@ mod tests {
 
     #[test]
     fn reports_links_to_missing_posts_with_their_line() {
-        let a = post_text("A", "").replace("Body.", "See [b](/posts/b) and\n[gone](/posts/gone#x).");
-        let b = post_text("B", "aliases = [\"/posts/old-b\"]\n").replace("Body.", "Back to [old](/posts/old-b/).");
+        let a =
+            post_text("A", "").replace("Body.", "See [b](/posts/b) and\n[gone](/posts/gone#x).");
+        let b = post_text("B", "aliases = [\"/posts/old-b\"]\n")
+            .replace("Body.", "Back to [old](/posts/old-b/).");
         let found = check(&[("content/a.md", &a), ("content/b.md", &b)]);
         assert_eq!(
             found,
@@ -867,11 +1078,20 @@ mod tests {
 
     #[test]
     fn settings_default_and_errors_name_the_line() {
-        let s = parse_settings("site.toml", "title = \"Notes\"\nbase_url = \"https://x.example/\"\n").unwrap();
-        assert_eq!((s.title.as_str(), s.base_url.as_str(), s.feed_posts), ("Notes", "https://x.example", 20));
-        let e = parse_settings("site.toml", "title = \"x\"\nbase_url = \"x.example\"\n").unwrap_err();
+        let s = parse_settings(
+            "site.toml",
+            "title = \"Notes\"\nbase_url = \"https://x.example/\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (s.title.as_str(), s.base_url.as_str(), s.feed_posts),
+            ("Notes", "https://x.example", 20)
+        );
+        let e =
+            parse_settings("site.toml", "title = \"x\"\nbase_url = \"x.example\"\n").unwrap_err();
         assert_eq!(e.to_string().split(": error").next(), Some("site.toml:2"));
-        let e = parse_settings("site.toml", "title = \"x\"\n\nfeed_posts = \"many\"\n").unwrap_err();
+        let e =
+            parse_settings("site.toml", "title = \"x\"\n\nfeed_posts = \"many\"\n").unwrap_err();
         assert_eq!(e.line, 3, "{e}");
         let e = parse_settings("site.toml", "titel = \"x\"\n").unwrap_err();
         assert!(e.message.contains("titel"), "{e}");
@@ -880,9 +1100,13 @@ mod tests {
 
     #[test]
     fn an_unknown_time_zone_is_an_error_at_its_line() {
-        let e = parse_settings("site.toml", "title = \"x\"\ntime_zone = \"Mars/Olympus\"\n").unwrap_err();
+        let e = parse_settings("site.toml", "title = \"x\"\ntime_zone = \"Mars/Olympus\"\n")
+            .unwrap_err();
         assert_eq!(e.line, 2, "{e}");
-        assert!(e.message.contains("Mars/Olympus") && e.message.contains("Europe/Berlin"), "{e}");
+        assert!(
+            e.message.contains("Mars/Olympus") && e.message.contains("Europe/Berlin"),
+            "{e}"
+        );
         let s = parse_settings("site.toml", "time_zone = \"America/New_York\"\n").unwrap();
         assert_eq!(s.time_zone, "America/New_York");
         assert_eq!(parse_settings("site.toml", "").unwrap().time_zone, "UTC");
@@ -899,16 +1123,40 @@ mod tests {
     fn dates_are_shown_on_the_site_clock() {
         // A bare date is that day's midnight on the site's clock, and is shown as that day.
         let p = localised("2026-03-01", "America/Los_Angeles");
-        assert_eq!(p.record.meta.published, crate::date::days_from_civil(2026, 3, 1) * 86_400 + 8 * 3600);
-        assert_eq!((p.record.meta.utc_offset, p.record.meta.display_date()), (-480, "Mar 1, 2026".to_string()));
+        assert_eq!(
+            p.record.meta.published,
+            blog_core::date::days_from_civil(2026, 3, 1) * 86_400 + 8 * 3600
+        );
+        assert_eq!(
+            (p.record.meta.utc_offset, p.record.meta.display_date()),
+            (-480, "Mar 1, 2026".to_string())
+        );
         assert_eq!(p.record.meta.iso_date(), "2026-03-01T00:00:00-08:00");
         // An instant written with an offset stays that instant, and may fall on another day there.
         let p = localised("2026-01-01T03:00:00Z", "America/Los_Angeles");
-        assert_eq!(p.record.meta.published, crate::date::days_from_civil(2026, 1, 1) * 86_400 + 3 * 3600);
-        assert_eq!((p.record.meta.display_date(), p.record.meta.year()), ("Dec 31, 2025".to_string(), 2025));
+        assert_eq!(
+            p.record.meta.published,
+            blog_core::date::days_from_civil(2026, 1, 1) * 86_400 + 3 * 3600
+        );
+        assert_eq!(
+            (p.record.meta.display_date(), p.record.meta.year()),
+            ("Dec 31, 2025".to_string(), 2025)
+        );
         // Daylight saving: the offset is the one in force on the day.
-        assert_eq!(localised("2026-07-01", "Europe/Berlin").record.meta.utc_offset, 120);
-        assert_eq!(localised("2026-12-01", "Europe/Berlin").record.meta.utc_offset, 60);
+        assert_eq!(
+            localised("2026-07-01", "Europe/Berlin")
+                .record
+                .meta
+                .utc_offset,
+            120
+        );
+        assert_eq!(
+            localised("2026-12-01", "Europe/Berlin")
+                .record
+                .meta
+                .utc_offset,
+            60
+        );
         // A time in the spring-forward gap reads as the later time, as clocks do.
         let p = localised("2026-03-08T02:30:00", "America/New_York");
         assert_eq!(p.record.meta.iso_date(), "2026-03-08T03:30:00-04:00");
@@ -917,9 +1165,18 @@ mod tests {
     #[test]
     fn a_site_in_utc_hashes_as_before_and_a_zone_changes_the_hash() {
         let utc = localised("2026-06-14", "UTC");
-        let plain = parse_post("content/t.md", "t", b"+++\ntitle = \"T\"\ndate = 2026-06-14\nsummary = \"S.\"\n+++\n\nBody.\n").unwrap().0;
+        let plain = parse_post(
+            "content/t.md",
+            "t",
+            b"+++\ntitle = \"T\"\ndate = 2026-06-14\nsummary = \"S.\"\n+++\n\nBody.\n",
+        )
+        .unwrap()
+        .0;
         assert_eq!(utc.record.meta.hash, plain.record.meta.hash);
-        assert_ne!(localised("2026-06-14", "Asia/Tokyo").record.meta.hash, plain.record.meta.hash);
+        assert_ne!(
+            localised("2026-06-14", "Asia/Tokyo").record.meta.hash,
+            plain.record.meta.hash
+        );
         // Same instant, other offset: the page shows another date, so the hash differs too.
         let a = localised("2026-06-14T12:00:00Z", "Europe/London");
         let b = localised("2026-06-14T12:00:00Z", "Europe/Paris");
@@ -947,13 +1204,19 @@ mod tests {
         let twice = add_alias(&once, "/posts/older").unwrap();
         let (post, _) = parse_post("a.md", "a", twice.as_bytes()).unwrap();
         assert_eq!(post.record.meta.aliases, ["/posts/old", "/posts/older"]);
-        assert_eq!(twice.replace("aliases = [\"/posts/old\", \"/posts/older\"]\n", ""), text);
+        assert_eq!(
+            twice.replace("aliases = [\"/posts/old\", \"/posts/older\"]\n", ""),
+            text
+        );
         assert!(add_alias("no front matter", "/x").is_none());
         assert!(add_alias(&post_text("A", "aliases = [\n  \"/a\",\n]\n"), "/b").is_none());
         // Not fooled by a longer key, and never lands inside a table.
         let text = post_text("A", "aliases_note = [\"x\"]\n[extra]\nk = 1\n");
         let out = add_alias(&text, "/posts/old").unwrap();
-        assert!(out.contains("aliases_note = [\"x\"]\naliases = [\"/posts/old\"]\n[extra]"), "{out}");
+        assert!(
+            out.contains("aliases_note = [\"x\"]\naliases = [\"/posts/old\"]\n[extra]"),
+            "{out}"
+        );
     }
 
     /// A PNG header of the given size: all `inspect` reads.
@@ -973,7 +1236,10 @@ mod tests {
         }));
         let files: HashMap<&str, &Vec<u8>> = files.iter().map(|(p, b)| (*p, b)).collect();
         attach_files(&mut content, "content", |path| {
-            files.get(path).map(|b| b.to_vec()).ok_or_else(|| std::io::ErrorKind::NotFound.into())
+            files
+                .get(path)
+                .map(|b| b.to_vec())
+                .ok_or_else(|| std::io::ErrorKind::NotFound.into())
         });
         content
     }
@@ -988,17 +1254,27 @@ mod tests {
             .replace("Body.", "![A photo](./photo.png)\n\nRead [the report](files/report.pdf#page=2), [the site](https://x.example/a.pdf), [home](/) or <me@x.example>.");
         let content = check_with_files(
             &[("content/a.md", &text)],
-            &[("photo.png", png(640, 360)), ("files/report.pdf", b"%PDF-1.4".to_vec()), ("cover.png", png(1200, 630))],
+            &[
+                ("photo.png", png(640, 360)),
+                ("files/report.pdf", b"%PDF-1.4".to_vec()),
+                ("cover.png", png(1200, 630)),
+            ],
         );
         assert_eq!(messages(&content), Vec::<String>::new());
         let post = &content.posts[0];
         let photo = &post.record.assets["./photo.png"];
-        assert!(photo.url.starts_with("/files/") && photo.url.ends_with(".png"), "{photo:?}");
+        assert!(
+            photo.url.starts_with("/files/") && photo.url.ends_with(".png"),
+            "{photo:?}"
+        );
         assert_eq!((photo.width, photo.height), (Some(640), Some(360)));
         let pdf = &post.record.assets["files/report.pdf"];
         assert_eq!((pdf.url.ends_with(".pdf"), pdf.width), (true, None));
         assert_eq!(post.record.assets.len(), 2);
-        assert_eq!(post.record.cover.as_ref().map(|c| c.width), Some(Some(1200)));
+        assert_eq!(
+            post.record.cover.as_ref().map(|c| c.width),
+            Some(Some(1200))
+        );
         assert_eq!(post.files, ["photo.png", "files/report.pdf", "cover.png"]);
         assert_eq!(content.files.len(), 3);
         assert_eq!(content.files["photo.png"].url(), photo.url);
@@ -1006,7 +1282,8 @@ mod tests {
 
     #[test]
     fn reports_a_missing_file_with_its_line_and_where_it_looked() {
-        let text = post_text("A", "").replace("Body.", "Intro.\n\n![Chart](x.png)\n\n[data](data/all.csv)");
+        let text = post_text("A", "")
+            .replace("Body.", "Intro.\n\n![Chart](x.png)\n\n[data](data/all.csv)");
         let content = check_with_files(&[("content/a.md", &text)], &[]);
         assert_eq!(
             messages(&content),
@@ -1020,7 +1297,8 @@ mod tests {
 
     #[test]
     fn warns_about_images_without_alt_text() {
-        let text = post_text("A", "").replace("Body.", "![](photo.png) and ![ ](https://x.example/a.png)");
+        let text =
+            post_text("A", "").replace("Body.", "![](photo.png) and ![ ](https://x.example/a.png)");
         let content = check_with_files(&[("content/a.md", &text)], &[("photo.png", png(1, 1))]);
         assert_eq!(
             messages(&content),
@@ -1034,12 +1312,16 @@ mod tests {
 
     #[test]
     fn rejects_links_that_leave_the_content_folder() {
-        let text = post_text("A", "cover = \"../cover.png\"\n").replace("Body.", "[keys](../../.ssh/id_rsa)");
+        let text = post_text("A", "cover = \"../cover.png\"\n")
+            .replace("Body.", "[keys](../../.ssh/id_rsa)");
         let content = check_with_files(&[("content/a.md", &text)], &[]);
         let found = messages(&content);
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].starts_with("content/a.md:8: error: the file ../../.ssh/id_rsa leads outside the content folder (content)"), "{found:?}");
-        assert!(found[1].starts_with("content/a.md:5: error: the cover ../cover.png leads outside"), "{found:?}");
+        assert!(
+            found[1].starts_with("content/a.md:5: error: the cover ../cover.png leads outside"),
+            "{found:?}"
+        );
     }
 
     #[test]
@@ -1057,7 +1339,10 @@ mod tests {
     fn a_file_over_the_kv_limit_is_an_error_once() {
         let a = post_text("A", "").replace("Body.", "[video](big.zip)");
         let b = post_text("B", "").replace("Body.", "[same video](big.zip)");
-        let content = check_with_files(&[("content/a.md", &a), ("content/b.md", &b)], &[("big.zip", vec![0; MAX_VALUE_BYTES + 1])]);
+        let content = check_with_files(
+            &[("content/a.md", &a), ("content/b.md", &b)],
+            &[("big.zip", vec![0; MAX_VALUE_BYTES + 1])],
+        );
         assert_eq!(
             messages(&content),
             ["content/a.md:7: error: the file content/big.zip is over 25 MiB, the most Workers KV holds per value: make it smaller or link to a copy elsewhere"]
@@ -1070,21 +1355,42 @@ mod tests {
         let content = check_with_files(&[("content/a.md", &text)], &[]);
         assert_eq!(messages(&content), ["content/a.md:5: error: the cover cover.png does not exist (looked for content/cover.png)"]);
         let text = post_text("A", "cover = \"report.pdf\"\n");
-        let content = check_with_files(&[("content/a.md", &text)], &[("report.pdf", b"%PDF".to_vec())]);
-        assert!(messages(&content)[0].contains("error: the cover report.pdf is not an image"), "{:?}", messages(&content));
+        let content = check_with_files(
+            &[("content/a.md", &text)],
+            &[("report.pdf", b"%PDF".to_vec())],
+        );
+        assert!(
+            messages(&content)[0].contains("error: the cover report.pdf is not an image"),
+            "{:?}",
+            messages(&content)
+        );
     }
 
     #[test]
     fn a_changed_image_changes_the_post_hash_and_only_then() {
         let text = post_text("A", "").replace("Body.", "![A photo](photo.png)");
-        let hash = |bytes: Vec<u8>| check_with_files(&[("content/a.md", &text)], &[("photo.png", bytes)]).posts[0].record.meta.hash.clone();
+        let hash = |bytes: Vec<u8>| {
+            check_with_files(&[("content/a.md", &text)], &[("photo.png", bytes)]).posts[0]
+                .record
+                .meta
+                .hash
+                .clone()
+        };
         assert_eq!(hash(png(2, 2)), hash(png(2, 2)));
         assert_ne!(hash(png(2, 2)), hash(png(3, 2)));
         // A post without files hashes as before files existed.
         let plain = post_text("A", "");
         assert_eq!(
-            check_with_files(&[("content/a.md", &plain)], &[]).posts[0].record.meta.hash,
-            parse_post("content/a.md", "a", plain.as_bytes()).unwrap().0.record.meta.hash
+            check_with_files(&[("content/a.md", &plain)], &[]).posts[0]
+                .record
+                .meta
+                .hash,
+            parse_post("content/a.md", "a", plain.as_bytes())
+                .unwrap()
+                .0
+                .record
+                .meta
+                .hash
         );
     }
 
@@ -1098,7 +1404,8 @@ mod tests {
         content.posts[0].highlight(|_, _| None);
         assert_eq!(hashes() - start, 1);
         // Files, a date the site's zone moves and highlighted code: once more for each.
-        let text = post_text("A", "").replace("Body.", "![A photo](photo.png)\n\n```rust\nfn x() {}\n```");
+        let text =
+            post_text("A", "").replace("Body.", "![A photo](photo.png)\n\n```rust\nfn x() {}\n```");
         let mut content = check_with_files(&[("content/a.md", &text)], &[("photo.png", png(2, 2))]);
         assert_eq!(hashes() - start, 3);
         content.localise(&jiff::tz::TimeZone::get("Asia/Tokyo").unwrap());
@@ -1111,12 +1418,16 @@ mod tests {
         // The hash carried is the hash of the record as it ends up.
         assert_eq!(post.record.meta.hash, record_hash(&post.record));
         assert_eq!(post.record.code_html.len(), 1);
-        assert!(post.record.cover.is_none() && post.record.assets.len() == 1 && post.record.meta.utc_offset == 540);
+        assert!(
+            post.record.cover.is_none()
+                && post.record.assets.len() == 1
+                && post.record.meta.utc_offset == 540
+        );
     }
 
     #[test]
     fn the_repository_content_is_valid() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = &Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let content = load_dir(&root.join("content")).unwrap();
         let problems: Vec<_> = content.diagnostics.iter().map(|d| d.to_string()).collect();
         assert!(problems.is_empty(), "{problems:#?}");

@@ -58,7 +58,10 @@ pub fn group_by_year<'a>(posts: impl IntoIterator<Item = &'a PostMeta>) -> Vec<Y
         let year = post.year();
         match groups.last_mut() {
             Some(group) if group.year == year => group.posts.push(post),
-            _ => groups.push(YearGroup { year, posts: vec![post] }),
+            _ => groups.push(YearGroup {
+                year,
+                posts: vec![post],
+            }),
         }
     }
     groups
@@ -79,7 +82,10 @@ pub fn etag(parts: &[&str]) -> String {
 
 /// Whether an `If-None-Match` header names this ETag (or is `*`).
 pub fn etag_matches(if_none_match: &str, etag: &str) -> bool {
-    if_none_match.split(',').map(str::trim).any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+    if_none_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
 }
 
 /// "1 read", "1,234 reads".
@@ -155,29 +161,67 @@ pub struct ErrorPage<'a> {
 
 pub fn index(site: &Settings, posts: &[PostMeta], popular: Vec<&PostMeta>) -> String {
     let head = Head::page(site, site.title.clone(), &site.tagline, "/");
-    IndexPage { site, head, years: group_by_year(posts), popular }.render().expect("index template renders")
+    IndexPage {
+        site,
+        head,
+        years: group_by_year(posts),
+        popular,
+    }
+    .render()
+    .expect("index template renders")
 }
 
 /// The posts published just before and just after `slug`.
-pub fn neighbours<'a>(visible: &Visible<'a>, slug: &str) -> (Option<&'a PostMeta>, Option<&'a PostMeta>) {
-    visible.find(slug).map_or((None, None), |(i, _)| neighbours_at(visible, i))
+pub fn neighbours<'a>(
+    visible: &Visible<'a>,
+    slug: &str,
+) -> (Option<&'a PostMeta>, Option<&'a PostMeta>) {
+    visible
+        .find(slug)
+        .map_or((None, None), |(i, _)| neighbours_at(visible, i))
 }
 
 /// The posts published just before and just after the visible post at `position`.
-pub fn neighbours_at<'a>(visible: &Visible<'a>, position: usize) -> (Option<&'a PostMeta>, Option<&'a PostMeta>) {
-    (visible.posts.get(position + 1), position.checked_sub(1).and_then(|i| visible.posts.get(i)))
+pub fn neighbours_at<'a>(
+    visible: &Visible<'a>,
+    position: usize,
+) -> (Option<&'a PostMeta>, Option<&'a PostMeta>) {
+    (
+        visible.posts.get(position + 1),
+        position.checked_sub(1).and_then(|i| visible.posts.get(i)),
+    )
 }
 
 /// Renders a post. `visible` places it among its neighbours. The page carries no read
 /// count in its HTML (that comes from [`reads_badge`]), so it changes only with content.
 pub fn post(site: &Settings, record: &PostRecord, visible: &Visible<'_>) -> String {
     let meta = &record.meta;
-    let rendered = markdown::render(&record.body, &RenderOptions { code_html: &record.code_html, strip_raw_html: !site.raw_html, assets: &record.assets });
-    let sections: Vec<Heading> = rendered.headings.into_iter().filter(|h| h.level == 2).collect();
+    let rendered = markdown::render(
+        &record.body,
+        &RenderOptions {
+            code_html: &record.code_html,
+            strip_raw_html: !site.raw_html,
+            assets: &record.assets,
+        },
+    );
+    let sections: Vec<Heading> = rendered
+        .headings
+        .into_iter()
+        .filter(|h| h.level == 2)
+        .collect();
     let (previous, next) = neighbours(visible, &meta.slug);
-    let mut head = Head::page(site, format!("{} · {}", meta.title, site.title), &meta.summary, &meta.url());
+    let mut head = Head::page(
+        site,
+        format!("{} · {}", meta.title, site.title),
+        &meta.summary,
+        &meta.url(),
+    );
     head.og_type = "article";
-    head.image = record.cover.as_ref().map(|c| ShareImage { url: site.absolute(&c.url), width: c.width, height: c.height });
+    head.image = record.cover.as_ref().map(|c| ShareImage {
+        url: site.absolute(&c.url),
+        width: c.width,
+        height: c.height,
+    });
     head.json_ld = Some(blog_posting(site, meta, head.image.as_ref()));
     // The page is the body and some 3 KB around it: sized once rather than grown.
     let mut html = String::with_capacity(rendered.html.len() + 4096);
@@ -186,7 +230,11 @@ pub fn post(site: &Settings, record: &PostRecord, visible: &Visible<'_>) -> Stri
         head,
         post: meta,
         body_html: rendered.html,
-        toc: if sections.len() >= 3 { sections } else { Vec::new() },
+        toc: if sections.len() >= 3 {
+            sections
+        } else {
+            Vec::new()
+        },
         reading_minutes: rendered.words.div_ceil(230).max(1),
         tags: meta.tag_links(),
         previous,
@@ -198,15 +246,29 @@ pub fn post(site: &Settings, record: &PostRecord, visible: &Visible<'_>) -> Stri
 }
 
 pub fn tags(site: &Settings, visible: &Visible<'_>) -> String {
-    let head = Head::page(site, format!("Tags · {}", site.title), "Every topic written about, with its posts.", "/tags");
-    TagsPage { site, head, tags: visible.tags() }.render().expect("tags template renders")
+    let head = Head::page(
+        site,
+        format!("Tags · {}", site.title),
+        "Every topic written about, with its posts.",
+        "/tags",
+    );
+    TagsPage {
+        site,
+        head,
+        tags: visible.tags(),
+    }
+    .render()
+    .expect("tags template renders")
 }
 
 /// A tag's page, or `None` when no visible post carries the tag.
 pub fn tag(site: &Settings, visible: &Visible<'_>, tag_slug: &str) -> Option<String> {
     let posts = visible.tagged(tag_slug);
     let first = posts.first()?;
-    let name = first.tags.iter().find(|t| crate::content::tag_slug(t) == tag_slug)?;
+    let name = first
+        .tags
+        .iter()
+        .find(|t| crate::content::tag_slug(t) == tag_slug)?;
     let path = format!("/tags/{tag_slug}");
     let feed_url = format!("{path}/feed.xml");
     let mut head = Head::page(
@@ -216,19 +278,43 @@ pub fn tag(site: &Settings, visible: &Visible<'_>, tag_slug: &str) -> Option<Str
         &path,
     );
     head.tag_feed = Some((format!("{} · {name}", site.title), feed_url.clone()));
-    Some(TagPage { site, head, name, feed_url, posts }.render().expect("tag template renders"))
+    Some(
+        TagPage {
+            site,
+            head,
+            name,
+            feed_url,
+            posts,
+        }
+        .render()
+        .expect("tag template renders"),
+    )
 }
 
 pub fn not_found(site: &Settings) -> String {
-    let mut head = Head::page(site, format!("Page not found · {}", site.title), &site.tagline, "/");
+    let mut head = Head::page(
+        site,
+        format!("Page not found · {}", site.title),
+        &site.tagline,
+        "/",
+    );
     head.noindex = true;
-    NotFoundPage { site, head }.render().expect("404 template renders")
+    NotFoundPage { site, head }
+        .render()
+        .expect("404 template renders")
 }
 
 pub fn error(site: &Settings) -> String {
-    let mut head = Head::page(site, format!("Something went wrong · {}", site.title), &site.tagline, "/");
+    let mut head = Head::page(
+        site,
+        format!("Something went wrong · {}", site.title),
+        &site.tagline,
+        "/",
+    );
     head.noindex = true;
-    ErrorPage { site, head }.render().expect("error template renders")
+    ErrorPage { site, head }
+        .render()
+        .expect("error template renders")
 }
 
 /// A post's read count as a small SVG, fetched by the post page as an image so that the
@@ -265,7 +351,12 @@ pub const FAVICON_VERSION: &str = env!("BLOG_FAVICON_VERSION");
 pub fn manifest_version(site: &Settings) -> String {
     // FNV-1a over what the manifest is made of; cheap enough to run with every page render.
     let mut hash: u32 = 0x811c_9dc5;
-    for part in [site.title.as_str(), site.tagline.as_str(), site.language.as_str(), FAVICON_VERSION] {
+    for part in [
+        site.title.as_str(),
+        site.tagline.as_str(),
+        site.language.as_str(),
+        FAVICON_VERSION,
+    ] {
         for b in part.bytes().chain([0]) {
             hash = (hash ^ u32::from(b)).wrapping_mul(0x0100_0193);
         }
@@ -321,7 +412,10 @@ fn blog_posting(site: &Settings, meta: &PostMeta, image: Option<&ShareImage>) ->
     let value = BlogPosting {
         context: "https://schema.org",
         kind: "BlogPosting",
-        author: Person { kind: "Person", name: &site.author },
+        author: Person {
+            kind: "Person",
+            name: &site.author,
+        },
         date_published: meta.iso_date(),
         description: &meta.summary,
         headline: &meta.title,
@@ -342,9 +436,9 @@ fn blog_posting(site: &Settings, meta: &PostMeta, image: Option<&ShareImage>) ->
 
 #[cfg(test)]
 mod tests {
-    use crate::date;
     use super::*;
     use crate::content::SiteIndex;
+    use crate::date;
 
     fn meta(slug: &str, title: &str, day: &str) -> PostMeta {
         PostMeta {
@@ -360,12 +454,19 @@ mod tests {
     }
 
     fn site() -> Settings {
-        Settings { base_url: "https://blog.example".into(), ..Settings::default() }
+        Settings {
+            base_url: "https://blog.example".into(),
+            ..Settings::default()
+        }
     }
 
     #[test]
     fn groups_posts_by_year_newest_first() {
-        let posts = [meta("a", "A", "2026-01-02"), meta("b", "B", "2026-01-01"), meta("c", "C", "2025-12-31")];
+        let posts = [
+            meta("a", "A", "2026-01-02"),
+            meta("b", "B", "2026-01-01"),
+            meta("c", "C", "2025-12-31"),
+        ];
         let groups = group_by_year(&posts);
         let shape: Vec<_> = groups.iter().map(|g| (g.year, g.posts.len())).collect();
         assert_eq!(shape, [(2026, 2), (2025, 1)]);
@@ -401,18 +502,27 @@ mod tests {
         assert!(reads_badge(1).contains(">1 read</text>"));
         assert!(reads_badge(10_000_000).len() > reads_badge(1).len());
         let unknown = reads_badge_unknown();
-        assert!(unknown.contains(">– reads</text>") && !unknown.contains("0 reads"), "{unknown}");
+        assert!(
+            unknown.contains(">– reads</text>") && !unknown.contains("0 reads"),
+            "{unknown}"
+        );
     }
 
     #[test]
     fn index_page_shows_years_posts_and_popular_reads() {
         let site = site();
-        let posts = [meta("new", "New <post>", "2026-06-14"), meta("old", "Old", "2025-03-01")];
+        let posts = [
+            meta("new", "New <post>", "2026-06-14"),
+            meta("old", "Old", "2025-03-01"),
+        ];
         let html = index(&site, &posts, vec![&posts[1]]);
         assert!(html.contains("<h1 id=\"writing\">Writing</h1>"));
         assert!(html.contains(&site.tagline));
         assert!(html.contains("<h2 class=\"year\">2026</h2>"));
-        assert!(html.contains("<a href=\"/posts/new\">New &#60;post&#62;</a>"), "{html}");
+        assert!(
+            html.contains("<a href=\"/posts/new\">New &#60;post&#62;</a>"),
+            "{html}"
+        );
         assert!(html.contains("Jun 14, 2026"));
         assert!(html.contains("<link rel=\"canonical\" href=\"https://blog.example/\">"));
         assert!(html.contains("<link rel=\"alternate\" type=\"application/atom+xml\""));
@@ -424,7 +534,11 @@ mod tests {
     fn post_page_has_metadata_neighbours_tags_toc_and_reads() {
         let site = site();
         let index = SiteIndex::new(
-            vec![meta("newer", "Newer", "2026-06-01"), meta("p", "Tom & <Jerry>", "2026-05-02"), meta("older", "Older", "2026-04-01")],
+            vec![
+                meta("newer", "Newer", "2026-06-01"),
+                meta("p", "Tom & <Jerry>", "2026-05-02"),
+                meta("older", "Older", "2026-04-01"),
+            ],
             site.clone(),
             "v".into(),
         );
@@ -437,15 +551,26 @@ mod tests {
             cover: None,
         };
         let html = post(&site, &record, &visible);
-        assert!(html.contains("<title>Tom &#38; &#60;Jerry&#62; · Writing</title>"), "{html}");
+        assert!(
+            html.contains("<title>Tom &#38; &#60;Jerry&#62; · Writing</title>"),
+            "{html}"
+        );
         assert!(html.contains("<strong>bold</strong>"));
         assert!(html.contains("May 2, 2026"));
-        assert!(html.contains("<img class=\"reads\" src=\"/posts/p/reads.svg\""), "{html}");
+        assert!(
+            html.contains("<img class=\"reads\" src=\"/posts/p/reads.svg\""),
+            "{html}"
+        );
         assert!(html.contains("<meta property=\"og:type\" content=\"article\">"));
-        assert!(html.contains("<meta property=\"og:url\" content=\"https://blog.example/posts/p\">"));
+        assert!(
+            html.contains("<meta property=\"og:url\" content=\"https://blog.example/posts/p\">")
+        );
         assert!(html.contains("<meta name=\"twitter:card\" content=\"summary\">"));
         assert!(html.contains("\"@type\":\"BlogPosting\""));
-        assert!(html.contains("\"headline\":\"Tom & \\u003cJerry>\""), "{html}");
+        assert!(
+            html.contains("\"headline\":\"Tom & \\u003cJerry>\""),
+            "{html}"
+        );
         assert!(html.contains("href=\"/tags/rust\""));
         assert!(html.contains("<nav class=\"toc\""));
         assert!(html.contains("href=\"#three\""));
@@ -458,23 +583,43 @@ mod tests {
         let site = site();
         let index = SiteIndex::new(vec![meta("p", "P", "2026-05-02")], site.clone(), "v".into());
         let visible = index.visible(i64::MAX);
-        let asset = |url: &str, w, h| crate::content::Asset { url: url.into(), width: Some(w), height: Some(h) };
+        let asset = |url: &str, w, h| crate::content::Asset {
+            url: url.into(),
+            width: Some(w),
+            height: Some(h),
+        };
         let record = PostRecord {
             meta: visible.posts[0].clone(),
             body: "![A chart](chart.png)\n".into(),
             code_html: vec![],
-            assets: [("chart.png".to_string(), asset("/files/aa.png", 640, 360))].into_iter().collect(),
+            assets: [("chart.png".to_string(), asset("/files/aa.png", 640, 360))]
+                .into_iter()
+                .collect(),
             cover: Some(asset("/files/bb.png", 1200, 630)),
         };
         let html = post(&site, &record, &visible);
-        assert!(html.contains("<meta property=\"og:image\" content=\"https://blog.example/files/bb.png\">"), "{html}");
+        assert!(
+            html.contains(
+                "<meta property=\"og:image\" content=\"https://blog.example/files/bb.png\">"
+            ),
+            "{html}"
+        );
         assert!(html.contains("<meta property=\"og:image:width\" content=\"1200\">"));
         assert!(html.contains("<meta property=\"og:image:height\" content=\"630\">"));
         assert!(html.contains("<meta name=\"twitter:card\" content=\"summary_large_image\">"));
-        assert!(html.contains("<meta name=\"twitter:image\" content=\"https://blog.example/files/bb.png\">"));
+        assert!(html.contains(
+            "<meta name=\"twitter:image\" content=\"https://blog.example/files/bb.png\">"
+        ));
         assert!(html.contains("\"image\":\"https://blog.example/files/bb.png\""));
         assert!(html.contains("<img src=\"/files/aa.png\" alt=\"A chart\" width=\"640\" height=\"360\" decoding=\"async\" loading=\"eager\">"));
-        let plain = post(&site, &PostRecord { cover: None, ..record }, &visible);
+        let plain = post(
+            &site,
+            &PostRecord {
+                cover: None,
+                ..record
+            },
+            &visible,
+        );
         assert!(!plain.contains("og:image") && plain.contains("content=\"summary\""));
     }
 
@@ -484,7 +629,11 @@ mod tests {
         site.author = "A \"B\"".into();
         let mut post = meta("p", "</script> & co", "2026-05-02");
         post.tags.push("Web".into());
-        let image = ShareImage { url: "https://blog.example/files/c.png".into(), width: None, height: None };
+        let image = ShareImage {
+            url: "https://blog.example/files/c.png".into(),
+            width: None,
+            height: None,
+        };
         assert_eq!(
             blog_posting(&site, &post, Some(&image)),
             "{\"@context\":\"https://schema.org\",\"@type\":\"BlogPosting\",\"author\":{\"@type\":\"Person\",\"name\":\"A \\\"B\\\"\"},\
@@ -500,7 +649,13 @@ mod tests {
         let site = site();
         let index = SiteIndex::new(vec![meta("p", "P", "2026-05-02")], site.clone(), "v".into());
         let visible = index.visible(i64::MAX);
-        let record = PostRecord { meta: visible.posts[0].clone(), body: "## One\n\n## Two\n".into(), code_html: vec![], assets: Default::default(), cover: None };
+        let record = PostRecord {
+            meta: visible.posts[0].clone(),
+            body: "## One\n\n## Two\n".into(),
+            code_html: vec![],
+            assets: Default::default(),
+            cover: None,
+        };
         let html = post(&site, &record, &visible);
         assert!(!html.contains("class=\"toc\""));
         assert!(!html.contains("neighbours\"><a"));
@@ -523,13 +678,35 @@ mod tests {
     fn pages_link_fingerprinted_assets_and_the_manifest_follows_the_settings() {
         let site = Settings::default();
         let page = index(&site, &[], vec![]);
-        assert!(page.contains(&format!("href=\"/style.css?v={STYLE_VERSION}\"")), "{page}");
-        assert!(page.contains(&format!("href=\"/favicon.svg?v={FAVICON_VERSION}\"")), "{page}");
-        assert!(page.contains(&format!("href=\"/site.webmanifest?v={}\"", manifest_version(&site))), "{page}");
-        let renamed = Settings { title: "Notes".into(), ..Settings::default() };
+        assert!(
+            page.contains(&format!("href=\"/style.css?v={STYLE_VERSION}\"")),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("href=\"/favicon.svg?v={FAVICON_VERSION}\"")),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!(
+                "href=\"/site.webmanifest?v={}\"",
+                manifest_version(&site)
+            )),
+            "{page}"
+        );
+        let renamed = Settings {
+            title: "Notes".into(),
+            ..Settings::default()
+        };
         assert_ne!(manifest_version(&renamed), manifest_version(&site));
-        let same = Settings { popular_count: 9, ..Settings::default() };
-        assert_eq!(manifest_version(&same), manifest_version(&site), "only what the manifest shows counts");
+        let same = Settings {
+            popular_count: 9,
+            ..Settings::default()
+        };
+        assert_eq!(
+            manifest_version(&same),
+            manifest_version(&site),
+            "only what the manifest shows counts"
+        );
     }
 
     #[test]

@@ -39,7 +39,10 @@ impl RecentVersion {
     /// The value (none before the first sync) if its read began less than a window before
     /// `now`. A clock that went backwards trusts nothing.
     pub fn at(&self, now: u64) -> Option<&Option<String>> {
-        self.0.as_ref().filter(|(read_at, _)| now >= *read_at && now - read_at < VERSION_RECHECK_MS).map(|(_, v)| v)
+        self.0
+            .as_ref()
+            .filter(|(read_at, _)| now >= *read_at && now - read_at < VERSION_RECHECK_MS)
+            .map(|(_, v)| v)
     }
 
     /// Records a read that began at `read_at`, unless one that began later is already known
@@ -72,11 +75,17 @@ pub fn file_key(name: &str) -> String {
 /// Whether `name` is a stored file's name: 32 lower-case hex digits, a dot, and an
 /// extension of 1 to 5 lower-case letters or digits. Nothing else reaches KV from a URL.
 pub fn is_file_name(name: &str) -> bool {
-    let Some((hash, ext)) = name.split_once('.') else { return false };
+    let Some((hash, ext)) = name.split_once('.') else {
+        return false;
+    };
     hash.len() == 32
-        && hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         && (1..=5).contains(&ext.len())
-        && ext.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && ext
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 /// The content type a file is served with, by its (lower-case) extension. Unknown kinds are
@@ -130,14 +139,25 @@ mod tests {
         assert_eq!(recent.at(1_000), None, "nothing read yet");
         recent.remember(10_000, Some("v1".into()));
         assert_eq!(recent.at(10_000), Some(&Some("v1".into())));
-        assert_eq!(recent.at(10_000 + VERSION_RECHECK_MS - 1), Some(&Some("v1".into())));
-        assert_eq!(recent.at(10_000 + VERSION_RECHECK_MS), None, "the window has passed");
+        assert_eq!(
+            recent.at(10_000 + VERSION_RECHECK_MS - 1),
+            Some(&Some("v1".into()))
+        );
+        assert_eq!(
+            recent.at(10_000 + VERSION_RECHECK_MS),
+            None,
+            "the window has passed"
+        );
         assert_eq!(recent.at(9_999), None, "the clock went backwards");
         // A read that began earlier but finished later does not replace a newer one.
         recent.remember(9_500, Some("v0".into()));
         assert_eq!(recent.at(10_100), Some(&Some("v1".into())));
         recent.remember(10_500, None);
-        assert_eq!(recent.at(10_600), Some(&None), "no version key: known, and trusted too");
+        assert_eq!(
+            recent.at(10_600),
+            Some(&None),
+            "no version key: known, and trusted too"
+        );
     }
 
     #[test]
@@ -170,8 +190,20 @@ mod tests {
     #[test]
     fn old_key_metadata_still_parses() {
         let meta: KeyMeta = serde_json::from_str(r#"{"hash":"h"}"#).unwrap();
-        assert_eq!(meta, KeyMeta { hash: "h".into(), file: None, content_type: None });
-        let json = serde_json::to_string(&KeyMeta { hash: "h".into(), file: None, content_type: Some("image/png".into()) }).unwrap();
+        assert_eq!(
+            meta,
+            KeyMeta {
+                hash: "h".into(),
+                file: None,
+                content_type: None
+            }
+        );
+        let json = serde_json::to_string(&KeyMeta {
+            hash: "h".into(),
+            file: None,
+            content_type: Some("image/png".into()),
+        })
+        .unwrap();
         assert_eq!(json, r#"{"hash":"h","type":"image/png"}"#);
     }
 }

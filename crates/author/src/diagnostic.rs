@@ -20,11 +20,21 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(file: &str, line: usize, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, file: file.into(), line, message: message.into() }
+        Self {
+            severity: Severity::Error,
+            file: file.into(),
+            line,
+            message: message.into(),
+        }
     }
 
     pub fn warning(file: &str, line: usize, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, file: file.into(), line, message: message.into() }
+        Self {
+            severity: Severity::Warning,
+            file: file.into(),
+            line,
+            message: message.into(),
+        }
     }
 
     pub fn is_error(&self) -> bool {

@@ -1,8 +1,8 @@
 //! What `blog sync` must write: the difference between the content folder and what the
 //! edge holds, decided from content hashes (and content-addressed file names) alone.
 
-use crate::content::{PostRecord, SiteIndex};
-use crate::store::{self, KeyMeta};
+use blog_core::content::{PostRecord, SiteIndex};
+use blog_core::kv::{self, KeyMeta};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,26 +63,31 @@ pub fn plan(
     }
     let mut wanted = std::collections::BTreeSet::new();
     for post in posts {
-        let key = store::post_key(&post.meta.slug);
+        let key = kv::post_key(&post.meta.slug);
         match remote.get(&key) {
-            Some(Some(meta)) if meta.hash == post.meta.hash => plan.unchanged.push(post.meta.slug.clone()),
+            Some(Some(meta)) if meta.hash == post.meta.hash => {
+                plan.unchanged.push(post.meta.slug.clone())
+            }
             Some(_) => plan.put_posts.push((Change::Updated, post.clone())),
             None => plan.put_posts.push((Change::Added, post.clone())),
         }
         wanted.insert(key);
     }
-    let index_current = matches!(remote.get(store::INDEX_KEY), Some(Some(m)) if m.hash == index.version)
-        && matches!(remote.get(store::VERSION_KEY), Some(Some(m)) if m.hash == index.version);
+    let index_current = matches!(remote.get(kv::INDEX_KEY), Some(Some(m)) if m.hash == index.version)
+        && matches!(remote.get(kv::VERSION_KEY), Some(Some(m)) if m.hash == index.version);
     if !index_current {
         plan.put_index = Some(index);
     }
     plan.delete_keys = remote
         .keys()
-        .filter(|k| k.starts_with(store::POST_PREFIX) && !wanted.contains(*k))
+        .filter(|k| k.starts_with(kv::POST_PREFIX) && !wanted.contains(*k))
         .cloned()
         .collect();
-    plan.delete_files =
-        remote.keys().filter(|k| k.starts_with(store::FILE_PREFIX) && !files.contains(*k)).cloned().collect();
+    plan.delete_files = remote
+        .keys()
+        .filter(|k| k.starts_with(kv::FILE_PREFIX) && !files.contains(*k))
+        .cloned()
+        .collect();
     plan
 }
 
@@ -96,18 +101,28 @@ pub struct Rename {
 
 /// Finds renamed posts. `local` is `(file, slug)` for every post in the content folder; a
 /// stored post whose file now carries another slug, and whose old slug no post uses, was renamed.
-pub fn renames(local: &[(String, String)], remote: &BTreeMap<String, Option<KeyMeta>>) -> Vec<Rename> {
+pub fn renames(
+    local: &[(String, String)],
+    remote: &BTreeMap<String, Option<KeyMeta>>,
+) -> Vec<Rename> {
     let slugs: std::collections::BTreeSet<&str> = local.iter().map(|(_, s)| s.as_str()).collect();
     let mut found = Vec::new();
     for (key, meta) in remote {
-        let (Some(old_slug), Some(Some(file))) = (key.strip_prefix(store::POST_PREFIX), meta.as_ref().map(|m| m.file.as_ref())) else {
+        let (Some(old_slug), Some(Some(file))) = (
+            key.strip_prefix(kv::POST_PREFIX),
+            meta.as_ref().map(|m| m.file.as_ref()),
+        ) else {
             continue;
         };
         if slugs.contains(old_slug) {
             continue;
         }
         if let Some((_, new_slug)) = local.iter().find(|(f, s)| f == file && s != old_slug) {
-            found.push(Rename { file: file.clone(), old_slug: old_slug.to_string(), new_slug: new_slug.clone() });
+            found.push(Rename {
+                file: file.clone(),
+                old_slug: old_slug.to_string(),
+                new_slug: new_slug.clone(),
+            });
         }
     }
     found
@@ -116,7 +131,7 @@ pub fn renames(local: &[(String, String)], remote: &BTreeMap<String, Option<KeyM
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::PostMeta;
+    use blog_core::content::PostMeta;
 
     fn record(slug: &str, hash: &str) -> PostRecord {
         PostRecord {
@@ -138,7 +153,19 @@ mod tests {
     }
 
     fn remote(entries: &[(&str, &str)]) -> BTreeMap<String, Option<KeyMeta>> {
-        entries.iter().map(|(k, h)| (k.to_string(), Some(KeyMeta { hash: h.to_string(), file: None, content_type: None }))).collect()
+        entries
+            .iter()
+            .map(|(k, h)| {
+                (
+                    k.to_string(),
+                    Some(KeyMeta {
+                        hash: h.to_string(),
+                        file: None,
+                        content_type: None,
+                    }),
+                )
+            })
+            .collect()
     }
 
     fn no_files() -> BTreeSet<String> {
@@ -151,7 +178,12 @@ mod tests {
 
     #[test]
     fn first_sync_adds_everything() {
-        let plan = plan(&[record("a", "1")], &no_files(), index("v"), &BTreeMap::new());
+        let plan = plan(
+            &[record("a", "1")],
+            &no_files(),
+            index("v"),
+            &BTreeMap::new(),
+        );
         assert_eq!(plan.count(Change::Added), 1);
         assert!(plan.put_index.is_some());
     }
@@ -159,14 +191,24 @@ mod tests {
     #[test]
     fn nothing_changed_writes_nothing() {
         let index = index("v");
-        let plan = plan(&[record("a", "1")], &no_files(), index, &remote(&[("post/a", "1"), ("index", "v"), ("version", "v")]));
+        let plan = plan(
+            &[record("a", "1")],
+            &no_files(),
+            index,
+            &remote(&[("post/a", "1"), ("index", "v"), ("version", "v")]),
+        );
         assert!(plan.is_empty(), "{plan:?}");
         assert_eq!(plan.unchanged, ["a"]);
     }
 
     #[test]
     fn a_missing_version_key_rewrites_the_index_and_version() {
-        let plan = plan(&[record("a", "1")], &no_files(), index("v"), &remote(&[("post/a", "1"), ("index", "v")]));
+        let plan = plan(
+            &[record("a", "1")],
+            &no_files(),
+            index("v"),
+            &remote(&[("post/a", "1"), ("index", "v")]),
+        );
         assert!(plan.put_index.is_some());
         assert!(plan.put_posts.is_empty());
     }
@@ -181,29 +223,61 @@ mod tests {
             &remote(&[("post/a", "1"), ("post/b", "old"), ("index", "v1")]),
         );
         assert_eq!(plan.put_posts.len(), 1);
-        assert_eq!((plan.put_posts[0].0, plan.put_posts[0].1.meta.slug.as_str()), (Change::Updated, "b"));
+        assert_eq!(
+            (plan.put_posts[0].0, plan.put_posts[0].1.meta.slug.as_str()),
+            (Change::Updated, "b")
+        );
         assert!(plan.put_index.is_some());
     }
 
     #[test]
     fn notices_a_slug_renamed_in_the_same_file() {
         let mut remote = remote(&[("post/unrelated", "1")]);
-        remote.insert("post/old".into(), Some(KeyMeta { hash: "1".into(), file: Some("a.md".into()), content_type: None }));
-        remote.insert("post/kept".into(), Some(KeyMeta { hash: "1".into(), file: Some("b.md".into()), content_type: None }));
-        let local = [("a.md".to_string(), "new".to_string()), ("b.md".to_string(), "kept".to_string())];
+        remote.insert(
+            "post/old".into(),
+            Some(KeyMeta {
+                hash: "1".into(),
+                file: Some("a.md".into()),
+                content_type: None,
+            }),
+        );
+        remote.insert(
+            "post/kept".into(),
+            Some(KeyMeta {
+                hash: "1".into(),
+                file: Some("b.md".into()),
+                content_type: None,
+            }),
+        );
+        let local = [
+            ("a.md".to_string(), "new".to_string()),
+            ("b.md".to_string(), "kept".to_string()),
+        ];
         assert_eq!(
             renames(&local, &remote),
-            [Rename { file: "a.md".into(), old_slug: "old".into(), new_slug: "new".into() }]
+            [Rename {
+                file: "a.md".into(),
+                old_slug: "old".into(),
+                new_slug: "new".into()
+            }]
         );
         // A file whose old slug another post took over is not a rename.
-        let local = [("a.md".to_string(), "new".to_string()), ("c.md".to_string(), "old".to_string())];
+        let local = [
+            ("a.md".to_string(), "new".to_string()),
+            ("c.md".to_string(), "old".to_string()),
+        ];
         assert!(renames(&local, &remote).is_empty());
     }
 
     #[test]
     fn removed_posts_are_deleted_and_other_keys_left_alone() {
         let index = index("v2");
-        let plan = plan(&[], &no_files(), index, &remote(&[("post/gone", "1"), ("index", "v1"), ("other", "x")]));
+        let plan = plan(
+            &[],
+            &no_files(),
+            index,
+            &remote(&[("post/gone", "1"), ("index", "v1"), ("other", "x")]),
+        );
         assert_eq!(plan.delete_keys, ["post/gone"]);
     }
 
@@ -213,18 +287,41 @@ mod tests {
 
     #[test]
     fn uploads_only_files_the_edge_does_not_have() {
-        let remote = remote(&[("post/a", "1"), ("index", "v"), ("version", "v"), ("file/aa.png", "aa")]);
-        let plan = plan(&[record("a", "1")], &files(&["file/aa.png", "file/bb.pdf"]), index("v"), &remote);
+        let remote = remote(&[
+            ("post/a", "1"),
+            ("index", "v"),
+            ("version", "v"),
+            ("file/aa.png", "aa"),
+        ]);
+        let plan = plan(
+            &[record("a", "1")],
+            &files(&["file/aa.png", "file/bb.pdf"]),
+            index("v"),
+            &remote,
+        );
         assert_eq!(plan.put_files, ["file/bb.pdf"]);
         assert_eq!(plan.unchanged_files, 1);
-        assert!(plan.put_posts.is_empty() && plan.put_index.is_none() && plan.delete_files.is_empty());
+        assert!(
+            plan.put_posts.is_empty() && plan.put_index.is_none() && plan.delete_files.is_empty()
+        );
         assert!(!plan.is_empty());
     }
 
     #[test]
     fn removes_files_no_published_post_uses() {
-        let remote = remote(&[("post/a", "1"), ("index", "v"), ("version", "v"), ("file/old.png", "old"), ("file/kept.png", "kept")]);
-        let plan = plan(&[record("a", "1")], &files(&["file/kept.png"]), index("v"), &remote);
+        let remote = remote(&[
+            ("post/a", "1"),
+            ("index", "v"),
+            ("version", "v"),
+            ("file/old.png", "old"),
+            ("file/kept.png", "kept"),
+        ]);
+        let plan = plan(
+            &[record("a", "1")],
+            &files(&["file/kept.png"]),
+            index("v"),
+            &remote,
+        );
         assert_eq!(plan.delete_files, ["file/old.png"]);
         assert!(plan.delete_keys.is_empty() && plan.put_files.is_empty());
         let plan = plan_of_nothing(&remote);
@@ -238,8 +335,18 @@ mod tests {
 
     #[test]
     fn files_already_there_and_unchanged_posts_write_nothing() {
-        let remote = remote(&[("post/a", "1"), ("index", "v"), ("version", "v"), ("file/aa.png", "aa")]);
-        let plan = plan(&[record("a", "1")], &files(&["file/aa.png"]), index("v"), &remote);
+        let remote = remote(&[
+            ("post/a", "1"),
+            ("index", "v"),
+            ("version", "v"),
+            ("file/aa.png", "aa"),
+        ]);
+        let plan = plan(
+            &[record("a", "1")],
+            &files(&["file/aa.png"]),
+            index("v"),
+            &remote,
+        );
         assert!(plan.is_empty(), "{plan:?}");
     }
 }

@@ -3,7 +3,9 @@
 
 use crate::content::{published_url, Asset, AssetMap};
 use crate::html::{escape_attr, escape_attr_into, escape_text_into};
-use pulldown_cmark::{html, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{
+    html, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
+};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// A section heading of a rendered post, for anchors and a table of contents.
@@ -40,7 +42,11 @@ pub struct CodeBlock {
 }
 
 fn lang_of(info: &str) -> String {
-    info.split([',', ' ', '\t', '{']).next().unwrap_or("").trim().to_ascii_lowercase()
+    info.split([',', ' ', '\t', '{'])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// Every fenced code block of a body, in the order `render` meets them: `blog sync`
@@ -51,9 +57,14 @@ pub fn code_blocks(markdown: &str) -> Vec<CodeBlock> {
     for event in Parser::new_ext(markdown, options()) {
         match event {
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
-                current = Some(CodeBlock { lang: lang_of(&info), code: String::new() })
+                current = Some(CodeBlock {
+                    lang: lang_of(&info),
+                    code: String::new(),
+                })
             }
-            Event::Text(t) if current.is_some() => current.as_mut().expect("checked").code.push_str(&t),
+            Event::Text(t) if current.is_some() => {
+                current.as_mut().expect("checked").code.push_str(&t)
+            }
             Event::End(TagEnd::CodeBlock) => blocks.extend(current.take()),
             _ => {}
         }
@@ -76,7 +87,11 @@ static NO_ASSETS: AssetMap = AssetMap::new();
 
 impl Default for RenderOptions<'_> {
     fn default() -> Self {
-        Self { code_html: &[], strip_raw_html: false, assets: &NO_ASSETS }
+        Self {
+            code_html: &[],
+            strip_raw_html: false,
+            assets: &NO_ASSETS,
+        }
     }
 }
 
@@ -99,7 +114,11 @@ pub fn render<'a>(markdown: &'a str, opts: &RenderOptions<'a>) -> Rendered {
     };
     let mut out = String::with_capacity(markdown.len() * 3 / 2 + code_html_len(opts.code_html));
     html::push_html(&mut out, &mut body);
-    Rendered { html: out, headings: body.headings, words: body.words }
+    Rendered {
+        html: out,
+        headings: body.headings,
+        words: body.words,
+    }
 }
 
 fn code_html_len(code_html: &[Option<String>]) -> usize {
@@ -139,7 +158,9 @@ impl<'a> Iterator for Body<'a> {
                 Event::Start(Tag::Heading { .. }) => return Some(self.heading(event)),
                 Event::Start(Tag::CodeBlock(_)) => return Some(self.code_block(event)),
                 Event::Start(Tag::Image { .. }) => return Some(self.image(event)),
-                Event::Start(Tag::Link { .. }) if !self.opts.assets.is_empty() => return Some(self.link(event)),
+                Event::Start(Tag::Link { .. }) if !self.opts.assets.is_empty() => {
+                    return Some(self.link(event))
+                }
                 // A bare checkbox has no accessible name: say what its state means.
                 Event::TaskListMarker(done) => {
                     return Some(Event::InlineHtml(CowStr::Borrowed(if *done {
@@ -161,7 +182,15 @@ impl<'a> Body<'a> {
     /// text, raw HTML follows the policy as in the body, images and file links are
     /// rewritten), the anchor link and its end are queued.
     fn heading(&mut self, start: Event<'a>) -> Event<'a> {
-        let Event::Start(Tag::Heading { level, id, classes, attrs }) = start else { unreachable!("a heading") };
+        let Event::Start(Tag::Heading {
+            level,
+            id,
+            classes,
+            attrs,
+        }) = start
+        else {
+            unreachable!("a heading")
+        };
         let mut text = String::new();
         let mut end = None;
         let mut inner = Vec::new();
@@ -185,7 +214,9 @@ impl<'a> Body<'a> {
         let mut inner = inner.into_iter();
         while let Some(event) = inner.next() {
             let event = match event {
-                Event::Start(Tag::Image { .. }) => image(event, &mut inner, &mut self.images, self.opts.assets),
+                Event::Start(Tag::Image { .. }) => {
+                    image(event, &mut inner, &mut self.images, self.opts.assets)
+                }
                 Event::Start(Tag::Link { .. }) if !self.opts.assets.is_empty() => self.link(event),
                 event => event,
             };
@@ -198,22 +229,37 @@ impl<'a> Body<'a> {
         anchor.push_str("\" aria-label=\"Link to this section: ");
         escape_attr_into(&mut anchor, &text);
         anchor.push_str("\">#</a>");
-        self.pending.push_back(Event::InlineHtml(CowStr::from(anchor)));
+        self.pending
+            .push_back(Event::InlineHtml(CowStr::from(anchor)));
         self.pending.extend(end);
         self.words += count_words(&text);
-        let start = Event::Start(Tag::Heading { level, id: Some(CowStr::from(id.clone())), classes, attrs });
-        self.headings.push(Heading { level: heading_level(level), id, text });
+        let start = Event::Start(Tag::Heading {
+            level,
+            id: Some(CowStr::from(id.clone())),
+            classes,
+            attrs,
+        });
+        self.headings.push(Heading {
+            level: heading_level(level),
+            id,
+            text,
+        });
         start
     }
 
     /// The whole block as one HTML event: the highlighted HTML when there is some, else the
     /// code escaped.
     fn code_block(&mut self, start: Event<'a>) -> Event<'a> {
-        let Event::Start(Tag::CodeBlock(kind)) = start else { unreachable!("a code block") };
+        let Event::Start(Tag::CodeBlock(kind)) = start else {
+            unreachable!("a code block")
+        };
         let highlighted = match &kind {
             CodeBlockKind::Fenced(_) => {
                 self.fenced += 1;
-                self.opts.code_html.get(self.fenced - 1).and_then(|h| h.as_deref())
+                self.opts
+                    .code_html
+                    .get(self.fenced - 1)
+                    .and_then(|h| h.as_deref())
             }
             CodeBlockKind::Indented => None,
         };
@@ -265,20 +311,50 @@ impl<'a> Body<'a> {
     /// A link pointed at its published file, when it names one of the post's files; other
     /// URLs are left as written.
     fn link(&self, start: Event<'a>) -> Event<'a> {
-        let Event::Start(Tag::Link { link_type, dest_url, title, id }) = start else { unreachable!("a link") };
-        let dest_url = published_url(self.opts.assets, &dest_url).map_or(dest_url, |(url, _)| CowStr::from(url));
-        Event::Start(Tag::Link { link_type, dest_url, title, id })
+        let Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) = start
+        else {
+            unreachable!("a link")
+        };
+        let dest_url = published_url(self.opts.assets, &dest_url)
+            .map_or(dest_url, |(url, _)| CowStr::from(url));
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        })
     }
 }
 
 /// An image as an `<img>` with its published URL, its size (when known), the Markdown alt
 /// text (read from `events`, up to the image's end) and loading hints. `images` counts the
 /// images so far: only the first loads eagerly.
-fn image<'a>(start: Event<'a>, events: &mut impl Iterator<Item = Event<'a>>, images: &mut usize, assets: &AssetMap) -> Event<'a> {
-    let Event::Start(Tag::Image { dest_url, title, .. }) = start else { unreachable!("an image") };
+fn image<'a>(
+    start: Event<'a>,
+    events: &mut impl Iterator<Item = Event<'a>>,
+    images: &mut usize,
+    assets: &AssetMap,
+) -> Event<'a> {
+    let Event::Start(Tag::Image {
+        dest_url, title, ..
+    }) = start
+    else {
+        unreachable!("an image")
+    };
     let alt = image_alt(events);
     *images += 1;
-    Event::InlineHtml(CowStr::from(img_tag(&dest_url, &title, &alt, assets, *images == 1)))
+    Event::InlineHtml(CowStr::from(img_tag(
+        &dest_url,
+        &title,
+        &alt,
+        assets,
+        *images == 1,
+    )))
 }
 
 /// The plain text of an image's description, consuming the events up to its end.
@@ -311,12 +387,24 @@ fn img_tag(dest_url: &str, title: &str, alt: &str, assets: &AssetMap, first: boo
         tag.push_str(&escape_attr(title));
         tag.push('"');
     }
-    if let Some((_, Asset { width: Some(w), height: Some(h), .. })) = published {
+    if let Some((
+        _,
+        Asset {
+            width: Some(w),
+            height: Some(h),
+            ..
+        },
+    )) = published
+    {
         tag.push_str(&format!(" width=\"{w}\" height=\"{h}\""));
     }
     // The first image may well be on the first screen: loading it lazily would only delay
     // it. The others wait until the reader scrolls near them.
-    tag.push_str(if first { " decoding=\"async\" loading=\"eager\">" } else { " decoding=\"async\" loading=\"lazy\">" });
+    tag.push_str(if first {
+        " decoding=\"async\" loading=\"eager\">"
+    } else {
+        " decoding=\"async\" loading=\"lazy\">"
+    });
     tag
 }
 
@@ -386,7 +474,10 @@ impl WordCount {
             }
             let class = BYTE_CLASS[usize::from(bytes[i])];
             let space = if class == DECODE {
-                let c = text[i..].chars().next().expect("a lead byte starts a character");
+                let c = text[i..]
+                    .chars()
+                    .next()
+                    .expect("a lead byte starts a character");
                 i += c.len_utf8();
                 c.is_whitespace()
             } else {
@@ -438,7 +529,11 @@ impl Ids {
     /// `base`, or the first of `base-1`, `base-2`, ... that is still free.
     fn unique(&mut self, base: String) -> String {
         let n = self.next.entry(base.clone()).or_insert(0);
-        let mut id = if *n == 0 { base.clone() } else { format!("{base}-{n}") };
+        let mut id = if *n == 0 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
         while !self.used.insert(id.clone()) {
             *n += 1;
             id = format!("{base}-{n}");
@@ -459,15 +554,23 @@ mod tests {
     #[test]
     fn renders_paragraphs_lists_code_and_links() {
         let r = render_plain("Hello *world*.\n\n- one\n- two\n\n```rust\nfn main() {}\n```\n\n[docs](https://example.com)\n");
-        assert!(r.html.contains("<p>Hello <em>world</em>.</p>"), "{}", r.html);
+        assert!(
+            r.html.contains("<p>Hello <em>world</em>.</p>"),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains("<li>one</li>"));
-        assert!(r.html.contains("<pre><code class=\"language-rust\">fn main() {}\n</code></pre>"));
+        assert!(r
+            .html
+            .contains("<pre><code class=\"language-rust\">fn main() {}\n</code></pre>"));
         assert!(r.html.contains("<a href=\"https://example.com\">docs</a>"));
     }
 
     #[test]
     fn gives_headings_stable_unique_ids() {
-        let r = render_plain("## Why it matters\n\ntext\n\n## Why it matters\n\n### `cargo` & you {#custom}\n");
+        let r = render_plain(
+            "## Why it matters\n\ntext\n\n## Why it matters\n\n### `cargo` & you {#custom}\n",
+        );
         let ids: Vec<_> = r.headings.iter().map(|h| h.id.as_str()).collect();
         assert_eq!(ids, ["why-it-matters", "why-it-matters-1", "custom"]);
         assert!(
@@ -496,7 +599,12 @@ mod tests {
     fn anchor_links_escape_ids_the_author_set() {
         let r = render_plain("## Title {#a\"onmouseover=\"alert(1)}\n");
         assert_eq!(r.headings[0].id, "a\"onmouseover=\"alert(1)");
-        assert!(r.html.contains("href=\"#a&quot;onmouseover=&quot;alert(1)\""), "{}", r.html);
+        assert!(
+            r.html
+                .contains("href=\"#a&quot;onmouseover=&quot;alert(1)\""),
+            "{}",
+            r.html
+        );
         assert!(!r.html.contains("onmouseover=\"alert"), "{}", r.html);
     }
 
@@ -506,7 +614,13 @@ mod tests {
         assert!(r.html.contains("<table>"));
         assert!(r.html.contains("footnote-definition"));
         assert!(r.html.contains("<del>old</del>"));
-        assert!(r.html.contains("<li><input type=\"checkbox\" disabled checked aria-label=\"Done\"> done</li>"), "{}", r.html);
+        assert!(
+            r.html.contains(
+                "<li><input type=\"checkbox\" disabled checked aria-label=\"Done\"> done</li>"
+            ),
+            "{}",
+            r.html
+        );
     }
 
     #[test]
@@ -522,25 +636,64 @@ mod tests {
         let md = "```rust\nfn a() {}\n```\n\n    indented <x>\n\n```unknown\na < b\n```\n";
         let blocks = code_blocks(md);
         assert_eq!(blocks.len(), 2);
-        assert_eq!((blocks[0].lang.as_str(), blocks[1].code.as_str()), ("rust", "a < b\n"));
-        let code_html = [Some("<span class=\"k\">fn</span> a() {}\n".to_string()), None];
-        let r = render(md, &RenderOptions { code_html: &code_html, ..RenderOptions::default() });
+        assert_eq!(
+            (blocks[0].lang.as_str(), blocks[1].code.as_str()),
+            ("rust", "a < b\n")
+        );
+        let code_html = [
+            Some("<span class=\"k\">fn</span> a() {}\n".to_string()),
+            None,
+        ];
+        let r = render(
+            md,
+            &RenderOptions {
+                code_html: &code_html,
+                ..RenderOptions::default()
+            },
+        );
         assert!(r.html.contains("<pre><code class=\"language-rust\"><span class=\"k\">fn</span> a() {}\n</code></pre>"), "{}", r.html);
-        assert!(r.html.contains("<pre><code>indented &lt;x&gt;\n</code></pre>"), "{}", r.html);
-        assert!(r.html.contains("<pre><code class=\"language-unknown\">a &lt; b\n</code></pre>"));
+        assert!(
+            r.html
+                .contains("<pre><code>indented &lt;x&gt;\n</code></pre>"),
+            "{}",
+            r.html
+        );
+        assert!(r
+            .html
+            .contains("<pre><code class=\"language-unknown\">a &lt; b\n</code></pre>"));
     }
 
     #[test]
     fn raw_html_is_kept_unless_stripping_is_asked_for() {
         let md = "<div class=\"note\">block</div>\n\nText <span>inline</span> <script>x()</script>.\n\n## Head <img src=x onerror=alert(1)> <b>bold</b>\n";
         let kept = render_plain(md);
-        assert!(kept.html.contains("<div class=\"note\">") && kept.html.contains("<span>inline</span>"));
-        let stripped = render(md, &RenderOptions { strip_raw_html: true, ..RenderOptions::default() });
-        assert!(!stripped.html.contains("<div") && !stripped.html.contains("<span>") && !stripped.html.contains("<script"), "{}", stripped.html);
+        assert!(
+            kept.html.contains("<div class=\"note\">") && kept.html.contains("<span>inline</span>")
+        );
+        let stripped = render(
+            md,
+            &RenderOptions {
+                strip_raw_html: true,
+                ..RenderOptions::default()
+            },
+        );
+        assert!(
+            !stripped.html.contains("<div")
+                && !stripped.html.contains("<span>")
+                && !stripped.html.contains("<script"),
+            "{}",
+            stripped.html
+        );
         assert!(stripped.html.contains("inline") && stripped.html.contains("class=\"anchor\""));
         // Headings follow the same policy.
         assert!(kept.html.contains("<b>bold</b>") && kept.html.contains("onerror"));
-        assert!(!stripped.html.contains("<b>") && !stripped.html.contains("<img") && stripped.html.contains("bold"), "{}", stripped.html);
+        assert!(
+            !stripped.html.contains("<b>")
+                && !stripped.html.contains("<img")
+                && stripped.html.contains("bold"),
+            "{}",
+            stripped.html
+        );
     }
 
     fn assets() -> AssetMap {
@@ -550,16 +703,32 @@ mod tests {
             height: size.map(|s| s.1),
         };
         [
-            ("photo.png".to_string(), asset("/files/aaaa.png", Some((640, 360)))),
-            ("./files/diagram.svg".to_string(), asset("/files/bbbb.svg", Some((120, 80)))),
-            ("files/report.pdf".to_string(), asset("/files/cccc.pdf", None)),
+            (
+                "photo.png".to_string(),
+                asset("/files/aaaa.png", Some((640, 360))),
+            ),
+            (
+                "./files/diagram.svg".to_string(),
+                asset("/files/bbbb.svg", Some((120, 80))),
+            ),
+            (
+                "files/report.pdf".to_string(),
+                asset("/files/cccc.pdf", None),
+            ),
         ]
         .into_iter()
         .collect()
     }
 
     fn render_with(md: &str, assets: &AssetMap) -> String {
-        render(md, &RenderOptions { assets, ..RenderOptions::default() }).html
+        render(
+            md,
+            &RenderOptions {
+                assets,
+                ..RenderOptions::default()
+            },
+        )
+        .html
     }
 
     #[test]
@@ -574,7 +743,10 @@ mod tests {
     #[test]
     fn only_the_first_image_loads_eagerly() {
         let html = render_with("![one](photo.png)\n\n![two](./files/diagram.svg)\n\n![three](https://x.example/a.png)\n", &assets());
-        let loading: Vec<_> = html.match_indices("loading=\"").map(|(i, _)| &html[i + 9..i + 13]).collect();
+        let loading: Vec<_> = html
+            .match_indices("loading=\"")
+            .map(|(i, _)| &html[i + 9..i + 13])
+            .collect();
         assert_eq!(loading, ["eage", "lazy", "lazy"], "{html}");
         assert!(html.contains("<img src=\"/files/bbbb.svg\" alt=\"two\" width=\"120\" height=\"80\" decoding=\"async\" loading=\"lazy\">"), "{html}");
     }
@@ -583,22 +755,40 @@ mod tests {
     fn images_of_other_sites_keep_their_url_and_get_no_size() {
         let html = render_plain("![far <b>away</b>](<https://x.example/a b.png>)\n\n![](<https://x.example/q?a=1&b=\"2\">)\n").html;
         assert!(html.contains("<img src=\"https://x.example/a%20b.png\" alt=\"far away\" decoding=\"async\" loading=\"eager\">"), "{html}");
-        assert!(html.contains("<img src=\"https://x.example/q?a=1&amp;b=%222%22\" alt=\"\" decoding"), "{html}");
+        assert!(
+            html.contains("<img src=\"https://x.example/q?a=1&amp;b=%222%22\" alt=\"\" decoding"),
+            "{html}"
+        );
         assert!(!html.contains("width="));
     }
 
     #[test]
     fn links_to_files_point_at_their_published_copy() {
         let html = render_with("Read [the report](files/report.pdf#page=2) or [the site](https://x.example/files/report.pdf).\n", &assets());
-        assert!(html.contains("<a href=\"/files/cccc.pdf#page=2\">the report</a>"), "{html}");
+        assert!(
+            html.contains("<a href=\"/files/cccc.pdf#page=2\">the report</a>"),
+            "{html}"
+        );
         assert!(html.contains("<a href=\"https://x.example/files/report.pdf\">the site</a>"));
     }
 
     #[test]
     fn images_survive_raw_html_stripping_and_headings() {
         let md = "## A ![logo](photo.png) heading\n\n<img src=\"x.png\">\n";
-        let r = render(md, &RenderOptions { assets: &assets(), strip_raw_html: true, ..RenderOptions::default() });
-        assert!(r.html.contains("<h2 id=\"a-logo-heading\">A <img src=\"/files/aaaa.png\" alt=\"logo\""), "{}", r.html);
+        let r = render(
+            md,
+            &RenderOptions {
+                assets: &assets(),
+                strip_raw_html: true,
+                ..RenderOptions::default()
+            },
+        );
+        assert!(
+            r.html
+                .contains("<h2 id=\"a-logo-heading\">A <img src=\"/files/aaaa.png\" alt=\"logo\""),
+            "{}",
+            r.html
+        );
         assert!(!r.html.contains("x.png"), "{}", r.html);
     }
 
@@ -610,7 +800,10 @@ mod tests {
 
     #[test]
     fn counts_words() {
-        assert_eq!(render_plain("## Two words\n\nthree more words `code`\n").words, 6);
+        assert_eq!(
+            render_plain("## Two words\n\nthree more words `code`\n").words,
+            6
+        );
     }
 
     #[test]
@@ -618,18 +811,24 @@ mod tests {
         // Every whitespace character, ASCII and not, and characters that share their lead
         // bytes (U+00A9, U+2019, U+3001) or look like space but are not (U+200B).
         let pieces = [
-            "a", "word", "\t", "\n", "\u{b}", "\u{c}", "\r", " ", "\u{85}", "\u{a0}", "\u{1680}", "\u{2000}",
-            "\u{200a}", "\u{2028}", "\u{2029}", "\u{202f}", "\u{205f}", "\u{3000}", "\u{a9}", "\u{2019}",
-            "\u{3001}", "\u{200b}", "é", "🎉", "x_y", "\u{1c}", "\u{7f}",
+            "a", "word", "\t", "\n", "\u{b}", "\u{c}", "\r", " ", "\u{85}", "\u{a0}", "\u{1680}",
+            "\u{2000}", "\u{200a}", "\u{2028}", "\u{2029}", "\u{202f}", "\u{205f}", "\u{3000}",
+            "\u{a9}", "\u{2019}", "\u{3001}", "\u{200b}", "é", "🎉", "x_y", "\u{1c}", "\u{7f}",
         ];
         let mut seed = 7u64;
         for len in 0..400 {
             let mut text = String::new();
             for _ in 0..len {
-                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
             }
-            assert_eq!(count_words(&text), text.split_whitespace().count(), "{text:?}");
+            assert_eq!(
+                count_words(&text),
+                text.split_whitespace().count(),
+                "{text:?}"
+            );
             let mut cut = WordCount::default();
             let mut rest = text.as_str();
             while !rest.is_empty() {

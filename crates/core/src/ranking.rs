@@ -40,16 +40,31 @@ pub fn stats_for(post: &PostMeta, stats: &HashMap<String, ReadStats>) -> ReadSta
 
 /// The `n` posts with the highest time-weighted score. `posts` must be newest first (as in
 /// the index); where scores tie, including a fresh site with no reads, newer posts come first.
-pub fn popular<'a>(posts: &'a [PostMeta], stats: &HashMap<String, ReadStats>, n: usize) -> Vec<&'a PostMeta> {
-    let mut ranked: Vec<(&PostMeta, f64)> = posts.iter().map(|p| (p, stats_for(p, stats).score)).collect();
+pub fn popular<'a>(
+    posts: &'a [PostMeta],
+    stats: &HashMap<String, ReadStats>,
+    n: usize,
+) -> Vec<&'a PostMeta> {
+    let mut ranked: Vec<(&PostMeta, f64)> = posts
+        .iter()
+        .map(|p| (p, stats_for(p, stats).score))
+        .collect();
     // A stable sort keeps the newest-first order among equal scores.
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     ranked.into_iter().take(n).map(|(p, _)| p).collect()
 }
 
 /// The time-weighted score of daily read counts `(day number, reads)` seen from `today`.
-pub fn decayed_score(daily: impl IntoIterator<Item = (i64, u64)>, today: i64, half_life_days: f64) -> f64 {
-    let half_life = if half_life_days > 0.0 { half_life_days } else { f64::INFINITY };
+pub fn decayed_score(
+    daily: impl IntoIterator<Item = (i64, u64)>,
+    today: i64,
+    half_life_days: f64,
+) -> f64 {
+    let half_life = if half_life_days > 0.0 {
+        half_life_days
+    } else {
+        f64::INFINITY
+    };
     daily
         .into_iter()
         .map(|(day, reads)| reads as f64 * (-((today - day).max(0) as f64) / half_life).exp2())
@@ -80,26 +95,46 @@ mod tests {
     }
 
     fn scored(entries: &[(&str, f64)]) -> HashMap<String, ReadStats> {
-        entries.iter().map(|(s, score)| (s.to_string(), ReadStats { reads: *score as u64, score: *score })).collect()
+        entries
+            .iter()
+            .map(|(s, score)| {
+                (
+                    s.to_string(),
+                    ReadStats {
+                        reads: *score as u64,
+                        score: *score,
+                    },
+                )
+            })
+            .collect()
     }
 
     #[test]
     fn with_no_reads_lists_the_newest() {
         let posts = posts(8);
-        assert_eq!(slugs(&popular(&posts, &HashMap::new(), 5)), ["p0", "p1", "p2", "p3", "p4"]);
+        assert_eq!(
+            slugs(&popular(&posts, &HashMap::new(), 5)),
+            ["p0", "p1", "p2", "p3", "p4"]
+        );
     }
 
     #[test]
     fn highest_score_first_and_ties_go_to_the_newer_post() {
         let posts = posts(8);
         let stats = scored(&[("p7", 3.0), ("p5", 3.0), ("p2", 9.0)]);
-        assert_eq!(slugs(&popular(&posts, &stats, 5)), ["p2", "p5", "p7", "p0", "p1"]);
+        assert_eq!(
+            slugs(&popular(&posts, &stats, 5)),
+            ["p2", "p5", "p7", "p0", "p1"]
+        );
     }
 
     #[test]
     fn counts_for_unknown_posts_are_ignored() {
         let posts = posts(2);
-        assert_eq!(slugs(&popular(&posts, &scored(&[("gone", 100.0)]), 5)), ["p0", "p1"]);
+        assert_eq!(
+            slugs(&popular(&posts, &scored(&[("gone", 100.0)]), 5)),
+            ["p0", "p1"]
+        );
     }
 
     #[test]
@@ -115,7 +150,13 @@ mod tests {
     fn shard_stats_add_up() {
         let mut total = scored(&[("a", 2.0)]);
         merge(&mut total, scored(&[("a", 3.0), ("b", 1.0)]));
-        assert_eq!(total["a"], ReadStats { reads: 5, score: 5.0 });
+        assert_eq!(
+            total["a"],
+            ReadStats {
+                reads: 5,
+                score: 5.0
+            }
+        );
         assert_eq!(total["b"].reads, 1);
     }
 

@@ -81,12 +81,22 @@ impl DateTime {
             ));
         }
         if hour > 23 || minute > 59 || second > 60 {
-            return Err(format!("{hour:02}:{minute:02}:{second:02} is not a time of day"));
+            return Err(format!(
+                "{hour:02}:{minute:02}:{second:02} is not a time of day"
+            ));
         }
         if offset_minutes.is_some_and(|m| m.abs() >= 24 * 60) {
             return Err("the UTC offset must be less than 24 hours".into());
         }
-        Ok(Self { year, month, day, hour, minute, second: second.min(59), offset_minutes })
+        Ok(Self {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second: second.min(59),
+            offset_minutes,
+        })
     }
 
     /// The instant, taking a time with no written offset as UTC; see [`Self::civil_seconds`]
@@ -133,7 +143,10 @@ pub fn parse_rfc3339(text: &str) -> Result<DateTime, String> {
     } else if let Some(i) = time.rfind(['+', '-']) {
         let (sign, hm) = (if &time[i..i + 1] == "-" { -1 } else { 1 }, &time[i + 1..]);
         // `HH:MM`, two digits each as RFC 3339 has it: longer hours overflowed the arithmetic.
-        let (h, m) = hm.split_once(':').filter(|(h, m)| h.len() == 2 && m.len() == 2).ok_or_else(bad)?;
+        let (h, m) = hm
+            .split_once(':')
+            .filter(|(h, m)| h.len() == 2 && m.len() == 2)
+            .ok_or_else(bad)?;
         let (h, m) = (num(h)?, num(m)?);
         if m > 59 {
             return Err(bad());
@@ -211,7 +224,10 @@ mod tests {
     fn formats_dates_like_the_seed() {
         let ts = parse_rfc3339("2026-06-14").unwrap().timestamp();
         assert_eq!(format_long(ts), "Jun 14, 2026");
-        assert_eq!(format_long(parse_rfc3339("2026-05-02").unwrap().timestamp()), "May 2, 2026");
+        assert_eq!(
+            format_long(parse_rfc3339("2026-05-02").unwrap().timestamp()),
+            "May 2, 2026"
+        );
         assert_eq!(year(ts), 2026);
         assert_eq!(format_rfc3339(ts), "2026-06-14T00:00:00Z");
     }
@@ -219,9 +235,14 @@ mod tests {
     #[test]
     fn bare_date_is_midnight_utc_and_offsets_shift_the_instant() {
         let midnight = parse_rfc3339("2026-05-24").unwrap().timestamp();
-        assert_eq!(parse_rfc3339("2026-05-24T00:00:00Z").unwrap().timestamp(), midnight);
         assert_eq!(
-            parse_rfc3339("2026-05-24T09:00:00+02:00").unwrap().timestamp(),
+            parse_rfc3339("2026-05-24T00:00:00Z").unwrap().timestamp(),
+            midnight
+        );
+        assert_eq!(
+            parse_rfc3339("2026-05-24T09:00:00+02:00")
+                .unwrap()
+                .timestamp(),
             midnight + 7 * 3600
         );
         assert_eq!(
@@ -233,11 +254,25 @@ mod tests {
     #[test]
     fn a_date_without_an_offset_is_on_the_site_clock() {
         assert_eq!(parse_rfc3339("2026-05-24").unwrap().offset_minutes, None);
-        assert_eq!(parse_rfc3339("2026-05-24T09:00").unwrap().offset_minutes, None);
-        assert_eq!(parse_rfc3339("2026-05-24T09:00Z").unwrap().offset_minutes, Some(0));
-        assert_eq!(parse_rfc3339("2026-05-24T09:00-04:00").unwrap().offset_minutes, Some(-240));
+        assert_eq!(
+            parse_rfc3339("2026-05-24T09:00").unwrap().offset_minutes,
+            None
+        );
+        assert_eq!(
+            parse_rfc3339("2026-05-24T09:00Z").unwrap().offset_minutes,
+            Some(0)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-05-24T09:00-04:00")
+                .unwrap()
+                .offset_minutes,
+            Some(-240)
+        );
         let d = parse_rfc3339("2026-05-24T09:00").unwrap();
-        assert_eq!(d.civil_seconds(), days_from_civil(2026, 5, 24) * 86_400 + 9 * 3600);
+        assert_eq!(
+            d.civil_seconds(),
+            days_from_civil(2026, 5, 24) * 86_400 + 9 * 3600
+        );
     }
 
     #[test]
@@ -250,12 +285,19 @@ mod tests {
         assert_eq!(format_long(local(ts, -480)), "Dec 31, 2025");
         assert_eq!(year(local(ts, -480)), 2025);
         // What it prints parses back to the same instant.
-        assert_eq!(parse_rfc3339(&format_rfc3339_at(ts, -570)).unwrap().timestamp(), ts);
+        assert_eq!(
+            parse_rfc3339(&format_rfc3339_at(ts, -570))
+                .unwrap()
+                .timestamp(),
+            ts
+        );
     }
 
     #[test]
     fn rejects_impossible_dates() {
-        assert!(parse_rfc3339("2026-02-29").unwrap_err().contains("Feb has 28 days"));
+        assert!(parse_rfc3339("2026-02-29")
+            .unwrap_err()
+            .contains("Feb has 28 days"));
         assert!(parse_rfc3339("2024-02-29").is_ok());
         assert!(parse_rfc3339("2026-13-01").is_err());
         assert!(parse_rfc3339("2026-04-31").is_err());
@@ -267,8 +309,18 @@ mod tests {
     #[test]
     fn rejects_offsets_that_are_not_two_digit_hours_and_minutes() {
         // 71582789 * 60 wraps a u32 to 44: release builds read this as +00:44.
-        for bad in ["+4294967295:00", "+71582789:00", "+2:00", "+02:0", "+02:60", "-00:99"] {
-            assert!(parse_rfc3339(&format!("2026-05-24T09:00{bad}")).is_err(), "{bad}");
+        for bad in [
+            "+4294967295:00",
+            "+71582789:00",
+            "+2:00",
+            "+02:0",
+            "+02:60",
+            "-00:99",
+        ] {
+            assert!(
+                parse_rfc3339(&format!("2026-05-24T09:00{bad}")).is_err(),
+                "{bad}"
+            );
         }
         assert!(parse_rfc3339("2026-05-24T09:00-23:59").is_ok());
     }

@@ -5,14 +5,39 @@ use sha2::{Digest, Sha256};
 
 /// Substrings of user agents that belong to programs, not people (compared lower-case).
 const NOT_PEOPLE: [&str; 24] = [
-    "bot", "crawl", "spider", "slurp", "archiver", "facebookexternalhit", "embedly", "preview",
-    "headless", "lighthouse", "pagespeed", "monitor", "uptime", "curl", "wget", "httpie",
-    "python", "go-http-client", "java/", "okhttp", "libwww", "node", "undici", "feed",
+    "bot",
+    "crawl",
+    "spider",
+    "slurp",
+    "archiver",
+    "facebookexternalhit",
+    "embedly",
+    "preview",
+    "headless",
+    "lighthouse",
+    "pagespeed",
+    "monitor",
+    "uptime",
+    "curl",
+    "wget",
+    "httpie",
+    "python",
+    "go-http-client",
+    "java/",
+    "okhttp",
+    "libwww",
+    "node",
+    "undici",
+    "feed",
 ];
 
 /// Whether a request for an existing post is a person reading it: not a prefetch or
 /// prerender (`Sec-Purpose`, `Purpose`), and not a crawler, feed reader or script.
-pub fn is_countable(user_agent: Option<&str>, sec_purpose: Option<&str>, purpose: Option<&str>) -> bool {
+pub fn is_countable(
+    user_agent: Option<&str>,
+    sec_purpose: Option<&str>,
+    purpose: Option<&str>,
+) -> bool {
     let speculative = |h: Option<&str>| {
         h.is_some_and(|v| {
             let v = v.to_ascii_lowercase();
@@ -47,7 +72,10 @@ pub fn daily_reader_key(salt: &str, fingerprint: &str, slug: &str) -> String {
 /// Which of `shards` counters a reader's reads go to. The same reader always lands on the
 /// same shard, so "once per reader per day" holds within each shard.
 pub fn shard_of(fingerprint: &str, shards: usize) -> usize {
-    let prefix = fingerprint.get(..8).and_then(|h| u32::from_str_radix(h, 16).ok()).unwrap_or(0);
+    let prefix = fingerprint
+        .get(..8)
+        .and_then(|h| u32::from_str_radix(h, 16).ok())
+        .unwrap_or(0);
     prefix as usize % shards.max(1)
 }
 
@@ -76,7 +104,11 @@ mod tests {
     #[test]
     fn prefetch_and_prerender_do_not_count() {
         assert!(!is_countable(Some(CHROME), Some("prefetch"), None));
-        assert!(!is_countable(Some(CHROME), Some("prefetch;prerender"), None));
+        assert!(!is_countable(
+            Some(CHROME),
+            Some("prefetch;prerender"),
+            None
+        ));
         assert!(!is_countable(Some(CHROME), None, Some("prefetch")));
         assert!(is_countable(Some(CHROME), Some(""), None));
     }

@@ -69,7 +69,10 @@ fn updated(entries: &[FeedEntry]) -> Timestamp {
 
 /// Room for the escaped content (escaping grows HTML by about a quarter) and each entry's metadata.
 fn xml_capacity(entries: &[FeedEntry]) -> usize {
-    1024 + entries.iter().map(|e| e.content_html.len() * 5 / 4 + 512).sum::<usize>()
+    1024 + entries
+        .iter()
+        .map(|e| e.content_html.len() * 5 / 4 + 512)
+        .sum::<usize>()
 }
 
 /// An Atom 1.0 (RFC 4287) feed of `entries`, which come newest first and are already limited to
@@ -78,7 +81,9 @@ fn xml_capacity(entries: &[FeedEntry]) -> usize {
 pub fn atom(info: &FeedInfo, entries: &[FeedEntry]) -> String {
     let settings = info.settings;
     let mut out = String::with_capacity(xml_capacity(entries));
-    out.push_str("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\"");
+    out.push_str(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\"",
+    );
     if !settings.language.is_empty() {
         out.push_str(" xml:lang=\"");
         push_xml(&mut out, &settings.language);
@@ -91,9 +96,20 @@ pub fn atom(info: &FeedInfo, entries: &[FeedEntry]) -> String {
     }
     let self_url = info.url(&info.self_path);
     link(&mut out, 1, "self", "application/atom+xml", &self_url);
-    link(&mut out, 1, "alternate", "text/html", &info.url(&info.home_path));
+    link(
+        &mut out,
+        1,
+        "alternate",
+        "text/html",
+        &info.url(&info.home_path),
+    );
     element(&mut out, 1, "id", &self_url);
-    element(&mut out, 1, "updated", &date::format_rfc3339(updated(entries)));
+    element(
+        &mut out,
+        1,
+        "updated",
+        &date::format_rfc3339(updated(entries)),
+    );
     out.push_str("  <author>\n");
     element(&mut out, 2, "name", info.author());
     element(&mut out, 2, "uri", &info.url("/"));
@@ -141,7 +157,11 @@ pub fn rss(info: &FeedInfo, entries: &[FeedEntry]) -> String {
     element(&mut out, 1, "title", &info.title);
     element(&mut out, 1, "link", &info.url(&info.home_path));
     // RSS requires a channel description; the title is the best stand-in when there is no tagline.
-    let description = if settings.tagline.is_empty() { &info.title } else { &settings.tagline };
+    let description = if settings.tagline.is_empty() {
+        &info.title
+    } else {
+        &settings.tagline
+    };
     element(&mut out, 1, "description", description);
     if !settings.language.is_empty() {
         element(&mut out, 1, "language", &settings.language);
@@ -221,7 +241,10 @@ pub fn json_feed(info: &FeedInfo, entries: &[FeedEntry]) -> String {
         feed_url: info.url(&info.self_path),
         description: strip_control(&settings.tagline),
         language: strip_control(&settings.language),
-        authors: [JsonAuthor { name: strip_control(info.author()), url: info.url("/") }],
+        authors: [JsonAuthor {
+            name: strip_control(info.author()),
+            url: info.url("/"),
+        }],
         items: entries
             .iter()
             .map(|entry| {
@@ -264,7 +287,10 @@ pub fn sitemap(settings: &Settings, urls: &[(String, Option<i64>)]) -> String {
 /// robots.txt: every crawler may fetch everything, and the sitemap is named by absolute URL,
 /// which is what the robots.txt `Sitemap` line requires.
 pub fn robots(settings: &Settings) -> String {
-    format!("User-agent: *\nAllow: /\n\nSitemap: {}\n", strip_control(&absolute_url(settings, SITEMAP_PATH)))
+    format!(
+        "User-agent: *\nAllow: /\n\nSitemap: {}\n",
+        strip_control(&absolute_url(settings, SITEMAP_PATH))
+    )
 }
 
 /// Makes every relative link and image URL in rendered post HTML absolute against `base_url`,
@@ -302,7 +328,8 @@ pub fn absolutize(html: &str, base_url: &str, page_path: &str) -> String {
 fn rewrite_tag(tag: &str, base: &str, page_path: &str, out: &mut String) -> usize {
     let bytes = tag.as_bytes();
     let mut i = 1;
-    while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b'>' && bytes[i] != b'/' {
+    while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b'>' && bytes[i] != b'/'
+    {
         i += 1;
     }
     let mut copied = 0;
@@ -316,7 +343,10 @@ fn rewrite_tag(tag: &str, base: &str, page_path: &str, out: &mut String) -> usiz
             return end;
         }
         let name_start = i;
-        while i < bytes.len() && !bytes[i].is_ascii_whitespace() && !matches!(bytes[i], b'=' | b'>' | b'/') {
+        while i < bytes.len()
+            && !bytes[i].is_ascii_whitespace()
+            && !matches!(bytes[i], b'=' | b'>' | b'/')
+        {
             i += 1;
         }
         let name = &tag[name_start..i];
@@ -332,7 +362,9 @@ fn rewrite_tag(tag: &str, base: &str, page_path: &str, out: &mut String) -> usiz
         }
         let (value_start, value_end, quoted) = match bytes.get(i) {
             Some(&q @ (b'"' | b'\'')) => {
-                let end = tag[i + 1..].find(q as char).map_or(bytes.len(), |n| i + 1 + n);
+                let end = tag[i + 1..]
+                    .find(q as char)
+                    .map_or(bytes.len(), |n| i + 1 + n);
                 (i + 1, end, true)
             }
             _ => {
@@ -343,9 +375,16 @@ fn rewrite_tag(tag: &str, base: &str, page_path: &str, out: &mut String) -> usiz
                 (i, end, false)
             }
         };
-        i = if quoted { (value_end + 1).min(bytes.len()) } else { value_end };
+        i = if quoted {
+            (value_end + 1).min(bytes.len())
+        } else {
+            value_end
+        };
         let is_url = name.eq_ignore_ascii_case("href") || name.eq_ignore_ascii_case("src");
-        if let Some(resolved) = is_url.then(|| resolve(&tag[value_start..value_end], base, page_path)).flatten() {
+        if let Some(resolved) = is_url
+            .then(|| resolve(&tag[value_start..value_end], base, page_path))
+            .flatten()
+        {
             if quoted {
                 out.push_str(&tag[copied..value_start]);
                 out.push_str(&resolved);
@@ -381,7 +420,11 @@ fn resolve(reference: &str, base: &str, page_path: &str) -> Option<String> {
         reference.to_string()
     } else {
         let dir = page.rfind('/').map_or("/", |i| &page[..=i]);
-        let dir = if dir.starts_with('/') { dir.to_string() } else { format!("/{dir}") };
+        let dir = if dir.starts_with('/') {
+            dir.to_string()
+        } else {
+            format!("/{dir}")
+        };
         format!("{dir}{reference}")
     };
     let split = merged.find(['?', '#']).unwrap_or(merged.len());
@@ -391,10 +434,14 @@ fn resolve(reference: &str, base: &str, page_path: &str) -> Option<String> {
 
 /// `scheme:` per RFC 3986: a letter, then letters, digits, `+`, `-` or `.`, then a colon.
 fn has_scheme(reference: &str) -> bool {
-    let Some(colon) = reference.find(':') else { return false };
+    let Some(colon) = reference.find(':') else {
+        return false;
+    };
     let scheme = &reference[..colon];
     scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 /// RFC 3986 §5.2.4 on an absolute path: `/posts/../img/a.png` -> `/img/a.png`.
@@ -499,7 +546,12 @@ fn absolute_url(settings: &Settings, path: &str) -> String {
 fn iri_to_uri(iri: &str) -> String {
     let mut out = String::with_capacity(iri.len());
     for &b in iri.as_bytes() {
-        if b.is_ascii_graphic() && !matches!(b, b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}') {
+        if b.is_ascii_graphic()
+            && !matches!(
+                b,
+                b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|' | b'}'
+            )
+        {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -509,7 +561,9 @@ fn iri_to_uri(iri: &str) -> String {
 }
 
 const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 /// `Sun, 14 Jun 2026 00:00:00 +0000`: the RFC 2822 date RSS requires, in UTC.
 fn rfc2822(ts: Timestamp) -> String {
@@ -560,20 +614,40 @@ mod tests {
     }
 
     fn info<'a>(settings: &'a Settings, self_path: &str) -> FeedInfo<'a> {
-        FeedInfo { title: settings.title.clone(), self_path: self_path.into(), home_path: "/".into(), settings }
+        FeedInfo {
+            title: settings.title.clone(),
+            self_path: self_path.into(),
+            home_path: "/".into(),
+            settings,
+        }
     }
 
     fn posts() -> Vec<PostMeta> {
         vec![
-            meta("newer", "<script>alert(\"x\")</script> & 'friends'", JUNE_14),
-            meta("older", "Bell\u{7}s and\u{0} nulls\u{FFFF}", JUNE_14 - 30 * DAY),
+            meta(
+                "newer",
+                "<script>alert(\"x\")</script> & 'friends'",
+                JUNE_14,
+            ),
+            meta(
+                "older",
+                "Bell\u{7}s and\u{0} nulls\u{FFFF}",
+                JUNE_14 - 30 * DAY,
+            ),
         ]
     }
 
-    const CONTENT: &str = "<p>Hi <a href=\"https://blog.example.com/posts/older\">there</a>\u{1b}</p>";
+    const CONTENT: &str =
+        "<p>Hi <a href=\"https://blog.example.com/posts/older\">there</a>\u{1b}</p>";
 
     fn entries(posts: &[PostMeta]) -> Vec<FeedEntry<'_>> {
-        posts.iter().map(|meta| FeedEntry { meta, content_html: CONTENT }).collect()
+        posts
+            .iter()
+            .map(|meta| FeedEntry {
+                meta,
+                content_html: CONTENT,
+            })
+            .collect()
     }
 
     /// Every string a feed could show, with the hostile parts a broken escaper would leak.
@@ -581,7 +655,10 @@ mod tests {
         assert!(!xml.contains("<script>"), "{xml}");
         assert!(!xml.contains("& "), "unescaped ampersand: {xml}");
         assert!(!xml.contains("Writing & <"), "{xml}");
-        assert!(!xml.chars().any(is_disallowed), "control character left in {xml:?}");
+        assert!(
+            !xml.chars().any(is_disallowed),
+            "control character left in {xml:?}"
+        );
     }
 
     #[test]
@@ -611,14 +688,22 @@ mod tests {
         ));
         assert!(xml
             .contains("<link rel=\"self\" type=\"application/atom+xml\" href=\"https://blog.example.com/feed.xml\"/>"));
-        assert!(xml.contains("<link rel=\"alternate\" type=\"text/html\" href=\"https://blog.example.com/\"/>"));
+        assert!(xml.contains(
+            "<link rel=\"alternate\" type=\"text/html\" href=\"https://blog.example.com/\"/>"
+        ));
         assert!(xml.contains("<id>https://blog.example.com/posts/newer</id>"));
         assert!(
             xml.contains("<link rel=\"alternate\" type=\"text/html\" href=\"https://blog.example.com/posts/older\"/>")
         );
-        assert!(xml.contains("  <updated>2026-06-14T00:00:00Z</updated>\n  <author>"), "{xml}");
+        assert!(
+            xml.contains("  <updated>2026-06-14T00:00:00Z</updated>\n  <author>"),
+            "{xml}"
+        );
         assert!(xml.contains("<published>2026-05-15T00:00:00Z</published>"));
-        assert!(xml.find("posts/newer").unwrap() < xml.find("posts/older").unwrap(), "order kept");
+        assert!(
+            xml.find("posts/newer").unwrap() < xml.find("posts/older").unwrap(),
+            "order kept"
+        );
     }
 
     #[test]
@@ -642,13 +727,18 @@ mod tests {
         ));
         assert!(xml.contains("<link>https://blog.example.com/</link>"));
         assert!(xml.contains("<language>en</language>"));
-        assert!(xml.contains("<guid isPermaLink=\"true\">https://blog.example.com/posts/newer</guid>"));
+        assert!(
+            xml.contains("<guid isPermaLink=\"true\">https://blog.example.com/posts/newer</guid>")
+        );
         assert!(xml.contains("<pubDate>Sun, 14 Jun 2026 00:00:00 +0000</pubDate>"));
         assert!(xml.contains("<lastBuildDate>Sun, 14 Jun 2026 00:00:00 +0000</lastBuildDate>"));
         assert!(xml.contains("<category>c&amp;c</category>"));
         assert!(xml.contains("<dc:creator>Ada &apos;A&apos; Lovelace</dc:creator>"));
         // The plain-text summary is HTML-escaped, then XML-escaped: readers show `<script>` as text.
-        assert!(xml.contains("<description>About &amp;lt;script&amp;gt;"), "{xml}");
+        assert!(
+            xml.contains("<description>About &amp;lt;script&amp;gt;"),
+            "{xml}"
+        );
         assert!(
             xml.contains("<content:encoded>&lt;p&gt;Hi &lt;a href=&quot;https://blog.example.com/posts/older&quot;")
         );
@@ -660,7 +750,10 @@ mod tests {
         assert_eq!(rfc2822(0), "Thu, 01 Jan 1970 00:00:00 +0000");
         assert_eq!(rfc2822(-1), "Wed, 31 Dec 1969 23:59:59 +0000");
         assert_eq!(rfc2822(946_684_800), "Sat, 01 Jan 2000 00:00:00 +0000");
-        assert_eq!(rfc2822(1_709_164_800 + 13 * 3600 + 5 * 60 + 9), "Thu, 29 Feb 2024 13:05:09 +0000");
+        assert_eq!(
+            rfc2822(1_709_164_800 + 13 * 3600 + 5 * 60 + 9),
+            "Thu, 29 Feb 2024 13:05:09 +0000"
+        );
         assert_eq!(rfc2822(-2_203_891_200), "Thu, 01 Mar 1900 00:00:00 +0000");
     }
 
@@ -680,29 +773,59 @@ mod tests {
         assert_eq!(items.len(), 2);
         assert_eq!(items[0]["id"], "https://blog.example.com/posts/newer");
         assert_eq!(items[0]["url"], "https://blog.example.com/posts/newer");
-        assert_eq!(items[0]["title"], "<script>alert(\"x\")</script> & 'friends'");
+        assert_eq!(
+            items[0]["title"],
+            "<script>alert(\"x\")</script> & 'friends'"
+        );
         assert_eq!(items[0]["date_published"], "2026-06-14T00:00:00Z");
         assert_eq!(items[0]["tags"], serde_json::json!(["rust", "c&c"]));
         assert_eq!(items[1]["title"], "Bells and nulls");
-        assert!(!items[0]["content_html"].as_str().unwrap().contains('\u{1b}'));
-        assert!(items[0]["summary"].as_str().unwrap().starts_with("About <script>"));
+        assert!(!items[0]["content_html"]
+            .as_str()
+            .unwrap()
+            .contains('\u{1b}'));
+        assert!(items[0]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("About <script>"));
     }
 
     #[test]
     fn non_ascii_slugs_become_percent_encoded_uris() {
         let settings = settings();
         let post = meta("café", "Café", JUNE_14);
-        let xml = atom(&info(&settings, "/feed.xml"), &[FeedEntry { meta: &post, content_html: "" }]);
-        assert!(xml.contains("<id>https://blog.example.com/posts/caf%C3%A9</id>"), "{xml}");
-        assert_eq!(iri_to_uri("https://x/a%20b?q=1&r=2#f"), "https://x/a%20b?q=1&r=2#f");
+        let xml = atom(
+            &info(&settings, "/feed.xml"),
+            &[FeedEntry {
+                meta: &post,
+                content_html: "",
+            }],
+        );
+        assert!(
+            xml.contains("<id>https://blog.example.com/posts/caf%C3%A9</id>"),
+            "{xml}"
+        );
+        assert_eq!(
+            iri_to_uri("https://x/a%20b?q=1&r=2#f"),
+            "https://x/a%20b?q=1&r=2#f"
+        );
     }
 
     #[test]
     fn sitemap_lists_absolute_urls_with_optional_lastmod() {
         let settings = settings();
-        let xml = sitemap(&settings, &[("/".into(), None), ("/posts/a?x=1&y=2".into(), Some(JUNE_14))]);
+        let xml = sitemap(
+            &settings,
+            &[
+                ("/".into(), None),
+                ("/posts/a?x=1&y=2".into(), Some(JUNE_14)),
+            ],
+        );
         assert!(xml.contains("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">"));
-        assert!(xml.contains("<url>\n    <loc>https://blog.example.com/</loc>\n  </url>"), "{xml}");
+        assert!(
+            xml.contains("<url>\n    <loc>https://blog.example.com/</loc>\n  </url>"),
+            "{xml}"
+        );
         assert!(xml.contains(
             "<loc>https://blog.example.com/posts/a?x=1&amp;y=2</loc>\n    <lastmod>2026-06-14T00:00:00Z</lastmod>"
         ));
@@ -719,14 +842,23 @@ mod tests {
     fn xml_text_is_escaped_quotes_and_all_and_stripped_of_control_characters() {
         let mut out = String::new();
         push_xml(&mut out, "a\u{7}<b> & \"c\" 'd'\u{FFFF}\t\u{e9}]]>");
-        assert_eq!(out, "a&lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;\t\u{e9}]]&gt;");
-        assert_eq!(escape_html("<p>it's</p>\u{0}"), "&lt;p&gt;it&apos;s&lt;/p&gt;");
+        assert_eq!(
+            out,
+            "a&lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;\t\u{e9}]]&gt;"
+        );
+        assert_eq!(
+            escape_html("<p>it's</p>\u{0}"),
+            "&lt;p&gt;it&apos;s&lt;/p&gt;"
+        );
     }
 
     #[test]
     fn attribute_values_are_escaped_only_when_they_hold_markup_or_double_quotes() {
         // Without `&`, `"`, `<` or `>`, a value is left as it is, apostrophes included.
-        assert!(matches!(escape_attr("/posts/it's"), Cow::Borrowed("/posts/it's")));
+        assert!(matches!(
+            escape_attr("/posts/it's"),
+            Cow::Borrowed("/posts/it's")
+        ));
         assert_eq!(escape_attr("/a?b=1&c='d'"), "/a?b=1&amp;c=&apos;d&apos;");
     }
 
@@ -766,7 +898,8 @@ mod tests {
 
     #[test]
     fn absolutize_leaves_absolute_and_non_http_urls_alone() {
-        let html = "<a href=\"https://other.example/x\">o</a><a href=\"mailto:me@example.com\">m</a>\
+        let html =
+            "<a href=\"https://other.example/x\">o</a><a href=\"mailto:me@example.com\">m</a>\
                     <img src=\"data:image/png;base64,AAAA\"><a href=\"HTTP://X/\">u</a>";
         assert_eq!(absolutize(html, BASE, PAGE), html);
         assert_eq!(

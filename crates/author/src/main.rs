@@ -1,12 +1,12 @@
 //! `blog`: the author's command line. `check` validates `content/`; `sync` publishes it to
 //! Workers KV (local dev state by default, the Cloudflare account with `--remote`).
 
-use blog::highlight::Highlighter;
-use blog::settings::Settings;
-use blog::source::{self, Content, SourcePost};
-use blog::assets::{self, FileInfo};
-use blog::store::{self, KeyMeta};
-use blog::sync::{self, Change, Plan, Rename};
+use blog_author::assets::{self, FileInfo};
+use blog_author::highlight::Highlighter;
+use blog_author::source::{self, Content, SourcePost};
+use blog_author::sync::{self, Change, Plan, Rename};
+use blog_core::kv::{self, KeyMeta};
+use blog_core::settings::Settings;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -69,12 +69,16 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             "-h" | "--help" | "help" => return Err(String::new()),
             a if a.starts_with('-') => return Err(format!("unknown option {a}")),
             a if options.command.is_empty() => options.command = a.to_string(),
-            a if options.command == "new" && options.title.is_none() => options.title = Some(a.to_string()),
+            a if options.command == "new" && options.title.is_none() => {
+                options.title = Some(a.to_string())
+            }
             a => return Err(format!("unexpected argument {a}")),
         }
     }
     if options.remote && options.drafts {
-        return Err("--drafts publishes drafts to local dev only; it cannot be used with --remote".into());
+        return Err(
+            "--drafts publishes drafts to local dev only; it cannot be used with --remote".into(),
+        );
     }
     if options.remote && options.persist_to.is_some() {
         return Err("--persist-to names local state; it cannot be used with --remote".into());
@@ -86,7 +90,12 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let options = match parse_args(&args) {
         Ok(o) if !o.command.is_empty() => o,
-        Ok(_) | Err(_) if args.is_empty() || args.iter().any(|a| a == "-h" || a == "--help" || a == "help") => {
+        Ok(_) | Err(_)
+            if args.is_empty()
+                || args
+                    .iter()
+                    .any(|a| a == "-h" || a == "--help" || a == "help") =>
+        {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
         }
@@ -129,7 +138,10 @@ fn check(options: &Options) -> Result<(Settings, Content), String> {
     }
     let errors = content.errors().count() + usize::from(settings_error.is_some());
     if errors > 0 {
-        return Err(format!("{errors} error{}: nothing was written", if errors == 1 { "" } else { "s" }));
+        return Err(format!(
+            "{errors} error{}: nothing was written",
+            if errors == 1 { "" } else { "s" }
+        ));
     }
     let settings = settings.expect("checked above");
     content.localise(&source::time_zone(&settings));
@@ -166,12 +178,16 @@ enum Highlighting {
 fn may_outgrow_kv(post: &SourcePost) -> bool {
     // Code is part of the body: a body this small cannot, whatever it holds.
     let body = post.record.body.len();
-    if body.saturating_mul(2 * blog::highlight::MAX_GROWTH + 8) < store::MAX_VALUE_BYTES / 2 {
+    if body.saturating_mul(2 * blog_author::highlight::MAX_GROWTH + 8) < kv::MAX_VALUE_BYTES / 2 {
         return false;
     }
     let record = serde_json::to_vec(&post.record).map_or(usize::MAX, |v| v.len());
-    let code: usize = blog::markdown::code_blocks(&post.record.body).iter().map(|b| b.code.len()).sum();
-    record.saturating_add(code.saturating_mul(2 * blog::highlight::MAX_GROWTH)) > store::MAX_VALUE_BYTES
+    let code: usize = blog_core::markdown::code_blocks(&post.record.body)
+        .iter()
+        .map(|b| b.code.len())
+        .sum();
+    record.saturating_add(code.saturating_mul(2 * blog_author::highlight::MAX_GROWTH))
+        > kv::MAX_VALUE_BYTES
 }
 
 /// The records a sync would publish, highlighted, and their index; fails when Workers KV
@@ -181,9 +197,13 @@ fn prepare(
     settings: Settings,
     content: &Content,
     highlighting: Highlighting,
-) -> Result<(Vec<SourcePost>, blog::content::SiteIndex), String> {
+) -> Result<(Vec<SourcePost>, blog_core::content::SiteIndex), String> {
     let highlighter = Highlighter::new();
-    let mut posts: Vec<SourcePost> = content.publishable(options.drafts).into_iter().cloned().collect();
+    let mut posts: Vec<SourcePost> = content
+        .publishable(options.drafts)
+        .into_iter()
+        .cloned()
+        .collect();
     for post in &mut posts {
         if highlighting == Highlighting::All || may_outgrow_kv(post) {
             post.highlight(|lang, code| highlighter.highlight(lang, code));
@@ -196,21 +216,34 @@ fn prepare(
 }
 
 fn new_post(options: &Options) -> Result<(), String> {
-    let title = options.title.as_deref().map(str::trim).filter(|t| !t.is_empty()).ok_or("usage: blog new \"Title\"")?;
-    let slug = blog::markdown::slugify(title);
-    blog::content::validate_slug(&slug).map_err(|e| format!("cannot make a file name from the title: {e}"))?;
+    let title = options
+        .title
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or("usage: blog new \"Title\"")?;
+    let slug = blog_core::markdown::slugify(title);
+    blog_core::content::validate_slug(&slug)
+        .map_err(|e| format!("cannot make a file name from the title: {e}"))?;
     let path = options.content.join(format!("{slug}.md"));
     if path.exists() {
-        return Err(format!("{} already exists: choose another title or edit that post", path.display()));
+        return Err(format!(
+            "{} already exists: choose another title or edit that post",
+            path.display()
+        ));
     }
     // Now, on the site's clock, with its offset written out so the date means one instant.
     let settings = source::load_settings(&options.settings).map_err(|d| d.to_string())?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?;
     let now = now.as_secs() as i64;
     let offset = source::utc_offset_minutes(&source::time_zone(&settings), now);
-    let date = blog::date::format_rfc3339_at(now, offset);
-    std::fs::create_dir_all(&options.content).map_err(|e| format!("cannot create {}: {e}", options.content.display()))?;
-    std::fs::write(&path, source::new_post_text(title, &date)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let date = blog_core::date::format_rfc3339_at(now, offset);
+    std::fs::create_dir_all(&options.content)
+        .map_err(|e| format!("cannot create {}: {e}", options.content.display()))?;
+    std::fs::write(&path, source::new_post_text(title, &date))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     println!("{}", path.display());
     Ok(())
 }
@@ -220,7 +253,11 @@ fn run_sync(options: &Options) -> Result<(), String> {
     // Limits first: content KV would refuse costs no wrangler call.
     let (mut posts, mut index) = prepare(options, settings.clone(), &content, Highlighting::All)?;
     let kv = Kv::new(options);
-    println!("Syncing {} to {} KV…", options.content.display(), kv.place());
+    println!(
+        "Syncing {} to {} KV…",
+        options.content.display(),
+        kv.place()
+    );
     let remote = kv.list()?;
     let renamed = record_renames(options, &content, &remote)?;
     if !renamed.is_empty() {
@@ -232,7 +269,12 @@ fn run_sync(options: &Options) -> Result<(), String> {
     let used: BTreeMap<String, (&str, &FileInfo)> = posts
         .iter()
         .flat_map(|p| &p.files)
-        .filter_map(|path| content.files.get(path).map(|info| (info.key(), (path.as_str(), info))))
+        .filter_map(|path| {
+            content
+                .files
+                .get(path)
+                .map(|info| (info.key(), (path.as_str(), info)))
+        })
         .collect();
     let file_keys: BTreeSet<String> = used.keys().cloned().collect();
     let plan = sync::plan(&records, &file_keys, index, &remote);
@@ -245,32 +287,50 @@ fn run_sync(options: &Options) -> Result<(), String> {
         kv.put_file(&options.content, path, info)?;
         progress("files", i + 1, plan.put_files.len());
     }
-    let files: BTreeMap<&str, String> = posts.iter().map(|p| (p.record.meta.slug.as_str(), file_key(options, &p.file))).collect();
+    let files: BTreeMap<&str, String> = posts
+        .iter()
+        .map(|p| (p.record.meta.slug.as_str(), file_key(options, &p.file)))
+        .collect();
     let entries: Vec<_> = plan
         .put_posts
         .iter()
-        .map(|(_, r)| entry(&store::post_key(&r.meta.slug), r, &r.meta.hash, files.get(r.meta.slug.as_str()).cloned()))
+        .map(|(_, r)| {
+            entry(
+                &kv::post_key(&r.meta.slug),
+                r,
+                &r.meta.hash,
+                files.get(r.meta.slug.as_str()).cloned(),
+            )
+        })
         .collect();
     kv.put_in_batches("posts", &entries)?;
     let mut published = None;
     if let Some(index) = &plan.put_index {
-        kv.put_in_batches("index", &[entry(store::INDEX_KEY, index, &index.version, None)])?;
+        kv.put_in_batches(
+            "index",
+            &[entry(kv::INDEX_KEY, index, &index.version, None)],
+        )?;
         let version = serde_json::json!({
-            "key": store::VERSION_KEY,
+            "key": kv::VERSION_KEY,
             "value": index.version,
             "metadata": KeyMeta { hash: index.version.clone(), file: None, content_type: None },
         });
         kv.put_in_batches("version", &[version])?;
         published = Some(std::time::Instant::now());
     }
-    let deletions: Vec<String> = plan.delete_keys.iter().chain(&plan.delete_files).cloned().collect();
+    let deletions: Vec<String> = plan
+        .delete_keys
+        .iter()
+        .chain(&plan.delete_files)
+        .cloned()
+        .collect();
     if !deletions.is_empty() {
         kv.bulk_delete(&deletions)?;
     }
     if let Some(at) = published {
         // Isolates trust the version they read for a moment: once this has passed, every
         // one of them has read the new version, and the next request shows it.
-        let settle = std::time::Duration::from_millis(store::SYNC_SETTLE_MS);
+        let settle = std::time::Duration::from_millis(kv::SYNC_SETTLE_MS);
         std::thread::sleep(settle.saturating_sub(at.elapsed()));
     }
     report(&plan, &renamed, &used, false);
@@ -279,16 +339,22 @@ fn run_sync(options: &Options) -> Result<(), String> {
 
 /// Refuses, before writing anything, records that Workers KV would reject; each problem is
 /// reported at the file (and line) the author should change.
-fn check_limits(posts: &[SourcePost], index: &blog::content::SiteIndex, options: &Options) -> Result<(), String> {
-    use blog::diagnostic::Diagnostic;
+fn check_limits(
+    posts: &[SourcePost],
+    index: &blog_core::content::SiteIndex,
+    options: &Options,
+) -> Result<(), String> {
+    use blog_author::diagnostic::Diagnostic;
     let mib = |bytes: usize| bytes as f64 / (1024.0 * 1024.0);
     let mut problems = Vec::new();
     let index_bytes = serde_json::to_vec(index).map_or(usize::MAX, |v| v.len());
-    if index_bytes > store::MAX_VALUE_BYTES {
+    if index_bytes > kv::MAX_VALUE_BYTES {
         // Point at the post with the largest index entry, at its summary.
-        let entry_bytes = |p: &SourcePost| serde_json::to_vec(&p.record.meta).map_or(0, |v| v.len());
+        let entry_bytes =
+            |p: &SourcePost| serde_json::to_vec(&p.record.meta).map_or(0, |v| v.len());
         if let Some(largest) = posts.iter().max_by_key(|p| entry_bytes(p)) {
-            let line = std::fs::read_to_string(&largest.file).map_or(1, |text| source::field_line(&text, "summary"));
+            let line = std::fs::read_to_string(&largest.file)
+                .map_or(1, |text| source::field_line(&text, "summary"));
             problems.push(Diagnostic::error(
                 &largest.file,
                 line,
@@ -302,20 +368,24 @@ fn check_limits(posts: &[SourcePost], index: &blog::content::SiteIndex, options:
         }
     }
     for post in posts {
-        let meta = KeyMeta { hash: post.record.meta.hash.clone(), file: Some(file_key(options, &post.file)), content_type: None };
+        let meta = KeyMeta {
+            hash: post.record.meta.hash.clone(),
+            file: Some(file_key(options, &post.file)),
+            content_type: None,
+        };
         let meta_bytes = serde_json::to_vec(&meta).map_or(usize::MAX, |v| v.len());
-        if meta_bytes > store::MAX_METADATA_BYTES {
+        if meta_bytes > kv::MAX_METADATA_BYTES {
             problems.push(Diagnostic::error(
                 &post.file,
                 1,
                 format!(
                     "its key metadata is {meta_bytes} bytes; Workers KV allows {}: use a shorter file name",
-                    store::MAX_METADATA_BYTES
+                    kv::MAX_METADATA_BYTES
                 ),
             ));
         }
         let record_bytes = serde_json::to_vec(&post.record).map_or(usize::MAX, |v| v.len());
-        if record_bytes > store::MAX_VALUE_BYTES {
+        if record_bytes > kv::MAX_VALUE_BYTES {
             problems.push(Diagnostic::error(
                 &post.file,
                 1,
@@ -332,13 +402,20 @@ fn check_limits(posts: &[SourcePost], index: &blog::content::SiteIndex, options:
     for p in &problems {
         eprintln!("{p}");
     }
-    Err(format!("{} error{}: nothing was written", problems.len(), if problems.len() == 1 { "" } else { "s" }))
+    Err(format!(
+        "{} error{}: nothing was written",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    ))
 }
 
 /// The name a post's file is remembered by at the edge: its path within the content folder.
 fn file_key(options: &Options, file: &str) -> String {
     let path = std::path::Path::new(file);
-    path.strip_prefix(&options.content).unwrap_or(path).to_string_lossy().into_owned()
+    path.strip_prefix(&options.content)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Adds an alias for every post whose slug changed since the last sync, in its own file, so
@@ -348,29 +425,51 @@ fn record_renames(
     content: &Content,
     remote: &BTreeMap<String, Option<KeyMeta>>,
 ) -> Result<Vec<Rename>, String> {
-    let local: Vec<(String, String)> =
-        content.posts.iter().map(|p| (file_key(options, &p.file), p.record.meta.slug.clone())).collect();
+    let local: Vec<(String, String)> = content
+        .posts
+        .iter()
+        .map(|p| (file_key(options, &p.file), p.record.meta.slug.clone()))
+        .collect();
     let renames = sync::renames(&local, remote);
     for rename in &renames {
         let path = options.content.join(&rename.file);
         let alias = format!("/posts/{}", rename.old_slug);
-        let post = content.posts.iter().find(|p| file_key(options, &p.file) == rename.file);
+        let post = content
+            .posts
+            .iter()
+            .find(|p| file_key(options, &p.file) == rename.file);
         if post.is_some_and(|p| p.record.meta.aliases.contains(&alias)) {
             continue;
         }
         if options.dry_run {
             continue;
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let updated = source::add_alias(&text, &alias)
-            .ok_or_else(|| format!("{}: cannot add the alias {alias}: add it to the front matter by hand", path.display()))?;
-        std::fs::write(&path, updated).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        println!("  renamed   {} -> {} (added alias {alias} to {})", rename.old_slug, rename.new_slug, path.display());
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let updated = source::add_alias(&text, &alias).ok_or_else(|| {
+            format!(
+                "{}: cannot add the alias {alias}: add it to the front matter by hand",
+                path.display()
+            )
+        })?;
+        std::fs::write(&path, updated)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!(
+            "  renamed   {} -> {} (added alias {alias} to {})",
+            rename.old_slug,
+            rename.new_slug,
+            path.display()
+        );
     }
     Ok(renames)
 }
 
-fn entry<T: serde::Serialize>(key: &str, value: &T, hash: &str, file: Option<String>) -> serde_json::Value {
+fn entry<T: serde::Serialize>(
+    key: &str,
+    value: &T,
+    hash: &str,
+    file: Option<String>,
+) -> serde_json::Value {
     serde_json::json!({
         "key": key,
         "value": serde_json::to_string(value).expect("records serialise"),
@@ -378,25 +477,48 @@ fn entry<T: serde::Serialize>(key: &str, value: &T, hash: &str, file: Option<Str
     })
 }
 
-fn report(plan: &Plan, renamed: &[Rename], files: &BTreeMap<String, (&str, &FileInfo)>, dry_run: bool) {
+fn report(
+    plan: &Plan,
+    renamed: &[Rename],
+    files: &BTreeMap<String, (&str, &FileInfo)>,
+    dry_run: bool,
+) {
     let verb = if dry_run { "would be " } else { "" };
     for key in &plan.put_files {
         let (path, info) = files[key];
         println!("  file {verb}added   {path} -> {}", info.url());
     }
     for (change, record) in &plan.put_posts {
-        let what = if *change == Change::Added { "added" } else { "updated" };
+        let what = if *change == Change::Added {
+            "added"
+        } else {
+            "updated"
+        };
         println!("  {verb}{what:<9} {}", record.meta.slug);
     }
     for key in &plan.delete_keys {
-        println!("  {verb}removed   {}", key.trim_start_matches(store::POST_PREFIX));
+        println!(
+            "  {verb}removed   {}",
+            key.trim_start_matches(kv::POST_PREFIX)
+        );
     }
     for key in &plan.delete_files {
-        println!("  file {verb}removed {}{}", store::FILE_URL_PREFIX, key.trim_start_matches(store::FILE_PREFIX));
+        println!(
+            "  file {verb}removed {}{}",
+            kv::FILE_URL_PREFIX,
+            key.trim_start_matches(kv::FILE_PREFIX)
+        );
     }
-    let index = if plan.put_index.is_some() { format!("{verb}written") } else { "unchanged".into() };
+    let index = if plan.put_index.is_some() {
+        format!("{verb}written")
+    } else {
+        "unchanged".into()
+    };
     println!();
-    println!("  {:>7} {:>8} {:>8} {:>8} {:>10}  index", "added", "updated", "removed", "renamed", "unchanged");
+    println!(
+        "  {:>7} {:>8} {:>8} {:>8} {:>10}  index",
+        "added", "updated", "removed", "renamed", "unchanged"
+    );
     println!(
         "  {:>7} {:>8} {:>8} {:>8} {:>10}  {index}",
         plan.count(Change::Added),
@@ -431,12 +553,17 @@ struct Kv<'a> {
 
 impl<'a> Kv<'a> {
     fn new(options: &'a Options) -> Self {
-        let wrangler = std::env::var("BLOG_WRANGLER").unwrap_or_else(|_| "node_modules/.bin/wrangler".into());
+        let wrangler =
+            std::env::var("BLOG_WRANGLER").unwrap_or_else(|_| "node_modules/.bin/wrangler".into());
         Self { options, wrangler }
     }
 
     fn place(&self) -> &'static str {
-        if self.options.remote { "the account's" } else { "local dev" }
+        if self.options.remote {
+            "the account's"
+        } else {
+            "local dev"
+        }
     }
 
     fn command(&self, args: &[&str]) -> Command {
@@ -458,7 +585,10 @@ impl<'a> Kv<'a> {
     /// default 300) is an error that says which step stopped, and what to do.
     fn run(&self, args: &[&str]) -> Result<String, String> {
         let what = format!("wrangler kv {}", args.join(" "));
-        let cannot = format!("cannot run {} (run `make tools` to install wrangler)", self.wrangler);
+        let cannot = format!(
+            "cannot run {} (run `make tools` to install wrangler)",
+            self.wrangler
+        );
         run_step(&what, &cannot, self.command(args))
     }
 
@@ -469,10 +599,14 @@ impl<'a> Kv<'a> {
             name: String,
             metadata: Option<KeyMeta>,
         }
-        let out = if self.options.remote { self.run(&["key", "list"])? } else { self.list_local()? };
+        let out = if self.options.remote {
+            self.run(&["key", "list"])?
+        } else {
+            self.list_local()?
+        };
         let json = out.find('[').map(|i| &out[i..]).unwrap_or(&out);
-        let keys: Vec<Key> =
-            serde_json::from_str(json).map_err(|e| format!("cannot read the key list from wrangler: {e}\n{out}"))?;
+        let keys: Vec<Key> = serde_json::from_str(json)
+            .map_err(|e| format!("cannot read the key list from wrangler: {e}\n{out}"))?;
         Ok(keys.into_iter().map(|k| (k.name, k.metadata)).collect())
     }
 
@@ -480,11 +614,21 @@ impl<'a> Kv<'a> {
     /// keys (its remote listing pages through all), so this reads the same local storage
     /// through Miniflare, as wrangler does, following the cursor.
     fn list_local(&self) -> Result<String, String> {
-        let persist = self.options.persist_to.clone().unwrap_or_else(|| PathBuf::from(".wrangler/state"));
+        let persist = self
+            .options
+            .persist_to
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(".wrangler/state"));
         let node = std::env::var("BLOG_NODE").unwrap_or_else(|_| "node".into());
         let mut cmd = Command::new(&node);
-        cmd.arg("tools/kv-list-local.mjs").arg(&persist).arg(namespace_id()?);
-        run_step("listing local KV (tools/kv-list-local.mjs)", &format!("cannot run {node} (Node.js 20 or later is needed)"), cmd)
+        cmd.arg("tools/kv-list-local.mjs")
+            .arg(&persist)
+            .arg(namespace_id()?);
+        run_step(
+            "listing local KV (tools/kv-list-local.mjs)",
+            &format!("cannot run {node} (Node.js 20 or later is needed)"),
+            cmd,
+        )
     }
 
     /// Writes entries in batches that stay well inside wrangler's bulk limits, with a
@@ -497,7 +641,9 @@ impl<'a> Kv<'a> {
         let mut bytes = 0;
         for (i, entry) in entries.iter().enumerate() {
             let size = entry["value"].as_str().map_or(0, str::len);
-            if !batch.is_empty() && (bytes + size > MAX_BATCH_BYTES || batch.len() == MAX_BATCH_KEYS) {
+            if !batch.is_empty()
+                && (bytes + size > MAX_BATCH_BYTES || batch.len() == MAX_BATCH_KEYS)
+            {
                 self.bulk_put(&batch)?;
                 done += batch.len();
                 progress(what, done, entries.len());
@@ -522,24 +668,47 @@ impl<'a> Kv<'a> {
     fn put_file(&self, content: &Path, path: &str, info: &FileInfo) -> Result<(), String> {
         let full = content.join(path);
         // The key names these exact bytes: make sure the file is still what was checked.
-        let bytes = std::fs::read(&full).map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+        let bytes =
+            std::fs::read(&full).map_err(|e| format!("cannot read {}: {e}", full.display()))?;
         if assets::inspect(path, &bytes).hash != info.hash {
-            return Err(format!("{} changed during the sync: run `blog sync` again", full.display()));
+            return Err(format!(
+                "{} changed during the sync: run `blog sync` again",
+                full.display()
+            ));
         }
-        let meta = KeyMeta { hash: info.hash.clone(), file: None, content_type: Some(info.content_type.to_string()) };
+        let meta = KeyMeta {
+            hash: info.hash.clone(),
+            file: None,
+            content_type: Some(info.content_type.to_string()),
+        };
         let meta = serde_json::to_string(&meta).expect("metadata serialises");
-        let full = full.to_str().ok_or_else(|| format!("{}: the path is not UTF-8", full.display()))?;
-        self.run(&["key", "put", &info.key(), "--path", full, "--metadata", &meta]).map(drop)
+        let full = full
+            .to_str()
+            .ok_or_else(|| format!("{}: the path is not UTF-8", full.display()))?;
+        self.run(&[
+            "key",
+            "put",
+            &info.key(),
+            "--path",
+            full,
+            "--metadata",
+            &meta,
+        ])
+        .map(drop)
     }
 
     fn bulk_put(&self, entries: &[&serde_json::Value]) -> Result<(), String> {
-        let file = TempFile::write("put", &serde_json::to_vec(entries).expect("entries serialise"))?;
+        let file = TempFile::write(
+            "put",
+            &serde_json::to_vec(entries).expect("entries serialise"),
+        )?;
         self.run(&["bulk", "put", file.path_str()]).map(drop)
     }
 
     fn bulk_delete(&self, keys: &[String]) -> Result<(), String> {
         let file = TempFile::write("delete", &serde_json::to_vec(keys).expect("keys serialise"))?;
-        self.run(&["bulk", "delete", file.path_str(), "--force"]).map(drop)
+        self.run(&["bulk", "delete", file.path_str(), "--force"])
+            .map(drop)
     }
 }
 
@@ -547,7 +716,10 @@ impl<'a> Kv<'a> {
 /// (past `BLOG_WRANGLER_TIMEOUT` seconds, default 300) is an error that says which step
 /// stopped, and what to do. A hung step is killed with everything it started.
 fn run_step(what: &str, cannot: &str, mut cmd: Command) -> Result<String, String> {
-    let timeout = std::env::var("BLOG_WRANGLER_TIMEOUT").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let timeout = std::env::var("BLOG_WRANGLER_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -579,13 +751,17 @@ fn run_step(what: &str, cannot: &str, mut cmd: Command) -> Result<String, String
     // After a timeout, whatever still holds the pipes is not worth waiting for.
     let output = |rx: std::sync::mpsc::Receiver<String>| match status {
         Some(_) => rx.recv().unwrap_or_default(),
-        None => rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap_or_default(),
+        None => rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .unwrap_or_default(),
     };
     let (stdout, stderr) = (output(stdout), output(stderr));
     let rerun = "Nothing already written is lost or half-written: run `blog sync` again to finish.";
     match status {
         None => Err(format!("{what} timed out after {timeout} s. {rerun}")),
-        Some(status) if !status.success() => Err(format!("{what} failed ({status}). {rerun}\n{stdout}{stderr}")),
+        Some(status) if !status.success() => Err(format!(
+            "{what} failed ({status}). {rerun}\n{stdout}{stderr}"
+        )),
         Some(_) => Ok(stdout),
     }
 }
@@ -607,12 +783,21 @@ fn kill_tree(child: &mut std::process::Child) {
         let mut i = 0;
         while i < doomed.len() {
             let parent = doomed[i];
-            doomed.extend(pairs.iter().filter(|&&(_, p)| p == parent).map(|&(pid, _)| pid));
+            doomed.extend(
+                pairs
+                    .iter()
+                    .filter(|&&(_, p)| p == parent)
+                    .map(|&(pid, _)| pid),
+            );
             i += 1;
         }
     }
     if doomed.len() > 1 {
-        let _ = Command::new("kill").arg("-KILL").args(doomed[1..].iter().map(u32::to_string)).stderr(Stdio::null()).status();
+        let _ = Command::new("kill")
+            .arg("-KILL")
+            .args(doomed[1..].iter().map(u32::to_string))
+            .stderr(Stdio::null())
+            .status();
     }
     let _ = child.kill();
     let _ = child.wait();
@@ -626,7 +811,8 @@ fn progress(what: &str, done: usize, total: usize) {
 
 /// The id of the `POSTS` namespace in wrangler.toml: local storage is filed under it.
 fn namespace_id() -> Result<String, String> {
-    let text = std::fs::read_to_string("wrangler.toml").map_err(|e| format!("cannot read wrangler.toml: {e}"))?;
+    let text = std::fs::read_to_string("wrangler.toml")
+        .map_err(|e| format!("cannot read wrangler.toml: {e}"))?;
     let config: toml::Table = toml::from_str(&text).map_err(|e| format!("wrangler.toml: {e}"))?;
     config
         .get("kv_namespaces")
@@ -636,7 +822,9 @@ fn namespace_id() -> Result<String, String> {
         .find(|ns| ns.get("binding").and_then(|b| b.as_str()) == Some("POSTS"))
         .and_then(|ns| ns.get("id").and_then(|id| id.as_str()))
         .map(str::to_string)
-        .ok_or_else(|| "wrangler.toml has no [[kv_namespaces]] with binding = \"POSTS\" and an id".into())
+        .ok_or_else(|| {
+            "wrangler.toml has no [[kv_namespaces]] with binding = \"POSTS\" and an id".into()
+        })
 }
 
 /// A file for wrangler's bulk commands, removed when dropped.
@@ -644,8 +832,10 @@ struct TempFile(PathBuf);
 
 impl TempFile {
     fn write(kind: &str, bytes: &[u8]) -> Result<Self, String> {
-        let path = std::env::temp_dir().join(format!("blog-sync-{kind}-{}.json", std::process::id()));
-        std::fs::write(&path, bytes).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let path =
+            std::env::temp_dir().join(format!("blog-sync-{kind}-{}.json", std::process::id()));
+        std::fs::write(&path, bytes)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         Ok(Self(path))
     }
 
@@ -659,4 +849,3 @@ impl Drop for TempFile {
         let _ = std::fs::remove_file(&self.0);
     }
 }
-

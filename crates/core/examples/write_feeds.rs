@@ -1,11 +1,11 @@
 //! Writes every syndication document for a few hostile sample posts into a directory, so a real
 //! feed parser (`tests/feedcheck.py`) can judge the output: `cargo run --example write_feeds -- DIR`.
 
-use blog::content::PostMeta;
-use blog::date::parse_rfc3339;
-use blog::feeds::{self, FeedEntry, FeedInfo};
-use blog::markdown;
-use blog::settings::Settings;
+use blog_core::content::PostMeta;
+use blog_core::date::parse_rfc3339;
+use blog_core::feeds::{self, FeedEntry, FeedInfo};
+use blog_core::markdown;
+use blog_core::settings::Settings;
 use std::path::{Path, PathBuf};
 use std::{env, fs, process};
 
@@ -14,13 +14,22 @@ struct Sample {
     markdown: &'static str,
 }
 
-fn post(slug: &str, title: &str, summary: &str, date: &str, tags: &[&str], markdown: &'static str) -> Sample {
+fn post(
+    slug: &str,
+    title: &str,
+    summary: &str,
+    date: &str,
+    tags: &[&str],
+    markdown: &'static str,
+) -> Sample {
     Sample {
         meta: PostMeta {
             slug: slug.into(),
             title: title.into(),
             summary: summary.into(),
-            published: parse_rfc3339(date).expect("sample dates are valid").timestamp(),
+            published: parse_rfc3339(date)
+                .expect("sample dates are valid")
+                .timestamp(),
             utc_offset: 0,
             tags: tags.iter().map(|t| t.to_string()).collect(),
             aliases: vec![],
@@ -70,9 +79,11 @@ fn samples() -> Vec<Sample> {
 fn write(dir: &Path, name: &str, text: &str) {
     let path = dir.join(name);
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).unwrap_or_else(|e| fail(&format!("cannot create {}: {e}", parent.display())));
+        fs::create_dir_all(parent)
+            .unwrap_or_else(|e| fail(&format!("cannot create {}: {e}", parent.display())));
     }
-    fs::write(&path, text).unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", path.display())));
+    fs::write(&path, text)
+        .unwrap_or_else(|e| fail(&format!("cannot write {}: {e}", path.display())));
     println!("{}", path.display());
 }
 
@@ -95,12 +106,21 @@ fn main() {
     let samples = samples();
     let html: Vec<String> = samples
         .iter()
-        .map(|s| feeds::absolutize(&markdown::render(s.markdown, &markdown::RenderOptions::default()).html, &settings.base_url, &s.meta.url()))
+        .map(|s| {
+            feeds::absolutize(
+                &markdown::render(s.markdown, &markdown::RenderOptions::default()).html,
+                &settings.base_url,
+                &s.meta.url(),
+            )
+        })
         .collect();
     let entries: Vec<FeedEntry> = samples
         .iter()
         .zip(&html)
-        .map(|(s, html)| FeedEntry { meta: &s.meta, content_html: html })
+        .map(|(s, html)| FeedEntry {
+            meta: &s.meta,
+            content_html: html,
+        })
         .take(settings.feed_posts)
         .collect();
     let info = |self_path: &str, home_path: &str, title: String| FeedInfo {
@@ -110,29 +130,62 @@ fn main() {
         settings: &settings,
     };
 
-    write(&dir, "feed.xml", &feeds::atom(&info("/feed.xml", "/", settings.title.clone()), &entries));
-    write(&dir, "rss.xml", &feeds::rss(&info("/rss.xml", "/", settings.title.clone()), &entries));
-    write(&dir, "feed.json", &feeds::json_feed(&info("/feed.json", "/", settings.title.clone()), &entries));
+    write(
+        &dir,
+        "feed.xml",
+        &feeds::atom(&info("/feed.xml", "/", settings.title.clone()), &entries),
+    );
+    write(
+        &dir,
+        "rss.xml",
+        &feeds::rss(&info("/rss.xml", "/", settings.title.clone()), &entries),
+    );
+    write(
+        &dir,
+        "feed.json",
+        &feeds::json_feed(&info("/feed.json", "/", settings.title.clone()), &entries),
+    );
 
-    let rust: Vec<FeedEntry> = entries.iter().copied().filter(|e| e.meta.tags.iter().any(|t| t == "rust")).collect();
+    let rust: Vec<FeedEntry> = entries
+        .iter()
+        .copied()
+        .filter(|e| e.meta.tags.iter().any(|t| t == "rust"))
+        .collect();
     let tag_title = format!("{}: rust", settings.title);
     write(
         &dir,
         "tags/rust/feed.xml",
-        &feeds::atom(&info("/tags/rust/feed.xml", "/tags/rust", tag_title.clone()), &rust),
+        &feeds::atom(
+            &info("/tags/rust/feed.xml", "/tags/rust", tag_title.clone()),
+            &rust,
+        ),
     );
-    write(&dir, "tags/rust/rss.xml", &feeds::rss(&info("/tags/rust/rss.xml", "/tags/rust", tag_title.clone()), &rust));
+    write(
+        &dir,
+        "tags/rust/rss.xml",
+        &feeds::rss(
+            &info("/tags/rust/rss.xml", "/tags/rust", tag_title.clone()),
+            &rust,
+        ),
+    );
     write(
         &dir,
         "tags/rust/feed.json",
-        &feeds::json_feed(&info("/tags/rust/feed.json", "/tags/rust", tag_title), &rust),
+        &feeds::json_feed(
+            &info("/tags/rust/feed.json", "/tags/rust", tag_title),
+            &rust,
+        ),
     );
 
     let empty = info("/tags/none/feed.xml", "/tags/none", "Nothing yet".into());
     write(&dir, "tags/none/feed.xml", &feeds::atom(&empty, &[]));
 
     let mut urls = vec![("/".to_string(), entries.first().map(|e| e.meta.published))];
-    urls.extend(samples.iter().map(|s| (s.meta.url(), Some(s.meta.published))));
+    urls.extend(
+        samples
+            .iter()
+            .map(|s| (s.meta.url(), Some(s.meta.published))),
+    );
     write(&dir, "sitemap.xml", &feeds::sitemap(&settings, &urls));
     write(&dir, "robots.txt", &feeds::robots(&settings));
 }

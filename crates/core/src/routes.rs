@@ -1,27 +1,40 @@
 //! The one route table: which page a method and path ask for.
 
 use crate::content::validate_slug;
-use crate::store;
+use crate::kv;
 use std::ops::Range;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Index,
-    Post { slug: String },
+    Post {
+        slug: String,
+    },
     /// A post's read count as a small image: `/posts/{slug}/reads.svg`.
-    ReadsBadge { slug: String },
+    ReadsBadge {
+        slug: String,
+    },
     Tags,
-    Tag { slug: String },
-    Feed { kind: FeedKind, tag: Option<String> },
+    Tag {
+        slug: String,
+    },
+    Feed {
+        kind: FeedKind,
+        tag: Option<String>,
+    },
     Sitemap,
     Robots,
     Stylesheet,
     Favicon,
     Manifest,
     /// A file a post links to, by its content-addressed name: `/files/{hash}.{ext}`.
-    File { name: String },
+    File {
+        name: String,
+    },
     /// A non-canonical spelling of a real route: answer 301 to `location`.
-    Redirect { location: String },
+    Redirect {
+        location: String,
+    },
     NotFound,
     /// Anything but GET and HEAD.
     MethodNotAllowed,
@@ -45,25 +58,56 @@ pub fn resolve(method: &str, path: &str) -> Route {
     match path {
         "/" => return Route::Index,
         STYLESHEET_PATH => return Route::Stylesheet,
-        "/feed.xml" | "/atom.xml" => return Route::Feed { kind: FeedKind::Atom, tag: None },
-        "/rss.xml" => return Route::Feed { kind: FeedKind::Rss, tag: None },
-        "/feed.json" => return Route::Feed { kind: FeedKind::Json, tag: None },
+        "/feed.xml" | "/atom.xml" => {
+            return Route::Feed {
+                kind: FeedKind::Atom,
+                tag: None,
+            }
+        }
+        "/rss.xml" => {
+            return Route::Feed {
+                kind: FeedKind::Rss,
+                tag: None,
+            }
+        }
+        "/feed.json" => {
+            return Route::Feed {
+                kind: FeedKind::Json,
+                tag: None,
+            }
+        }
         "/sitemap.xml" => return Route::Sitemap,
         "/robots.txt" => return Route::Robots,
         "/favicon.svg" => return Route::Favicon,
-        "/favicon.ico" => return Route::Redirect { location: "/favicon.svg".into() },
+        "/favicon.ico" => {
+            return Route::Redirect {
+                location: "/favicon.svg".into(),
+            }
+        }
         "/site.webmanifest" => return Route::Manifest,
         "/tags" => return Route::Tags,
-        "/tags/" => return Route::Redirect { location: "/tags".into() },
-        "/index.html" | "/posts" | "/posts/" => return Route::Redirect { location: "/".into() },
+        "/tags/" => {
+            return Route::Redirect {
+                location: "/tags".into(),
+            }
+        }
+        "/index.html" | "/posts" | "/posts/" => {
+            return Route::Redirect {
+                location: "/".into(),
+            }
+        }
         _ => {}
     }
     if let Some(rest) = path.strip_prefix("/tags/") {
         return tag_route(rest);
     }
-    if let Some(name) = path.strip_prefix(store::FILE_URL_PREFIX) {
+    if let Some(name) = path.strip_prefix(kv::FILE_URL_PREFIX) {
         // Only a well-formed name ever reaches KV.
-        return if store::is_file_name(name) { Route::File { name: name.into() } } else { Route::NotFound };
+        return if kv::is_file_name(name) {
+            Route::File { name: name.into() }
+        } else {
+            Route::NotFound
+        };
     }
     let Some(rest) = path.strip_prefix("/posts/") else {
         return Route::NotFound;
@@ -86,7 +130,9 @@ pub fn resolve(method: &str, path: &str) -> Route {
         return Route::NotFound;
     }
     if trailing_slash {
-        return Route::Redirect { location: format!("/posts/{segment}") };
+        return Route::Redirect {
+            location: format!("/posts/{segment}"),
+        };
     }
     Route::Post { slug }
 }
@@ -104,12 +150,22 @@ fn tag_route(rest: &str) -> Route {
         return Route::NotFound;
     };
     // Tag segments are made by `markdown::slugify`: lower-case letters, digits and `-`.
-    if slug.is_empty() || slug.len() > 100 || !slug.chars().all(|c| c == '-' || (c.is_alphanumeric() && !c.is_uppercase())) {
+    if slug.is_empty()
+        || slug.len() > 100
+        || !slug
+            .chars()
+            .all(|c| c == '-' || (c.is_alphanumeric() && !c.is_uppercase()))
+    {
         return Route::NotFound;
     }
     match (feed, trailing_slash) {
-        (true, _) => Route::Feed { kind: FeedKind::Atom, tag: Some(slug) },
-        (false, true) => Route::Redirect { location: format!("/tags/{segment}") },
+        (true, _) => Route::Feed {
+            kind: FeedKind::Atom,
+            tag: Some(slug),
+        },
+        (false, true) => Route::Redirect {
+            location: format!("/tags/{segment}"),
+        },
         (false, false) => Route::Tag { slug },
     }
 }
@@ -122,7 +178,9 @@ pub fn percent_decode(text: &str) -> Option<String> {
     while i < bytes.len() {
         if bytes[i] == b'%' {
             // Two hex digits, checked here: `from_str_radix` alone takes `%+e` as byte 14.
-            let hex = bytes.get(i + 1..i + 3).filter(|h| h.iter().all(u8::is_ascii_hexdigit))?;
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .filter(|h| h.iter().all(u8::is_ascii_hexdigit))?;
             out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
             i += 3;
         } else {
@@ -136,7 +194,9 @@ pub fn percent_decode(text: &str) -> Option<String> {
 /// Where the path and the query (without its `?`) sit in an absolute URL's text.
 pub fn url_parts(url: &str) -> (Range<usize>, Option<Range<usize>>) {
     let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let start = url[after_scheme..].find('/').map_or(url.len(), |i| after_scheme + i);
+    let start = url[after_scheme..]
+        .find('/')
+        .map_or(url.len(), |i| after_scheme + i);
     let end = url[start..].find('#').map_or(url.len(), |i| start + i);
     match url[start..end].find('?') {
         Some(q) => (start..start + q, Some(start + q + 1..end)),
@@ -149,13 +209,20 @@ pub fn url_parts(url: &str) -> (Range<usize>, Option<Range<usize>>) {
 /// Any other path must go through a parser before it is routed.
 pub fn is_plain_path(path: &str) -> bool {
     path.starts_with('/')
-        && path.bytes().all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b))
-        && !path.split('/').any(|segment| segment == "." || segment == "..")
+        && path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b))
+        && !path
+            .split('/')
+            .any(|segment| segment == "." || segment == "..")
 }
 
 /// Whether a query has `key=value` among its `&`-separated pairs, exactly as written.
 pub fn query_has(query: &str, key: &str, value: &str) -> bool {
-    query.split('&').any(|pair| pair.split_once('=').is_some_and(|(k, v)| k == key && v == value))
+    query.split('&').any(|pair| {
+        pair.split_once('=')
+            .is_some_and(|(k, v)| k == key && v == value)
+    })
 }
 
 #[cfg(test)]
@@ -180,12 +247,30 @@ mod tests {
     /// for the plain ones, the parser must agree.
     #[test]
     fn plain_paths_are_what_a_url_parser_makes_of_them() {
-        for path in ["/", "/posts/a-b_c.d~e", "/tags/rust/feed.xml", "/files/0123abcd.png", "/posts/x/", "/a..b/.c"] {
+        for path in [
+            "/",
+            "/posts/a-b_c.d~e",
+            "/tags/rust/feed.xml",
+            "/files/0123abcd.png",
+            "/posts/x/",
+            "/a..b/.c",
+        ] {
             assert!(is_plain_path(path), "{path}");
             let parsed = url::Url::parse(&format!("https://example.com{path}?q")).unwrap();
             assert_eq!(parsed.path(), path);
         }
-        for path in ["/posts/../x", "/a/./b", "/a/..", "/%2e%2e/x", "/a%20b", "/a\\b", "/a b", "/é", "/a|b", ""] {
+        for path in [
+            "/posts/../x",
+            "/a/./b",
+            "/a/..",
+            "/%2e%2e/x",
+            "/a%20b",
+            "/a\\b",
+            "/a b",
+            "/é",
+            "/a|b",
+            "",
+        ] {
             assert!(!is_plain_path(path), "{path}");
         }
     }
@@ -204,27 +289,53 @@ mod tests {
 
     #[test]
     fn routes_feeds_tags_and_crawler_files() {
-        let feed = |kind, tag: Option<&str>| Route::Feed { kind, tag: tag.map(String::from) };
+        let feed = |kind, tag: Option<&str>| Route::Feed {
+            kind,
+            tag: tag.map(String::from),
+        };
         assert_eq!(resolve("GET", "/feed.xml"), feed(FeedKind::Atom, None));
         assert_eq!(resolve("GET", "/rss.xml"), feed(FeedKind::Rss, None));
         assert_eq!(resolve("GET", "/feed.json"), feed(FeedKind::Json, None));
-        assert_eq!(resolve("GET", "/tags/rust/feed.xml"), feed(FeedKind::Atom, Some("rust")));
+        assert_eq!(
+            resolve("GET", "/tags/rust/feed.xml"),
+            feed(FeedKind::Atom, Some("rust"))
+        );
         assert_eq!(resolve("GET", "/tags"), Route::Tags);
         assert_eq!(resolve("GET", "/tags/go"), Route::Tag { slug: "go".into() });
-        assert_eq!(resolve("GET", "/tags/go/"), Route::Redirect { location: "/tags/go".into() });
+        assert_eq!(
+            resolve("GET", "/tags/go/"),
+            Route::Redirect {
+                location: "/tags/go".into()
+            }
+        );
         assert_eq!(resolve("GET", "/sitemap.xml"), Route::Sitemap);
         assert_eq!(resolve("GET", "/robots.txt"), Route::Robots);
         assert_eq!(resolve("GET", "/favicon.svg"), Route::Favicon);
         assert_eq!(resolve("GET", "/site.webmanifest"), Route::Manifest);
-        for bad in ["/tags/Go", "/tags/a/b", "/tags/%2e%2e", "/tags/", "/tags//feed.xml"] {
-            assert!(matches!(resolve("GET", bad), Route::NotFound | Route::Redirect { .. }), "{bad}");
+        for bad in [
+            "/tags/Go",
+            "/tags/a/b",
+            "/tags/%2e%2e",
+            "/tags/",
+            "/tags//feed.xml",
+        ] {
+            assert!(
+                matches!(
+                    resolve("GET", bad),
+                    Route::NotFound | Route::Redirect { .. }
+                ),
+                "{bad}"
+            );
         }
         assert_eq!(resolve("GET", "/tags/a/b"), Route::NotFound);
     }
 
     #[test]
     fn routes_read_count_badges() {
-        assert_eq!(resolve("GET", "/posts/a-b/reads.svg"), Route::ReadsBadge { slug: "a-b".into() });
+        assert_eq!(
+            resolve("GET", "/posts/a-b/reads.svg"),
+            Route::ReadsBadge { slug: "a-b".into() }
+        );
         assert_eq!(resolve("GET", "/posts/../reads.svg"), Route::NotFound);
         assert_eq!(resolve("GET", "/posts/a/b/reads.svg"), Route::NotFound);
     }
@@ -232,8 +343,14 @@ mod tests {
     #[test]
     fn routes_files_by_their_content_addressed_name_only() {
         let name = "0123456789abcdef0123456789abcdef.png";
-        assert_eq!(resolve("GET", &format!("/files/{name}")), Route::File { name: name.into() });
-        assert_eq!(resolve("HEAD", &format!("/files/{name}")), Route::File { name: name.into() });
+        assert_eq!(
+            resolve("GET", &format!("/files/{name}")),
+            Route::File { name: name.into() }
+        );
+        assert_eq!(
+            resolve("HEAD", &format!("/files/{name}")),
+            Route::File { name: name.into() }
+        );
         for bad in [
             "/files/",
             "/files/photo.png",
@@ -247,7 +364,10 @@ mod tests {
         ] {
             assert_eq!(resolve("GET", bad), Route::NotFound, "{bad}");
         }
-        assert_eq!(resolve("POST", &format!("/files/{name}")), Route::MethodNotAllowed);
+        assert_eq!(
+            resolve("POST", &format!("/files/{name}")),
+            Route::MethodNotAllowed
+        );
     }
 
     #[test]
@@ -266,12 +386,24 @@ mod tests {
     #[test]
     fn unknown_or_hostile_paths_are_not_found() {
         for path in [
-            "/nope", "/posts/a/b", "/posts/%2e%2e", "/posts/..", "/posts/a%2Fb", "/posts/%ff",
-            "/posts/%zz", "/posts/%", "//posts/x", "/posts//x", "/POSTS/x",
+            "/nope",
+            "/posts/a/b",
+            "/posts/%2e%2e",
+            "/posts/..",
+            "/posts/a%2Fb",
+            "/posts/%ff",
+            "/posts/%zz",
+            "/posts/%",
+            "//posts/x",
+            "/posts//x",
+            "/POSTS/x",
         ] {
             assert_eq!(resolve("GET", path), Route::NotFound, "{path}");
         }
-        assert_eq!(resolve("GET", &format!("/posts/{}", "a".repeat(16 * 1024))), Route::NotFound);
+        assert_eq!(
+            resolve("GET", &format!("/posts/{}", "a".repeat(16 * 1024))),
+            Route::NotFound
+        );
     }
 
     #[test]

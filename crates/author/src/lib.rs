@@ -1,0 +1,10 @@
+//! The author's side: reading `content/` and `site.toml` (front matter, dates in the site's
+//! time zone, files and images), highlighting code, and planning what a sync writes. It runs
+//! on the author's machine only, so nothing here weighs on the Worker's wasm.
+
+pub mod assets;
+pub mod diagnostic;
+pub mod frontmatter;
+pub mod highlight;
+pub mod source;
+pub mod sync;

@@ -1,0 +1,16 @@
+//! The blog's pure core: the content model, Markdown, pages and their templates, feeds, the
+//! route table, ranking, the KV layout and the caching and freshness rules. It builds for the
+//! host and for wasm alike, does no I/O and never imports `worker`: everything here is tested
+//! on the host with `cargo test`.
+
+pub mod content;
+pub mod date;
+pub mod feeds;
+pub mod html;
+pub mod kv;
+pub mod markdown;
+pub mod pages;
+pub mod ranking;
+pub mod readers;
+pub mod routes;
+pub mod settings;
