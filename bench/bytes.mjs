@@ -123,7 +123,7 @@ export function bundleSizes(bundleDir) {
   const wasm = file(path.join(ROOT, 'build/index_bg.wasm'));
   const glue = file(path.join(ROOT, 'build/index.js'));
   // The Worker's entry module (wrangler.toml `main`), which imports build/index.js.
-  const shim = file(path.join(ROOT, 'src/edge/entry.mjs'));
+  const shim = file(path.join(ROOT, 'src/entry.mjs'));
   const uploaded = fs
     .readdirSync(bundleDir)
     .filter((f) => f.endsWith('.js') || f.endsWith('.mjs') || f.endsWith('.wasm'))

@@ -884,7 +884,7 @@ function report() {
       ['part', 'bytes', 'gzip -9'],
       [
         ['build/index_bg.wasm', int(b.wasm.bytes), int(b.wasm.gz)],
-        ['JS glue (index.js + src/edge/entry.mjs)', int(b.glue.bytes), int(b.glue.gz)],
+        ['JS glue (index.js + src/entry.mjs)', int(b.glue.bytes), int(b.glue.gz)],
         ['wasm + glue', int(b.wasm.bytes + b.glue.bytes), int(wasmGz)],
         ['wrangler dry-run bundle (all files)', int(b.dryRun.bytes), int(b.dryRun.gz)],
       ],

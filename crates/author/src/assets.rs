@@ -47,7 +47,7 @@ pub fn inspect(path: &str, bytes: &[u8]) -> FileInfo {
     let ext = extension(path);
     let digest = Sha256::digest(bytes);
     FileInfo {
-        hash: digest.iter().take(16).map(|b| format!("{b:02x}")).collect(),
+        hash: blog_core::hex::encode(&digest[..16]),
         content_type: kv::content_type(&ext),
         size: bytes.len(),
         dimensions: dimensions(&ext, bytes),

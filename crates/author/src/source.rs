@@ -183,17 +183,10 @@ fn hash_and_len<T: serde::Serialize>(value: &T) -> (String, usize) {
         .into_inner()
         .map_err(|e| e.into_error())
         .expect("hashing cannot fail");
-    (hex(&sink.hasher.finalize()[..10]), sink.len)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    out
+    (
+        blog_core::hex::encode(&sink.hasher.finalize()[..10]),
+        sink.len,
+    )
 }
 
 fn record_hash(record: &PostRecord) -> String {

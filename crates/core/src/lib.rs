@@ -6,6 +6,7 @@
 pub mod content;
 pub mod date;
 pub mod feeds;
+pub mod hex;
 pub mod html;
 pub mod kv;
 pub mod markdown;

@@ -76,8 +76,7 @@ pub fn etag(parts: &[&str]) -> String {
         hasher.update([0]);
     }
     let digest = hasher.finalize();
-    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
+    format!("\"{}\"", crate::hex::encode(&digest[..12]))
 }
 
 /// Whether an `If-None-Match` header names this ETag (or is `*`).

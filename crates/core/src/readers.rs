@@ -1,6 +1,7 @@
 //! Who counts as a reader: only real reads of a post are counted, each reader once a day,
 //! without cookies and without keeping an IP address.
 
+use crate::hex;
 use sha2::{Digest, Sha256};
 
 /// Substrings of user agents that belong to programs, not people (compared lower-case).
@@ -60,13 +61,13 @@ pub fn is_browser(user_agent: Option<&str>) -> bool {
 /// What the Worker knows of a reader: a hash of their address and browser, computed per
 /// request and never stored. The counter hashes it again with a salt it forgets after a day.
 pub fn reader_fingerprint(ip: &str, user_agent: &str) -> String {
-    hex(&Sha256::digest(format!("{ip}\n{user_agent}").as_bytes())[..16])
+    hex::encode(&Sha256::digest(format!("{ip}\n{user_agent}").as_bytes())[..16])
 }
 
 /// The key under which one reader's read of one post is remembered for one day. Without the
 /// day's random salt, which is deleted when the day ends, nobody can link it to a reader.
 pub fn daily_reader_key(salt: &str, fingerprint: &str, slug: &str) -> String {
-    hex(&Sha256::digest(format!("{salt}\n{fingerprint}\n{slug}").as_bytes())[..16])
+    hex::encode(&Sha256::digest(format!("{salt}\n{fingerprint}\n{slug}").as_bytes())[..16])
 }
 
 /// Which of `shards` counters a reader's reads go to. The same reader always lands on the
@@ -82,10 +83,6 @@ pub fn shard_of(fingerprint: &str, shards: usize) -> usize {
 /// The UTC day number of an instant (days since 1970-01-01).
 pub fn day_number(unix_seconds: i64) -> i64 {
     unix_seconds.div_euclid(86_400)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

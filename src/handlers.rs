@@ -2,9 +2,9 @@
 //! depend only on content are rendered once and served from memory (and the Cache API on
 //! custom domains) after that, until what they show changes.
 
-use super::cache::{self, Cached, Lasts};
-use super::request::Req;
-use super::{counter, records, redirect, respond, Failure, Outcome, Reply};
+use crate::cache::{self, Cached, Lasts};
+use crate::request::Req;
+use crate::{counter, records, redirect, respond, Failure, Outcome, Reply};
 use blog_core::content::{PostMeta, SiteIndex, Visible};
 use blog_core::date::Timestamp;
 use blog_core::feeds::{self, FeedEntry, FeedInfo};
@@ -20,10 +20,10 @@ use std::thread::LocalKey;
 use worker::{Cache, Context, Env};
 
 const STYLESHEET: &str = concat!(
-    include_str!("../../templates/style.css"),
-    include_str!("../../templates/highlight.css")
+    include_str!("../templates/style.css"),
+    include_str!("../templates/highlight.css")
 );
-const FAVICON: &str = include_str!("../../templates/favicon.svg");
+const FAVICON: &str = include_str!("../templates/favicon.svg");
 /// Changes whenever the code or templates that render pages change: part of every ETag.
 const BUILD_ID: &str = env!("BLOG_BUILD_ID");
 /// Assets that change only with a deploy.
@@ -90,7 +90,7 @@ pub fn ready(route: &Route, req: &Req, env: &Env, ctx: &Context) -> Option<Outco
 }
 
 fn now() -> Timestamp {
-    (super::now_ms() / 1000) as Timestamp
+    (crate::now_ms() / 1000) as Timestamp
 }
 
 /// Whether the request names `version` in its `?v=`: the fingerprinted link pages use.

@@ -1,6 +1,6 @@
 //! Reading the KV records `blog sync` wrote.
 
-use super::{cache, Failure};
+use crate::{cache, Failure};
 use blog_core::content::{PostRecord, SiteIndex};
 use blog_core::kv;
 use std::rc::Rc;
@@ -38,7 +38,7 @@ pub async fn index(env: &Env) -> Result<SiteIndex, Failure> {
 /// longer than that before it finishes), not on every request.
 pub async fn current_index(env: &Env) -> Result<Rc<SiteIndex>, Failure> {
     // Taken before the read: the window runs from a moment no later than the read began.
-    let now = super::now_ms();
+    let now = crate::now_ms();
     let version = match cache::recent_version(now) {
         Some(version) => version,
         None => {
@@ -63,7 +63,7 @@ pub async fn current_index(env: &Env) -> Result<Rc<SiteIndex>, Failure> {
 /// The index, when this isolate holds it and read the `version` key within the window: no
 /// I/O needed.
 pub fn current_index_in_memory() -> Option<Rc<SiteIndex>> {
-    cache::recent_version(super::now_ms())?
+    cache::recent_version(crate::now_ms())?
         .as_deref()
         .and_then(cache::index)
 }

@@ -6,9 +6,9 @@
 // every request cost a tenth of a page answered from memory, so while the instance is healthy
 // requests call the handler directly, watched the same way; after an abort the next request
 // goes through the class, whose construction makes the instance again.
-import Built from '../../build/index.js';
+import Built from '../build/index.js';
 
-export * from '../../build/index.js';
+export * from '../build/index.js';
 
 /** worker-build's record of the instance: `criticalError` once one has aborted. */
 const state = globalThis.__worker_init_state;

@@ -74,7 +74,7 @@ impl Cached {
         headers.set("content-type", self.content_type)?;
         headers.set("cache-control", &self.cache_control)?;
         headers.set("etag", &self.etag)?;
-        for (name, value) in super::SECURITY_HEADERS {
+        for (name, value) in crate::SECURITY_HEADERS {
             headers.set(name, value)?;
         }
         let init = |status: u16| {

@@ -191,7 +191,7 @@ fn migrate(sql: &SqlStorage) -> Result<()> {
 }
 
 fn today() -> f64 {
-    readers::day_number((super::now_ms() / 1000) as i64) as f64
+    readers::day_number((crate::now_ms() / 1000) as i64) as f64
 }
 
 impl ReadCounter {
@@ -343,7 +343,7 @@ fn random_hex(bytes: u32) -> Result<String> {
         js_sys::Reflect::get(&crypto, &"getRandomValues".into())?.dyn_into()?;
     let array = js_sys::Uint8Array::new_with_length(bytes);
     get_random_values.call1(&crypto, &array)?;
-    Ok(array.to_vec().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(blog_core::hex::encode(&array.to_vec()))
 }
 
 fn stub(env: &Env, shard: usize) -> Result<worker::Stub> {
@@ -473,7 +473,7 @@ pub async fn stats(env: &Env, ctx: &Context, half_life_days: f64) -> Option<Stat
 /// background if they are stale), or none while a refresh runs or after one failed lately.
 /// `None` only for an isolate that has never had counts and should wait for the first.
 pub fn stats_in_memory(env: &Env, ctx: &Context, half_life_days: f64) -> Option<Option<Stats>> {
-    let now = super::now_ms() as f64;
+    let now = crate::now_ms() as f64;
     let cached = STATS.with(|s| s.borrow().clone());
     let stale = cached
         .as_ref()
@@ -494,9 +494,9 @@ pub fn stats_in_memory(env: &Env, ctx: &Context, half_life_days: f64) -> Option<
 /// after the freshness window.
 async fn refresh(env: Env, half_life_days: f64) {
     if let Some(stats) = fetch_stats(&env, half_life_days).await {
-        STATS.with(|s| *s.borrow_mut() = Some((super::now_ms() as f64, stats)));
+        STATS.with(|s| *s.borrow_mut() = Some((crate::now_ms() as f64, stats)));
     } else {
-        let at = super::now_ms() as f64;
+        let at = crate::now_ms() as f64;
         STATS.with(|s| {
             let mut s = s.borrow_mut();
             if let Some((_, stats)) = s.take() {
