@@ -4,6 +4,7 @@
 //! on the host with `cargo test`.
 
 pub mod content;
+pub mod counting;
 pub mod date;
 pub mod feeds;
 pub mod hex;

@@ -1,0 +1,164 @@
+//! The Worker's client for the counter objects: the I/O around what `blog_core::counting`
+//! decides (batches, retries, shards, and when counts in memory are used or fetched).
+//! It never lets the counter slow a page down or fail it.
+
+use super::fault::{self, Fault};
+use super::random_hex;
+use blog_core::counting::{
+    self, AfterFailure, Counted, Hit, HitBatch, Lookup, Outbox, StatsMemory, FLUSH_DELAY,
+    MAX_ATTEMPTS, SHARDS, STATS_TIMEOUT,
+};
+use blog_core::ranking::{self, ReadStats};
+use futures_util::future::{join_all, select, Either};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use worker::{Context, Delay, Env, Method, Request, RequestInit, Result};
+
+const BINDING: &str = "READS";
+
+/// Counts as last fetched, by slug, shared by the isolate's requests.
+type Stats = Rc<HashMap<String, ReadStats>>;
+
+thread_local! {
+    /// Reads of this isolate not yet sent, and batches waiting for another attempt.
+    static OUTBOX: RefCell<Outbox> = const { RefCell::new(Outbox::new()) };
+    /// The last counts fetched, when, whether a refresh is under way and when one failed.
+    static MEMORY: RefCell<StatsMemory<Stats>> = const { RefCell::new(StatsMemory::new()) };
+}
+
+fn stub(env: &Env, fault: Option<Fault>, shard: usize) -> Result<worker::Stub> {
+    fault::before_reaching(fault)?;
+    env.durable_object(BINDING)?
+        .id_from_name(&counting::shard_name(shard))?
+        .get_stub()
+}
+
+/// Counts one read. It joins the isolate's pending reads, sent as one batch a moment later
+/// through `wait_until`, after the response has gone. If the isolate is torn down before
+/// that, its pending reads are lost (never counted twice).
+pub fn count(env: &Env, ctx: &Context, hit: Hit) {
+    if OUTBOX.with(|o| o.borrow_mut().add(hit)) {
+        ctx.wait_until(flush(env.clone()));
+    }
+}
+
+async fn flush(env: Env) {
+    Delay::from(FLUSH_DELAY).await;
+    let (mut batches, by_shard) = OUTBOX.with(|o| o.borrow_mut().take());
+    for (shard, hits) in by_shard {
+        match random_hex(12) {
+            Ok(id) => batches.push(HitBatch::new(id, shard, hits)),
+            Err(e) => {
+                worker::console_error!("cannot make a batch id: {e}; {} reads lost", hits.len())
+            }
+        }
+    }
+    let fault = Fault::from_env(&env);
+    let results = join_all(batches.iter().map(|batch| send(&env, fault, batch))).await;
+    for (batch, result) in batches.into_iter().zip(results) {
+        if let Err(e) = result {
+            let reads = batch.hits.len();
+            match OUTBOX.with(|o| o.borrow_mut().failed(batch)) {
+                AfterFailure::Retry => {
+                    worker::console_warn!("sending {reads} reads failed ({e}); will retry")
+                }
+                AfterFailure::Drop => worker::console_error!(
+                    "sending {reads} reads failed {MAX_ATTEMPTS} times ({e}); dropped"
+                ),
+            }
+        }
+    }
+}
+
+async fn send(env: &Env, fault: Option<Fault>, batch: &HitBatch) -> Result<Counted> {
+    fault::before_sending(fault);
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(serde_json::to_string(batch)?.into()));
+    let req = Request::new_with_init("https://counter/hits", &init)?;
+    let mut resp = stub(env, fault, batch.shard)?
+        .fetch_with_request(req)
+        .await?;
+    if resp.status_code() != 200 {
+        return Err(worker::Error::RustError(format!(
+            "counter answered {}",
+            resp.status_code()
+        )));
+    }
+    resp.json::<Counted>().await
+}
+
+/// Every slug's stats as this isolate last saw them. Fresh enough ones are used as they are;
+/// stale ones are used while a refresh runs in the background. Only an isolate with none
+/// waits, at most `STATS_TIMEOUT`, and not again for a while if the counter failed.
+/// `None` when there are no counts to show.
+pub async fn stats(env: &Env, ctx: &Context, half_life_days: f64) -> Option<Stats> {
+    if let Some(stats) = stats_in_memory(env, ctx, half_life_days) {
+        return stats;
+    }
+    // Nothing to show yet: wait a little for the first counts, then let the refresh finish.
+    MEMORY.with(|m| m.borrow_mut().refresh_started());
+    let mut refresh = Box::pin(refresh(env.clone(), half_life_days));
+    if matches!(
+        select(&mut refresh, Delay::from(STATS_TIMEOUT)).await,
+        Either::Right(_)
+    ) {
+        ctx.wait_until(refresh);
+    }
+    MEMORY.with(|m| m.borrow().current())
+}
+
+/// [`stats`] when it need not wait: the counts in memory (a refresh started in the
+/// background if they are stale), or none while a refresh runs or after one failed lately.
+/// `None` only for an isolate that has never had counts and should wait for the first.
+pub fn stats_in_memory(env: &Env, ctx: &Context, half_life_days: f64) -> Option<Option<Stats>> {
+    let now = crate::now_ms();
+    match MEMORY.with(|m| m.borrow().lookup(now)) {
+        Lookup::Use(stats) => Some(stats),
+        Lookup::UseAndRefresh(stats) => {
+            MEMORY.with(|m| m.borrow_mut().refresh_started());
+            ctx.wait_until(refresh(env.clone(), half_life_days));
+            Some(stats)
+        }
+        Lookup::Wait => None,
+    }
+}
+
+/// Fetches the counts into memory; after a failure, keeps the old ones and tries again only
+/// after the freshness window.
+async fn refresh(env: Env, half_life_days: f64) {
+    let fetched = fetch_stats(&env, half_life_days).await;
+    let now = crate::now_ms();
+    MEMORY.with(|m| m.borrow_mut().refreshed(now, fetched));
+}
+
+/// The sum over all shards; all or nothing, so a shard that fails never makes counts shrink.
+async fn fetch_stats(env: &Env, half_life_days: f64) -> Option<Stats> {
+    let url = format!("https://counter/stats?half_life={half_life_days}");
+    let fault = Fault::from_env(env);
+    let shard_stats = |shard: usize| {
+        let url = url.clone();
+        async move {
+            let mut resp = stub(env, fault, shard)?.fetch_with_str(&url).await?;
+            if resp.status_code() != 200 {
+                return Err(worker::Error::RustError(format!(
+                    "counter {shard} answered {}",
+                    resp.status_code()
+                )));
+            }
+            resp.json::<HashMap<String, ReadStats>>().await
+        }
+    };
+    let mut total = HashMap::new();
+    for result in join_all((0..SHARDS).map(shard_stats)).await {
+        match result {
+            Ok(stats) => ranking::merge(&mut total, stats),
+            Err(e) => {
+                worker::console_error!("read counts unavailable: {e}");
+                return None;
+            }
+        }
+    }
+    Some(Rc::new(total))
+}
