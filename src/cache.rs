@@ -9,8 +9,8 @@
 
 use blog_core::content::SiteIndex;
 use blog_core::kv::RecentVersion;
+use blog_core::memory::{Lasts, Memory};
 use std::cell::{OnceCell, RefCell};
-use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use worker::js_sys::Uint8Array;
 use worker::worker_sys::web_sys::{self, ResponseInit};
@@ -74,7 +74,7 @@ impl Cached {
         headers.set("content-type", self.content_type)?;
         headers.set("cache-control", &self.cache_control)?;
         headers.set("etag", &self.etag)?;
-        for (name, value) in crate::SECURITY_HEADERS {
+        for (name, value) in blog_core::headers::SECURITY_HEADERS {
             headers.set(name, value)?;
         }
         let init = |status: u16| {
@@ -95,40 +95,10 @@ impl Cached {
 const MAX_ENTRIES: usize = 1024;
 const MAX_BYTES: usize = 32 * 1024 * 1024;
 
-/// How long a page kept in memory stays right.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Lasts {
-    /// Until the content version changes: a page built from the post list.
-    Version,
-    /// As long as its key is asked for: the key names everything the page shows.
-    Key,
-}
-
-#[derive(Default)]
-struct Pages {
-    map: HashMap<String, (Rc<Cached>, Lasts)>,
-    order: VecDeque<String>,
-    bytes: usize,
-}
-
-impl Pages {
-    /// New content: the pages built from the old post list are dead weight now.
-    fn drop_version_pages(&mut self) {
-        self.map.retain(|_, (_, lasts)| *lasts == Lasts::Key);
-        let map = &self.map;
-        self.order.retain(|key| map.contains_key(key));
-        self.bytes = self
-            .map
-            .iter()
-            .map(|(key, (page, _))| page.body.len() + key.len())
-            .sum();
-    }
-}
-
 thread_local! {
     static VERSION: RefCell<RecentVersion> = RefCell::new(RecentVersion::default());
     static INDEX: RefCell<Option<Rc<SiteIndex>>> = const { RefCell::new(None) };
-    static PAGES: RefCell<Pages> = RefCell::new(Pages::default());
+    static PAGES: RefCell<Memory<Cached>> = RefCell::new(Memory::new(MAX_ENTRIES, MAX_BYTES));
 }
 
 /// The version read less than a window ([`blog_core::kv::VERSION_RECHECK_MS`]) before `now`, if any.
@@ -155,8 +125,7 @@ pub fn set_index(index: Rc<SiteIndex>) {
     let stale = INDEX.with(|i| {
         i.borrow()
             .as_ref()
-            .map(|old| old.version != index.version)
-            .unwrap_or(false)
+            .is_some_and(|old| old.version != index.version)
     });
     if stale {
         PAGES.with(|p| p.borrow_mut().drop_version_pages());
@@ -165,29 +134,10 @@ pub fn set_index(index: Rc<SiteIndex>) {
 }
 
 pub fn get(key: &str) -> Option<Rc<Cached>> {
-    PAGES.with(|p| p.borrow().map.get(key).map(|(page, _)| page.clone()))
+    PAGES.with(|p| p.borrow().get(key))
 }
 
 pub fn put(key: String, page: Rc<Cached>, lasts: Lasts) {
-    PAGES.with(|p| {
-        let mut pages = p.borrow_mut();
-        let size = page.body.len() + key.len();
-        if size > MAX_BYTES / 8 {
-            return;
-        }
-        if let Some((old, _)) = pages.map.insert(key.clone(), (page, lasts)) {
-            pages.bytes -= old.body.len() + key.len();
-        } else {
-            pages.order.push_back(key);
-        }
-        pages.bytes += size;
-        while pages.map.len() > MAX_ENTRIES || pages.bytes > MAX_BYTES {
-            let Some(oldest) = pages.order.pop_front() else {
-                break;
-            };
-            if let Some((old, _)) = pages.map.remove(&oldest) {
-                pages.bytes -= old.body.len() + oldest.len();
-            }
-        }
-    });
+    let body_len = page.body.len();
+    PAGES.with(|p| p.borrow_mut().put(key, page, body_len, lasts));
 }

@@ -11,9 +11,9 @@ mod handlers;
 mod records;
 mod request;
 
-use blog_core::pages;
 use blog_core::routes;
 use blog_core::settings::Settings;
+use blog_core::{caching, headers, pages};
 use request::Req;
 use worker::wasm_bindgen::JsValue;
 use worker::worker_sys::web_sys;
@@ -130,12 +130,7 @@ fn failure_response(failure: Failure, req: &Req) -> Result<Response> {
             (500, pages::error(&Settings::default()))
         }
     };
-    respond(
-        body.into_bytes(),
-        "text/html; charset=utf-8",
-        "no-store",
-        status,
-    )
+    respond(body.into_bytes(), headers::HTML, caching::NO_STORE, status)
 }
 
 /// A response with its content type and caching policy.
@@ -156,7 +151,7 @@ pub fn respond(
 pub fn redirect(location: &str) -> Result<Response> {
     let headers = Headers::new();
     headers.set("location", location)?;
-    headers.set("cache-control", "public, max-age=3600")?;
+    headers.set("cache-control", caching::REDIRECT_CACHE)?;
     Ok(Response::empty()?.with_status(301).with_headers(headers))
 }
 
@@ -164,7 +159,7 @@ pub fn redirect(location: &str) -> Result<Response> {
 fn finish(response: Response, head: bool) -> Result<Response> {
     let status = response.status_code();
     let headers: Headers = response.headers().clone();
-    for (name, value) in SECURITY_HEADERS {
+    for (name, value) in headers::SECURITY_HEADERS {
         // A policy the handler set itself (an SVG file's sandbox) is stricter for what it
         // serves than the pages' one: keep it.
         if name == "content-security-policy" && headers.has(name)? {
@@ -177,15 +172,3 @@ fn finish(response: Response, head: bool) -> Result<Response> {
     }
     Ok(response.with_headers(headers))
 }
-
-pub(crate) const SECURITY_HEADERS: [(&str, &str); 6] = [
-    (
-        "content-security-policy",
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-    ),
-    ("x-content-type-options", "nosniff"),
-    ("referrer-policy", "strict-origin-when-cross-origin"),
-    ("permissions-policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
-    ("strict-transport-security", "max-age=31536000; includeSubDomains"),
-    ("x-frame-options", "DENY"),
-];

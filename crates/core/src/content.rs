@@ -2,12 +2,14 @@
 //! look like once validated, and the rules a slug must follow.
 
 use crate::date::{self, Timestamp};
+use crate::routes::Route;
 use crate::settings::Settings;
+pub use crate::slug::{tag_slug, validate_slug, MAX_SLUG_BYTES};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Everything the index page needs to know about one published post.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostMeta {
     pub slug: String,
     pub title: String,
@@ -45,7 +47,18 @@ impl PostMeta {
     }
 
     pub fn url(&self) -> String {
-        format!("/posts/{}", self.slug)
+        Route::Post {
+            slug: self.slug.clone(),
+        }
+        .href()
+    }
+
+    /// The post's read count badge.
+    pub fn reads_badge_url(&self) -> String {
+        Route::ReadsBadge {
+            slug: self.slug.clone(),
+        }
+        .href()
     }
 
     /// Every slug this post's reads were counted under: its own and its former `/posts/` slugs.
@@ -81,13 +94,11 @@ pub struct TagLink<'a> {
 
 impl TagLink<'_> {
     pub fn url(&self) -> String {
-        format!("/tags/{}", self.slug)
+        Route::Tag {
+            slug: self.slug.clone(),
+        }
+        .href()
     }
-}
-
-/// The URL segment of a tag: `Cloudflare Workers` -> `cloudflare-workers`.
-pub fn tag_slug(tag: &str) -> String {
-    crate::markdown::slugify(tag)
 }
 
 /// One post as stored at the edge: its metadata and its Markdown source.
@@ -274,39 +285,6 @@ pub fn sort_newest_first(posts: &mut [PostMeta]) {
             .cmp(&a.published)
             .then_with(|| a.title.cmp(&b.title))
     });
-}
-
-/// The longest slug we accept: KV keys are at most 512 bytes and carry a prefix.
-pub const MAX_SLUG_BYTES: usize = 200;
-
-/// Checks that a slug can stand alone as one URL path segment and inside a KV key.
-/// Letters and digits of any script are fine; separators are `-`, `_` and `.`.
-pub fn validate_slug(slug: &str) -> Result<(), String> {
-    if slug.is_empty() {
-        return Err("the slug is empty".into());
-    }
-    if slug.len() > MAX_SLUG_BYTES {
-        return Err(format!(
-            "the slug is {} bytes long; the limit is {MAX_SLUG_BYTES}",
-            slug.len()
-        ));
-    }
-    if slug.starts_with('.') || slug.contains("..") {
-        return Err(format!(
-            "the slug `{slug}` starts with a dot or contains `..`"
-        ));
-    }
-    if let Some(c) = slug
-        .chars()
-        .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
-        return Err(format!(
-            "the slug `{}` contains {:?}, which cannot be part of a URL path segment; use letters, digits, `-`, `_` or `.`",
-            slug.escape_debug(),
-            c
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

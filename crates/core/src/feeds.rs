@@ -9,9 +9,11 @@
 //! [`absolutize`]): feed readers show content away from the site, with nothing to resolve
 //! a relative URL against.
 
-use crate::content::PostMeta;
+use crate::content::{tag_slug, PostMeta, PostRecord, Visible};
 use crate::date::{self, Timestamp};
 use crate::html::escape_xml_into;
+use crate::markdown::{self, RenderOptions};
+use crate::routes::{FeedKind, Route};
 use crate::settings::Settings;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -21,9 +23,6 @@ pub const RSS_TYPE: &str = "application/rss+xml; charset=utf-8";
 pub const JSON_FEED_TYPE: &str = "application/feed+json; charset=utf-8";
 pub const SITEMAP_TYPE: &str = "application/xml; charset=utf-8";
 pub const ROBOTS_TYPE: &str = "text/plain; charset=utf-8";
-
-/// Where the sitemap is served; robots.txt names it, so both must agree.
-pub const SITEMAP_PATH: &str = "/sitemap.xml";
 
 /// One feed item: a post's metadata and its full rendered HTML content, with every link and
 /// image URL already absolute.
@@ -112,7 +111,7 @@ pub fn atom(info: &FeedInfo, entries: &[FeedEntry]) -> String {
     );
     out.push_str("  <author>\n");
     element(&mut out, 2, "name", info.author());
-    element(&mut out, 2, "uri", &info.url("/"));
+    element(&mut out, 2, "uri", &info.url(&Route::Index.href()));
     out.push_str("  </author>\n");
     for entry in entries {
         let meta = entry.meta;
@@ -243,7 +242,7 @@ pub fn json_feed(info: &FeedInfo, entries: &[FeedEntry]) -> String {
         language: strip_control(&settings.language),
         authors: [JsonAuthor {
             name: strip_control(info.author()),
-            url: info.url("/"),
+            url: info.url(&Route::Index.href()),
         }],
         items: entries
             .iter()
@@ -289,7 +288,7 @@ pub fn sitemap(settings: &Settings, urls: &[(String, Option<i64>)]) -> String {
 pub fn robots(settings: &Settings) -> String {
     format!(
         "User-agent: *\nAllow: /\n\nSitemap: {}\n",
-        strip_control(&absolute_url(settings, SITEMAP_PATH))
+        strip_control(&absolute_url(settings, &Route::Sitemap.href()))
     )
 }
 
@@ -581,9 +580,124 @@ fn rfc2822(ts: Timestamp) -> String {
     )
 }
 
+/// What a feed lists and what it is called: the whole site, or the posts of one tag.
+#[derive(Debug, Clone)]
+pub struct FeedPlan<'a> {
+    pub kind: FeedKind,
+    /// Newest first, at most `settings.feed_posts`.
+    pub posts: Vec<&'a PostMeta>,
+    pub info: FeedInfo<'a>,
+}
+
+/// The feed a route asks for; `None` for a tag that no visible post carries.
+pub fn plan<'a>(
+    settings: &'a Settings,
+    visible: &Visible<'a>,
+    kind: FeedKind,
+    tag: Option<&str>,
+) -> Option<FeedPlan<'a>> {
+    let self_path = Route::Feed {
+        kind,
+        tag: tag.map(str::to_string),
+    }
+    .href();
+    let (posts, title, home_path): (Vec<&PostMeta>, String, String) = match tag {
+        None => (
+            visible.posts.iter().collect(),
+            settings.title.clone(),
+            Route::Index.href(),
+        ),
+        Some(tag) => {
+            let posts = visible.tagged(tag);
+            let name = posts
+                .first()
+                .and_then(|p| p.tags.iter().find(|t| tag_slug(t) == tag))?;
+            let title = format!("{} · {name}", settings.title);
+            (posts, title, Route::Tag { slug: tag.into() }.href())
+        }
+    };
+    let posts = posts.into_iter().take(settings.feed_posts).collect();
+    Some(FeedPlan {
+        kind,
+        posts,
+        info: FeedInfo {
+            title,
+            self_path,
+            home_path,
+            settings,
+        },
+    })
+}
+
+/// A feed document, and whether it may be kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assembled {
+    pub body: String,
+    pub content_type: &'static str,
+    /// Every entry is the version the index lists: only then may the feed be kept, since its
+    /// key names the index's version.
+    pub complete: bool,
+}
+
+/// The feed of `plan` from the records KV holds: `records[i]` is `plan.posts[i]`'s, `None`
+/// when it is missing or unreadable. Such a post is left out rather than failing the feed;
+/// each entry comes from its own record, so its title and its content are one version.
+pub fn assemble(plan: &FeedPlan, records: &[Option<PostRecord>]) -> Assembled {
+    let settings = plan.info.settings;
+    let complete = records.len() == plan.posts.len()
+        && plan
+            .posts
+            .iter()
+            .zip(records)
+            .all(|(meta, record)| record.as_ref().is_some_and(|r| r.meta.hash == meta.hash));
+    let records: Vec<&PostRecord> = records.iter().flatten().collect();
+    let rendered: Vec<String> = records
+        .iter()
+        .map(|record| {
+            let options = RenderOptions {
+                code_html: &record.code_html,
+                strip_raw_html: !settings.raw_html,
+                assets: &record.assets,
+            };
+            let html = markdown::render(&record.body, &options).html;
+            absolutize(&html, &settings.base_url, &record.meta.url())
+        })
+        .collect();
+    let entries: Vec<FeedEntry<'_>> = records
+        .iter()
+        .zip(&rendered)
+        .map(|(record, html)| FeedEntry {
+            meta: &record.meta,
+            content_html: html,
+        })
+        .collect();
+    let (body, content_type) = match plan.kind {
+        FeedKind::Atom => (atom(&plan.info, &entries), ATOM_TYPE),
+        FeedKind::Rss => (rss(&plan.info, &entries), RSS_TYPE),
+        FeedKind::Json => (json_feed(&plan.info, &entries), JSON_FEED_TYPE),
+    };
+    Assembled {
+        body,
+        content_type,
+        complete,
+    }
+}
+
+/// The sitemap of what is visible: the index and the tags page (changed with the newest
+/// post), every post, every tag.
+pub fn site_sitemap(settings: &Settings, visible: &Visible<'_>) -> String {
+    let newest = visible.posts.first().map(|p| p.published);
+    let mut urls: Vec<(String, Option<i64>)> =
+        vec![(Route::Index.href(), newest), (Route::Tags.href(), newest)];
+    urls.extend(visible.posts.iter().map(|p| (p.url(), Some(p.published))));
+    urls.extend(visible.tags().into_iter().map(|(t, _)| (t.url(), None)));
+    sitemap(settings, &urls)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::content::SiteIndex;
 
     const DAY: Timestamp = 86_400;
     /// 2026-06-14T00:00:00Z, a Sunday.
@@ -639,6 +753,100 @@ mod tests {
 
     const CONTENT: &str =
         "<p>Hi <a href=\"https://blog.example.com/posts/older\">there</a>\u{1b}</p>";
+
+    fn record(meta: &PostMeta, body: &str) -> PostRecord {
+        PostRecord {
+            meta: meta.clone(),
+            body: body.into(),
+            code_html: Default::default(),
+            assets: Default::default(),
+            cover: None,
+        }
+    }
+
+    #[test]
+    fn a_feed_plan_names_its_document_and_page() {
+        let settings = Settings {
+            feed_posts: 1,
+            ..settings()
+        };
+        let index = SiteIndex::new(posts(), settings.clone(), "v".into());
+        let visible = index.visible(JUNE_14);
+        let site = plan(&settings, &visible, FeedKind::Rss, None).unwrap();
+        assert_eq!(
+            (site.info.self_path.as_str(), site.info.home_path.as_str()),
+            ("/rss.xml", "/")
+        );
+        assert_eq!(site.posts.len(), 1, "feed_posts caps the entries");
+        assert_eq!(site.posts[0].slug, "newer");
+        let tag = plan(&settings, &visible, FeedKind::Atom, Some("c-c")).unwrap();
+        assert_eq!(tag.info.self_path, "/tags/c-c/feed.xml");
+        assert_eq!(tag.info.home_path, "/tags/c-c");
+        assert_eq!(tag.info.title, "Writing & <Notes> · c&c");
+        assert!(plan(&settings, &visible, FeedKind::Atom, Some("nobody")).is_none());
+    }
+
+    #[test]
+    fn a_feed_with_a_missing_or_other_version_entry_is_not_kept() {
+        let settings = settings();
+        let index = SiteIndex::new(posts(), settings.clone(), "v".into());
+        let visible = index.visible(JUNE_14);
+        let feed = plan(&settings, &visible, FeedKind::Atom, None).unwrap();
+        let whole: Vec<Option<PostRecord>> = feed
+            .posts
+            .iter()
+            .map(|m| Some(record(m, "Hello [x](/posts/older).")))
+            .collect();
+        let assembled = assemble(&feed, &whole);
+        assert!(assembled.complete);
+        assert_eq!(assembled.content_type, ATOM_TYPE);
+        assert!(
+            assembled
+                .body
+                .contains("https://blog.example.com/posts/older"),
+            "links absolute"
+        );
+        assert_eq!(assembled.body.matches("<entry>").count(), 2);
+
+        let missing = vec![whole[0].clone(), None];
+        let assembled = assemble(&feed, &missing);
+        assert!(!assembled.complete);
+        assert_eq!(
+            assembled.body.matches("<entry>").count(),
+            1,
+            "the missing post is left out"
+        );
+
+        let mut other = whole.clone();
+        other[1].as_mut().unwrap().meta.hash = "newer-version".into();
+        assert!(!assemble(&feed, &other).complete);
+        let json = plan(&settings, &visible, FeedKind::Json, None).unwrap();
+        assert_eq!(assemble(&json, &whole).content_type, JSON_FEED_TYPE);
+    }
+
+    #[test]
+    fn the_sitemap_lists_the_index_tags_posts_and_each_tag() {
+        let settings = settings();
+        let index = SiteIndex::new(posts(), settings.clone(), "v".into());
+        let xml = site_sitemap(&settings, &index.visible(JUNE_14));
+        for url in [
+            "/</loc>",
+            "/tags</loc>",
+            "/posts/newer</loc>",
+            "/posts/older</loc>",
+            "/tags/rust</loc>",
+        ] {
+            assert!(
+                xml.contains(&format!("https://blog.example.com{url}")),
+                "{url} in {xml}"
+            );
+        }
+        let early = site_sitemap(&settings, &index.visible(JUNE_14 - 1));
+        assert!(
+            !early.contains("/posts/newer"),
+            "a scheduled post is not listed yet"
+        );
+    }
 
     fn entries(posts: &[PostMeta]) -> Vec<FeedEntry<'_>> {
         posts

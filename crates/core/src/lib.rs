@@ -3,16 +3,20 @@
 //! host and for wasm alike, does no I/O and never imports `worker`: everything here is tested
 //! on the host with `cargo test`.
 
+pub mod caching;
 pub mod content;
 pub mod counting;
 pub mod date;
 pub mod feeds;
+pub mod headers;
 pub mod hex;
 pub mod html;
 pub mod kv;
 pub mod markdown;
+pub mod memory;
 pub mod pages;
 pub mod ranking;
 pub mod readers;
 pub mod routes;
 pub mod settings;
+pub mod slug;

@@ -3,6 +3,8 @@
 
 use crate::content::{published_url, Asset, AssetMap};
 use crate::html::{escape_attr, escape_attr_into, escape_text_into};
+/// Heading ids are slugs, the same as tags' URL segments.
+pub use crate::slug::slugify;
 use pulldown_cmark::{
     html, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
 };
@@ -495,25 +497,6 @@ impl WordCount {
 
 fn heading_level(level: HeadingLevel) -> u8 {
     level as u8
-}
-
-/// Lower-case words joined by `-`: the id readers see in `#fragment` links.
-pub fn slugify(text: &str) -> String {
-    let mut slug = String::with_capacity(text.len());
-    for c in text.chars().flat_map(char::to_lowercase) {
-        if c.is_alphanumeric() {
-            slug.push(c);
-        } else if !slug.is_empty() && !slug.ends_with('-') {
-            slug.push('-');
-        }
-    }
-    while slug.ends_with('-') {
-        slug.pop();
-    }
-    if slug.is_empty() {
-        slug.push_str("section");
-    }
-    slug
 }
 
 /// The heading ids given so far in one post.

@@ -2,6 +2,7 @@
 
 use crate::content::{PostMeta, PostRecord, TagLink, Visible};
 use crate::markdown::{self, Heading, RenderOptions};
+use crate::routes::{FeedKind, Route};
 use crate::settings::Settings;
 use askama::Template;
 
@@ -159,7 +160,12 @@ pub struct ErrorPage<'a> {
 }
 
 pub fn index(site: &Settings, posts: &[PostMeta], popular: Vec<&PostMeta>) -> String {
-    let head = Head::page(site, site.title.clone(), &site.tagline, "/");
+    let head = Head::page(
+        site,
+        site.title.clone(),
+        &site.tagline,
+        &Route::Index.href(),
+    );
     IndexPage {
         site,
         head,
@@ -249,7 +255,7 @@ pub fn tags(site: &Settings, visible: &Visible<'_>) -> String {
         site,
         format!("Tags · {}", site.title),
         "Every topic written about, with its posts.",
-        "/tags",
+        &Route::Tags.href(),
     );
     TagsPage {
         site,
@@ -268,8 +274,15 @@ pub fn tag(site: &Settings, visible: &Visible<'_>, tag_slug: &str) -> Option<Str
         .tags
         .iter()
         .find(|t| crate::content::tag_slug(t) == tag_slug)?;
-    let path = format!("/tags/{tag_slug}");
-    let feed_url = format!("{path}/feed.xml");
+    let path = Route::Tag {
+        slug: tag_slug.into(),
+    }
+    .href();
+    let feed_url = Route::Feed {
+        kind: FeedKind::Atom,
+        tag: Some(tag_slug.into()),
+    }
+    .href();
     let mut head = Head::page(
         site,
         format!("{name} · {}", site.title),
@@ -369,11 +382,11 @@ pub fn manifest(site: &Settings) -> String {
         "short_name": site.title,
         "description": site.tagline,
         "lang": site.language,
-        "start_url": "/",
+        "start_url": Route::Index.href(),
         "display": "browser",
         "background_color": "#fdfdfc",
         "theme_color": "#1a56b0",
-        "icons": [{ "src": format!("/favicon.svg?v={FAVICON_VERSION}"), "sizes": "any", "type": "image/svg+xml" }],
+        "icons": [{ "src": format!("{}?v={FAVICON_VERSION}", Route::Favicon.href()), "sizes": "any", "type": "image/svg+xml" }],
     })
     .to_string()
 }

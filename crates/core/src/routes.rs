@@ -1,7 +1,9 @@
-//! The one route table: which page a method and path ask for.
+//! The one route table: which page a method and path ask for ([`resolve`]), and the one
+//! spelling of every page's path ([`Route::path`]), used wherever a link, a feed's address
+//! or a redirect is written.
 
-use crate::content::validate_slug;
 use crate::kv;
+use crate::slug::validate_slug;
 use std::ops::Range;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +50,86 @@ pub enum FeedKind {
 }
 
 pub const ALLOWED_METHODS: &str = "GET, HEAD";
-pub const STYLESHEET_PATH: &str = "/style.css";
+
+// The fixed paths, spelled once: `resolve` matches them and `Route::path` writes them.
+const INDEX_PATH: &str = "/";
+const TAGS_PATH: &str = "/tags";
+const ATOM_PATH: &str = "/feed.xml";
+const RSS_PATH: &str = "/rss.xml";
+const JSON_FEED_PATH: &str = "/feed.json";
+const SITEMAP_PATH: &str = "/sitemap.xml";
+const ROBOTS_PATH: &str = "/robots.txt";
+const STYLESHEET_PATH: &str = "/style.css";
+const FAVICON_PATH: &str = "/favicon.svg";
+const MANIFEST_PATH: &str = "/site.webmanifest";
+const POSTS_PREFIX: &str = "/posts/";
+const TAGS_PREFIX: &str = "/tags/";
+const TAG_FEED_SUFFIX: &str = "/feed.xml";
+const READS_BADGE_SUFFIX: &str = "/reads.svg";
+
+impl Route {
+    /// The site's feeds, for the templates (which cannot write a struct literal).
+    pub const ATOM_FEED: Route = Route::Feed {
+        kind: FeedKind::Atom,
+        tag: None,
+    };
+    pub const RSS_FEED: Route = Route::Feed {
+        kind: FeedKind::Rss,
+        tag: None,
+    };
+    pub const JSON_FEED: Route = Route::Feed {
+        kind: FeedKind::Json,
+        tag: None,
+    };
+
+    /// The page's canonical path (what links to it say); a redirect's location. `None` for
+    /// the answers that are not a page: [`Route::NotFound`] and [`Route::MethodNotAllowed`].
+    /// Slugs are written as they are: [`validate_slug`] and tag slugs admit only characters a
+    /// path segment carries as they are.
+    pub fn path(&self) -> Option<String> {
+        Some(match self {
+            Route::Index => INDEX_PATH.into(),
+            Route::Post { slug } => format!("{POSTS_PREFIX}{slug}"),
+            Route::ReadsBadge { slug } => format!("{POSTS_PREFIX}{slug}{READS_BADGE_SUFFIX}"),
+            Route::Tags => TAGS_PATH.into(),
+            Route::Tag { slug } => format!("{TAGS_PREFIX}{slug}"),
+            // A tag has one feed, in Atom.
+            Route::Feed { tag: Some(tag), .. } => format!("{TAGS_PREFIX}{tag}{TAG_FEED_SUFFIX}"),
+            Route::Feed {
+                kind: FeedKind::Atom,
+                tag: None,
+            } => ATOM_PATH.into(),
+            Route::Feed {
+                kind: FeedKind::Rss,
+                tag: None,
+            } => RSS_PATH.into(),
+            Route::Feed {
+                kind: FeedKind::Json,
+                tag: None,
+            } => JSON_FEED_PATH.into(),
+            Route::Sitemap => SITEMAP_PATH.into(),
+            Route::Robots => ROBOTS_PATH.into(),
+            Route::Stylesheet => STYLESHEET_PATH.into(),
+            Route::Favicon => FAVICON_PATH.into(),
+            Route::Manifest => MANIFEST_PATH.into(),
+            Route::File { name } => format!("{}{name}", kv::FILE_URL_PREFIX),
+            Route::Redirect { location } => location.clone(),
+            Route::NotFound | Route::MethodNotAllowed => return None,
+        })
+    }
+
+    /// The path of a page route: for the routes the code names itself, which always have one.
+    pub fn href(&self) -> String {
+        self.path().expect("a page route has a path")
+    }
+}
+
+/// A redirect to a page.
+fn redirect(to: Route) -> Route {
+    Route::Redirect {
+        location: to.href(),
+    }
+}
 
 /// Resolves a request. `path` is the URL path as received (percent-encoded, no query).
 pub fn resolve(method: &str, path: &str) -> Route {
@@ -56,49 +137,37 @@ pub fn resolve(method: &str, path: &str) -> Route {
         return Route::MethodNotAllowed;
     }
     match path {
-        "/" => return Route::Index,
+        INDEX_PATH => return Route::Index,
         STYLESHEET_PATH => return Route::Stylesheet,
-        "/feed.xml" | "/atom.xml" => {
+        ATOM_PATH | "/atom.xml" => {
             return Route::Feed {
                 kind: FeedKind::Atom,
                 tag: None,
             }
         }
-        "/rss.xml" => {
+        RSS_PATH => {
             return Route::Feed {
                 kind: FeedKind::Rss,
                 tag: None,
             }
         }
-        "/feed.json" => {
+        JSON_FEED_PATH => {
             return Route::Feed {
                 kind: FeedKind::Json,
                 tag: None,
             }
         }
-        "/sitemap.xml" => return Route::Sitemap,
-        "/robots.txt" => return Route::Robots,
-        "/favicon.svg" => return Route::Favicon,
-        "/favicon.ico" => {
-            return Route::Redirect {
-                location: "/favicon.svg".into(),
-            }
-        }
-        "/site.webmanifest" => return Route::Manifest,
-        "/tags" => return Route::Tags,
-        "/tags/" => {
-            return Route::Redirect {
-                location: "/tags".into(),
-            }
-        }
-        "/index.html" | "/posts" | "/posts/" => {
-            return Route::Redirect {
-                location: "/".into(),
-            }
-        }
+        SITEMAP_PATH => return Route::Sitemap,
+        ROBOTS_PATH => return Route::Robots,
+        FAVICON_PATH => return Route::Favicon,
+        "/favicon.ico" => return redirect(Route::Favicon),
+        MANIFEST_PATH => return Route::Manifest,
+        TAGS_PATH => return Route::Tags,
+        "/tags/" => return redirect(Route::Tags),
+        "/index.html" | "/posts" | "/posts/" => return redirect(Route::Index),
         _ => {}
     }
-    if let Some(rest) = path.strip_prefix("/tags/") {
+    if let Some(rest) = path.strip_prefix(TAGS_PREFIX) {
         return tag_route(rest);
     }
     if let Some(name) = path.strip_prefix(kv::FILE_URL_PREFIX) {
@@ -109,10 +178,10 @@ pub fn resolve(method: &str, path: &str) -> Route {
             Route::NotFound
         };
     }
-    let Some(rest) = path.strip_prefix("/posts/") else {
+    let Some(rest) = path.strip_prefix(POSTS_PREFIX) else {
         return Route::NotFound;
     };
-    if let Some(segment) = rest.strip_suffix("/reads.svg") {
+    if let Some(segment) = rest.strip_suffix(READS_BADGE_SUFFIX) {
         return match percent_decode(segment) {
             Some(slug) if validate_slug(&slug).is_ok() => Route::ReadsBadge { slug },
             _ => Route::NotFound,
@@ -131,14 +200,14 @@ pub fn resolve(method: &str, path: &str) -> Route {
     }
     if trailing_slash {
         return Route::Redirect {
-            location: format!("/posts/{segment}"),
+            location: format!("{POSTS_PREFIX}{segment}"),
         };
     }
     Route::Post { slug }
 }
 
 fn tag_route(rest: &str) -> Route {
-    let (segment, feed) = match rest.strip_suffix("/feed.xml") {
+    let (segment, feed) = match rest.strip_suffix(TAG_FEED_SUFFIX) {
         Some(segment) => (segment, true),
         None => (rest, false),
     };
@@ -164,7 +233,7 @@ fn tag_route(rest: &str) -> Route {
             tag: Some(slug),
         },
         (false, true) => Route::Redirect {
-            location: format!("/tags/{segment}"),
+            location: format!("{TAGS_PREFIX}{segment}"),
         },
         (false, false) => Route::Tag { slug },
     }
@@ -228,6 +297,94 @@ pub fn query_has(query: &str, key: &str, value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every page's path is one the table routes back to that page, so a link the site
+    /// writes never 404s or redirects.
+    #[test]
+    fn every_page_path_resolves_to_its_page() {
+        let pages = [
+            Route::Index,
+            Route::Post {
+                slug: "a-post_1.0".into(),
+            },
+            Route::Post {
+                slug: "café".into(),
+            },
+            Route::ReadsBadge {
+                slug: "a-post".into(),
+            },
+            Route::Tags,
+            Route::Tag {
+                slug: "cloudflare-workers".into(),
+            },
+            Route::Feed {
+                kind: FeedKind::Atom,
+                tag: None,
+            },
+            Route::Feed {
+                kind: FeedKind::Rss,
+                tag: None,
+            },
+            Route::Feed {
+                kind: FeedKind::Json,
+                tag: None,
+            },
+            Route::Feed {
+                kind: FeedKind::Atom,
+                tag: Some("rust".into()),
+            },
+            Route::Sitemap,
+            Route::Robots,
+            Route::Stylesheet,
+            Route::Favicon,
+            Route::Manifest,
+            Route::File {
+                name: "0123456789abcdef0123456789abcdef.png".into(),
+            },
+        ];
+        for page in pages {
+            let path = page.href();
+            let encoded: String = path
+                .chars()
+                .map(|c| {
+                    if c.is_ascii() {
+                        c.to_string()
+                    } else {
+                        c.to_string().bytes().map(|b| format!("%{b:02X}")).collect()
+                    }
+                })
+                .collect();
+            assert_eq!(resolve("GET", &encoded), page, "{path}");
+        }
+        assert_eq!(Route::NotFound.path(), None);
+        assert_eq!(Route::MethodNotAllowed.path(), None);
+        let to = Route::Redirect {
+            location: "/tags".into(),
+        };
+        assert_eq!(to.path().as_deref(), Some("/tags"));
+    }
+
+    #[test]
+    fn redirects_name_the_canonical_path() {
+        assert_eq!(
+            resolve("GET", "/favicon.ico"),
+            Route::Redirect {
+                location: Route::Favicon.href()
+            }
+        );
+        assert_eq!(
+            resolve("GET", "/tags/"),
+            Route::Redirect {
+                location: Route::Tags.href()
+            }
+        );
+        assert_eq!(
+            resolve("GET", "/index.html"),
+            Route::Redirect {
+                location: Route::Index.href()
+            }
+        );
+    }
 
     #[test]
     fn url_parts_find_path_and_query() {
