@@ -1,5 +1,5 @@
 // Bench-only: drives the blog's ReadCounter Durable Objects directly, with exactly the calls
-// the Worker's counter client makes (src/counter.rs, `flush` and `send`), so the bench can
+// the Worker's counter client makes (src/counter/client.rs, `flush` and `send`), so the bench can
 // measure the counting path apart from how many page requests this machine can serve.
 // Not part of the product: workerd runs it beside the blog (bench/workerd/blog.capnp), bound
 // to the blog service's ReadCounter namespace, so it reaches the very objects the blog uses.
