@@ -4,7 +4,7 @@
 //! Host only: the edge serves the bytes by the name computed here and never looks inside.
 
 use blog_core::kv;
-use blog_core::routes::percent_decode;
+use blog_core::routes::{percent_decode, Route};
 use sha2::{Digest, Sha256};
 
 /// Extensions shown with `<img>`; the rest are linked files.
@@ -34,7 +34,7 @@ impl FileInfo {
     }
 
     pub fn url(&self) -> String {
-        format!("{}{}", kv::FILE_URL_PREFIX, self.name())
+        Route::File { name: self.name() }.href()
     }
 
     pub fn is_image(&self) -> bool {
