@@ -2,12 +2,14 @@
 //!
 //! The variants differ only in the quotes they escape: text content needs none, a
 //! double-quoted attribute value needs `"`, and the feeds' XML escapes `'` as well. Every
-//! character escaped is ASCII, so the runs between them are copied whole.
+//! character escaped is ASCII, so the runs between them are copied whole. Text is escaped by
+//! pulldown-cmark-escape's `escape_html_body_text`, which pulldown-cmark itself uses; its
+//! attribute escaper also writes `'` as `&#39;`, which would change every stored post hash,
+//! so attributes keep their own.
 
 /// Which quotes [`escape_into`] escapes besides `&`, `<` and `>`.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Quotes {
-    None,
     Double,
     Both,
 }
@@ -20,7 +22,7 @@ fn escape_into(out: &mut String, text: &str, quotes: Quotes) {
             b'<' => "&lt;",
             b'>' => "&gt;",
             b'&' => "&amp;",
-            b'"' if quotes != Quotes::None => "&quot;",
+            b'"' => "&quot;",
             b'\'' if quotes == Quotes::Both => "&apos;",
             _ => continue,
         };
@@ -33,7 +35,8 @@ fn escape_into(out: &mut String, text: &str, quotes: Quotes) {
 
 /// Appends `text` as HTML text: `&`, `<` and `>` escaped, quotes left as they are.
 pub fn escape_text_into(out: &mut String, text: &str) {
-    escape_into(out, text, Quotes::None);
+    pulldown_cmark_escape::escape_html_body_text(out, text)
+        .expect("writing to a String cannot fail");
 }
 
 /// Appends `text` for a double-quoted HTML attribute value: `&`, `<`, `>` and `"` escaped.
