@@ -6,5 +6,8 @@ pub mod assets;
 pub mod diagnostic;
 pub mod frontmatter;
 pub mod highlight;
+pub mod limits;
+pub mod publish;
 pub mod source;
 pub mod sync;
+pub mod wrangler;

@@ -1,0 +1,61 @@
+//! The commands of `blog`, one module each, over the library. What they share: where the
+//! site's sources are, and loading and validating them with every problem printed.
+
+pub mod check;
+pub mod new;
+pub mod sync;
+
+use blog_author::limits;
+use blog_author::publish::{self, Highlighting};
+use blog_author::source::{self, Content, SourcePost};
+use blog_core::content::SiteIndex;
+use blog_core::settings::Settings;
+use std::path::PathBuf;
+
+/// The site's sources, which every command reads.
+#[derive(Debug)]
+pub struct Site {
+    /// The posts folder (`--content`).
+    pub content: PathBuf,
+    /// The site settings (`--settings`).
+    pub settings: PathBuf,
+}
+
+/// Loads and validates the settings and the content folder, printing every problem, warnings
+/// too. Fails on any error.
+fn load(site: &Site) -> Result<(Settings, Content), String> {
+    let settings = source::load_settings(&site.settings);
+    let mut content = source::load_dir(&site.content)
+        .map_err(|e| format!("cannot read {}: {e}", site.content.display()))?;
+    let settings_error = settings.as_ref().err();
+    for diagnostic in settings_error.into_iter().chain(&content.diagnostics) {
+        eprintln!("{diagnostic}");
+    }
+    let errors = content.errors().count() + usize::from(settings_error.is_some());
+    if errors > 0 {
+        return Err(publish::nothing_written(errors));
+    }
+    let settings = settings.expect("checked above");
+    content.localise(&source::time_zone(&settings));
+    Ok((settings, content))
+}
+
+/// The records a sync would publish and their index; fails, printing each problem, when
+/// Workers KV would refuse any of them.
+fn prepare(
+    site: &Site,
+    settings: Settings,
+    content: &Content,
+    drafts: bool,
+    highlighting: Highlighting,
+) -> Result<(Vec<SourcePost>, SiteIndex), String> {
+    let (posts, index) = publish::prepare(content, settings, drafts, highlighting);
+    let problems = limits::check(&posts, &index, &site.content);
+    if !problems.is_empty() {
+        for problem in &problems {
+            eprintln!("{problem}");
+        }
+        return Err(publish::nothing_written(problems.len()));
+    }
+    Ok((posts, index))
+}

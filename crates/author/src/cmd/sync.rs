@@ -1,0 +1,88 @@
+//! `blog sync`: validate, then publish what changed to Workers KV, in the order that keeps
+//! the site whole at every step (files, posts, index, version, deletions), and report it.
+
+use super::Site;
+use blog_author::publish::{self, Highlighting};
+use blog_author::sync;
+use blog_author::wrangler::{Kv, Place};
+use blog_core::kv;
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+pub const HELP: &str = "\
+Validate the content as `blog check` does, then publish what changed to Workers KV: files
+first, then posts, then the index, then deletions, so a reader never meets a link to
+something not there yet. A renamed post gets its old address as an alias in its own file.
+A sync that stops half-way loses nothing: run it again to finish.
+
+Usage: blog sync [OPTIONS]
+
+Options:
+      --content <DIR>     The posts folder [default: content]
+      --settings <FILE>   The site settings [default: site.toml]
+      --drafts            Also publish posts marked `draft = true` (local dev only)
+      --remote            Publish to the Cloudflare account's KV instead of local dev state
+      --persist-to <DIR>  The local state folder, as given to `wrangler dev --persist-to`
+                          [default: .wrangler/state]
+      --dry-run           Print what would be written, and write nothing
+  -h, --help              Print help
+
+Environment:
+  BLOG_WRANGLER          The wrangler command [default: node_modules/.bin/wrangler]
+  BLOG_NODE              The node that lists local KV [default: node]
+  BLOG_WRANGLER_TIMEOUT  Seconds one wrangler or node call may take [default: 300]
+";
+
+pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(), String> {
+    let (settings, content) = super::load(site)?;
+    // Limits first: content KV would refuse costs no wrangler call.
+    let (mut posts, mut index) =
+        super::prepare(site, settings.clone(), &content, drafts, Highlighting::All)?;
+    let kv = Kv::new(place);
+    println!("Syncing {} to {} KV…", site.content.display(), kv.place());
+    let remote = kv.list()?;
+    let renamed = publish::renames(&content, &site.content, &remote);
+    if !dry_run {
+        for edit in publish::alias_edits(&renamed, &content, &site.content) {
+            edit.apply()?;
+            println!("{edit}");
+        }
+    }
+    if !renamed.is_empty() {
+        // The files changed: read them again, so what is published is what is on disk.
+        let (_, reread) = super::load(site)?;
+        (posts, index) = super::prepare(site, settings, &reread, drafts, Highlighting::All)?;
+    }
+    let records: Vec<_> = posts.iter().map(|p| p.record.clone()).collect();
+    let used = publish::used_files(&posts, &content);
+    let file_keys: BTreeSet<String> = used.keys().cloned().collect();
+    let plan = sync::plan(&records, &file_keys, index, &remote);
+    if dry_run {
+        print!("{}", publish::report(&plan, &renamed, &used, true));
+        return Ok(());
+    }
+    let files: Vec<_> = plan.put_files.iter().map(|key| used[key]).collect();
+    kv.put_files(&site.content, &files)?;
+    kv.put_in_batches(
+        "posts",
+        &publish::post_entries(&plan, &posts, &site.content),
+    )?;
+    let mut published = None;
+    if let Some(index) = &plan.put_index {
+        kv.put_in_batches("index", &[publish::index_entry(index)])?;
+        kv.put_in_batches("version", &[publish::version_entry(index)])?;
+        published = Some(Instant::now());
+    }
+    let deletions = publish::deletions(&plan);
+    if !deletions.is_empty() {
+        kv.bulk_delete(&deletions)?;
+    }
+    if let Some(at) = published {
+        // Isolates trust the version they read for a moment: once this has passed, every
+        // one of them has read the new version, and the next request shows it.
+        let settle = Duration::from_millis(kv::SYNC_SETTLE_MS);
+        std::thread::sleep(settle.saturating_sub(at.elapsed()));
+    }
+    print!("{}", publish::report(&plan, &renamed, &used, false));
+    Ok(())
+}

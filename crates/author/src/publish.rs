@@ -1,0 +1,569 @@
+//! What a sync publishes from validated content: the records (highlighted) and their index,
+//! the files they use, the bulk entries written to KV, the aliases renamed posts need, and
+//! the report of what was done.
+
+use crate::assets::FileInfo;
+use crate::highlight::Highlighter;
+use crate::limits;
+use crate::source::{self, Content, SourcePost};
+use crate::sync::{self, Change, Plan, Rename};
+use blog_core::content::SiteIndex;
+use blog_core::kv::{self, KeyMeta};
+use blog_core::settings::Settings;
+use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+/// Which posts [`prepare`] highlights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Highlighting {
+    /// Every post: what `sync` publishes.
+    All,
+    /// Only posts whose code could grow them past KV's value limit once highlighted (see
+    /// [`limits::may_outgrow_kv`]): what `check` needs to know, without spending seconds on
+    /// the rest.
+    WhereLimitsNeedIt,
+}
+
+/// The records a sync would publish (drafts too with `drafts`), highlighted, and their
+/// index. Whether KV accepts them is [`limits::check`]'s to say.
+pub fn prepare(
+    content: &Content,
+    settings: Settings,
+    drafts: bool,
+    highlighting: Highlighting,
+) -> (Vec<SourcePost>, SiteIndex) {
+    let highlighter = Highlighter::new();
+    let mut posts: Vec<SourcePost> = content.publishable(drafts).into_iter().cloned().collect();
+    for post in &mut posts {
+        if highlighting == Highlighting::All || limits::may_outgrow_kv(post) {
+            post.highlight(|lang, code| highlighter.highlight(lang, code));
+        }
+    }
+    let refs: Vec<&SourcePost> = posts.iter().collect();
+    let index = source::build_index(&refs, settings);
+    (posts, index)
+}
+
+/// The name a post's file is remembered by at the edge: its path within the content folder.
+pub fn file_key(content_dir: &Path, file: &str) -> String {
+    let path = Path::new(file);
+    path.strip_prefix(content_dir)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// The files the published `posts` use, by key, with their path inside the content folder:
+/// only these go to the edge; the rest stays on the author's disk.
+pub fn used_files<'a>(
+    posts: &'a [SourcePost],
+    content: &'a Content,
+) -> BTreeMap<String, (&'a str, &'a FileInfo)> {
+    posts
+        .iter()
+        .flat_map(|p| &p.files)
+        .filter_map(|path| {
+            content
+                .files
+                .get(path)
+                .map(|info| (info.key(), (path.as_str(), info)))
+        })
+        .collect()
+}
+
+/// One entry of `wrangler kv bulk put`: the value as JSON text, with the metadata a later
+/// sync compares (`hash`) and, for a post, the file it came from.
+pub fn entry<T: serde::Serialize>(
+    key: &str,
+    value: &T,
+    hash: &str,
+    file: Option<String>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "key": key,
+        "value": serde_json::to_string(value).expect("records serialise"),
+        "metadata": KeyMeta { hash: hash.to_string(), file, content_type: None },
+    })
+}
+
+/// The entries of the posts `plan` writes, in its order; each remembers its file, so the
+/// next sync can tell a renamed slug from a new post.
+pub fn post_entries(
+    plan: &Plan,
+    posts: &[SourcePost],
+    content_dir: &Path,
+) -> Vec<serde_json::Value> {
+    let files: BTreeMap<&str, String> = posts
+        .iter()
+        .map(|p| (p.record.meta.slug.as_str(), file_key(content_dir, &p.file)))
+        .collect();
+    plan.put_posts
+        .iter()
+        .map(|(_, r)| {
+            entry(
+                &kv::post_key(&r.meta.slug),
+                r,
+                &r.meta.hash,
+                files.get(r.meta.slug.as_str()).cloned(),
+            )
+        })
+        .collect()
+}
+
+/// The index's entry.
+pub fn index_entry(index: &SiteIndex) -> serde_json::Value {
+    entry(kv::INDEX_KEY, index, &index.version, None)
+}
+
+/// The version key's entry: the index's version as plain text, written after the index so
+/// an isolate that sees the new version finds the index that carries it.
+pub fn version_entry(index: &SiteIndex) -> serde_json::Value {
+    serde_json::json!({
+        "key": kv::VERSION_KEY,
+        "value": index.version,
+        "metadata": KeyMeta { hash: index.version.clone(), file: None, content_type: None },
+    })
+}
+
+/// The keys `plan` deletes: removed posts, then the files no published post uses.
+pub fn deletions(plan: &Plan) -> Vec<String> {
+    plan.delete_keys
+        .iter()
+        .chain(&plan.delete_files)
+        .cloned()
+        .collect()
+}
+
+/// The posts whose slug changed since the last sync (`remote` is every key the edge holds,
+/// with its metadata): same file, new slug.
+pub fn renames(
+    content: &Content,
+    content_dir: &Path,
+    remote: &BTreeMap<String, Option<KeyMeta>>,
+) -> Vec<Rename> {
+    let local: Vec<(String, String)> = content
+        .posts
+        .iter()
+        .map(|p| (file_key(content_dir, &p.file), p.record.meta.slug.clone()))
+        .collect();
+    sync::renames(&local, remote)
+}
+
+/// An alias a renamed post still needs in its own file, so its old address keeps working
+/// and its reads keep counting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AliasEdit {
+    pub rename: Rename,
+    /// The post's file.
+    pub path: PathBuf,
+    /// Its old address, `/posts/<old slug>`.
+    pub alias: String,
+}
+
+/// The aliases `renames` call for, leaving out those the posts already carry.
+pub fn alias_edits(renames: &[Rename], content: &Content, content_dir: &Path) -> Vec<AliasEdit> {
+    renames
+        .iter()
+        .filter_map(|rename| {
+            let alias = format!("/posts/{}", rename.old_slug);
+            let post = content
+                .posts
+                .iter()
+                .find(|p| file_key(content_dir, &p.file) == rename.file);
+            if post.is_some_and(|p| p.record.meta.aliases.contains(&alias)) {
+                return None;
+            }
+            Some(AliasEdit {
+                rename: rename.clone(),
+                path: content_dir.join(&rename.file),
+                alias,
+            })
+        })
+        .collect()
+}
+
+impl AliasEdit {
+    /// Writes the alias into the post's front matter, keeping the rest of the file as it is.
+    pub fn apply(&self) -> Result<(), String> {
+        let path = &self.path;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let updated = source::add_alias(&text, &self.alias).ok_or_else(|| {
+            format!(
+                "{}: cannot add the alias {}: add it to the front matter by hand",
+                path.display(),
+                self.alias
+            )
+        })?;
+        std::fs::write(path, updated).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+}
+
+/// The line a sync prints once the alias is written.
+impl fmt::Display for AliasEdit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "  renamed   {} -> {} (added alias {} to {})",
+            self.rename.old_slug,
+            self.rename.new_slug,
+            self.alias,
+            self.path.display()
+        )
+    }
+}
+
+/// What a sync did (or, with `dry_run`, would do): a line per file and post written or
+/// removed, a table of counts, and the same counts in a sentence. `files` are the
+/// [`used_files`].
+pub fn report(
+    plan: &Plan,
+    renamed: &[Rename],
+    files: &BTreeMap<String, (&str, &FileInfo)>,
+    dry_run: bool,
+) -> String {
+    let mut out = String::new();
+    // Writing to a String cannot fail.
+    let _ = write_report(&mut out, plan, renamed, files, dry_run);
+    out
+}
+
+fn write_report(
+    out: &mut String,
+    plan: &Plan,
+    renamed: &[Rename],
+    files: &BTreeMap<String, (&str, &FileInfo)>,
+    dry_run: bool,
+) -> fmt::Result {
+    let verb = if dry_run { "would be " } else { "" };
+    for key in &plan.put_files {
+        let (path, info) = files[key];
+        writeln!(out, "  file {verb}added   {path} -> {}", info.url())?;
+    }
+    for (change, record) in &plan.put_posts {
+        let what = if *change == Change::Added {
+            "added"
+        } else {
+            "updated"
+        };
+        writeln!(out, "  {verb}{what:<9} {}", record.meta.slug)?;
+    }
+    for key in &plan.delete_keys {
+        writeln!(
+            out,
+            "  {verb}removed   {}",
+            key.trim_start_matches(kv::POST_PREFIX)
+        )?;
+    }
+    for key in &plan.delete_files {
+        writeln!(
+            out,
+            "  file {verb}removed {}{}",
+            kv::FILE_URL_PREFIX,
+            key.trim_start_matches(kv::FILE_PREFIX)
+        )?;
+    }
+    let index = if plan.put_index.is_some() {
+        format!("{verb}written")
+    } else {
+        "unchanged".into()
+    };
+    writeln!(out)?;
+    writeln!(
+        out,
+        "  {:>7} {:>8} {:>8} {:>8} {:>10}  index",
+        "added", "updated", "removed", "renamed", "unchanged"
+    )?;
+    writeln!(
+        out,
+        "  {:>7} {:>8} {:>8} {:>8} {:>10}  {index}",
+        plan.count(Change::Added),
+        plan.count(Change::Updated),
+        plan.delete_keys.len(),
+        renamed.len(),
+        plan.unchanged.len(),
+    )?;
+    writeln!(
+        out,
+        "{} added, {} updated, {} removed, {} unchanged; index {index}",
+        plan.count(Change::Added),
+        plan.count(Change::Updated),
+        plan.delete_keys.len(),
+        plan.unchanged.len(),
+    )?;
+    writeln!(
+        out,
+        "{} files added, {} removed, {} unchanged",
+        plan.put_files.len(),
+        plan.delete_files.len(),
+        plan.unchanged_files
+    )?;
+    if plan.is_empty() {
+        writeln!(out, "Nothing to write.")?;
+    }
+    Ok(())
+}
+
+/// The last word of a refused `check` or `sync`.
+pub fn nothing_written(errors: usize) -> String {
+    format!(
+        "{errors} error{}: nothing was written",
+        if errors == 1 { "" } else { "s" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    fn post_text(title: &str, extra: &str) -> String {
+        format!(
+            "+++\ntitle = \"{title}\"\ndate = 2026-06-14\nsummary = \"S.\"\n{extra}+++\n\nBody.\n"
+        )
+    }
+
+    /// Content parsed from `(file, text)` pairs, files inside `content/`.
+    fn content(files: &[(&str, String)]) -> Content {
+        source::check_all(files.iter().map(|(name, text)| {
+            let stem = name.trim_start_matches("content/").trim_end_matches(".md");
+            (*name, stem, text.as_bytes())
+        }))
+    }
+
+    fn stored(file: &str) -> Option<KeyMeta> {
+        Some(KeyMeta {
+            hash: "old".into(),
+            file: Some(file.into()),
+            content_type: None,
+        })
+    }
+
+    #[test]
+    fn a_post_file_is_remembered_by_its_path_inside_the_content_folder() {
+        assert_eq!(file_key(Path::new("content"), "content/a.md"), "a.md");
+        assert_eq!(
+            file_key(Path::new("/site/posts"), "/site/posts/a.md"),
+            "a.md"
+        );
+        assert_eq!(
+            file_key(Path::new("elsewhere"), "content/a.md"),
+            "content/a.md"
+        );
+    }
+
+    #[test]
+    fn a_post_entry_carries_its_record_as_json_text_and_its_hash_and_file_as_metadata() {
+        let content = content(&[("content/a.md", post_text("A", ""))]);
+        let posts = content.posts.clone();
+        let plan = sync::plan(
+            &[posts[0].record.clone()],
+            &BTreeSet::new(),
+            source::build_index(&[&posts[0]], Settings::default()),
+            &BTreeMap::new(),
+        );
+        let entries = post_entries(&plan, &posts, Path::new("content"));
+        assert_eq!(entries.len(), 1);
+        let entry = &entries[0];
+        assert_eq!(entry["key"], "post/a");
+        assert_eq!(
+            entry["metadata"],
+            serde_json::json!({ "hash": posts[0].record.meta.hash, "file": "a.md" })
+        );
+        let value: blog_core::content::PostRecord =
+            serde_json::from_str(entry["value"].as_str().unwrap()).unwrap();
+        assert_eq!(value, posts[0].record);
+    }
+
+    #[test]
+    fn the_version_entry_holds_the_index_version_as_plain_text() {
+        let index = source::build_index(&[], Settings::default());
+        let version = version_entry(&index);
+        assert_eq!(
+            version,
+            serde_json::json!({
+                "key": kv::VERSION_KEY,
+                "value": index.version,
+                "metadata": { "hash": index.version },
+            })
+        );
+        let index_entry = index_entry(&index);
+        assert_eq!(index_entry["key"], kv::INDEX_KEY);
+        assert_eq!(
+            index_entry["metadata"],
+            serde_json::json!({ "hash": index.version })
+        );
+    }
+
+    #[test]
+    fn removed_posts_are_deleted_before_the_files_they_used() {
+        let plan = Plan {
+            delete_keys: vec!["post/gone".into()],
+            delete_files: vec!["file/ab.png".into()],
+            ..Plan::default()
+        };
+        assert_eq!(deletions(&plan), ["post/gone", "file/ab.png"]);
+    }
+
+    #[test]
+    fn a_renamed_post_needs_its_old_address_as_an_alias_in_its_file() {
+        let content = content(&[("content/a.md", post_text("A", "slug = \"new\"\n"))]);
+        let remote = BTreeMap::from([("post/old".to_string(), stored("a.md"))]);
+        let renames = renames(&content, Path::new("content"), &remote);
+        assert_eq!(
+            renames,
+            [Rename {
+                file: "a.md".into(),
+                old_slug: "old".into(),
+                new_slug: "new".into()
+            }]
+        );
+        let edits = alias_edits(&renames, &content, Path::new("content"));
+        assert_eq!(edits.len(), 1);
+        assert_eq!(edits[0].path, Path::new("content/a.md"));
+        assert_eq!(edits[0].alias, "/posts/old");
+        assert_eq!(
+            edits[0].to_string(),
+            "  renamed   old -> new (added alias /posts/old to content/a.md)"
+        );
+    }
+
+    #[test]
+    fn a_renamed_post_that_already_has_the_alias_needs_no_edit() {
+        let extra = "slug = \"new\"\naliases = [\"/posts/old\"]\n";
+        let content = content(&[("content/a.md", post_text("A", extra))]);
+        let remote = BTreeMap::from([("post/old".to_string(), stored("a.md"))]);
+        let renames = renames(&content, Path::new("content"), &remote);
+        assert_eq!(renames.len(), 1);
+        assert_eq!(alias_edits(&renames, &content, Path::new("content")), []);
+    }
+
+    #[test]
+    fn applying_an_alias_edit_writes_the_alias_into_the_front_matter_and_nothing_else() {
+        let dir = std::env::temp_dir().join(format!("blog-publish-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.md");
+        let text = post_text("A", "slug = \"new\"\n");
+        std::fs::write(&path, &text).unwrap();
+        let edit = AliasEdit {
+            rename: Rename {
+                file: "a.md".into(),
+                old_slug: "old".into(),
+                new_slug: "new".into(),
+            },
+            path: path.clone(),
+            alias: "/posts/old".into(),
+        };
+        edit.apply().unwrap();
+        let written = std::fs::read_to_string(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(written, source::add_alias(&text, "/posts/old").unwrap());
+        assert!(
+            written.contains("aliases = [\"/posts/old\"]\n+++\n"),
+            "{written}"
+        );
+    }
+
+    #[test]
+    fn an_alias_edit_on_a_missing_file_is_an_error_naming_it() {
+        let edit = AliasEdit {
+            rename: Rename {
+                file: "gone.md".into(),
+                old_slug: "old".into(),
+                new_slug: "new".into(),
+            },
+            path: PathBuf::from("/nonexistent/gone.md"),
+            alias: "/posts/old".into(),
+        };
+        let e = edit.apply().unwrap_err();
+        assert!(e.starts_with("cannot read /nonexistent/gone.md: "), "{e}");
+    }
+
+    fn plan_of_everything() -> (Plan, Content) {
+        let content = content(&[
+            ("content/a.md", post_text("A", "")),
+            ("content/b.md", post_text("B", "")),
+        ]);
+        let records: Vec<_> = content.posts.iter().map(|p| p.record.clone()).collect();
+        let remote = BTreeMap::from([
+            ("post/b".to_string(), stored("b.md")),
+            ("post/gone".to_string(), stored("gone.md")),
+            ("file/0123.png".to_string(), None),
+        ]);
+        let index = source::build_index(
+            &content.posts.iter().collect::<Vec<_>>(),
+            Settings::default(),
+        );
+        (
+            sync::plan(&records, &BTreeSet::new(), index, &remote),
+            content,
+        )
+    }
+
+    #[test]
+    fn the_report_names_every_post_written_or_removed_then_counts_them() {
+        let (plan, _) = plan_of_everything();
+        let renamed = [Rename {
+            file: "a.md".into(),
+            old_slug: "old".into(),
+            new_slug: "a".into(),
+        }];
+        assert_eq!(
+            report(&plan, &renamed, &BTreeMap::new(), false),
+            "  added     a\n  updated   b\n  removed   gone\n  file removed /files/0123.png\n\n    added  updated  removed  renamed  unchanged  index\n        1        1        1        1          0  written\n1 added, 1 updated, 1 removed, 0 unchanged; index written\n0 files added, 1 removed, 0 unchanged\n"
+        );
+    }
+
+    #[test]
+    fn a_dry_run_report_says_what_would_be_done() {
+        let (plan, _) = plan_of_everything();
+        let report = report(&plan, &[], &BTreeMap::new(), true);
+        assert!(report.starts_with("  would be added     a\n  would be updated   b\n  would be removed   gone\n  file would be removed /files/0123.png\n"), "{report}");
+        assert!(report.contains("index would be written\n"), "{report}");
+    }
+
+    #[test]
+    fn a_report_of_no_change_says_there_is_nothing_to_write() {
+        let report = report(&Plan::default(), &[], &BTreeMap::new(), false);
+        assert!(
+            report.ends_with(
+                "index unchanged\n0 files added, 0 removed, 0 unchanged\nNothing to write.\n"
+            ),
+            "{report}"
+        );
+    }
+
+    #[test]
+    fn a_refusal_counts_its_errors_in_words() {
+        assert_eq!(nothing_written(1), "1 error: nothing was written");
+        assert_eq!(nothing_written(3), "3 errors: nothing was written");
+    }
+
+    #[test]
+    fn drafts_are_prepared_only_when_asked_for_and_highlighted_for_sync() {
+        let code = "```rust\nfn main() {}\n```";
+        let content = content(&[
+            ("content/a.md", post_text("A", "").replace("Body.", code)),
+            ("content/d.md", post_text("D", "draft = true\n")),
+        ]);
+        let (posts, index) = prepare(&content, Settings::default(), false, Highlighting::All);
+        assert_eq!(posts.len(), 1);
+        assert_eq!(index.posts.len(), 1);
+        assert!(
+            !posts[0].record.code_html.is_empty(),
+            "sync highlights every post"
+        );
+        let (posts, _) = prepare(
+            &content,
+            Settings::default(),
+            true,
+            Highlighting::WhereLimitsNeedIt,
+        );
+        assert_eq!(posts.len(), 2);
+        assert!(
+            posts[0].record.code_html.is_empty(),
+            "check leaves small posts as they are"
+        );
+    }
+}

@@ -1,0 +1,526 @@
+//! Workers KV as `blog sync` reaches it: through wrangler (and, to list local keys, node), so
+//! local dev state and the account's namespace take the same path. Each call is one step that
+//! fails, or times out, with a message saying what stopped and what to do.
+
+use crate::assets::{self, FileInfo};
+use blog_core::kv::KeyMeta;
+use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::Receiver;
+use std::time::{Duration, Instant};
+
+/// Which namespace a sync writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// Local dev state, in `persist_to` (wrangler's own default, `.wrangler/state`, when none).
+    Local { persist_to: Option<PathBuf> },
+    /// The Cloudflare account's namespace.
+    Remote,
+}
+
+/// The `POSTS` namespace, reached through wrangler.
+pub struct Kv {
+    place: Place,
+    wrangler: String,
+}
+
+impl Kv {
+    /// The namespace at `place`, through `BLOG_WRANGLER` (default: this repository's wrangler).
+    pub fn new(place: Place) -> Self {
+        let wrangler =
+            std::env::var("BLOG_WRANGLER").unwrap_or_else(|_| "node_modules/.bin/wrangler".into());
+        Self { place, wrangler }
+    }
+
+    /// Whose KV this is, for "Syncing … to {place} KV".
+    pub fn place(&self) -> &'static str {
+        match self.place {
+            Place::Remote => "the account's",
+            Place::Local { .. } => "local dev",
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.wrangler);
+        cmd.args(["kv"]).args(args).args(["--binding", "POSTS"]);
+        match &self.place {
+            Place::Remote => {
+                cmd.arg("--remote");
+            }
+            Place::Local { persist_to } => {
+                cmd.arg("--local");
+                if let Some(dir) = persist_to {
+                    cmd.arg("--persist-to").arg(dir);
+                }
+            }
+        }
+        cmd.env("WRANGLER_SEND_METRICS", "false");
+        cmd
+    }
+
+    /// Runs one wrangler command as a [`run_step`].
+    fn run(&self, args: &[&str]) -> Result<String, String> {
+        let what = format!("wrangler kv {}", args.join(" "));
+        let cannot = format!(
+            "cannot run {} (run `make tools` to install wrangler)",
+            self.wrangler
+        );
+        run_step(&what, &cannot, self.command(args))
+    }
+
+    /// Every key with its stored metadata (`None` for a key that carries none).
+    pub fn list(&self) -> Result<BTreeMap<String, Option<KeyMeta>>, String> {
+        #[derive(serde::Deserialize)]
+        struct Key {
+            name: String,
+            metadata: Option<KeyMeta>,
+        }
+        let out = match &self.place {
+            Place::Remote => self.run(&["key", "list"])?,
+            Place::Local { persist_to } => list_local(persist_to.as_deref())?,
+        };
+        let json = out.find('[').map(|i| &out[i..]).unwrap_or(&out);
+        let keys: Vec<Key> = serde_json::from_str(json)
+            .map_err(|e| format!("cannot read the key list from wrangler: {e}\n{out}"))?;
+        Ok(keys.into_iter().map(|k| (k.name, k.metadata)).collect())
+    }
+
+    /// Writes entries in batches that stay well inside wrangler's bulk limits, with a
+    /// progress line for long syncs.
+    pub fn put_in_batches(&self, what: &str, entries: &[serde_json::Value]) -> Result<(), String> {
+        const MAX_BATCH_BYTES: usize = 50 * 1024 * 1024;
+        const MAX_BATCH_KEYS: usize = 500;
+        let mut done = 0;
+        let mut batch: Vec<&serde_json::Value> = Vec::new();
+        let mut bytes = 0;
+        for (i, entry) in entries.iter().enumerate() {
+            let size = entry["value"].as_str().map_or(0, str::len);
+            if !batch.is_empty()
+                && (bytes + size > MAX_BATCH_BYTES || batch.len() == MAX_BATCH_KEYS)
+            {
+                self.bulk_put(&batch)?;
+                done += batch.len();
+                progress(what, done, entries.len());
+                batch.clear();
+                bytes = 0;
+            }
+            batch.push(entry);
+            bytes += size;
+            if i + 1 == entries.len() {
+                self.bulk_put(&batch)?;
+                done += batch.len();
+                progress(what, done, entries.len());
+            }
+        }
+        Ok(())
+    }
+
+    /// Uploads files (paths inside `content`), one call each, with a progress line.
+    pub fn put_files(&self, content: &Path, files: &[(&str, &FileInfo)]) -> Result<(), String> {
+        for (i, (path, info)) in files.iter().enumerate() {
+            self.put_file(content, path, info)?;
+            progress("files", i + 1, files.len());
+        }
+        Ok(())
+    }
+
+    /// Uploads one file (`path` inside `content`) under its content-addressed key. One
+    /// `kv key put --path` per file: wrangler 4.86's `kv bulk put` turns `"base64": true`
+    /// values into text on the way into local state, which mangles any byte that is not
+    /// UTF-8, while `key put --path` stores the bytes as they are, locally and remotely alike.
+    fn put_file(&self, content: &Path, path: &str, info: &FileInfo) -> Result<(), String> {
+        let full = content.join(path);
+        // The key names these exact bytes: make sure the file is still what was checked.
+        let bytes =
+            std::fs::read(&full).map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+        if assets::inspect(path, &bytes).hash != info.hash {
+            return Err(format!(
+                "{} changed during the sync: run `blog sync` again",
+                full.display()
+            ));
+        }
+        let meta = KeyMeta {
+            hash: info.hash.clone(),
+            file: None,
+            content_type: Some(info.content_type.to_string()),
+        };
+        let meta = serde_json::to_string(&meta).expect("metadata serialises");
+        let full = full
+            .to_str()
+            .ok_or_else(|| format!("{}: the path is not UTF-8", full.display()))?;
+        self.run(&[
+            "key",
+            "put",
+            &info.key(),
+            "--path",
+            full,
+            "--metadata",
+            &meta,
+        ])
+        .map(drop)
+    }
+
+    fn bulk_put(&self, entries: &[&serde_json::Value]) -> Result<(), String> {
+        let file = TempFile::write(
+            "put",
+            &serde_json::to_vec(entries).expect("entries serialise"),
+        )?;
+        self.run(&["bulk", "put", file.path_str()]).map(drop)
+    }
+
+    /// Deletes keys, in one bulk call.
+    pub fn bulk_delete(&self, keys: &[String]) -> Result<(), String> {
+        let file = TempFile::write("delete", &serde_json::to_vec(keys).expect("keys serialise"))?;
+        self.run(&["bulk", "delete", file.path_str(), "--force"])
+            .map(drop)
+    }
+}
+
+/// The local namespace's keys, as JSON. `wrangler kv key list --local` stops at the first
+/// 1,000 keys (its remote listing pages through all), so this reads the same local storage
+/// through Miniflare, as wrangler does, following the cursor.
+fn list_local(persist_to: Option<&Path>) -> Result<String, String> {
+    let persist = persist_to.unwrap_or(Path::new(".wrangler/state"));
+    let node = std::env::var("BLOG_NODE").unwrap_or_else(|_| "node".into());
+    let mut cmd = Command::new(&node);
+    cmd.arg("tools/kv-list-local.mjs")
+        .arg(persist)
+        .arg(namespace_id()?);
+    run_step(
+        "listing local KV (tools/kv-list-local.mjs)",
+        &format!("cannot run {node} (Node.js 20 or later is needed)"),
+        cmd,
+    )
+}
+
+/// Runs one step of a sync (a wrangler call, or the local key listing) and returns what it
+/// printed; a failure or a hang (past `BLOG_WRANGLER_TIMEOUT` seconds, default 300) is an
+/// error that says which step stopped (`what`), and what to do. `cannot` says why the step
+/// may not start at all. A hung step is killed with everything it started.
+pub fn run_step(what: &str, cannot: &str, cmd: Command) -> Result<String, String> {
+    let timeout = std::env::var("BLOG_WRANGLER_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    run_within(what, cannot, cmd, timeout)
+}
+
+fn run_within(what: &str, cannot: &str, mut cmd: Command, timeout: u64) -> Result<String, String> {
+    let group = Group::new().map_err(|e| format!("{cannot}: {e}"))?;
+    let mut child = cmd
+        .process_group(group.id())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{cannot}: {e}"))?;
+    let stdout = drain(Box::new(child.stdout.take().expect("piped")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped")));
+    let deadline = Instant::now() + Duration::from_secs(timeout);
+    let status = loop {
+        match child.try_wait().map_err(|e| e.to_string())? {
+            Some(status) => break Some(status),
+            None if Instant::now() >= deadline => {
+                group.kill();
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    // After a timeout, whatever still holds the pipes is not worth waiting for.
+    let output = |rx: Receiver<String>| match status {
+        Some(_) => rx.recv().unwrap_or_default(),
+        None => rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default(),
+    };
+    let (stdout, stderr) = (output(stdout), output(stderr));
+    let rerun = "Nothing already written is lost or half-written: run `blog sync` again to finish.";
+    match status {
+        None => Err(format!("{what} timed out after {timeout} s. {rerun}")),
+        Some(status) if !status.success() => Err(format!(
+            "{what} failed ({status}). {rerun}\n{stdout}{stderr}"
+        )),
+        Some(_) => Ok(stdout),
+    }
+}
+
+/// Reads a pipe to its end on a thread of its own, so a full pipe never stalls the step.
+fn drain(mut pipe: Box<dyn std::io::Read + Send>) -> Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = pipe.read_to_end(&mut out);
+        let _ = tx.send(String::from_utf8_lossy(&out).into_owned());
+    });
+    rx
+}
+
+/// The process group one step runs in, so that a hung step is killed with everything it
+/// started: `wrangler` is a launcher that runs the real CLI (which runs workerd) as
+/// children, and killing only the launcher leaves them running, holding our pipes open and
+/// still able to write after we gave up on them.
+///
+/// Its leader is a sentry, a `sh` that waits for its standard input, a pipe only `blog`
+/// holds, to close, and then kills the group. A group of its own takes the step out of the
+/// group a terminal's Ctrl-C (or a kill of `make sync`'s group) reaches; the sentry keeps
+/// the step from outliving `blog` and writing on after the author stopped the sync.
+struct Group {
+    sentry: Child,
+}
+
+impl Group {
+    fn new() -> std::io::Result<Self> {
+        let sentry = Command::new("sh")
+            // `0`: every process in the sentry's own group.
+            .args(["-c", "read -r line; kill -KILL 0"])
+            .process_group(0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        Ok(Self { sentry })
+    }
+
+    /// The group's id, for [`CommandExt::process_group`].
+    fn id(&self) -> i32 {
+        self.sentry.id() as i32
+    }
+
+    /// Kills every process in the group.
+    fn kill(&self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.id())])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+impl Drop for Group {
+    /// The step is over: the sentry goes, and leaves alone whatever the step left behind.
+    fn drop(&mut self) {
+        let _ = self.sentry.kill();
+        let _ = self.sentry.wait();
+    }
+}
+
+/// A progress line, on standard error, for writes of more than one key.
+fn progress(what: &str, done: usize, total: usize) {
+    if total > 1 {
+        eprintln!("  [{done}/{total}] {what} written");
+    }
+}
+
+/// The id of the `POSTS` namespace in wrangler.toml: local storage is filed under it.
+fn namespace_id() -> Result<String, String> {
+    let text = std::fs::read_to_string("wrangler.toml")
+        .map_err(|e| format!("cannot read wrangler.toml: {e}"))?;
+    posts_namespace_id(&text)
+}
+
+fn posts_namespace_id(wrangler_toml: &str) -> Result<String, String> {
+    let config: toml::Table =
+        toml::from_str(wrangler_toml).map_err(|e| format!("wrangler.toml: {e}"))?;
+    config
+        .get("kv_namespaces")
+        .and_then(|v| v.as_array())
+        .into_iter()
+        .flatten()
+        .find(|ns| ns.get("binding").and_then(|b| b.as_str()) == Some("POSTS"))
+        .and_then(|ns| ns.get("id").and_then(|id| id.as_str()))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            "wrangler.toml has no [[kv_namespaces]] with binding = \"POSTS\" and an id".into()
+        })
+}
+
+/// A file for wrangler's bulk commands, removed when dropped. Named after this process, so a
+/// killed sync's leftover is easy to find (and is overwritten by nothing else).
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn write(kind: &str, bytes: &[u8]) -> Result<Self, String> {
+        let path =
+            std::env::temp_dir().join(format!("blog-sync-{kind}-{}.json", std::process::id()));
+        std::fs::write(&path, bytes)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(Self(path))
+    }
+
+    fn path_str(&self) -> &str {
+        self.0.to_str().expect("temp paths are UTF-8")
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", script]);
+        cmd
+    }
+
+    /// Whether a process still runs (a zombie, dead but not reaped, does not).
+    fn alive(pid: &str) -> bool {
+        Command::new("ps")
+            .args(["-o", "stat=", "-p", pid])
+            .output()
+            .is_ok_and(|out| {
+                let stat = String::from_utf8_lossy(&out.stdout);
+                !stat.trim().is_empty() && !stat.trim_start().starts_with('Z')
+            })
+    }
+
+    fn gone_within(pid: &str, limit: Duration) -> bool {
+        let start = Instant::now();
+        while alive(pid) {
+            if start.elapsed() > limit {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
+    fn temp_path(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("blog-wrangler-{name}-{}", std::process::id()))
+    }
+
+    #[test]
+    fn a_step_that_succeeds_returns_what_it_printed() {
+        let out = run_within(
+            "echo",
+            "cannot run sh",
+            sh("echo listed; echo noise >&2"),
+            30,
+        );
+        assert_eq!(out.unwrap(), "listed\n");
+    }
+
+    #[test]
+    fn a_step_that_fails_says_which_step_stopped_and_to_run_sync_again_with_its_output() {
+        let e = run_within(
+            "wrangler kv bulk put x",
+            "cannot",
+            sh("echo out; echo err >&2; exit 3"),
+            30,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "wrangler kv bulk put x failed (exit status: 3). Nothing already written is lost or half-written: run `blog sync` again to finish.\nout\nerr\n"
+        );
+    }
+
+    #[test]
+    fn a_step_that_cannot_start_says_what_to_install() {
+        let e = run_within(
+            "wrangler kv key list",
+            "cannot run /nonexistent/wrangler (run `make tools` to install wrangler)",
+            Command::new("/nonexistent/wrangler"),
+            30,
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with(
+                "cannot run /nonexistent/wrangler (run `make tools` to install wrangler): "
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_step_that_hangs_past_its_timeout_is_killed_with_everything_it_started() {
+        // A launcher whose child hangs, as wrangler's does: the child's pid goes to a file.
+        let pid_file = temp_path("hang");
+        let script = format!("sleep 60 & echo $! > {}; wait", pid_file.display());
+        let start = Instant::now();
+        let e = run_within("listing local KV", "cannot", sh(&script), 1).unwrap_err();
+        assert_eq!(
+            e,
+            "listing local KV timed out after 1 s. Nothing already written is lost or half-written: run `blog sync` again to finish."
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "gave up after {:?}",
+            start.elapsed()
+        );
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let _ = std::fs::remove_file(&pid_file);
+        assert!(
+            gone_within(pid.trim(), Duration::from_secs(5)),
+            "the hung child {pid} still runs"
+        );
+    }
+
+    #[test]
+    fn a_step_left_running_when_blog_goes_is_killed_by_its_sentry() {
+        let mut group = Group::new().unwrap();
+        let mut step = Command::new("sleep")
+            .arg("60")
+            .process_group(group.id())
+            .spawn()
+            .unwrap();
+        // What happens to the sentry's input when blog exits or is killed.
+        drop(group.sentry.stdin.take());
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = step.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "the step outlived blog"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(status.signal(), Some(9), "{status}");
+    }
+
+    #[test]
+    fn a_step_that_ends_by_itself_leaves_what_it_started_alone() {
+        // As before process groups: only a hung step is killed with its children.
+        let pid_file = temp_path("leftover");
+        let script = format!(
+            "sleep 60 > /dev/null 2>&1 & echo $! > {}",
+            pid_file.display()
+        );
+        run_within("step", "cannot", sh(&script), 30).unwrap();
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let _ = std::fs::remove_file(&pid_file);
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(alive(pid.trim()), "the step's leftover {pid} was killed");
+        let _ = Command::new("kill").args(["-KILL", pid.trim()]).status();
+    }
+
+    #[test]
+    fn the_posts_namespace_id_is_read_from_wrangler_toml() {
+        let toml = "name = \"blog\"\n[[kv_namespaces]]\nbinding = \"OTHER\"\nid = \"no\"\n[[kv_namespaces]]\nbinding = \"POSTS\"\nid = \"abc123\"\n";
+        assert_eq!(posts_namespace_id(toml).unwrap(), "abc123");
+        let e = posts_namespace_id("name = \"blog\"\n").unwrap_err();
+        assert_eq!(
+            e,
+            "wrangler.toml has no [[kv_namespaces]] with binding = \"POSTS\" and an id"
+        );
+    }
+
+    #[test]
+    fn a_temp_file_for_wrangler_is_removed_when_dropped() {
+        let file = TempFile::write("test", b"[]").unwrap();
+        let path = file.0.clone();
+        assert_eq!(std::fs::read(&path).unwrap(), b"[]");
+        drop(file);
+        assert!(!path.exists());
+    }
+}
