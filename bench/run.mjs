@@ -110,7 +110,7 @@ async function preflight() {
     if (!fs.existsSync(path.join(ROOT, f))) missing.push(f);
   }
   if (!ONLY && (await run('wrk', ['-v']).catch(() => ({ code: 127 }))).code === 127) missing.push('wrk (apt-get install wrk)');
-  if (missing.length) throw new Error(`missing: ${missing.join(', ')}: run \`make build\` and \`cargo build --release --bin blog\` first`);
+  if (missing.length) throw new Error(`missing: ${missing.join(', ')}: run \`make build\` and \`cargo build --release -p blog-author --bin blog\` first`);
 }
 
 // ------------------------------------------------------------------ goal 4: the bundle
@@ -128,7 +128,7 @@ async function bundle() {
 // ------------------------------------------------------------------ goal 3: native render
 
 async function render() {
-  const r = await runOk('cargo', ['run', '--quiet', '--release', '--example', 'render_bench'], { cwd: ROOT });
+  const r = await runOk('cargo', ['run', '--quiet', '--release', '-p', 'blog-author', '--example', 'render_bench'], { cwd: ROOT });
   const rows = [...r.stdout.matchAll(/^render_bench: (.*)$/gm)].map((m) => {
     const row = {};
     for (const [, k, v] of m[1].matchAll(/(\w+)=("[^"]*"|\S+)/g)) row[k] = v.startsWith('"') ? v.slice(1, -1) : Number.isNaN(Number(v)) ? v : Number(v);

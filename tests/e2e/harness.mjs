@@ -105,7 +105,7 @@ export async function startSite({
   beforeStart = null,
 } = {}) {
   if (!existsSync(BLOG)) {
-    throw new Error(`${BLOG} is missing: run \`cargo build --release --bin blog\` first`);
+    throw new Error(`${BLOG} is missing: run \`cargo build --release -p blog-author --bin blog\` first`);
   }
   const stateDir = await tempDir('blog-e2e-state-');
   const tempDirs = [stateDir];

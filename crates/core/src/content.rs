@@ -2,7 +2,7 @@
 //! look like once validated, and the rules a slug must follow.
 
 use crate::date::{self, Timestamp};
-use crate::routes::Route;
+use crate::routes;
 use crate::settings::Settings;
 pub use crate::slug::{tag_slug, validate_slug, MAX_SLUG_BYTES};
 use serde::{Deserialize, Serialize};
@@ -47,18 +47,12 @@ impl PostMeta {
     }
 
     pub fn url(&self) -> String {
-        Route::Post {
-            slug: self.slug.clone(),
-        }
-        .href()
+        routes::post_path(&self.slug)
     }
 
     /// The post's read count badge.
     pub fn reads_badge_url(&self) -> String {
-        Route::ReadsBadge {
-            slug: self.slug.clone(),
-        }
-        .href()
+        routes::reads_badge_path(&self.slug)
     }
 
     /// Every slug this post's reads were counted under: its own and its former `/posts/` slugs.
@@ -94,10 +88,7 @@ pub struct TagLink<'a> {
 
 impl TagLink<'_> {
     pub fn url(&self) -> String {
-        Route::Tag {
-            slug: self.slug.clone(),
-        }
-        .href()
+        routes::tag_path(&self.slug)
     }
 }
 

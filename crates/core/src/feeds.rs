@@ -13,7 +13,7 @@ use crate::content::{tag_slug, PostMeta, PostRecord, Visible};
 use crate::date::{self, Timestamp};
 use crate::html::escape_xml_into;
 use crate::markdown::{self, RenderOptions};
-use crate::routes::{FeedKind, Route};
+use crate::routes::{self, FeedKind, Route};
 use crate::settings::Settings;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -111,7 +111,7 @@ pub fn atom(info: &FeedInfo, entries: &[FeedEntry]) -> String {
     );
     out.push_str("  <author>\n");
     element(&mut out, 2, "name", info.author());
-    element(&mut out, 2, "uri", &info.url(&Route::Index.href()));
+    element(&mut out, 2, "uri", &info.url(routes::INDEX_PATH));
     out.push_str("  </author>\n");
     for entry in entries {
         let meta = entry.meta;
@@ -242,7 +242,7 @@ pub fn json_feed(info: &FeedInfo, entries: &[FeedEntry]) -> String {
         language: strip_control(&settings.language),
         authors: [JsonAuthor {
             name: strip_control(info.author()),
-            url: info.url(&Route::Index.href()),
+            url: info.url(routes::INDEX_PATH),
         }],
         items: entries
             .iter()
@@ -288,7 +288,7 @@ pub fn sitemap(settings: &Settings, urls: &[(String, Option<i64>)]) -> String {
 pub fn robots(settings: &Settings) -> String {
     format!(
         "User-agent: *\nAllow: /\n\nSitemap: {}\n",
-        strip_control(&absolute_url(settings, &Route::Sitemap.href()))
+        strip_control(&absolute_url(settings, routes::SITEMAP_PATH))
     )
 }
 
@@ -605,7 +605,7 @@ pub fn plan<'a>(
         None => (
             visible.posts.iter().collect(),
             settings.title.clone(),
-            Route::Index.href(),
+            routes::INDEX_PATH.into(),
         ),
         Some(tag) => {
             let posts = visible.tagged(tag);
@@ -687,8 +687,10 @@ pub fn assemble(plan: &FeedPlan, records: &[Option<PostRecord>]) -> Assembled {
 /// post), every post, every tag.
 pub fn site_sitemap(settings: &Settings, visible: &Visible<'_>) -> String {
     let newest = visible.posts.first().map(|p| p.published);
-    let mut urls: Vec<(String, Option<i64>)> =
-        vec![(Route::Index.href(), newest), (Route::Tags.href(), newest)];
+    let mut urls: Vec<(String, Option<i64>)> = vec![
+        (routes::INDEX_PATH.into(), newest),
+        (routes::TAGS_PATH.into(), newest),
+    ];
     urls.extend(visible.posts.iter().map(|p| (p.url(), Some(p.published))));
     urls.extend(visible.tags().into_iter().map(|(t, _)| (t.url(), None)));
     sitemap(settings, &urls)

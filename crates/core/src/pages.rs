@@ -2,7 +2,7 @@
 
 use crate::content::{PostMeta, PostRecord, TagLink, Visible};
 use crate::markdown::{self, Heading, RenderOptions};
-use crate::routes::{FeedKind, Route};
+use crate::routes::{self, FeedKind, Route};
 use crate::settings::Settings;
 use askama::Template;
 
@@ -160,12 +160,7 @@ pub struct ErrorPage<'a> {
 }
 
 pub fn index(site: &Settings, posts: &[PostMeta], popular: Vec<&PostMeta>) -> String {
-    let head = Head::page(
-        site,
-        site.title.clone(),
-        &site.tagline,
-        &Route::Index.href(),
-    );
+    let head = Head::page(site, site.title.clone(), &site.tagline, routes::INDEX_PATH);
     IndexPage {
         site,
         head,
@@ -255,7 +250,7 @@ pub fn tags(site: &Settings, visible: &Visible<'_>) -> String {
         site,
         format!("Tags · {}", site.title),
         "Every topic written about, with its posts.",
-        &Route::Tags.href(),
+        routes::TAGS_PATH,
     );
     TagsPage {
         site,
@@ -382,11 +377,11 @@ pub fn manifest(site: &Settings) -> String {
         "short_name": site.title,
         "description": site.tagline,
         "lang": site.language,
-        "start_url": Route::Index.href(),
+        "start_url": routes::INDEX_PATH,
         "display": "browser",
         "background_color": "#fdfdfc",
         "theme_color": "#1a56b0",
-        "icons": [{ "src": format!("{}?v={FAVICON_VERSION}", Route::Favicon.href()), "sizes": "any", "type": "image/svg+xml" }],
+        "icons": [{ "src": format!("{}?v={FAVICON_VERSION}", routes::FAVICON_PATH), "sizes": "any", "type": "image/svg+xml" }],
     })
     .to_string()
 }

@@ -51,37 +51,24 @@ pub enum FeedKind {
 
 pub const ALLOWED_METHODS: &str = "GET, HEAD";
 
-// The fixed paths, spelled once: `resolve` matches them and `Route::path` writes them.
-const INDEX_PATH: &str = "/";
-const TAGS_PATH: &str = "/tags";
-const ATOM_PATH: &str = "/feed.xml";
-const RSS_PATH: &str = "/rss.xml";
-const JSON_FEED_PATH: &str = "/feed.json";
-const SITEMAP_PATH: &str = "/sitemap.xml";
-const ROBOTS_PATH: &str = "/robots.txt";
-const STYLESHEET_PATH: &str = "/style.css";
-const FAVICON_PATH: &str = "/favicon.svg";
-const MANIFEST_PATH: &str = "/site.webmanifest";
+// The fixed paths, spelled once: `resolve` matches them, `Route::path` and the templates
+// write them (a template writes the constant itself: no allocation on every page).
+pub const INDEX_PATH: &str = "/";
+pub const TAGS_PATH: &str = "/tags";
+pub const ATOM_PATH: &str = "/feed.xml";
+pub const RSS_PATH: &str = "/rss.xml";
+pub const JSON_FEED_PATH: &str = "/feed.json";
+pub const SITEMAP_PATH: &str = "/sitemap.xml";
+pub const ROBOTS_PATH: &str = "/robots.txt";
+pub const STYLESHEET_PATH: &str = "/style.css";
+pub const FAVICON_PATH: &str = "/favicon.svg";
+pub const MANIFEST_PATH: &str = "/site.webmanifest";
 const POSTS_PREFIX: &str = "/posts/";
 const TAGS_PREFIX: &str = "/tags/";
 const TAG_FEED_SUFFIX: &str = "/feed.xml";
 const READS_BADGE_SUFFIX: &str = "/reads.svg";
 
 impl Route {
-    /// The site's feeds, for the templates (which cannot write a struct literal).
-    pub const ATOM_FEED: Route = Route::Feed {
-        kind: FeedKind::Atom,
-        tag: None,
-    };
-    pub const RSS_FEED: Route = Route::Feed {
-        kind: FeedKind::Rss,
-        tag: None,
-    };
-    pub const JSON_FEED: Route = Route::Feed {
-        kind: FeedKind::Json,
-        tag: None,
-    };
-
     /// The page's canonical path (what links to it say); a redirect's location. `None` for
     /// the answers that are not a page: [`Route::NotFound`] and [`Route::MethodNotAllowed`].
     /// Slugs are written as they are: [`validate_slug`] and tag slugs admit only characters a
@@ -89,10 +76,10 @@ impl Route {
     pub fn path(&self) -> Option<String> {
         Some(match self {
             Route::Index => INDEX_PATH.into(),
-            Route::Post { slug } => format!("{POSTS_PREFIX}{slug}"),
-            Route::ReadsBadge { slug } => format!("{POSTS_PREFIX}{slug}{READS_BADGE_SUFFIX}"),
+            Route::Post { slug } => post_path(slug),
+            Route::ReadsBadge { slug } => reads_badge_path(slug),
             Route::Tags => TAGS_PATH.into(),
-            Route::Tag { slug } => format!("{TAGS_PREFIX}{slug}"),
+            Route::Tag { slug } => tag_path(slug),
             // A tag has one feed, in Atom.
             Route::Feed { tag: Some(tag), .. } => format!("{TAGS_PREFIX}{tag}{TAG_FEED_SUFFIX}"),
             Route::Feed {
@@ -122,6 +109,21 @@ impl Route {
     pub fn href(&self) -> String {
         self.path().expect("a page route has a path")
     }
+}
+
+/// [`Route::Post`]'s path, for the links every list of posts writes (without a `Route`).
+pub fn post_path(slug: &str) -> String {
+    format!("{POSTS_PREFIX}{slug}")
+}
+
+/// [`Route::ReadsBadge`]'s path.
+pub fn reads_badge_path(slug: &str) -> String {
+    format!("{POSTS_PREFIX}{slug}{READS_BADGE_SUFFIX}")
+}
+
+/// [`Route::Tag`]'s path.
+pub fn tag_path(slug: &str) -> String {
+    format!("{TAGS_PREFIX}{slug}")
 }
 
 /// A redirect to a page.
