@@ -156,8 +156,11 @@ build() {
     "$MAIN/.tools/bin/worker-build" --release >&2
     echo "== $name: worker built in $(took "$started")" >&2
     started=$(date +%s)
-    echo "== $name: cargo build --release --bin blog" >&2
-    cargo build --release --bin blog >&2
+    # The workspace's default member is the Worker alone: name the CLI's package where it has one.
+    local package=()
+    [[ -f crates/author/Cargo.toml ]] && package=(-p blog-author)
+    echo "== $name: cargo build --release ${package[*]} --bin blog" >&2
+    cargo build --release "${package[@]}" --bin blog >&2
     echo "== $name: blog built in $(took "$started")" >&2
   )
   echo "$want" >"$stamp"
