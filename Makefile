@@ -5,7 +5,6 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 TOOLS := $(CURDIR)/.tools
-WORKER_BUILD_VERSION := 0.8.7
 # wasm-bindgen's CLI must match the library in Cargo.lock exactly.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/"/,"",$$3); print $$3}' Cargo.lock)
 WRANGLER := node_modules/.bin/wrangler
@@ -17,8 +16,10 @@ export WASM_BINDGEN_BIN := $(TOOLS)/bin/wasm-bindgen
 export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
 export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
 
-# What the Worker is built from: itself, the core and the templates (never the author's tools).
-WORKER_SOURCES := Cargo.toml Cargo.lock build.rs $(shell find src crates/core templates -type f)
+# What the Worker is built from: itself, the core and the templates (never the author's tools),
+# and the script that builds it. The entry module counts too: BLOG_BUILD_ID covers all of src/.
+WORKER_SOURCES := Cargo.toml Cargo.lock build.rs tools/build-worker.sh \
+	$(shell find src crates/core templates -type f)
 
 .PHONY: help dev test lint tools build sync check deploy bench clean chromium python-deps fuzz
 
@@ -49,13 +50,9 @@ lint:
 fuzz:
 	fuzz/run.sh 300
 
-tools: $(TOOLS)/.worker-build-$(WORKER_BUILD_VERSION) $(TOOLS)/.wasm-bindgen-$(WASM_BINDGEN_VERSION) node_modules/.installed
+tools: $(TOOLS)/.wasm-bindgen-$(WASM_BINDGEN_VERSION) node_modules/.installed
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 	@rustup component list --installed | grep -q '^clippy' && rustup component list --installed | grep -q '^rustfmt' || rustup component add clippy rustfmt
-
-$(TOOLS)/.worker-build-%:
-	cargo install --root $(TOOLS) worker-build --version $*
-	touch $@
 
 $(TOOLS)/.wasm-bindgen-%:
 	cargo install --root $(TOOLS) wasm-bindgen-cli --version =$*
@@ -73,12 +70,11 @@ python-deps:
 	@python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r tests/requirements.txt
 
 # wrangler runs `make build` before every dev session and deploy: it does nothing when the
-# worker is up to date.
-build: build/worker/shim.mjs
+# worker is up to date. tools/build-worker.sh says what the steps are; index.js is its last file.
+build: build/index.js
 
-build/worker/shim.mjs: $(WORKER_SOURCES)
-	$(TOOLS)/bin/worker-build --release
-	@touch $@
+build/index.js: $(WORKER_SOURCES)
+	tools/build-worker.sh
 
 $(BLOG): $(shell find crates -type f -not -path '*/target/*') Cargo.toml Cargo.lock
 	cargo build --release -p blog-author --bin blog

@@ -106,7 +106,7 @@ async function machine() {
 
 async function preflight() {
   const missing = [];
-  for (const f of ['build/index_bg.wasm', 'build/index.js', 'build/worker/shim.mjs', 'target/release/blog']) {
+  for (const f of ['build/index_bg.wasm', 'build/index.js', 'target/release/blog']) {
     if (!fs.existsSync(path.join(ROOT, f))) missing.push(f);
   }
   if (!ONLY && (await run('wrk', ['-v']).catch(() => ({ code: 127 }))).code === 127) missing.push('wrk (apt-get install wrk)');

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Builds the Worker into build/: what `make build` runs (and so `wrangler dev` and `wrangler
+# deploy`, through wrangler.toml's [build]). It does what worker-build 0.8.7 did for this
+# crate, in four steps, without its shim:
+#
+#   1. cargo     the crate for wasm32, release profile (opt-level "s", LTO, one codegen unit)
+#   2. bindgen   the wasm-bindgen CLI (exactly Cargo.lock's version) writes index.js and
+#                index_bg.wasm for `--target module`, with the glue that makes the instance
+#                again after an abort (`--experimental-reset-state-function`,
+#                `--force-enable-abort-handler`); `import source` becomes a plain wasm import,
+#                which wrangler bundles as a compiled module
+#   3. wasm-opt  binaryen's, with worker-build's flags: -O, an explicit feature list (no
+#                encodings workerd may not read yet), the names section kept for stack traces
+#   4. esbuild   bundles index.js with the JS snippets it imports into one minified module,
+#                as worker-build's bundling step did (the wasm stays a separate module)
+#
+# The output is build/index.js and build/index_bg.wasm; src/entry.mjs (wrangler's `main`)
+# imports build/index.js. The wasm is worker-build's byte for byte but for one producers
+# entry it added (`sdk: workers-rs`, metadata only). Everything is written to build/.tmp
+# and moved into build/ at the end, under a lock, so a build that fails or runs alongside
+# another never leaves a half-written build/ behind. Each step prints its time.
+#
+# Tools, by environment variable (the Makefile sets them):
+#   WASM_BINDGEN_BIN  default .tools/bin/wasm-bindgen
+#   WASM_OPT_BIN      default node_modules/.bin/wasm-opt   (npm package binaryen)
+#   ESBUILD_BIN       default node_modules/.bin/esbuild
+#   CARGO_TARGET_DIR  default target
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WASM_BINDGEN_BIN=${WASM_BINDGEN_BIN:-.tools/bin/wasm-bindgen}
+WASM_OPT_BIN=${WASM_OPT_BIN:-node_modules/.bin/wasm-opt}
+ESBUILD_BIN=${ESBUILD_BIN:-node_modules/.bin/esbuild}
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+OUT=build
+STAGE=$OUT/.tmp
+
+fail() { echo "build-worker: $*" >&2; exit 1; }
+
+# The CLI reads what the library's macros wrote into the wasm: the two must be one version.
+want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
+have=$("$WASM_BINDGEN_BIN" --version 2>/dev/null | awk '{ print $2 }') ||
+  fail "no wasm-bindgen CLI at $WASM_BINDGEN_BIN (make tools installs it)"
+[[ $have == "$want" ]] ||
+  fail "wasm-bindgen CLI is $have, Cargo.lock has $want (make tools installs the right one)"
+[[ -x $WASM_OPT_BIN ]] || fail "no wasm-opt at $WASM_OPT_BIN (npm ci installs binaryen)"
+[[ -x $ESBUILD_BIN ]] || fail "no esbuild at $ESBUILD_BIN (npm ci installs it)"
+
+mkdir -p "$OUT"
+exec 9>"$OUT/.lock"
+flock 9
+
+step_started=0
+step() { step_started=$(date +%s%N); echo "build-worker: $*" >&2; }
+done_step() { echo "build-worker:   $(( ($(date +%s%N) - step_started) / 1000000 )) ms" >&2; }
+
+step "cargo build (wasm32, release)"
+# worker-build sets this too: `#[wasm_bindgen]` async exports then run on js-sys's futures,
+# not wasm-bindgen-futures'. The macros read it when they expand, so it must never change
+# between builds sharing a target directory.
+WASM_BINDGEN_USE_JS_SYS=1 cargo build --lib --release --target wasm32-unknown-unknown \
+  -p blog-worker
+done_step
+
+rm -rf "$STAGE"
+mkdir -p "$STAGE"
+
+step "wasm-bindgen $have --target module"
+"$WASM_BINDGEN_BIN" "$TARGET_DIR/wasm32-unknown-unknown/release/blog_worker.wasm" \
+  --out-dir "$STAGE" --out-name index --target module --no-typescript \
+  --experimental-reset-state-function --force-enable-abort-handler
+# `import source m from "./index_bg.wasm"` (a source phase import) is what the module target
+# writes; wrangler's bundler and workerd take the plain import of a .wasm module instead.
+[[ $(grep -c '^import source wasmModule from "./index_bg.wasm";$' "$STAGE/index.js") == 1 ]] ||
+  fail "index.js does not import its wasm the way this script expects"
+sed -i 's|^import source wasmModule from|import wasmModule from|' "$STAGE/index.js"
+done_step
+
+step "wasm-opt -O"
+"$WASM_OPT_BIN" "$STAGE/index_bg.wasm" -o "$STAGE/index_bg.opt.wasm" -O \
+  --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+  --enable-bulk-memory --enable-multivalue --enable-reference-types \
+  --enable-exception-handling --debuginfo
+mv "$STAGE/index_bg.opt.wasm" "$STAGE/index_bg.wasm"
+done_step
+
+step "esbuild --bundle --minify index.js"
+"$ESBUILD_BIN" "$STAGE/index.js" --bundle --minify --format=esm --log-level=warning \
+  --external:./index_bg.wasm --outfile="$STAGE/bundle.js"
+mv "$STAGE/bundle.js" "$STAGE/index.js"
+rm -rf "$STAGE/snippets"
+done_step
+
+# Into build/, index.js last: it is what make compares with the sources.
+for name in index_bg.wasm index.js; do
+  mv -f "$STAGE/$name" "$OUT/$name"
+done
+rm -rf "$STAGE"
