@@ -21,7 +21,9 @@ export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
 WORKER_SOURCES := Cargo.toml Cargo.lock build.rs tools/build-worker.sh \
 	$(shell find src crates/core templates -type f)
 
-.PHONY: help dev test lint tools build sync check deploy bench clean chromium python-deps fuzz
+WASM_LIB := target/wasm32-unknown-unknown/worker/blog_worker.wasm
+
+.PHONY: help dev dev-ready test lint tools wasm-target rust-components build sync check deploy bench clean chromium python-deps fuzz
 
 help:
 	@echo "make dev    build, sync content/ into local KV, serve http://127.0.0.1:$(PORT)"
@@ -29,9 +31,16 @@ help:
 	@echo "make bench  speed and size figures"
 	@echo "make fuzz   five minutes of fuzzing per target"
 
-dev: tools build $(BLOG)
+# A first run does in parallel what waits on nothing else: the wasm-bindgen CLI's install (in
+# its own target directory), npm's packages, and the Worker's then the CLI's compile (one
+# target directory, so cargo runs those two one after the other). Chromium and Python's
+# feedparser are only for `make test`.
+dev:
+	@$(MAKE) --no-print-directory -j3 dev-ready
 	$(BLOG) sync
 	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --show-interactive-dev-session=false
+
+dev-ready: build $(BLOG)
 
 test: tools build $(BLOG) chromium python-deps lint
 	cargo test --workspace
@@ -41,7 +50,7 @@ test: tools build $(BLOG) chromium python-deps lint
 
 # Formatting and lints, warnings as errors: the host build of every crate, and the Worker as
 # it ships (wasm32), where the edge's code is compiled at all.
-lint:
+lint: rust-components
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo clippy -p blog-worker --target wasm32-unknown-unknown --locked -- -D warnings
@@ -50,8 +59,12 @@ lint:
 fuzz:
 	fuzz/run.sh 300
 
-tools: $(TOOLS)/.wasm-bindgen-$(WASM_BINDGEN_VERSION) node_modules/.installed
+tools: $(TOOLS)/.wasm-bindgen-$(WASM_BINDGEN_VERSION) node_modules/.installed wasm-target
+
+wasm-target:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+rust-components:
 	@rustup component list --installed | grep -q '^clippy' && rustup component list --installed | grep -q '^rustfmt' || rustup component add clippy rustfmt
 
 $(TOOLS)/.wasm-bindgen-%:
@@ -73,8 +86,14 @@ python-deps:
 # worker is up to date. tools/build-worker.sh says what the steps are; index.js is its last file.
 build: build/index.js
 
-build/index.js: $(WORKER_SOURCES)
+build/index.js: $(WORKER_SOURCES) $(WASM_LIB) | tools
 	tools/build-worker.sh
+
+# The Worker's compile alone (the script's first step), so a first run overlaps it with the
+# tools' installs; the full script then finds it done.
+$(WASM_LIB): $(WORKER_SOURCES) | wasm-target
+	tools/build-worker.sh cargo
+	@touch $@
 
 $(BLOG): $(shell find crates -type f -not -path '*/target/*') Cargo.toml Cargo.lock
 	cargo build --release -p blog-author --bin blog

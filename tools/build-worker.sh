@@ -3,7 +3,7 @@
 # deploy`, through wrangler.toml's [build]). It does what worker-build 0.8.7 did for this
 # crate, in four steps, without its shim:
 #
-#   1. cargo     the crate for wasm32, release profile (opt-level "s", LTO, one codegen unit)
+#   1. cargo     the crate for wasm32, `worker` profile (opt-level "s", LTO, one codegen unit)
 #   2. bindgen   the wasm-bindgen CLI (exactly Cargo.lock's version) writes index.js and
 #                index_bg.wasm for `--target module`, with the glue that makes the instance
 #                again after an abort (`--experimental-reset-state-function`,
@@ -37,14 +37,16 @@ STAGE=$OUT/.tmp
 
 fail() { echo "build-worker: $*" >&2; exit 1; }
 
-# The CLI reads what the library's macros wrote into the wasm: the two must be one version.
-want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
-have=$("$WASM_BINDGEN_BIN" --version 2>/dev/null | awk '{ print $2 }') ||
-  fail "no wasm-bindgen CLI at $WASM_BINDGEN_BIN (make tools installs it)"
-[[ $have == "$want" ]] ||
-  fail "wasm-bindgen CLI is $have, Cargo.lock has $want (make tools installs the right one)"
-[[ -x $WASM_OPT_BIN ]] || fail "no wasm-opt at $WASM_OPT_BIN (npm ci installs binaryen)"
-[[ -x $ESBUILD_BIN ]] || fail "no esbuild at $ESBUILD_BIN (npm ci installs it)"
+if [[ ${1:-} != cargo ]]; then
+  # The CLI reads what the library's macros wrote into the wasm: the two must be one version.
+  want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
+  have=$("$WASM_BINDGEN_BIN" --version 2>/dev/null | awk '{ print $2 }') ||
+    fail "no wasm-bindgen CLI at $WASM_BINDGEN_BIN (make tools installs it)"
+  [[ $have == "$want" ]] ||
+    fail "wasm-bindgen CLI is $have, Cargo.lock has $want (make tools installs the right one)"
+  [[ -x $WASM_OPT_BIN ]] || fail "no wasm-opt at $WASM_OPT_BIN (npm ci installs binaryen)"
+  [[ -x $ESBUILD_BIN ]] || fail "no esbuild at $ESBUILD_BIN (npm ci installs it)"
+fi
 
 mkdir -p "$OUT"
 exec 9>"$OUT/.lock"
@@ -58,15 +60,17 @@ step "cargo build (wasm32, release)"
 # worker-build sets this too: `#[wasm_bindgen]` async exports then run on js-sys's futures,
 # not wasm-bindgen-futures'. The macros read it when they expand, so it must never change
 # between builds sharing a target directory.
-WASM_BINDGEN_USE_JS_SYS=1 cargo build --lib --release --target wasm32-unknown-unknown \
+WASM_BINDGEN_USE_JS_SYS=1 cargo build --lib --profile worker --target wasm32-unknown-unknown \
   -p blog-worker
 done_step
+# `tools/build-worker.sh cargo` stops here: make runs it beside the CLI installs on a first run.
+[[ ${1:-} == cargo ]] && exit 0
 
 rm -rf "$STAGE"
 mkdir -p "$STAGE"
 
 step "wasm-bindgen $have --target module"
-"$WASM_BINDGEN_BIN" "$TARGET_DIR/wasm32-unknown-unknown/release/blog_worker.wasm" \
+"$WASM_BINDGEN_BIN" "$TARGET_DIR/wasm32-unknown-unknown/worker/blog_worker.wasm" \
   --out-dir "$STAGE" --out-name index --target module --no-typescript \
   --experimental-reset-state-function --force-enable-abort-handler
 # `import source m from "./index_bg.wasm"` (a source phase import) is what the module target

@@ -7,7 +7,7 @@
 #
 # Each revision is checked out in its own git worktree, target/same-output/<commit>/, with its
 # own CARGO_TARGET_DIR inside it, and built there as the Makefile's `build` and blog targets
-# do (worker-build --release, cargo build --release --bin blog) with the pinned tools of this
+# do (tools/build-worker.sh or, before it, worker-build; cargo build --release --bin blog) with the pinned tools of this
 # checkout (.tools/bin, and node_modules symlinked into the worktree). A revision from before
 # the workspace gets an empty [workspace] table in its worktree's Cargo.toml, or cargo would
 # take it for a member of this checkout's workspace. A worktree already built for that commit
@@ -77,7 +77,7 @@ if [[ "$1" == --compare ]]; then
   exit $?
 fi
 
-for tool in "$MAIN/.tools/bin/worker-build" "$MAIN/.tools/bin/wasm-bindgen" \
+for tool in "$MAIN/.tools/bin/wasm-bindgen" \
   "$MAIN/node_modules/.bin/wrangler" "$MAIN/node_modules/.bin/wasm-opt" "$MAIN/node_modules/.bin/esbuild"; do
   [[ -x "$tool" ]] || { echo "missing $tool: run \`make tools\` in $MAIN first" >&2; exit 2; }
 done
@@ -116,7 +116,7 @@ build() {
   [[ -e "$wt/node_modules" ]] || ln -s "$MAIN/node_modules" "$wt/node_modules"
 
   if [[ "${SAME_OUTPUT_REBUILD:-}" != 1 && -f "$stamp" && "$(cat "$stamp")" == "$want" \
-    && -f "$wt/build/worker/shim.mjs" && -x "$wt/target/release/blog" ]]; then
+    && -f "$wt/build/index.js" && -f "$wt/build/index_bg.wasm" && -x "$wt/target/release/blog" ]]; then
     echo "== $name: reusing its build (pin $PIN)" >&2
     return
   fi
@@ -152,8 +152,17 @@ build() {
     export WASM_OPT_BIN="$wt/node_modules/.bin/wasm-opt"
     export ESBUILD_BIN="$wt/node_modules/.bin/esbuild"
     started=$(date +%s)
-    echo "== $name: worker-build --release" >&2
-    "$MAIN/.tools/bin/worker-build" --release >&2
+    # A revision builds its Worker as its Makefile did: tools/build-worker.sh where it has one,
+    # worker-build (pinned in .tools/ by revisions of that time) before.
+    if [[ -x tools/build-worker.sh ]]; then
+      echo "== $name: tools/build-worker.sh" >&2
+      tools/build-worker.sh >&2
+    else
+      [[ -x "$MAIN/.tools/bin/worker-build" ]] ||
+        { echo "$name builds with worker-build: install it (cargo install --root .tools worker-build --version 0.8.7)" >&2; exit 2; }
+      echo "== $name: worker-build --release" >&2
+      "$MAIN/.tools/bin/worker-build" --release >&2
+    fi
     echo "== $name: worker built in $(took "$started")" >&2
     started=$(date +%s)
     # The workspace's default member is the Worker alone: name the CLI's package where it has one.
