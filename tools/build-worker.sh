@@ -56,7 +56,7 @@ step_started=0
 step() { step_started=$(date +%s%N); echo "build-worker: $*" >&2; }
 done_step() { echo "build-worker:   $(( ($(date +%s%N) - step_started) / 1000000 )) ms" >&2; }
 
-step "cargo build (wasm32, release)"
+step "cargo build (wasm32, worker profile)"
 # worker-build sets this too: `#[wasm_bindgen]` async exports then run on js-sys's futures,
 # not wasm-bindgen-futures'. The macros read it when they expand, so it must never change
 # between builds sharing a target directory.
