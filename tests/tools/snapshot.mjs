@@ -44,6 +44,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { run } from '../e2e/harness.mjs';
 import { freePort } from './ports.mjs';
 
 const [rootArg, outArg] = process.argv.slice(2);
@@ -122,23 +123,6 @@ async function takeLock() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sha256 = (bytes) => crypto.createHash('sha256').update(bytes).digest('hex');
-
-function run(cmd, args, options = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...options,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? `signal ${signal}`, stdout, stderr }));
-  });
-}
 
 /** A name for a file in OUTDIR: readable, one per key or request, within a name's length. */
 function fileName(text) {
@@ -380,7 +364,7 @@ async function snapshotSite(name, fixtures) {
   await fs.writeFile(path.join(siteOut, 'left-out.txt'), leftOut.length ? `${leftOut.join('\n')}\n` : '(none)\n');
 
   // 1. sync
-  const sync = await run(BLOG, ['sync', '--persist-to', stateDir, '--content', contentDir]);
+  const sync = await run(BLOG, ['sync', '--persist-to', stateDir, '--content', contentDir], { cwd: ROOT });
   const paths = (s) => s.replaceAll(contentDir, '$CONTENT').replaceAll(stateDir, '$STATE');
   await fs.writeFile(path.join(siteOut, 'sync.txt'), `exit: ${sync.code}\n--- stdout\n${paths(sync.stdout)}`);
   if (sync.code !== 0) throw new Error(`${name}: blog sync failed (${sync.code}):\n${sync.stdout}${sync.stderr}`);
