@@ -4,15 +4,15 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-TOOLS := $(CURDIR)/.tools
-# wasm-bindgen's CLI must match the library in Cargo.lock exactly.
-WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/{getline; gsub(/"/,"",$$3); print $$3}' Cargo.lock)
 WRANGLER := node_modules/.bin/wrangler
 BLOG := target/release/blog
+# The build's wasm-bindgen step (crates/bindgen), in a target directory of its own so that a
+# first run compiles it beside the Worker; an unoptimised build runs in about a second.
+BINDGEN := target/tools/debug/blog-bindgen
 PORT ?= 8787
 
 export WRANGLER_SEND_METRICS := false
-export WASM_BINDGEN_BIN := $(TOOLS)/bin/wasm-bindgen
+export BINDGEN_BIN := $(CURDIR)/$(BINDGEN)
 export WASM_OPT_BIN := $(CURDIR)/node_modules/.bin/wasm-opt
 export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
 
@@ -31,10 +31,10 @@ help:
 	@echo "make bench  speed and size figures"
 	@echo "make fuzz   five minutes of fuzzing per target"
 
-# A first run does in parallel what waits on nothing else: the wasm-bindgen CLI's install (in
-# its own target directory), npm's packages, and the Worker's then the CLI's compile (one
-# target directory, so cargo runs those two one after the other). Chromium and Python's
-# feedparser are only for `make test`.
+# A first run does in parallel what waits on nothing else: blog-bindgen's compile (in its own
+# target directory), npm's packages, and the Worker's then the CLI's compile (one target
+# directory, so cargo runs those two one after the other). Chromium and Python's feedparser
+# are only for `make test`.
 dev:
 	@$(MAKE) --no-print-directory -j3 dev-ready
 	$(BLOG) sync
@@ -59,7 +59,7 @@ lint: rust-components
 fuzz:
 	fuzz/run.sh 300
 
-tools: $(TOOLS)/.wasm-bindgen-$(WASM_BINDGEN_VERSION) node_modules/.installed wasm-target
+tools: $(BINDGEN) node_modules/.installed wasm-target
 
 wasm-target:
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -67,9 +67,9 @@ wasm-target:
 rust-components:
 	@rustup component list --installed | grep -q '^clippy' && rustup component list --installed | grep -q '^rustfmt' || rustup component add clippy rustfmt
 
-$(TOOLS)/.wasm-bindgen-%:
-	cargo install --root $(TOOLS) wasm-bindgen-cli --version =$*
-	touch $@
+$(BINDGEN): $(shell find crates/bindgen -type f) Cargo.toml Cargo.lock
+	CARGO_TARGET_DIR=target/tools cargo build --locked -p blog-bindgen
+	@touch $@
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-fund --no-audit
@@ -86,7 +86,7 @@ python-deps:
 # worker is up to date. tools/build-worker.sh says what the steps are; index.js is its last file.
 build: build/index.js
 
-build/index.js: $(WORKER_SOURCES) $(WASM_LIB) | tools
+build/index.js: $(WORKER_SOURCES) $(WASM_LIB) $(BINDGEN) | tools
 	tools/build-worker.sh
 
 # The Worker's compile alone (the script's first step), so a first run overlaps it with the
@@ -95,7 +95,7 @@ $(WASM_LIB): $(WORKER_SOURCES) | wasm-target
 	tools/build-worker.sh cargo
 	@touch $@
 
-$(BLOG): $(shell find crates -type f -not -path '*/target/*') Cargo.toml Cargo.lock
+$(BLOG): $(shell find crates/core crates/author -type f) Cargo.toml Cargo.lock
 	cargo build --release -p blog-author --bin blog
 
 sync: $(BLOG)

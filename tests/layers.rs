@@ -1,7 +1,7 @@
 //! The layers point one way, checked from the workspace's own metadata: the core depends on
 //! neither the Worker runtime nor the author's tools, the Worker not on the author's tools,
-//! and the author's tools not on the Worker runtime. A dependency added the wrong way fails
-//! here, by name, before anyone reads the code.
+//! the author's tools not on the Worker runtime, and the build tool on none of them. A
+//! dependency added the wrong way fails here, by name, before anyone reads the code.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -93,4 +93,20 @@ fn the_authors_tools_build_on_the_core_and_never_on_the_worker() {
             "blog-author depends on {wrong}"
         );
     }
+}
+
+#[test]
+fn the_build_tool_stands_apart_from_the_blog() {
+    let packages = workspace_dependencies();
+    for blog in ["blog-core", "blog-author", "blog-worker"] {
+        assert!(
+            !depends(&packages, "blog-bindgen", blog),
+            "blog-bindgen depends on {blog}"
+        );
+        assert!(
+            !depends(&packages, blog, "blog-bindgen"),
+            "{blog} depends on blog-bindgen"
+        );
+    }
+    assert!(!depends(&packages, "blog-bindgen", "worker"));
 }

@@ -4,11 +4,11 @@
 # crate, in four steps, without its shim:
 #
 #   1. cargo     the crate for wasm32, `worker` profile (opt-level "s", LTO, one codegen unit)
-#   2. bindgen   the wasm-bindgen CLI (exactly Cargo.lock's version) writes index.js and
-#                index_bg.wasm for `--target module`, with the glue that makes the instance
-#                again after an abort (`--experimental-reset-state-function`,
-#                `--force-enable-abort-handler`); `import source` becomes a plain wasm import,
-#                which wrangler bundles as a compiled module
+#   2. bindgen   crates/bindgen (wasm-bindgen's own library, Cargo.lock's version) writes
+#                index.js and index_bg.wasm for `--target module`, with the glue that makes
+#                the instance again after an abort (reset-state function, abort handler);
+#                `import source` becomes a plain wasm import, which wrangler bundles as a
+#                compiled module
 #   3. wasm-opt  binaryen's, with worker-build's flags: -O, an explicit feature list (no
 #                encodings workerd may not read yet), the names section kept for stack traces
 #   4. esbuild   bundles index.js with the JS snippets it imports into one minified module,
@@ -21,14 +21,14 @@
 # another never leaves a half-written build/ behind. Each step prints its time.
 #
 # Tools, by environment variable (the Makefile sets them):
-#   WASM_BINDGEN_BIN  default .tools/bin/wasm-bindgen
+#   BINDGEN_BIN       default target/tools/debug/blog-bindgen   (make builds it)
 #   WASM_OPT_BIN      default node_modules/.bin/wasm-opt   (npm package binaryen)
 #   ESBUILD_BIN       default node_modules/.bin/esbuild
 #   CARGO_TARGET_DIR  default target
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-WASM_BINDGEN_BIN=${WASM_BINDGEN_BIN:-.tools/bin/wasm-bindgen}
+BINDGEN_BIN=${BINDGEN_BIN:-target/tools/debug/blog-bindgen}
 WASM_OPT_BIN=${WASM_OPT_BIN:-node_modules/.bin/wasm-opt}
 ESBUILD_BIN=${ESBUILD_BIN:-node_modules/.bin/esbuild}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
@@ -38,12 +38,9 @@ STAGE=$OUT/.tmp
 fail() { echo "build-worker: $*" >&2; exit 1; }
 
 if [[ ${1:-} != cargo ]]; then
-  # The CLI reads what the library's macros wrote into the wasm: the two must be one version.
-  want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3 }' Cargo.lock)
-  have=$("$WASM_BINDGEN_BIN" --version 2>/dev/null | awk '{ print $2 }') ||
-    fail "no wasm-bindgen CLI at $WASM_BINDGEN_BIN (make tools installs it)"
-  [[ $have == "$want" ]] ||
-    fail "wasm-bindgen CLI is $have, Cargo.lock has $want (make tools installs the right one)"
+  # One Cargo.lock pins the library and crates/bindgen's wasm-bindgen-cli-support to one
+  # version, so the glue is always written by the version whose macros wrote the wasm.
+  [[ -x $BINDGEN_BIN ]] || fail "no blog-bindgen at $BINDGEN_BIN (make tools builds it)"
   [[ -x $WASM_OPT_BIN ]] || fail "no wasm-opt at $WASM_OPT_BIN (npm ci installs binaryen)"
   [[ -x $ESBUILD_BIN ]] || fail "no esbuild at $ESBUILD_BIN (npm ci installs it)"
 fi
@@ -69,15 +66,8 @@ done_step
 rm -rf "$STAGE"
 mkdir -p "$STAGE"
 
-step "wasm-bindgen $have --target module"
-"$WASM_BINDGEN_BIN" "$TARGET_DIR/wasm32-unknown-unknown/worker/blog_worker.wasm" \
-  --out-dir "$STAGE" --out-name index --target module --no-typescript \
-  --experimental-reset-state-function --force-enable-abort-handler
-# `import source m from "./index_bg.wasm"` (a source phase import) is what the module target
-# writes; wrangler's bundler and workerd take the plain import of a .wasm module instead.
-[[ $(grep -c '^import source wasmModule from "./index_bg.wasm";$' "$STAGE/index.js") == 1 ]] ||
-  fail "index.js does not import its wasm the way this script expects"
-sed -i 's|^import source wasmModule from|import wasmModule from|' "$STAGE/index.js"
+step "blog-bindgen (wasm-bindgen --target module)"
+"$BINDGEN_BIN" "$TARGET_DIR/wasm32-unknown-unknown/worker/blog_worker.wasm" "$STAGE"
 done_step
 
 step "wasm-opt -O"

@@ -3,7 +3,7 @@
 # second one with nothing changed:
 #   - a clean clone of REV (default HEAD): no target/, build/, .tools/ or node_modules/;
 #   - a fresh CARGO_HOME holding only the toolchain's binaries (rustup's proxies), so every
-#     crate is downloaded from crates.io and the pinned CLIs are compiled; a fresh npm cache,
+#     crate is downloaded from crates.io and every tool is compiled; a fresh npm cache,
 #     so every npm package is downloaded too. The Rust toolchain itself (rustup's, with its
 #     wasm32 target if installed) is the machine's, as it is on a new machine of this kind.
 # Prints each step's time, from make's own output time-stamped as it runs, and the seconds
@@ -65,7 +65,7 @@ second=$(run_dev second)
 # The moments each step began and ended, from the first run's log.
 echo
 echo "first make dev, step by step (seconds since make dev):"
-grep -E 'cargo install|Installed package|npm ci|added [0-9]+ packages|build-worker: |Finished .release|Finished .worker|blog sync|sync: |Ready on|Starting local server' \
+grep -E 'cargo build|npm ci|added [0-9]+ packages|build-worker: |Finished .(release|worker|dev).|blog sync|sync: |Ready on|Starting local server' \
   "$work/first.log" | sed 's/^/  /' | cut -c1-140
 echo
 echo "first make dev, clean clone to the site answering: ${first#first } s"
