@@ -9,10 +9,15 @@
 # Prints each step's time, from make's own output time-stamped as it runs, and the seconds
 # from `make dev` to the first page answering 200.
 #   tests/tools/first-run.sh [REV]
+# With --test, times a cold `make test` instead (what CI runs on a clean clone), and prints
+# when each of its steps began.
+#   tests/tools/first-run.sh --test [REV]
 # Needs the network to the registries and about 3 GB in /tmp. Nothing outside the temporary
 # folder is written.
 set -euo pipefail
 
+mode=dev
+[[ ${1:-} == --test ]] && { mode=test; shift; }
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 commit=$(git -C "$root" rev-parse --verify "${1:-HEAD}^{commit}")
 work=$(mktemp -d /tmp/blog-first-run.XXXXXX)
@@ -31,6 +36,14 @@ export npm_config_cache="$work/npm-cache"
 
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 
+# Prints each line of stdin with the seconds since $1 (date +%s%N) before it.
+stamp() {
+  local started=$1
+  while IFS= read -r line; do
+    printf '%7.1f  %s\n' "$(( ($(date +%s%N) - started) / 1000000 ))e-3" "$line"
+  done
+}
+
 # Runs `make dev` in the clone until the index answers 200, the whole log time-stamped into
 # $work/$1.log; prints the seconds it took.
 run_dev() {
@@ -38,10 +51,7 @@ run_dev() {
   started=$(date +%s%N)
   (
     cd "$work/blog"
-    exec setsid make dev PORT="$port" 2>&1 |
-      while IFS= read -r line; do
-        printf '%7.1f  %s\n' "$(( ($(date +%s%N) - started) / 1000000 ))e-3" "$line"
-      done >"$work/$name.log"
+    exec setsid make dev PORT="$port" 2>&1 | stamp "$started" >"$work/$name.log"
   ) &
   local runner=$!
   while kill -0 "$runner" 2>/dev/null; do
@@ -58,6 +68,19 @@ run_dev() {
   [[ -n $answered ]] || { echo "first-run: $name never answered; log: $work/$name.log" >&2; tail -20 "$work/$name.log" >&2; exit 1; }
   printf '%s %d.%03d\n' "$name" $((answered / 1000)) $((answered % 1000))
 }
+
+if [[ $mode == test ]]; then
+  started=$(date +%s%N)
+  status=0
+  (cd "$work/blog" && make test 2>&1) | stamp "$started" >"$work/test.log" || status=$?
+  took=$(( ($(date +%s%N) - started) / 1000000 ))
+  echo "cold make test, step by step (seconds since make test):"
+  grep -E '^ *[0-9.]+  (cargo (test|fmt|clippy|build|install)|CARGO_TARGET_DIR=|npm ci|tools/build-worker.sh$|node_modules/.bin/wrangler|node --test|fuzz/run.sh|# (tests|pass|fail) |# Subtest: .*\.test\.mjs)' \
+    "$work/test.log" | sed 's/^/  /' | cut -c1-140
+  printf '\ncold make test: exit %d in %d.%03d s\n' "$status" $((took / 1000)) $((took % 1000))
+  echo "(log: $work/test.log; remove $work when done)"
+  exit "$status"
+fi
 
 first=$(run_dev first)
 second=$(run_dev second)
