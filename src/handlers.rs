@@ -63,10 +63,24 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
             })
             .await
         }
-        Route::Tag { slug } => {
+        Route::Tag { slug, page: n } => {
             let cache_control = page.at.page_cache(0);
             page.cached(HTML, cache_control, |p| {
-                Ok(pages::tag(p.settings(), &p.at.visible, &slug))
+                Ok(pages::tag(p.settings(), &p.at.visible, &slug, n))
+            })
+            .await
+        }
+        Route::Archive => {
+            let cache_control = page.at.page_cache(0);
+            page.cached(HTML, cache_control, |p| {
+                Ok(Some(pages::archive(p.settings(), &p.at.visible)))
+            })
+            .await
+        }
+        Route::Year { year, page: n } => {
+            let cache_control = page.at.page_cache(0);
+            page.cached(HTML, cache_control, |p| {
+                Ok(pages::year(p.settings(), &p.at.visible, year, n))
             })
             .await
         }
@@ -74,7 +88,25 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
         Route::Sitemap => {
             let cache_control = page.at.page_cache(caching::SITEMAP_MAX_AGE);
             page.cached(feeds::SITEMAP_TYPE, cache_control, |p| {
-                Ok(Some(feeds::site_sitemap(p.settings(), &p.at.visible)))
+                let part_urls = feeds::SITEMAP_PART_URLS;
+                Ok(Some(feeds::sitemap_index(
+                    p.settings(),
+                    &p.at.visible,
+                    part_urls,
+                )))
+            })
+            .await
+        }
+        Route::SitemapPart { part } => {
+            let cache_control = page.at.page_cache(caching::SITEMAP_MAX_AGE);
+            page.cached(feeds::SITEMAP_TYPE, cache_control, |p| {
+                let part_urls = feeds::SITEMAP_PART_URLS;
+                Ok(feeds::sitemap_part(
+                    p.settings(),
+                    &p.at.visible,
+                    part,
+                    part_urls,
+                ))
             })
             .await
         }

@@ -47,7 +47,7 @@ fuzz_target!(|line: &str| {
                 panic!("{path:?} routed to the invalid slug {slug:?}: {e}");
             }
         }
-        Route::Tag { slug } | Route::Feed { tag: Some(slug), .. } => {
+        Route::Tag { slug, .. } | Route::Feed { tag: Some(slug), .. } => {
             assert!(is_tag_slug(slug), "{path:?} routed to the tag {slug:?}");
         }
         Route::Redirect { location } => {

@@ -10,7 +10,9 @@ fuzz_target!(|text: &str| {
         Ok(s) => {
             assert!(s.base_url.starts_with("https://") || s.base_url.starts_with("http://"), "{s:?}");
             assert!(!s.base_url.ends_with('/') && !s.base_url.contains(char::is_whitespace), "{s:?}");
-            assert!((1..=100).contains(&s.feed_posts) && (1..=100).contains(&s.popular_count), "{s:?}");
+            for n in [s.front_page_posts, s.posts_per_page, s.feed_posts, s.popular_count] {
+                assert!((1..=100).contains(&n), "{s:?}");
+            }
             assert!(s.popular_half_life_days > 0.0 && s.popular_half_life_days.is_finite(), "{s:?}");
             assert!(!s.title.trim().is_empty() && !s.language.trim().is_empty() && !s.author.trim().is_empty());
         }

@@ -34,6 +34,9 @@ async function everyPage(site) {
     '/feed.json',
     '/tags/go/feed.xml',
     '/sitemap.xml',
+    '/sitemap-1.xml',
+    '/archive',
+    '/2026/',
     '/robots.txt',
   ];
   const statuses = {};

@@ -85,10 +85,20 @@ describe('feeds and discovery', () => {
   });
 
   test('sitemap lists every published page with absolute URLs; robots names it', async () => {
-    const { status, headers, body } = await get(`${site.base}/sitemap.xml`);
+    const { status, headers, body: index } = await get(`${site.base}/sitemap.xml`);
     assert.equal(status, 200);
     assert.match(headers.get('content-type'), /xml/);
+    assert.match(index, /<sitemapindex xmlns="http:\/\/www\.sitemaps\.org\/schemas\/sitemap\/0\.9">/);
+    const parts = [...index.matchAll(/<loc>([^<]*)<\/loc>/g)].map((m) => m[1]);
+    assert.deepEqual(parts.map((p) => new URL(p).pathname), ['/sitemap-1.xml']);
+    const part = await get(`${site.base}${new URL(parts[0]).pathname}`);
+    assert.equal(part.status, 200);
+    assert.match(part.headers.get('content-type'), /xml/);
+    const body = part.body;
+    assert.match(body, /<urlset xmlns=/);
+    assert.equal((await get(`${site.base}/sitemap-2.xml`)).status, 404, 'no second part');
     const locs = [...body.matchAll(/<loc>([^<]*)<\/loc>/g)].map((m) => m[1]);
+    assert.ok(locs.some((l) => l.endsWith('/archive')));
     assert.ok(locs.every((l) => /^https?:\/\//.test(l)), locs.join('\n'));
     assert.ok(locs.some((l) => l.endsWith(TOUR)));
     assert.ok(locs.some((l) => l.endsWith('/tags/markdown')));

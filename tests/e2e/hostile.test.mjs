@@ -213,7 +213,7 @@ describe('hostile paths', () => {
   });
 
   test('HEAD answers wherever GET does, with the same status and headers and no body', async () => {
-    for (const p of ['/', POST, HOSTILE, CAFE, '/tags', '/tags/go', '/tags/go/feed.xml', '/feed.xml', '/rss.xml', '/feed.json', '/sitemap.xml', '/robots.txt', '/style.css', '/favicon.svg', '/site.webmanifest', `${POST}/reads.svg`, '/no-such-page', `${POST}/`, '/favicon.ico']) {
+    for (const p of ['/', POST, HOSTILE, CAFE, '/tags', '/tags/go', '/tags/go/feed.xml', '/feed.xml', '/rss.xml', '/feed.json', '/sitemap.xml', '/sitemap-1.xml', '/archive', '/2026/', '/2026', '/robots.txt', '/style.css', '/favicon.svg', '/site.webmanifest', `${POST}/reads.svg`, '/no-such-page', `${POST}/`, '/favicon.ico']) {
       const g = await raw(p);
       const h = no5xx(await raw(p, { method: 'HEAD' }), `HEAD ${p}`);
       assert.equal(h.status, g.status, `HEAD ${p}`);

@@ -643,6 +643,37 @@ pub fn load_dir(dir: &Path) -> std::io::Result<Content> {
     Ok(content)
 }
 
+/// The site's own page at `path`, which an alias there would never reach (the edge answers
+/// a path from the route table first and looks for an alias only where no page is): `None`
+/// for paths no page claims, a post's or a tag's included (those answer only while they
+/// exist; a post's old address is what aliases are for).
+fn site_page(path: &str) -> Option<String> {
+    use blog_core::routes::{resolve, Route};
+    let page = match resolve("GET", path) {
+        Route::NotFound | Route::Post { .. } | Route::Tag { .. } => return None,
+        // A spelling that redirects is the page it redirects to.
+        Route::Redirect { location } => match resolve("GET", &location) {
+            Route::NotFound | Route::Post { .. } | Route::Tag { .. } | Route::Redirect { .. } => {
+                return None
+            }
+            page => page,
+        },
+        page => page,
+    };
+    Some(match page {
+        Route::Index => "the front page".into(),
+        Route::Archive => "the archive".into(),
+        Route::Year { year, page: 1 } => format!("the archive's page for {year}"),
+        Route::Year { year, page } => format!("page {page} of the archive's {year}"),
+        Route::Tags => "the tags page".into(),
+        Route::Feed { .. } => "a feed".into(),
+        Route::Sitemap | Route::SitemapPart { .. } => "the sitemap".into(),
+        Route::File { .. } => "a stored file".into(),
+        Route::ReadsBadge { .. } => "a post's read count".into(),
+        _ => "one of the site's own files".into(),
+    })
+}
+
 /// Parses a set of files `(file, stem, bytes)` and checks the rules that span posts:
 /// unique slugs and aliases, and links to posts that exist.
 pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8])>) -> Content {
@@ -680,6 +711,14 @@ pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8]
     }
     for post in &content.posts {
         for (alias, line) in post.record.meta.aliases.iter().zip(&post.alias_lines) {
+            if let Some(page) = site_page(alias) {
+                found.push(Diagnostic::error(
+                    &post.file,
+                    *line,
+                    format!("the alias `{alias}` is the address of {page}, which would hide it: pick another"),
+                ));
+                continue;
+            }
             let alias = alias.trim_end_matches('/');
             if let Some(owner) = paths.get(alias) {
                 let whose = if owner.file == post.file {
@@ -787,6 +826,8 @@ pub fn parse_settings(file: &str, text: &str) -> Result<Settings, Diagnostic> {
         ));
     }
     for (field, value) in [
+        ("front_page_posts", settings.front_page_posts),
+        ("posts_per_page", settings.posts_per_page),
         ("feed_posts", settings.feed_posts),
         ("popular_count", settings.popular_count),
     ] {
@@ -1011,6 +1052,24 @@ mod tests {
         assert_eq!(
             check(&[("content/a.md", &a), ("content/b.md", &b)]),
             ["content/b.md:5: error: the slug `same` is already used by content/a.md: every post needs its own slug"]
+        );
+    }
+
+    #[test]
+    fn reports_aliases_that_the_sites_own_pages_would_hide() {
+        let a = post_text(
+            "A",
+            "aliases = [\"/2019/\", \"/archive\", \"/2019/01/a.html\", \"/feed.xml\"]\n",
+        );
+        let content = check_all([("content/a.md", "a", a.as_bytes())]);
+        let errors: Vec<String> = content.diagnostics.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            errors,
+            [
+                "content/a.md:5: error: the alias `/2019/` is the address of the archive's page for 2019, which would hide it: pick another",
+                "content/a.md:5: error: the alias `/archive` is the address of the archive, which would hide it: pick another",
+                "content/a.md:5: error: the alias `/feed.xml` is the address of a feed, which would hide it: pick another",
+            ]
         );
     }
 

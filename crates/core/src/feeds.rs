@@ -264,8 +264,8 @@ pub fn json_feed(info: &FeedInfo, entries: &[FeedEntry]) -> String {
     serde_json::to_string_pretty(&feed).expect("a tree of strings always serializes to JSON")
 }
 
-/// A sitemaps.org 0.9 URL set. `urls` are site paths with an optional last-modified instant.
-/// The protocol caps a sitemap at 50,000 URLs; a personal blog stays far below that.
+/// A sitemaps.org 0.9 URL set. `urls` are site paths with an optional last-modified instant;
+/// [`sitemap_part`] keeps each set within the protocol's 50,000 URLs.
 pub fn sitemap(settings: &Settings, urls: &[(String, Option<i64>)]) -> String {
     let mut out = String::with_capacity(128 + urls.len() * 128);
     out.push_str(
@@ -613,7 +613,7 @@ pub fn plan<'a>(
                 .first()
                 .and_then(|p| p.tags.iter().find(|t| tag_slug(t) == tag))?;
             let title = format!("{} · {name}", settings.title);
-            (posts, title, Route::Tag { slug: tag.into() }.href())
+            (posts, title, routes::tag_path(tag))
         }
     };
     let posts = posts.into_iter().take(settings.feed_posts).collect();
@@ -683,17 +683,65 @@ pub fn assemble(plan: &FeedPlan, records: &[Option<PostRecord>]) -> Assembled {
     }
 }
 
-/// The sitemap of what is visible: the index and the tags page (changed with the newest
-/// post), every post, every tag.
-pub fn site_sitemap(settings: &Settings, visible: &Visible<'_>) -> String {
+/// How many URLs one part of the sitemap holds at most: the protocol's limit. The other
+/// limit, 50 MB a part, is never the one reached: an entry is at most some 700 bytes (a
+/// `base_url` and a slug of bounded length, a date), 35 MB for a full part.
+pub const SITEMAP_PART_URLS: usize = 50_000;
+
+/// Every page of what is visible, for the sitemap: the front page, the archive and the tags
+/// page (changed with the newest post), each year's first page, every post and every tag.
+pub fn sitemap_urls(settings: &Settings, visible: &Visible<'_>) -> Vec<(String, Option<i64>)> {
     let newest = visible.posts.first().map(|p| p.published);
     let mut urls: Vec<(String, Option<i64>)> = vec![
         (routes::INDEX_PATH.into(), newest),
+        (routes::ARCHIVE_PATH.into(), newest),
         (routes::TAGS_PATH.into(), newest),
     ];
+    // A year's newest post is its first in newest-first order.
+    for year in crate::archive::years(visible.posts, settings.posts_per_page) {
+        let newest = visible.posts.iter().find(|p| p.year() == year.year);
+        urls.push((year.url, newest.map(|p| p.published)));
+    }
     urls.extend(visible.posts.iter().map(|p| (p.url(), Some(p.published))));
     urls.extend(visible.tags().into_iter().map(|(t, _)| (t.url(), None)));
-    sitemap(settings, &urls)
+    urls
+}
+
+/// The sitemap index (`/sitemap.xml`): one entry per part of at most `part_urls` URLs,
+/// dated by the newest post.
+pub fn sitemap_index(settings: &Settings, visible: &Visible<'_>, part_urls: usize) -> String {
+    let parts = sitemap_urls(settings, visible)
+        .len()
+        .div_ceil(part_urls.max(1));
+    let newest = visible.posts.first().map(|p| p.published);
+    let mut out = String::with_capacity(128 + parts * 160);
+    out.push_str(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for part in 1..=parts.max(1) {
+        out.push_str("  <sitemap>\n");
+        let path = Route::SitemapPart { part }.href();
+        element(&mut out, 2, "loc", &absolute_url(settings, &path));
+        if let Some(ts) = newest {
+            element(&mut out, 2, "lastmod", &date::format_rfc3339(ts));
+        }
+        out.push_str("  </sitemap>\n");
+    }
+    out.push_str("</sitemapindex>\n");
+    out
+}
+
+/// Part `part` (1-based) of the sitemap, or `None` past the last part. Part 1 always
+/// exists (the front page is in it).
+pub fn sitemap_part(
+    settings: &Settings,
+    visible: &Visible<'_>,
+    part: usize,
+    part_urls: usize,
+) -> Option<String> {
+    let urls = sitemap_urls(settings, visible);
+    let (urls, _) = crate::archive::page_of(&urls, part_urls, part)?;
+    Some(sitemap(settings, urls))
 }
 
 #[cfg(test)]
@@ -830,9 +878,14 @@ mod tests {
     fn the_sitemap_lists_the_index_tags_posts_and_each_tag() {
         let settings = settings();
         let index = SiteIndex::new(posts(), settings.clone(), "v".into());
+        let site_sitemap = |settings: &Settings, visible: &Visible<'_>| {
+            sitemap_part(settings, visible, 1, SITEMAP_PART_URLS).unwrap()
+        };
         let xml = site_sitemap(&settings, &index.visible(JUNE_14));
         for url in [
             "/</loc>",
+            "/archive</loc>",
+            "/2026/</loc>",
             "/tags</loc>",
             "/posts/newer</loc>",
             "/posts/older</loc>",
@@ -848,6 +901,41 @@ mod tests {
             !early.contains("/posts/newer"),
             "a scheduled post is not listed yet"
         );
+    }
+
+    #[test]
+    fn the_sitemap_index_names_parts_that_together_list_every_url_once() {
+        let settings = settings();
+        let many: Vec<PostMeta> = (0..25)
+            .map(|i| meta(&format!("p{i}"), "T", JUNE_14 - i * DAY))
+            .collect();
+        let index = SiteIndex::new(many, settings.clone(), "v".into());
+        let visible = index.visible(JUNE_14);
+        let all = sitemap_urls(&settings, &visible);
+        assert_eq!(
+            all.len(),
+            3 + 1 + 25 + 2,
+            "/, archive, tags, 2026, posts, two tags"
+        );
+        let xml = sitemap_index(&settings, &visible, 10);
+        assert!(
+            xml.contains("<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">")
+        );
+        let parts: Vec<&str> = xml.matches("<loc>").collect();
+        assert_eq!(parts.len(), 4, "31 URLs in parts of 10: {xml}");
+        assert!(xml.contains("<loc>https://blog.example.com/sitemap-4.xml</loc>"));
+        let mut listed = 0;
+        for part in 1..=4 {
+            let part = sitemap_part(&settings, &visible, part, 10).unwrap();
+            listed += part.matches("<url>").count();
+        }
+        assert_eq!(listed, all.len());
+        assert_eq!(sitemap_part(&settings, &visible, 5, 10), None);
+        // An empty site still has its front page in part 1.
+        let empty = SiteIndex::new(vec![], settings.clone(), "v".into());
+        let visible = empty.visible(JUNE_14);
+        assert!(sitemap_index(&settings, &visible, 10).contains("/sitemap-1.xml"));
+        assert!(sitemap_part(&settings, &visible, 1, 10).is_some());
     }
 
     fn entries(posts: &[PostMeta]) -> Vec<FeedEntry<'_>> {

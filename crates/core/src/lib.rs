@@ -3,6 +3,7 @@
 //! host and for wasm alike, does no I/O and never imports `worker`: everything here is tested
 //! on the host with `cargo test`.
 
+pub mod archive;
 pub mod caching;
 pub mod content;
 pub mod counting;

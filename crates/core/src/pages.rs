@@ -1,5 +1,6 @@
 //! The pages readers see: one Askama template struct per page, data shaped here, not in templates.
 
+use crate::archive::{self, ArchiveYear, PageLinks};
 use crate::content::{PostMeta, PostRecord, TagLink, Visible};
 use crate::markdown::{self, Heading, RenderOptions};
 use crate::routes::{self, FeedKind, Route};
@@ -22,6 +23,9 @@ pub struct Head {
     pub noindex: bool,
     /// The picture shown when the page is shared (a post's cover).
     pub image: Option<ShareImage>,
+    /// A numbered page's neighbours in its list (`<link rel="prev">`, `rel="next"`), absolute.
+    pub previous: Option<String>,
+    pub next: Option<String>,
 }
 
 /// An OpenGraph/Twitter image: absolute URL and, when known, its size.
@@ -42,7 +46,16 @@ impl Head {
             tag_feed: None,
             noindex: false,
             image: None,
+            previous: None,
+            next: None,
         }
+    }
+
+    /// The head of a numbered page: linked to the pages before and after it.
+    fn paged(mut self, site: &Settings, links: &PageLinks) -> Self {
+        self.previous = links.previous.as_deref().map(|p| site.absolute(p));
+        self.next = links.next.as_deref().map(|p| site.absolute(p));
+        self
     }
 }
 
@@ -108,6 +121,28 @@ pub struct IndexPage<'a> {
     pub head: Head,
     pub years: Vec<YearGroup<'a>>,
     pub popular: Vec<&'a PostMeta>,
+    /// Whether older posts than these exist: the page then ends with a link to the archive.
+    pub more: bool,
+}
+
+#[derive(Template)]
+#[template(path = "archive.html")]
+pub struct ArchivePage<'a> {
+    pub site: &'a Settings,
+    pub head: Head,
+    pub years: Vec<ArchiveYear>,
+    pub total: usize,
+}
+
+#[derive(Template)]
+#[template(path = "year.html")]
+pub struct YearPage<'a> {
+    pub site: &'a Settings,
+    pub head: Head,
+    pub year: i64,
+    pub count: usize,
+    pub posts: &'a [&'a PostMeta],
+    pub links: PageLinks,
 }
 
 #[derive(Template)]
@@ -142,7 +177,10 @@ pub struct TagPage<'a> {
     pub head: Head,
     pub name: &'a str,
     pub feed_url: String,
-    pub posts: Vec<&'a PostMeta>,
+    /// How many visible posts carry the tag, on every page.
+    pub count: usize,
+    pub posts: &'a [&'a PostMeta],
+    pub links: PageLinks,
 }
 
 #[derive(Template)]
@@ -159,16 +197,64 @@ pub struct ErrorPage<'a> {
     pub head: Head,
 }
 
+/// The front page: the newest `front_page_posts` of `posts` (newest first) by year, and
+/// Popular Reads.
 pub fn index(site: &Settings, posts: &[PostMeta], popular: Vec<&PostMeta>) -> String {
     let head = Head::page(site, site.title.clone(), &site.tagline, routes::INDEX_PATH);
+    let shown = &posts[..posts.len().min(site.front_page_posts.max(1))];
     IndexPage {
         site,
         head,
-        years: group_by_year(posts),
+        years: group_by_year(shown),
         popular,
+        more: shown.len() < posts.len(),
     }
     .render()
     .expect("index template renders")
+}
+
+/// Every year with its number of posts and links to its pages.
+pub fn archive(site: &Settings, visible: &Visible<'_>) -> String {
+    let head = Head::page(
+        site,
+        format!("Archive · {}", site.title),
+        "Every post, by year.",
+        routes::ARCHIVE_PATH,
+    );
+    ArchivePage {
+        site,
+        head,
+        years: archive::years(visible.posts, site.posts_per_page),
+        total: visible.posts.len(),
+    }
+    .render()
+    .expect("archive template renders")
+}
+
+/// Page `page` of a year's posts, or `None` when the year has no posts or no such page.
+pub fn year(site: &Settings, visible: &Visible<'_>, year: i64, page: usize) -> Option<String> {
+    let posts = archive::year_posts(visible.posts, year);
+    let (shown, paging) = archive::page_of(&posts, site.posts_per_page, page)?;
+    let links = PageLinks::new(paging, |n| routes::year_path(year, n));
+    let title = match page {
+        1 => format!("{year} · {}", site.title),
+        n => format!("{year}, page {n} · {}", site.title),
+    };
+    let description = format!("Posts written in {year}.");
+    let head =
+        Head::page(site, title, &description, &routes::year_path(year, page)).paged(site, &links);
+    Some(
+        YearPage {
+            site,
+            head,
+            year,
+            count: posts.len(),
+            posts: shown,
+            links,
+        }
+        .render()
+        .expect("year template renders"),
+    )
 }
 
 /// The posts published just before and just after `slug`.
@@ -261,16 +347,20 @@ pub fn tags(site: &Settings, visible: &Visible<'_>) -> String {
     .expect("tags template renders")
 }
 
-/// A tag's page, or `None` when no visible post carries the tag.
-pub fn tag(site: &Settings, visible: &Visible<'_>, tag_slug: &str) -> Option<String> {
+/// Page `page` of a tag's posts, or `None` when no visible post carries the tag or the tag
+/// has no such page.
+pub fn tag(site: &Settings, visible: &Visible<'_>, tag_slug: &str, page: usize) -> Option<String> {
     let posts = visible.tagged(tag_slug);
     let first = posts.first()?;
     let name = first
         .tags
         .iter()
         .find(|t| crate::content::tag_slug(t) == tag_slug)?;
+    let (shown, paging) = archive::page_of(&posts, site.posts_per_page, page)?;
+    let links = PageLinks::new(paging, |n| routes::tag_page_path(tag_slug, n));
     let path = Route::Tag {
         slug: tag_slug.into(),
+        page,
     }
     .href();
     let feed_url = Route::Feed {
@@ -278,12 +368,12 @@ pub fn tag(site: &Settings, visible: &Visible<'_>, tag_slug: &str) -> Option<Str
         tag: Some(tag_slug.into()),
     }
     .href();
-    let mut head = Head::page(
-        site,
-        format!("{name} · {}", site.title),
-        &format!("Posts about {name}."),
-        &path,
-    );
+    let title = match page {
+        1 => format!("{name} · {}", site.title),
+        n => format!("{name}, page {n} · {}", site.title),
+    };
+    let mut head =
+        Head::page(site, title, &format!("Posts about {name}."), &path).paged(site, &links);
     head.tag_feed = Some((format!("{} · {name}", site.title), feed_url.clone()));
     Some(
         TagPage {
@@ -291,7 +381,9 @@ pub fn tag(site: &Settings, visible: &Visible<'_>, tag_slug: &str) -> Option<Str
             head,
             name,
             feed_url,
-            posts,
+            count: posts.len(),
+            posts: shown,
+            links,
         }
         .render()
         .expect("tag template renders"),
@@ -673,18 +765,123 @@ mod tests {
         let site = site();
         let index = SiteIndex::new(vec![meta("p", "P", "2026-05-02")], site.clone(), "v".into());
         let visible = index.visible(i64::MAX);
-        let html = tag(&site, &visible, "rust").unwrap();
+        let html = tag(&site, &visible, "rust", 1).unwrap();
         assert!(html.contains("<h1>Rust</h1>") && html.contains("/posts/p"));
         assert!(html.contains("href=\"/tags/rust/feed.xml\""));
-        assert!(tag(&site, &visible, "nope").is_none());
+        assert!(
+            !html.contains("class=\"pagination\""),
+            "one page needs no page links"
+        );
+        assert!(tag(&site, &visible, "nope", 1).is_none());
+        assert!(tag(&site, &visible, "rust", 2).is_none(), "no second page");
         let html = tags(&site, &visible);
         assert!(html.contains("href=\"/tags/rust\"") && html.contains("1 post"));
+    }
+
+    /// `count` posts a day apart, newest first, ending on 2026-01-02.
+    fn daily(count: usize) -> Vec<PostMeta> {
+        let last = date::parse_rfc3339("2026-01-02T12:00:00Z")
+            .unwrap()
+            .timestamp();
+        (0..count)
+            .map(|i| {
+                let mut post = meta(&format!("p{i}"), &format!("Post {i}"), "2026-01-01");
+                post.published = last - i as i64 * 86_400;
+                post
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_front_page_shows_the_newest_posts_and_links_the_archive_for_the_rest() {
+        let site = Settings {
+            front_page_posts: 3,
+            ..site()
+        };
+        let posts = daily(5);
+        let html = index(&site, &posts, vec![]);
+        assert_eq!(html.matches("<li class=\"post\">").count(), 3);
+        assert!(html.contains("/posts/p0") && html.contains("/posts/p2"));
+        assert!(!html.contains("/posts/p3\""));
+        assert!(html.contains("class=\"more\"><a href=\"/archive\""));
+        // The newest three span two years: both headings are there.
+        assert!(html.contains(">2026</h2>") && html.contains(">2025</h2>"));
+        let all = index(&site, &posts[..3], vec![]);
+        assert!(!all.contains("class=\"more\""), "nothing older to link to");
+    }
+
+    #[test]
+    fn year_pages_cut_a_year_into_linked_pages() {
+        let site = Settings {
+            posts_per_page: 2,
+            ..site()
+        };
+        // 2 posts in 2026 (Jan 1 and 2), then 2025 from Dec 31 back.
+        let index = SiteIndex::new(daily(7), site.clone(), "v".into());
+        let visible = index.visible(i64::MAX);
+        let archive_html = archive(&site, &visible);
+        assert!(archive_html.contains("href=\"/2026/\">2026</a> <span class=\"count\">2 posts"));
+        assert!(archive_html.contains("href=\"/2025/\">2025</a> <span class=\"count\">5 posts"));
+        assert!(
+            archive_html.contains("href=\"/2025/page/3/\""),
+            "every page linked"
+        );
+        let first = year(&site, &visible, 2025, 1).unwrap();
+        assert!(
+            first.contains("<h1>2025</h1>")
+                && first.contains("/posts/p2\"")
+                && first.contains("/posts/p3\"")
+        );
+        assert!(!first.contains("/posts/p4\""));
+        assert!(first.contains("<link rel=\"next\" href=\"https://blog.example/2025/page/2/\">"));
+        assert!(!first.contains("rel=\"prev\""));
+        let middle = year(&site, &visible, 2025, 2).unwrap();
+        assert!(middle.contains("<title>2025, page 2 · "));
+        assert!(middle.contains("<link rel=\"prev\" href=\"https://blog.example/2025/\">"));
+        assert!(middle.contains("<a href=\"/2025/page/3/\" rel=\"next\">"));
+        assert!(middle.contains("<a href=\"/2025/page/2/\" aria-current=\"page\">2</a>"));
+        assert!(
+            middle.contains("<link rel=\"canonical\" href=\"https://blog.example/2025/page/2/\">")
+        );
+        let last = year(&site, &visible, 2025, 3).unwrap();
+        assert!(last.contains("/posts/p6\"") && !last.contains("rel=\"next\""));
+        assert!(year(&site, &visible, 2025, 4).is_none());
+        assert!(
+            year(&site, &visible, 2019, 1).is_none(),
+            "a year without posts"
+        );
+    }
+
+    #[test]
+    fn a_long_tag_is_paged_like_a_year() {
+        let site = Settings {
+            posts_per_page: 3,
+            ..site()
+        };
+        let index = SiteIndex::new(daily(7), site.clone(), "v".into());
+        let visible = index.visible(i64::MAX);
+        let second = tag(&site, &visible, "rust", 2).unwrap();
+        assert!(
+            second.contains("7 posts"),
+            "the count is the tag's, not the page's"
+        );
+        assert!(second.contains("/posts/p3\"") && second.contains("/posts/p5\""));
+        assert!(!second.contains("/posts/p2\"") && !second.contains("/posts/p6\""));
+        assert!(second.contains("<link rel=\"prev\" href=\"https://blog.example/tags/rust\">"));
+        assert!(
+            second.contains("<link rel=\"next\" href=\"https://blog.example/tags/rust/page/3\">")
+        );
+        assert!(tag(&site, &visible, "rust", 4).is_none());
     }
 
     #[test]
     fn pages_link_fingerprinted_assets_and_the_manifest_follows_the_settings() {
         let site = Settings::default();
         let page = index(&site, &[], vec![]);
+        assert!(
+            page.contains("<a href=\"/archive\">Archive</a>"),
+            "the header links the archive"
+        );
         assert!(
             page.contains(&format!("href=\"/style.css?v={STYLE_VERSION}\"")),
             "{page}"

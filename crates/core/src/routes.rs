@@ -17,14 +17,28 @@ pub enum Route {
         slug: String,
     },
     Tags,
+    /// One page of a tag's posts, newest first; page 1 is `/tags/{slug}`.
     Tag {
         slug: String,
+        page: usize,
+    },
+    /// Every year with its number of posts and its pages: `/archive`.
+    Archive,
+    /// One page of a year's posts, newest first: `/{year}/`, then `/{year}/page/{n}/`.
+    Year {
+        year: i64,
+        page: usize,
     },
     Feed {
         kind: FeedKind,
         tag: Option<String>,
     },
+    /// The sitemap index, naming every part.
     Sitemap,
+    /// One part of the sitemap (1-based): `/sitemap-{n}.xml`.
+    SitemapPart {
+        part: usize,
+    },
     Robots,
     Stylesheet,
     Favicon,
@@ -55,6 +69,7 @@ pub const ALLOWED_METHODS: &str = "GET, HEAD";
 // write them (a template writes the constant itself: no allocation on every page).
 pub const INDEX_PATH: &str = "/";
 pub const TAGS_PATH: &str = "/tags";
+pub const ARCHIVE_PATH: &str = "/archive";
 pub const ATOM_PATH: &str = "/feed.xml";
 pub const RSS_PATH: &str = "/rss.xml";
 pub const JSON_FEED_PATH: &str = "/feed.json";
@@ -67,6 +82,11 @@ const POSTS_PREFIX: &str = "/posts/";
 const TAGS_PREFIX: &str = "/tags/";
 const TAG_FEED_SUFFIX: &str = "/feed.xml";
 const READS_BADGE_SUFFIX: &str = "/reads.svg";
+const PAGE_SEGMENT: &str = "/page/";
+const SITEMAP_PART_PREFIX: &str = "/sitemap-";
+const SITEMAP_PART_SUFFIX: &str = ".xml";
+/// The years a year page may name: four digits, as the path spells them.
+const YEARS: std::ops::RangeInclusive<i64> = 1000..=9999;
 
 impl Route {
     /// The page's canonical path (what links to it say); a redirect's location. `None` for
@@ -79,7 +99,9 @@ impl Route {
             Route::Post { slug } => post_path(slug),
             Route::ReadsBadge { slug } => reads_badge_path(slug),
             Route::Tags => TAGS_PATH.into(),
-            Route::Tag { slug } => tag_path(slug),
+            Route::Tag { slug, page } => tag_page_path(slug, *page),
+            Route::Archive => ARCHIVE_PATH.into(),
+            Route::Year { year, page } => year_path(*year, *page),
             // A tag has one feed, in Atom.
             Route::Feed { tag: Some(tag), .. } => format!("{TAGS_PREFIX}{tag}{TAG_FEED_SUFFIX}"),
             Route::Feed {
@@ -95,6 +117,9 @@ impl Route {
                 tag: None,
             } => JSON_FEED_PATH.into(),
             Route::Sitemap => SITEMAP_PATH.into(),
+            Route::SitemapPart { part } => {
+                format!("{SITEMAP_PART_PREFIX}{part}{SITEMAP_PART_SUFFIX}")
+            }
             Route::Robots => ROBOTS_PATH.into(),
             Route::Stylesheet => STYLESHEET_PATH.into(),
             Route::Favicon => FAVICON_PATH.into(),
@@ -121,9 +146,37 @@ pub fn reads_badge_path(slug: &str) -> String {
     format!("{POSTS_PREFIX}{slug}{READS_BADGE_SUFFIX}")
 }
 
-/// [`Route::Tag`]'s path.
+/// [`Route::Tag`]'s path, first page.
 pub fn tag_path(slug: &str) -> String {
     format!("{TAGS_PREFIX}{slug}")
+}
+
+/// [`Route::Tag`]'s path: `/tags/{slug}`, then `/tags/{slug}/page/{n}` (as tags are written).
+pub fn tag_page_path(slug: &str, page: usize) -> String {
+    match page {
+        0 | 1 => tag_path(slug),
+        n => format!("{TAGS_PREFIX}{slug}{PAGE_SEGMENT}{n}"),
+    }
+}
+
+/// [`Route::Year`]'s path: `/2026/`, then `/2026/page/2/`.
+pub fn year_path(year: i64, page: usize) -> String {
+    match page {
+        0 | 1 => format!("/{year}/"),
+        n => format!("/{year}{PAGE_SEGMENT}{n}/"),
+    }
+}
+
+/// A page number as a path writes it: digits, no leading zero, at least 1.
+fn page_number(segment: &str) -> Option<usize> {
+    if segment.is_empty() || segment.len() > 6 || segment.starts_with('0') {
+        return None;
+    }
+    segment
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| segment.parse().ok())
+        .flatten()
 }
 
 /// A redirect to a page.
@@ -165,12 +218,24 @@ pub fn resolve(method: &str, path: &str) -> Route {
         "/favicon.ico" => return redirect(Route::Favicon),
         MANIFEST_PATH => return Route::Manifest,
         TAGS_PATH => return Route::Tags,
+        ARCHIVE_PATH => return Route::Archive,
+        "/archive/" => return redirect(Route::Archive),
         "/tags/" => return redirect(Route::Tags),
         "/index.html" | "/posts" | "/posts/" => return redirect(Route::Index),
         _ => {}
     }
     if let Some(rest) = path.strip_prefix(TAGS_PREFIX) {
         return tag_route(rest);
+    }
+    if let Some(route) = year_route(path) {
+        return route;
+    }
+    if let Some(part) = path
+        .strip_prefix(SITEMAP_PART_PREFIX)
+        .and_then(|rest| rest.strip_suffix(SITEMAP_PART_SUFFIX))
+        .and_then(page_number)
+    {
+        return Route::SitemapPart { part };
     }
     if let Some(name) = path.strip_prefix(kv::FILE_URL_PREFIX) {
         // Only a well-formed name ever reaches KV.
@@ -208,7 +273,49 @@ pub fn resolve(method: &str, path: &str) -> Route {
     Route::Post { slug }
 }
 
+/// `/{yyyy}/` and `/{yyyy}/page/{n}/`, and the spellings that redirect to them; `None` for
+/// any other path (an alias such as `/2019/01/old.html` is looked up as a path no page has).
+fn year_route(path: &str) -> Option<Route> {
+    let rest = path.strip_prefix('/')?;
+    let digits = rest.get(..4)?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let year: i64 = digits.parse().ok().filter(|y| YEARS.contains(y))?;
+    let rest = &rest[4..];
+    let page = match rest {
+        "" => return Some(redirect(Route::Year { year, page: 1 })),
+        "/" => 1,
+        _ => {
+            let number = rest.strip_prefix(PAGE_SEGMENT)?;
+            let (number, slash) = match number.strip_suffix('/') {
+                Some(number) => (number, true),
+                None => (number, false),
+            };
+            let page = page_number(number)?;
+            if page == 1 || !slash {
+                return Some(redirect(Route::Year { year, page }));
+            }
+            page
+        }
+    };
+    Some(Route::Year { year, page })
+}
+
 fn tag_route(rest: &str) -> Route {
+    // `/tags/{slug}/page/{n}`: a later page of the tag; page 1 is the tag's own path.
+    if let Some((segment, number)) = rest.split_once(PAGE_SEGMENT) {
+        let Some(page) = page_number(number.strip_suffix('/').unwrap_or(number)) else {
+            return Route::NotFound;
+        };
+        return match tag_route(segment) {
+            Route::Tag { slug, .. } if page == 1 || number.ends_with('/') => {
+                redirect(Route::Tag { slug, page })
+            }
+            Route::Tag { slug, .. } => Route::Tag { slug, page },
+            _ => Route::NotFound,
+        };
+    }
     let (segment, feed) = match rest.strip_suffix(TAG_FEED_SUFFIX) {
         Some(segment) => (segment, true),
         None => (rest, false),
@@ -237,7 +344,7 @@ fn tag_route(rest: &str) -> Route {
         (false, true) => Route::Redirect {
             location: format!("{TAGS_PREFIX}{segment}"),
         },
-        (false, false) => Route::Tag { slug },
+        (false, false) => Route::Tag { slug, page: 1 },
     }
 }
 
@@ -318,6 +425,20 @@ mod tests {
             Route::Tags,
             Route::Tag {
                 slug: "cloudflare-workers".into(),
+                page: 1,
+            },
+            Route::Tag {
+                slug: "rust".into(),
+                page: 12,
+            },
+            Route::Archive,
+            Route::Year {
+                year: 2026,
+                page: 1,
+            },
+            Route::Year {
+                year: 1999,
+                page: 3,
             },
             Route::Feed {
                 kind: FeedKind::Atom,
@@ -336,6 +457,8 @@ mod tests {
                 tag: Some("rust".into()),
             },
             Route::Sitemap,
+            Route::SitemapPart { part: 1 },
+            Route::SitemapPart { part: 20 },
             Route::Robots,
             Route::Stylesheet,
             Route::Favicon,
@@ -460,7 +583,13 @@ mod tests {
             feed(FeedKind::Atom, Some("rust"))
         );
         assert_eq!(resolve("GET", "/tags"), Route::Tags);
-        assert_eq!(resolve("GET", "/tags/go"), Route::Tag { slug: "go".into() });
+        assert_eq!(
+            resolve("GET", "/tags/go"),
+            Route::Tag {
+                slug: "go".into(),
+                page: 1
+            }
+        );
         assert_eq!(
             resolve("GET", "/tags/go/"),
             Route::Redirect {
@@ -487,6 +616,49 @@ mod tests {
             );
         }
         assert_eq!(resolve("GET", "/tags/a/b"), Route::NotFound);
+    }
+
+    #[test]
+    fn routes_the_archive_years_and_later_pages() {
+        let to = |l: &str| Route::Redirect { location: l.into() };
+        let year = |year, page| Route::Year { year, page };
+        let tag = |page| Route::Tag {
+            slug: "go".into(),
+            page,
+        };
+        assert_eq!(resolve("GET", "/archive"), Route::Archive);
+        assert_eq!(resolve("GET", "/archive/"), to("/archive"));
+        assert_eq!(resolve("GET", "/2026/"), year(2026, 1));
+        assert_eq!(resolve("GET", "/2026"), to("/2026/"));
+        assert_eq!(resolve("GET", "/2026/page/2/"), year(2026, 2));
+        assert_eq!(resolve("GET", "/2026/page/2"), to("/2026/page/2/"));
+        assert_eq!(resolve("GET", "/2026/page/1/"), to("/2026/"));
+        assert_eq!(resolve("GET", "/tags/go/page/3"), tag(3));
+        assert_eq!(resolve("GET", "/tags/go/page/3/"), to("/tags/go/page/3"));
+        assert_eq!(resolve("GET", "/tags/go/page/1"), to("/tags/go"));
+        assert_eq!(
+            resolve("GET", "/sitemap-2.xml"),
+            Route::SitemapPart { part: 2 }
+        );
+        for not_a_page in [
+            "/2026/page/0/",
+            "/2026/page/02/",
+            "/2026/page/x/",
+            "/2026/page/",
+            "/0999/",
+            "/20261/",
+            "/2026/01/old-post.html",
+            "/2026x/",
+            "/tags/go/page/0",
+            "/tags/go/page/",
+            "/tags/go/page/2/feed.xml",
+            "/tags/Go/page/2",
+            "/sitemap-0.xml",
+            "/sitemap-.xml",
+            "/sitemap-1.xml/",
+        ] {
+            assert_eq!(resolve("GET", not_a_page), Route::NotFound, "{not_a_page}");
+        }
     }
 
     #[test]

@@ -27,6 +27,10 @@ pub struct Settings {
     /// written without an offset is a time on this clock, and every page shows dates on it.
     /// Resolved by `blog sync` (the Worker only adds the stored offset).
     pub time_zone: String,
+    /// How many posts the front page lists, newest first; the archive has the rest.
+    pub front_page_posts: usize,
+    /// How many posts a page of a year or of a tag lists before it goes on to a next page.
+    pub posts_per_page: usize,
     /// How many posts the feeds carry, newest first.
     pub feed_posts: usize,
     /// How many posts Popular Reads lists.
@@ -48,6 +52,8 @@ impl Default for Settings {
             base_url: "http://127.0.0.1:8787".into(),
             language: "en".into(),
             time_zone: "UTC".into(),
+            front_page_posts: 30,
+            posts_per_page: 50,
             feed_posts: 20,
             popular_count: 5,
             popular_half_life_days: 30.0,
