@@ -210,7 +210,8 @@ describe('publishing', () => {
     assert.match(synced.stdout, /added\s+scheduled/);
     const due = Date.parse(scheduledAt);
     assert.ok(Date.now() < due - 3000, 'the test reached this point too late to check invisibility');
-    const pages = ['/', '/tags/rust', '/feed.xml', '/rss.xml', '/feed.json', '/sitemap.xml'];
+    const year = `/${new Date(due).getUTCFullYear()}/`;
+    const pages = ['/', '/tags/rust', year, '/feed.xml', '/rss.xml', '/feed.json', '/sitemap-1.xml'];
     for (const p of pages) {
       const { body, headers } = await get(`${site.base}${p}`);
       assert.doesNotMatch(body, /A Scheduled Post|\/posts\/scheduled/, p);
