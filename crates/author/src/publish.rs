@@ -45,6 +45,27 @@ pub fn prepare(
     (posts, index)
 }
 
+/// Highlights the code of the posts a plan writes, on every core the machine has. Only
+/// these need it: a post's hash names the highlighter rather than its output, so the plan
+/// was made without highlighting anything.
+pub fn highlight_planned(plan: &mut Plan) {
+    let highlighter = Highlighter::new();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_thread = plan.put_posts.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        for chunk in plan.put_posts.chunks_mut(per_thread) {
+            let highlighter = &highlighter;
+            scope.spawn(move || {
+                for (_, record) in chunk {
+                    source::highlight_record(record, |lang, code| {
+                        highlighter.highlight(lang, code)
+                    });
+                }
+            });
+        }
+    });
+}
+
 /// The name a post's file is remembered by at the edge: its path within the content folder.
 pub fn file_key(content_dir: &Path, file: &str) -> String {
     let path = Path::new(file);

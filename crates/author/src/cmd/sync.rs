@@ -34,13 +34,29 @@ Environment:
 ";
 
 pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(), String> {
-    let (settings, content) = super::load(site)?;
-    // Limits first: content KV would refuse costs no wrangler call.
-    let (mut posts, mut index) =
-        super::prepare(site, settings.clone(), &content, drafts, Highlighting::All)?;
     let kv = Kv::new(place);
+    // What the edge holds is listed while the content is read and checked: the two take
+    // about as long at ten thousand posts, and neither needs the other. The listing only
+    // reads, so content that fails its checks still writes nothing.
+    let (loaded, listed) = std::thread::scope(|scope| {
+        let listing = scope.spawn(|| kv.list());
+        let loaded = super::load(site).and_then(|(settings, content)| {
+            // Only what KV might refuse once highlighted is highlighted now; the plan says
+            // which posts are written, and only those are highlighted then.
+            let (posts, index) = super::prepare(
+                site,
+                settings.clone(),
+                &content,
+                drafts,
+                Highlighting::WhereLimitsNeedIt,
+            )?;
+            Ok((settings, content, posts, index))
+        });
+        (loaded, listing.join().expect("listing KV does not panic"))
+    });
+    let (settings, content, mut posts, mut index) = loaded?;
     println!("Syncing {} to {} KV…", site.content.display(), kv.place());
-    let remote = kv.list()?;
+    let remote = listed?;
     let renamed = publish::renames(&content, &site.content, &remote);
     if !dry_run {
         for edit in publish::alias_edits(&renamed, &content, &site.content) {
@@ -51,16 +67,23 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
     if !renamed.is_empty() {
         // The files changed: read them again, so what is published is what is on disk.
         let (_, reread) = super::load(site)?;
-        (posts, index) = super::prepare(site, settings, &reread, drafts, Highlighting::All)?;
+        (posts, index) = super::prepare(
+            site,
+            settings,
+            &reread,
+            drafts,
+            Highlighting::WhereLimitsNeedIt,
+        )?;
     }
     let records: Vec<_> = posts.iter().map(|p| p.record.clone()).collect();
     let used = publish::used_files(&posts, &content);
     let file_keys: BTreeSet<String> = used.keys().cloned().collect();
-    let plan = sync::plan(&records, &file_keys, index, &remote);
+    let mut plan = sync::plan(&records, &file_keys, index, &remote);
     if dry_run {
         print!("{}", publish::report(&plan, &renamed, &used, true));
         return Ok(());
     }
+    publish::highlight_planned(&mut plan);
     let files: Vec<_> = plan.put_files.iter().map(|key| used[key]).collect();
     kv.put_files(&site.content, &files)?;
     kv.put_in_batches(
