@@ -42,11 +42,10 @@ dev:
 
 dev-ready: build $(BLOG)
 
-test: tools build $(BLOG) chromium python-deps lint
-	cargo test --workspace
-	$(WRANGLER) deploy --dry-run --outdir target/deploy-dry-run
-	node --test --test-concurrency=1 tests/e2e/
-	fuzz/run.sh 15
+# The end-to-end tests and the host checks (lint, cargo test, the deploy dry run, the fuzz
+# smoke run) run side by side: see tests/run.sh.
+test: tools build $(BLOG) chromium python-deps rust-components
+	tests/run.sh
 
 # Formatting and lints, warnings as errors: the host build of every crate, and the Worker as
 # it ships (wasm32), where the edge's code is compiled at all.

@@ -23,6 +23,9 @@ const PAGES = {
   'feature tour': '/posts/feature-tour',
   tag: '/tags/go',
   tags: '/tags',
+  archive: '/archive',
+  // Two posts a page (the settings below): a year's second page, with its page links.
+  'paged year': '/2026/page/2/',
   'not-found': '/no-such-page',
 };
 
@@ -34,7 +37,9 @@ before(async () => {
   contentDir = await fs.mkdtemp(path.join(os.tmpdir(), 'blog-e2e-a11y-'));
   await fs.cp(CONTENT, contentDir, { recursive: true });
   await fs.copyFile(path.join(ROOT, 'tests/fixtures/posts/feature-tour.md'), path.join(contentDir, 'feature-tour.md'));
-  site = await startSite({ contentDir });
+  const settings = `${contentDir}.site.toml`;
+  await fs.writeFile(settings, (await fs.readFile(path.join(ROOT, 'site.toml'), 'utf8')).replace(/^posts_per_page = \d+$/m, 'posts_per_page = 2'));
+  site = await startSite({ contentDir, syncArgs: ['--settings', settings] });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   await fs.mkdir(ARTIFACTS, { recursive: true });
 });
@@ -43,6 +48,7 @@ after(async () => {
   await browser?.close();
   await site?.stop();
   await fs.rm(contentDir, { recursive: true, force: true });
+  await fs.rm(`${contentDir}.site.toml`, { force: true });
 });
 
 for (const scheme of ['light', 'dark']) {

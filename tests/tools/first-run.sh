@@ -75,7 +75,7 @@ if [[ $mode == test ]]; then
   (cd "$work/blog" && make test 2>&1) | stamp "$started" >"$work/test.log" || status=$?
   took=$(( ($(date +%s%N) - started) / 1000000 ))
   echo "cold make test, step by step (seconds since make test):"
-  grep -E '^ *[0-9.]+  (cargo (test|fmt|clippy|build|install)|CARGO_TARGET_DIR=|npm ci|tools/build-worker.sh$|node_modules/.bin/wrangler|node --test|fuzz/run.sh|# (tests|pass|fail) |# Subtest: .*\.test\.mjs)' \
+  grep -E '^ *[0-9.]+  (cargo (test|fmt|clippy|build|install)|CARGO_TARGET_DIR=|npm ci|tools/build-worker.sh$|node_modules/.bin/wrangler|node --test|fuzz/run.sh|tests/run.sh|test: end to end|# (tests|pass|fail) )' \
     "$work/test.log" | sed 's/^/  /' | cut -c1-140
   printf '\ncold make test: exit %d in %d.%03d s\n' "$status" $((took / 1000)) $((took % 1000))
   echo "(log: $work/test.log; remove $work when done)"
