@@ -351,6 +351,28 @@ export function parseIndex(html) {
 }
 
 /**
+ * Every post the archive lists, newest first, as { href, title, date, datetime }: `/archive`,
+ * then every page of every year it links. The front page shows only the newest posts.
+ */
+export async function archivePosts(base) {
+  const archive = await get(`${base}/archive`);
+  if (archive.status !== 200) throw new Error(`GET /archive answered ${archive.status}`);
+  const pages = [...new Set(all(/href="(\/\d{4}\/(?:page\/\d+\/)?)"/g, archive.body).map((m) => m[1]))];
+  const posts = [];
+  for (const page of pages) {
+    const { status, body } = await get(`${base}${page}`);
+    if (status !== 200) throw new Error(`GET ${page} (linked from /archive) answered ${status}`);
+    for (const [, li] of all(/<li class="post">([\s\S]*?)<\/li>/g, body)) {
+      const a = /<h2><a href="([^"]*)">([\s\S]*?)<\/a><\/h2>/.exec(li);
+      const time = /<time datetime="([^"]*)">([\s\S]*?)<\/time>/.exec(li);
+      if (!a || !time) throw new Error(`${page}: a post item without its link or date: ${li}`);
+      posts.push({ href: decodeEntities(a[1]), title: textOf(a[2]), datetime: time[1], date: textOf(time[2]), page });
+    }
+  }
+  return posts;
+}
+
+/**
  * Reads the seed (the plain text of the reference index page):
  * heading, tagline, then year lines each followed by title/summary/date triples,
  * then "Popular Reads" and title/date pairs.
