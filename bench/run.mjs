@@ -24,6 +24,7 @@ import {
   wranglerSite,
 } from './servers.mjs';
 import { int, kb, mark, median, ms, pct, ratio, table, us } from './stats.mjs';
+import { KV_DELAY_MS, scaleFigures } from './scale.mjs';
 import { syncFigures } from './sync.mjs';
 import { SYNC_SETTLE_MS } from '../tests/tools/sync-settle.mjs';
 
@@ -600,10 +601,59 @@ async function mainSlow() {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
+/** Section 8's tables and its goal: the cold post's time at the largest size over the smallest. */
+function scaleLines() {
+  const rows = R.scale;
+  const out = [`8. Scale: a cold request (a fresh workerd each time) of each page kind, at ${rows.map((r) => int(r.count)).join(', ')} posts`];
+  out.push(
+    table(
+      ['posts', 'page', 'HTML gzip', 'KV reads', 'KV bytes', `round trips (KV +${KV_DELAY_MS} ms)`, 'cold time (KV instant)'],
+      rows.flatMap((r) => Object.entries(r.kinds).map(([kind, k]) => [int(r.count), `${kind} ${k.path}`, kb(k.gzip), int(k.reads), kb(k.kvBytes), int(k.roundTrips), ms(k.ms)])),
+    ),
+  );
+  out.push(
+    table(
+      ['posts', 'blog check', 'first sync', 'sync, nothing changed', 'sync after one edit', 'KV records'],
+      rows.map((r) => [
+        int(r.count),
+        `${r.sync.check.toFixed(2)} s`,
+        `${r.sync.first.toFixed(1)} s`,
+        `${r.sync.again.toFixed(1)} s${r.sync.againWrote ? ' (WROTE)' : ''}`,
+        r.sync.edit === null ? '-' : `${r.sync.edit.toFixed(1)} s`,
+        kb(r.sync.kvBytes),
+      ]),
+    ),
+  );
+  const small = rows[0].kinds.post.ms;
+  const large = rows.at(-1).kinds.post.ms;
+  const cold = { name: 'cold post time, largest / smallest site', figure: ratio(large / small), target: '<= 1.20x', ok: large / small <= 1.2 };
+  out.push(`   cold post: ${ms(large)} at ${int(rows.at(-1).count)} posts, ${ms(small)} at ${int(rows[0].count)}: ${ratio(large / small)} (goal at most 1.20x) ${mark(cold.ok)}`);
+  return { lines: out, goal: cold };
+}
+
+/** BENCH_ONLY=scale: section 8 alone. */
+async function mainScale() {
+  await begin('BENCH_ONLY=scale: ');
+  progress('bundle: wrangler deploy --dry-run');
+  R.bundle = await bundle();
+  R.scale = await scaleFigures({ bundleDir: R.bundle.dir, date: compatibilityDate(R.machine.workerd), progress });
+  R.machine.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const M = R.machine;
+  const { lines } = scaleLines();
+  const out = [
+    `Benchmark of the blog worker, section 8 only (BENCH_ONLY=scale), ${M.date}`,
+    `machine: ${M.nproc} cores, ${M.cpu}, ${M.memory}; load average ${M.loadStart} at start, ${M.loadEnd} at end`,
+    '',
+    ...lines,
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
 async function main() {
   if (ONLY === 'reads') return mainReads();
   if (ONLY === 'slow') return mainSlow();
-  if (ONLY) throw new Error(`BENCH_ONLY=${ONLY}: only "reads" and "slow" are known`);
+  if (ONLY === 'scale') return mainScale();
+  if (ONLY) throw new Error(`BENCH_ONLY=${ONLY}: only "reads", "slow" and "scale" are known`);
   await begin('');
 
   progress('bundle: wrangler deploy --dry-run');
@@ -700,6 +750,7 @@ async function main() {
   );
 
   await Promise.all([wBlog, wSlow, wControl, wLimit, dBlog, dSlow, dControl, dLimit].map((s) => s.stop()));
+  R.scale = await scaleFigures({ bundleDir: R.bundle.dir, date, progress });
   R.machine.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   R.elapsedS = (Date.now() - startedAt) / 1000;
   report();
@@ -915,6 +966,11 @@ function report() {
   out.push(`   \`wrangler kv key list --local\` (how sync sees the namespace) returned ${int(s.keys.listed)} of the ${int(s.keys.stored)} keys.`);
   out.push('');
 
+  const scale = scaleLines();
+  out.push(...scale.lines);
+  out.push('');
+  goals.push(scale.goal);
+
   out.push('Goals');
   out.push(table(['goal', 'figure', 'target', ''], goals.map((x) => [x.name, x.figure, x.target, mark(x.ok)])));
   out.push('');
@@ -929,7 +985,8 @@ function report() {
     `${int(R.counter[0].rps)} reads/s into the counter @batch ${R.counter[0].batch} (${int(R.counter[1].rps)} @1, pages ${int(R.reads.rps)}) ${R.counter.every((c) => c.exact) && R.reads.exact ? 'exact' : 'INEXACT'} ${mark(g.reads.ok)}, ` +
     `DO-slow p99 ${pct(slowW.delta)} (${pct(slowD.delta)}; A/A noise ${pct(slowW.control.delta)}, ${pct(slowD.control.delta)}) ${mark(g.slow.ok)}, ` +
     `check ${(R.sync.check.ms / 1000).toFixed(2)}s ${mark(g.check.ok)}, ` +
-    `sync ${R.sync.first.ok && R.sync.again.ok && R.sync.edit.ok ? 'writes only changes' : 'WROTE TOO MUCH'} ${mark(g.sync.ok)}`;
+    `sync ${R.sync.first.ok && R.sync.again.ok && R.sync.edit.ok ? 'writes only changes' : 'WROTE TOO MUCH'} ${mark(g.sync.ok)}, ` +
+    `cold post ${scale.goal.figure} at ${int(R.scale.at(-1).count)} vs ${int(R.scale[0].count)} posts ${mark(scale.goal.ok)}`;
 
   const text = out.join('\n');
   process.stdout.write(`${text}\n${summary}\n`);

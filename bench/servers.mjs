@@ -128,7 +128,7 @@ export function prepareBlogDir(name, { bundleDir, kvJson, date }) {
 }
 
 /** The blog on workerd alone (see bench/workerd/blog.capnp). `fault` sets COUNTER_FAULT. */
-export async function workerdBlog({ name, dir, fault = '' }) {
+export async function workerdBlog({ name, dir, fault = '', readyPath = '/' }) {
   const port = await freePort();
   const adminPort = await freePort();
   const driverPort = await freePort();
@@ -145,6 +145,7 @@ export async function workerdBlog({ name, dir, fault = '' }) {
     runtime: 'workerd',
     port,
     logFile,
+    readyPath,
     launch: () => startGroup(WORKERD, args, { cwd: dir, env: { ...ENV, COUNTER_FAULT: fault }, logFile }),
   });
   site.dir = dir;

@@ -121,6 +121,11 @@ pub fn index(version: &str) -> Option<Rc<SiteIndex>> {
     })
 }
 
+/// Whether this isolate holds an index at all, current or not.
+pub fn holds_index() -> bool {
+    INDEX.with(|i| i.borrow().is_some())
+}
+
 pub fn set_index(index: Rc<SiteIndex>) {
     let stale = INDEX.with(|i| {
         i.borrow()

@@ -30,7 +30,7 @@ const BUILD_ID: &str = env!("BLOG_BUILD_ID");
 /// Answers any route. The one match over routes in the Worker; [`ready`] is its synchronous
 /// shortcut for the routes that can be answered from memory.
 pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcome {
-    let index = match route {
+    let (index, prefetched) = match route {
         Route::Stylesheet => return static_asset(req, &STYLESHEET_PAGES, pages::STYLE_VERSION),
         Route::Favicon => return static_asset(req, &FAVICON_PAGES, pages::FAVICON_VERSION),
         Route::File { name } => return file(req, env, &name).await,
@@ -45,15 +45,23 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
             resp.headers_mut().set("allow", routes::ALLOWED_METHODS)?;
             return Ok(resp.into());
         }
-        _ => match records::current_index(env).await {
-            Ok(index) => index,
-            // A broken index must not take the posts down with it.
-            Err(failure) => return without_index(route, req, env, failure).await,
-        },
+        _ => {
+            let first = caching::first_reads(&route, records::holds_index());
+            let (index, prefetched) = if first.index {
+                records::read_at_once(env, first).await
+            } else {
+                (records::current_index(env).await, None)
+            };
+            match index {
+                Ok(index) => (index, prefetched),
+                // A broken index must not take the posts down with it.
+                Err(failure) => return without_index(route, req, env, failure).await,
+            }
+        }
     };
     let page = Page::new(&index, req, env, ctx);
     match route {
-        Route::Post { slug } => page.post(&slug).await,
+        Route::Post { slug } => page.post(&slug, prefetched).await,
         Route::Index => page.home().await,
         Route::ReadsBadge { slug } => page.reads_badge(&slug).await,
         Route::Tags => {
@@ -413,7 +421,8 @@ impl<'a> Page<'a> {
         Some(send(self.req, &page))
     }
 
-    async fn post(&self, slug: &str) -> Outcome {
+    /// `prefetched`: the record, when a cold isolate read it beside the index.
+    async fn post(&self, slug: &str, prefetched: records::Prefetched) -> Outcome {
         // The index says what is published: a post it does not list (yet) is not served.
         let Some((meta, key)) = self.at.post_key(slug) else {
             return self.not_found();
@@ -429,7 +438,11 @@ impl<'a> Page<'a> {
             cache::put(key.into_memory(), page.clone(), Lasts::Key);
             return send(self.req, &page);
         }
-        let Some(record) = records::post(self.env, slug).await? else {
+        let record = match prefetched {
+            Some(record) => record?,
+            None => records::post(self.env, slug).await?,
+        };
+        let Some(record) = record else {
             // Listed by the index but missing from KV: a sync still under way, or lost data.
             worker::console_error!("index lists {slug} but KV has no {}", kv::post_key(slug));
             return Err(Failure::NotFound {

@@ -1,6 +1,7 @@
 //! Reading the KV records `blog sync` wrote.
 
 use crate::{cache, Failure};
+use blog_core::caching::FirstReads;
 use blog_core::content::{PostRecord, SiteIndex};
 use blog_core::kv;
 use std::rc::Rc;
@@ -33,6 +34,47 @@ pub async fn index(env: &Env) -> Result<SiteIndex, Failure> {
     Ok(get_json(env, kv::INDEX_KEY).await?.unwrap_or_default())
 }
 
+async fn version(env: &Env) -> Result<Option<String>, Failure> {
+    env.kv(BINDING)?
+        .get(kv::VERSION_KEY)
+        .text()
+        .await
+        .map_err(|e| Failure::internal(format!("KV get {}", kv::VERSION_KEY), e))
+}
+
+/// Whether this isolate holds an index, current or not (see [`FirstReads`]).
+pub fn holds_index() -> bool {
+    cache::holds_index()
+}
+
+/// A post's record, read before the index said it was wanted.
+pub type Prefetched = Option<Result<Option<PostRecord>, Failure>>;
+
+/// What a cold isolate reads for its first request, all at once (see
+/// [`blog_core::caching::first_reads`]): `version`, the index and the post `first` names.
+/// The index is kept whichever version it is: it is whole (sync writes it after the posts),
+/// and if `version` is already newer the next request reads the index again.
+pub async fn read_at_once(
+    env: &Env,
+    first: FirstReads<'_>,
+) -> (Result<Rc<SiteIndex>, Failure>, Prefetched) {
+    let now = crate::now_ms();
+    let post = async {
+        match first.post {
+            Some(slug) => Some(post(env, slug).await),
+            None => None,
+        }
+    };
+    let (version, index, post) = futures_util::join!(version(env), index(env), post);
+    let index = version.and_then(|version| {
+        cache::set_version(now, version);
+        let index = Rc::new(index?);
+        cache::set_index(index.clone());
+        Ok(index)
+    });
+    (index, post)
+}
+
 /// The current index, from isolate memory when the small `version` key says it is current.
 /// That key is read at most once per [`kv::VERSION_RECHECK_MS`] (and `blog sync` waits
 /// longer than that before it finishes), not on every request.
@@ -42,12 +84,7 @@ pub async fn current_index(env: &Env) -> Result<Rc<SiteIndex>, Failure> {
     let version = match cache::recent_version(now) {
         Some(version) => version,
         None => {
-            let version = env
-                .kv(BINDING)?
-                .get(kv::VERSION_KEY)
-                .text()
-                .await
-                .map_err(|e| Failure::internal(format!("KV get {}", kv::VERSION_KEY), e))?;
+            let version = version(env).await?;
             cache::set_version(now, version.clone());
             version
         }

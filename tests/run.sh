@@ -2,7 +2,8 @@
 # What `make test` runs once the Worker and `blog` are built: the two halves of the suite at
 # once, since one waits and the other computes.
 #   - end to end (tests/e2e/, on the real Worker in workerd): mostly waiting on servers,
-#     syncs and clocks; its output is shown as it runs;
+#     syncs and clocks, two files at a time, then the load test alone; its output is shown
+#     as it runs;
 #   - on the host, at the lowest CPU priority so the servers above keep their timing:
 #     formatting and clippy (make lint), every cargo test, the deploy dry run and the fuzz
 #     smoke run; its output goes to target/test-host.log and is shown at the end.
@@ -26,8 +27,11 @@ host() {
 ( nice -n 19 bash -c "$(declare -f host); host" >"$log" 2>&1 ) &
 host_pid=$!
 
-node --test --test-concurrency="${E2E_CONCURRENCY:-2}" tests/e2e/
+# The load test has the machine to itself: it is the one that measures under load.
+mapfile -t files < <(ls tests/e2e/*.test.mjs | grep -v '/load\.test\.mjs$')
+node --test --test-concurrency="${E2E_CONCURRENCY:-2}" "${files[@]}"
 e2e=$?
+node --test tests/e2e/load.test.mjs || e2e=1
 e2e_took=$(( $(date +%s) - started ))
 
 wait "$host_pid"

@@ -13,12 +13,36 @@ function keyOf(url) {
   return url.searchParams.get('urlencoded') === 'true' ? decodeURIComponent(raw) : raw;
 }
 
+// What the worker read, for the scale figures (bench/scale.mjs), and a delay added to each
+// read, as a KV location far from its data would: `__bench/` paths are the benchmark's, on the
+// kv-admin socket (no blog key starts so).
+let reads = 0;
+let bytes = 0;
+let delayMs = 0;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function bench(url, method) {
+  if (url.pathname === '/__bench/reads' && method === 'GET') {
+    const answer = Response.json({ reads, bytes });
+    reads = 0;
+    bytes = 0;
+    return answer;
+  }
+  if (url.pathname === '/__bench/delay' && method === 'PUT') {
+    delayMs = Number(url.searchParams.get('ms') ?? 0);
+    return new Response(null);
+  }
+  return new Response('Not Found', { status: 404 });
+}
+
 export default {
   async fetch(request) {
     const url = new URL(request.url);
+    if (url.pathname.startsWith('/__bench/')) return bench(url, request.method);
     const key = keyOf(url);
     switch (request.method) {
       case 'GET': {
+        if (delayMs > 0) await sleep(delayMs);
         if (key === '') {
           const prefix = url.searchParams.get('prefix') ?? '';
           const keys = [...store.values()]
@@ -27,7 +51,9 @@ export default {
           return Response.json({ keys, list_complete: true, cacheStatus: null });
         }
         const record = store.get(key);
+        reads++;
         if (!record) return new Response('Not Found', { status: 404 });
+        bytes += record.value.length;
         const headers = record.metadata === undefined ? {} : { 'CF-KV-Metadata': JSON.stringify(record.metadata) };
         return new Response(record.value, { headers });
       }

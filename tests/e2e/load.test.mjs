@@ -24,7 +24,7 @@ test(`${TOTAL} mixed requests over ${CONNECTIONS} connections: no 5xx, no errors
   const report = await runLoad(site.base, mix.requests, { connections: CONNECTIONS });
   console.log(formatReport(report));
 
-  assert.deepEqual(report.errors.slice(0, 5), [], `${report.errors.length} connection errors`);
+  assert.deepEqual(report.errors.slice(0, 5), [], `${report.errors.length} connection errors\n${site.log(3000)}`);
   const serverErrors = Object.entries(report.statuses).filter(([s]) => Number(s) >= 500);
   assert.deepEqual(serverErrors, [], `5xx answers\n${site.log(3000)}`);
   // Every kind of request got the answer it should.

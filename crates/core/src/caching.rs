@@ -12,6 +12,7 @@ use crate::content::{PostMeta, SiteIndex, Visible};
 use crate::date::Timestamp;
 use crate::pages;
 use crate::ranking::{self, ReadStats};
+use crate::routes::Route;
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -197,6 +198,33 @@ pub fn cache_api_url(host: Option<&str>, key: &str) -> Option<String> {
     ))
 }
 
+/// What a request that needs the index reads in its first round trip to KV, besides the
+/// small `version` key. An isolate that holds an index reads `version` alone: the index is
+/// read again only when the version changed, and a post's page is usually in memory. A cold
+/// isolate holds nothing: it reads the index with `version`, and a post page its post
+/// too, so a cold post costs one round trip of KV latency, not three one after another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirstReads<'a> {
+    pub index: bool,
+    pub post: Option<&'a str>,
+}
+
+pub fn first_reads(route: &Route, holds_index: bool) -> FirstReads<'_> {
+    if holds_index {
+        return FirstReads {
+            index: false,
+            post: None,
+        };
+    }
+    FirstReads {
+        index: true,
+        post: match route {
+            Route::Post { slug } => Some(slug),
+            _ => None,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,5 +393,34 @@ mod tests {
             "{url}"
         );
         assert_ne!(url, cache_api_url(Some("blog.example.com"), "k2").unwrap());
+    }
+
+    #[test]
+    fn a_cold_isolate_reads_what_a_page_needs_at_once_and_a_warm_one_the_version_alone() {
+        let post = Route::Post { slug: "a".into() };
+        assert_eq!(
+            first_reads(&post, false),
+            FirstReads {
+                index: true,
+                post: Some("a")
+            }
+        );
+        assert_eq!(
+            first_reads(&Route::Index, false),
+            FirstReads {
+                index: true,
+                post: None
+            }
+        );
+        for route in [post, Route::Index, Route::Tags] {
+            assert_eq!(
+                first_reads(&route, true),
+                FirstReads {
+                    index: false,
+                    post: None
+                },
+                "{route:?}"
+            );
+        }
     }
 }
