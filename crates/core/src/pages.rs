@@ -101,9 +101,9 @@ pub fn etag_matches(if_none_match: &str, etag: &str) -> bool {
         .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
 }
 
-/// "1 read", "1,234 reads".
-pub fn format_reads(reads: u64) -> String {
-    let digits = reads.to_string();
+/// "1,234": digits grouped by thousands.
+fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i) % 3 == 0 {
@@ -111,7 +111,19 @@ pub fn format_reads(reads: u64) -> String {
         }
         grouped.push(c);
     }
-    format!("{grouped} {}", if reads == 1 { "read" } else { "reads" })
+    grouped
+}
+
+/// "1 read", "1,234 reads".
+pub fn format_reads(reads: u64) -> String {
+    let noun = if reads == 1 { "read" } else { "reads" };
+    format!("{} {noun}", group_digits(reads))
+}
+
+/// "1 post", "2,000 posts": how archive, year and tag pages count.
+pub fn posts_label(count: &usize) -> String {
+    let noun = if *count == 1 { "post" } else { "posts" };
+    format!("{} {noun}", group_digits(*count as u64))
 }
 
 #[derive(Template)]
@@ -821,6 +833,8 @@ mod tests {
         let visible = index.visible(i64::MAX);
         let archive_html = archive(&site, &visible);
         assert!(archive_html.contains("href=\"/2026/\">2026</a> <span class=\"count\">2 posts"));
+        assert_eq!(posts_label(&1), "1 post");
+        assert_eq!(posts_label(&12_345), "12,345 posts");
         assert!(archive_html.contains("href=\"/2025/\">2025</a> <span class=\"count\">5 posts"));
         assert!(
             archive_html.contains("href=\"/2025/page/3/\""),
