@@ -4,30 +4,12 @@
 //   node tools/kv-list-local.mjs PERSIST_DIR NAMESPACE_ID
 // PERSIST_DIR is what `wrangler dev --persist-to` takes (default .wrangler/state).
 
-import path from 'node:path';
-import { Miniflare } from 'miniflare';
+import { listKeys, withLocalKv } from './local-kv.mjs';
 
 const [persistTo, namespaceId] = process.argv.slice(2);
 if (!persistTo || !namespaceId) {
   console.error('usage: node tools/kv-list-local.mjs PERSIST_DIR NAMESPACE_ID');
   process.exit(2);
 }
-// The same options wrangler's own local KV commands use, so the same storage is read.
-const mf = new Miniflare({
-  script: 'addEventListener("fetch", (e) => e.respondWith(new Response(null, { status: 404 })))',
-  defaultPersistRoot: path.join(path.resolve(persistTo), 'v3'),
-  kvNamespaces: { NAMESPACE: namespaceId },
-});
-try {
-  const kv = await mf.getKVNamespace('NAMESPACE');
-  const keys = [];
-  let cursor;
-  do {
-    const page = await kv.list({ cursor });
-    keys.push(...page.keys);
-    cursor = page.list_complete ? undefined : page.cursor;
-  } while (cursor);
-  process.stdout.write(JSON.stringify(keys));
-} finally {
-  await mf.dispose();
-}
+const keys = await withLocalKv(persistTo, namespaceId, listKeys);
+process.stdout.write(JSON.stringify(keys));
