@@ -50,19 +50,8 @@ pub fn prepare(
 /// was made without highlighting anything.
 pub fn highlight_planned(plan: &mut Plan) {
     let highlighter = Highlighter::new();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let per_thread = plan.put_posts.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        for chunk in plan.put_posts.chunks_mut(per_thread) {
-            let highlighter = &highlighter;
-            scope.spawn(move || {
-                for (_, record) in chunk {
-                    source::highlight_record(record, |lang, code| {
-                        highlighter.highlight(lang, code)
-                    });
-                }
-            });
-        }
+    crate::cores::each(&mut plan.put_posts, 1, |(_, record)| {
+        source::highlight_record(record, |lang, code| highlighter.highlight(lang, code));
     });
 }
 

@@ -693,39 +693,22 @@ fn site_page(path: &str) -> Option<String> {
 }
 
 type Parsed = Result<(SourcePost, Vec<Diagnostic>), Vec<Diagnostic>>;
+/// A post file as [`check_all`] takes it: its path, its stem (the default slug), its bytes.
+type PostFile<'a> = (&'a str, &'a str, &'a [u8]);
 
 /// [`parse_post`] of each file, in order, the files shared out over the machine's cores:
 /// posts parse independently, and at ten thousand of them parsing is most of `blog check`.
-fn parse_on_every_core(files: &[(&str, &str, &[u8])]) -> Vec<Parsed> {
+fn parse_on_every_core(files: &[PostFile<'_>]) -> Vec<Parsed> {
+    let mut parsed: Vec<(&PostFile<'_>, Option<Parsed>)> =
+        files.iter().map(|file| (file, None)).collect();
     // A small site parses in less time than a thread takes to start.
-    let threads = match files.len() {
-        0..64 => 1,
-        _ => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
-    if threads == 1 {
-        return files
-            .iter()
-            .map(|(file, stem, bytes)| parse_post(file, stem, bytes))
-            .collect();
-    }
-    let per_thread = files.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = files
-            .chunks(per_thread)
-            .map(|chunk| {
-                scope.spawn(move || {
-                    chunk
-                        .iter()
-                        .map(|(file, stem, bytes)| parse_post(file, stem, bytes))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|part| part.join().expect("parsing a post does not panic"))
-            .collect()
-    })
+    crate::cores::each(&mut parsed, 64, |((file, stem, bytes), out)| {
+        *out = Some(parse_post(file, stem, bytes));
+    });
+    parsed
+        .into_iter()
+        .map(|(_, out)| out.expect("every file was parsed"))
+        .collect()
 }
 
 /// Parses a set of files `(file, stem, bytes)` and checks the rules that span posts:
@@ -735,7 +718,7 @@ pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8]
     // Posts that failed to parse are still probably there: links to them are not reported
     // as broken on top of the real error.
     let mut unparsed = std::collections::HashSet::new();
-    let files: Vec<(&str, &str, &[u8])> = files.into_iter().collect();
+    let files: Vec<PostFile<'_>> = files.into_iter().collect();
     for ((_, stem, _), parsed) in files.iter().zip(parse_on_every_core(&files)) {
         match parsed {
             Ok((post, warnings)) => {

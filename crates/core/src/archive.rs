@@ -87,18 +87,15 @@ pub fn years(posts: &[PostMeta], per_page: usize) -> Vec<ArchiveYear> {
     counts
         .into_iter()
         .map(|(year, count)| {
-            let pages = pages_for(count, per_page);
+            let paging = Paging {
+                page: 1,
+                pages: pages_for(count, per_page),
+            };
             ArchiveYear {
                 year,
                 count,
                 url: routes::year_path(year, 1),
-                pages: if pages > 1 {
-                    (1..=pages)
-                        .map(|n| (n, routes::year_path(year, n)))
-                        .collect()
-                } else {
-                    Vec::new()
-                },
+                pages: PageLinks::new(paging, |n| routes::year_path(year, n)).numbered,
             }
         })
         .collect()
