@@ -7,7 +7,7 @@
 //! [`blog_core::kv::VERSION_RECHECK_MS`], and `blog sync` does not finish before that window
 //! has passed, so a sync is visible on the next request.
 
-use blog_core::content::SiteIndex;
+use blog_core::content::{SiteIndex, SiteRecord};
 use blog_core::kv::RecentVersion;
 use blog_core::memory::{Lasts, Memory};
 use std::cell::{OnceCell, RefCell};
@@ -98,6 +98,7 @@ const MAX_BYTES: usize = 32 * 1024 * 1024;
 thread_local! {
     static VERSION: RefCell<RecentVersion> = RefCell::new(RecentVersion::default());
     static INDEX: RefCell<Option<Rc<SiteIndex>>> = const { RefCell::new(None) };
+    static SITE: RefCell<Option<Rc<SiteRecord>>> = const { RefCell::new(None) };
     static PAGES: RefCell<Memory<Cached>> = RefCell::new(Memory::new(MAX_ENTRIES, MAX_BYTES));
 }
 
@@ -138,6 +139,34 @@ pub fn set_index(index: Rc<SiteIndex>) {
     INDEX.with(|i| *i.borrow_mut() = Some(index));
 }
 
+/// The cached site record, if it is the given version.
+pub fn site(version: &str) -> Option<Rc<SiteRecord>> {
+    SITE.with(|s| {
+        s.borrow()
+            .as_ref()
+            .filter(|site| site.version == version)
+            .cloned()
+    })
+}
+
+/// Whether this isolate holds a site record at all, current or not.
+pub fn holds_site() -> bool {
+    SITE.with(|s| s.borrow().is_some())
+}
+
+/// Keeps the site record; a new version drops the pages kept for the old one.
+pub fn set_site(site: Rc<SiteRecord>) {
+    let stale = SITE.with(|s| {
+        s.borrow()
+            .as_ref()
+            .is_some_and(|old| old.version != site.version)
+    });
+    if stale {
+        PAGES.with(|p| p.borrow_mut().drop_version_pages());
+    }
+    SITE.with(|s| *s.borrow_mut() = Some(site));
+}
+
 pub fn get(key: &str) -> Option<Rc<Cached>> {
     PAGES.with(|p| p.borrow().get(key))
 }
@@ -145,4 +174,9 @@ pub fn get(key: &str) -> Option<Rc<Cached>> {
 pub fn put(key: String, page: Rc<Cached>, lasts: Lasts) {
     let body_len = page.body.len();
     PAGES.with(|p| p.borrow_mut().put(key, page, body_len, lasts));
+}
+
+/// Keeps a second key for a page already kept: its body is counted once, under the first.
+pub fn put_alias(key: String, page: Rc<Cached>) {
+    PAGES.with(|p| p.borrow_mut().put(key, page, 0, Lasts::Version));
 }

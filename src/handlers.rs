@@ -6,8 +6,8 @@
 use crate::cache::{self, Cached};
 use crate::request::Req;
 use crate::{counter, records, redirect, respond, Failure, Outcome, Reply};
-use blog_core::caching::{self, Moment, PostKey};
-use blog_core::content::{PostMeta, SiteIndex};
+use blog_core::caching::{self, Lifetime, Moment};
+use blog_core::content::{SiteIndex, SiteRecord};
 use blog_core::date::Timestamp;
 use blog_core::feeds;
 use blog_core::headers::{self, HTML};
@@ -30,7 +30,7 @@ const BUILD_ID: &str = env!("BLOG_BUILD_ID");
 /// Answers any route. The one match over routes in the Worker; [`ready`] is its synchronous
 /// shortcut for the routes that can be answered from memory.
 pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcome {
-    let (index, prefetched) = match route {
+    let index = match route {
         Route::Stylesheet => return static_asset(req, &STYLESHEET_PAGES, pages::STYLE_VERSION),
         Route::Favicon => return static_asset(req, &FAVICON_PAGES, pages::FAVICON_VERSION),
         Route::File { name } => return file(req, env, &name).await,
@@ -45,23 +45,20 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
             resp.headers_mut().set("allow", routes::ALLOWED_METHODS)?;
             return Ok(resp.into());
         }
+        Route::Post { ref slug } => return post(&route, slug, req, env, ctx).await,
         _ => {
-            let first = caching::first_reads(&route, records::holds_index());
-            let (index, prefetched) = if first.index {
-                records::read_at_once(env, first).await
+            let first = caching::first_reads(&route, records::holds_index(), records::holds_site());
+            if first.any() {
+                let read = records::read_at_once(env, first).await;
+                read.index
+                    .expect("a list page's first reads name the index")?
             } else {
-                (records::current_index(env).await, None)
-            };
-            match index {
-                Ok(index) => (index, prefetched),
-                // A broken index must not take the posts down with it.
-                Err(failure) => return without_index(route, req, env, failure).await,
+                records::current_index(env).await?
             }
         }
     };
     let page = Page::new(&index, req, env, ctx);
     match route {
-        Route::Post { slug } => page.post(&slug, prefetched).await,
         Route::Index => page.home().await,
         Route::ReadsBadge { slug } => page.reads_badge(&slug).await,
         Route::Tags => {
@@ -138,10 +135,7 @@ pub fn ready(route: &Route, req: &Req, env: &Env, ctx: &Context) -> Option<Outco
     match route {
         Route::Stylesheet => Some(static_asset(req, &STYLESHEET_PAGES, pages::STYLE_VERSION)),
         Route::Favicon => Some(static_asset(req, &FAVICON_PAGES, pages::FAVICON_VERSION)),
-        Route::Post { slug } => {
-            let index = records::current_index_in_memory()?;
-            Page::new(&index, req, env, ctx).post_from_memory(slug)
-        }
+        Route::Post { slug } => post_from_memory(slug, req, env, ctx),
         Route::Index => {
             let index = records::current_index_in_memory()?;
             Page::new(&index, req, env, ctx).home_from_memory()
@@ -237,29 +231,153 @@ fn send(req: &Req, page: &Cached) -> Outcome {
     Ok(Reply::Ready(page.response(not_modified, req.is_head())?))
 }
 
-/// Posts still answer when the index cannot be read: no neighbours, default settings.
-async fn without_index(route: Route, req: &Req, env: &Env, failure: Failure) -> Outcome {
-    let Route::Post { slug } = route else {
-        return Err(failure);
+/// A post's page from this isolate's memory, counted as a read: kept under the current
+/// content version, so nothing is read. `None` if it is not there (nothing counted then:
+/// [`post`] will).
+fn post_from_memory(slug: &str, req: &Req, env: &Env, ctx: &Context) -> Option<Outcome> {
+    let site = records::current_site_in_memory()?;
+    let page = cache::get(&caching::post_memory_key(BUILD_ID, &site, slug, now()))?;
+    count_read(req, env, ctx, slug);
+    Some(send(req, &page))
+}
+
+/// A post's page: the site record and the post's own record (its neighbours are in it),
+/// read together when the isolate is cold; never the index, whatever the archive's size.
+async fn post(route: &Route, slug: &str, req: &Req, env: &Env, ctx: &Context) -> Outcome {
+    let first = caching::first_reads(route, records::holds_index(), records::holds_site());
+    let (site, prefetched) = if first.any() {
+        let read = records::read_at_once(env, first).await;
+        let site = read
+            .site
+            .expect("a post's first reads name the site record");
+        (site, read.post)
+    } else {
+        (records::current_site(env).await, None)
     };
+    let site = match site {
+        Ok(site) => site,
+        // A broken site record must not take the posts down with it.
+        Err(failure) => return without_site(slug, req, env, failure).await,
+    };
+    let now = now();
+    let memory_key = caching::post_memory_key(BUILD_ID, &site, slug, now);
+    if let Some(page) = cache::get(&memory_key) {
+        count_read(req, env, ctx, slug);
+        return send(req, &page);
+    }
+    let record = match prefetched {
+        Some(record) => record?,
+        None => records::post(env, slug).await?,
+    };
+    // The record says whether the post is out: scheduled ones are not served before their time.
+    let Some((record, key)) = record.and_then(|record| {
+        let key = caching::post_key(BUILD_ID, &site, &record, now)?;
+        Some((record, key))
+    }) else {
+        return no_post(req, env, ctx, &site, slug).await;
+    };
+    count_read(req, env, ctx, slug);
+    if let Some(page) = cache::get(key.memory()) {
+        cache::put_alias(memory_key, page.clone());
+        return send(req, &page);
+    }
+    let cache_control = Lifetime::of_site(&site, now).page_cache(caching::POST_MAX_AGE);
+    let etag = pages::etag(&[key.shown()]);
+    let page = match read_cache_api(req, key.shown()).await {
+        Some(body) => Rc::new(Cached::new(body, HTML, cache_control, etag)),
+        None => {
+            let body = pages::post(&site.settings, &record, now);
+            let page = Rc::new(Cached::new(body.into_bytes(), HTML, cache_control, etag));
+            write_cache_api(req, ctx, key.shown(), &page);
+            page
+        }
+    };
+    cache::put(key.into_memory(), page.clone(), Lasts::Key);
+    cache::put_alias(memory_key, page.clone());
+    send(req, &page)
+}
+
+/// No post under this slug (or not yet): an old address of a post answers 301 to it, which
+/// only the index knows; anything else 404. A broken index still gives a 404 here.
+async fn no_post(req: &Req, env: &Env, ctx: &Context, site: &SiteRecord, slug: &str) -> Outcome {
+    match records::current_index(env).await {
+        Ok(index) => {
+            let page = Page::new(&index, req, env, ctx);
+            if page.at.visible.find(slug).is_some() {
+                // Listed but missing from KV: a sync still under way, or lost data.
+                worker::console_error!("index lists {slug} but KV has no {}", kv::post_key(slug));
+            }
+            page.not_found()
+        }
+        Err(failure) => {
+            if let Failure::Internal { context, cause } = &failure {
+                worker::console_error!("{}: {context}: {cause}; no alias lookup", req.path());
+            }
+            Err(Failure::NotFound {
+                settings: site.settings.clone(),
+            })
+        }
+    }
+}
+
+/// Posts still answer when the site record cannot be read: default settings, kept nowhere.
+async fn without_site(slug: &str, req: &Req, env: &Env, failure: Failure) -> Outcome {
     if let Failure::Internal { context, cause } = &failure {
         worker::console_error!(
             "{}: {context}: {cause}; serving the post without it",
             req.path()
         );
     }
-    let index = SiteIndex::default();
-    let record = records::post(env, &slug)
+    let site = SiteRecord::default();
+    let record = records::post(env, slug)
         .await?
         .filter(|r| r.meta.published <= now());
     let Some(record) = record else {
         return Err(Failure::NotFound {
-            settings: index.settings,
+            settings: site.settings,
         });
     };
-    let visible = index.visible(now());
-    let body = pages::post(&index.settings, &record, &visible);
+    let body = pages::post(&site.settings, &record, now());
     Ok(respond(body.into_bytes(), HTML, caching::NO_STORE, 200)?.into())
+}
+
+/// A real read of a published post goes to the counter.
+fn count_read(req: &Req, env: &Env, ctx: &Context, slug: &str) {
+    if let Some(reader) = req.is_get().then(|| reader(req)).flatten() {
+        counter::count(
+            env,
+            ctx,
+            counter::Hit {
+                slug: slug.to_string(),
+                reader,
+            },
+        );
+    }
+}
+
+async fn read_cache_api(req: &Req, key: &str) -> Option<Vec<u8>> {
+    let url = caching::cache_api_url(req.host().as_deref(), key)?;
+    let mut resp = Cache::default().get(url, false).await.ok().flatten()?;
+    resp.bytes().await.ok()
+}
+
+fn write_cache_api(req: &Req, ctx: &Context, key: &str, page: &Cached) {
+    let Some(url) = caching::cache_api_url(req.host().as_deref(), key) else {
+        return;
+    };
+    let Ok(resp) = respond(
+        page.body.clone(),
+        page.content_type,
+        caching::CACHE_API_ENTRY,
+        200,
+    ) else {
+        return;
+    };
+    ctx.wait_until(async move {
+        if let Err(e) = Cache::default().put(url, resp).await {
+            worker::console_warn!("Cache API put failed: {e}");
+        }
+    });
 }
 
 /// A page of the site as it stands at this second, and the request's I/O handles.
@@ -329,28 +447,11 @@ impl<'a> Page<'a> {
     }
 
     async fn read_cache_api(&self, key: &str) -> Option<Vec<u8>> {
-        let url = caching::cache_api_url(self.req.host().as_deref(), key)?;
-        let mut resp = Cache::default().get(url, false).await.ok().flatten()?;
-        resp.bytes().await.ok()
+        read_cache_api(self.req, key).await
     }
 
     fn write_cache_api(&self, key: &str, page: &Cached) {
-        let Some(url) = caching::cache_api_url(self.req.host().as_deref(), key) else {
-            return;
-        };
-        let Ok(resp) = respond(
-            page.body.clone(),
-            page.content_type,
-            caching::CACHE_API_ENTRY,
-            200,
-        ) else {
-            return;
-        };
-        self.ctx.wait_until(async move {
-            if let Err(e) = Cache::default().put(url, resp).await {
-                worker::console_warn!("Cache API put failed: {e}");
-            }
-        });
+        write_cache_api(self.req, self.ctx, key, page)
     }
 
     /// A path no page answers: an alias of a post answers 301 to it, anything else 404.
@@ -396,74 +497,6 @@ impl<'a> Page<'a> {
             Ok(Some(pages::index(settings, p.at.visible.posts, popular)))
         })
         .await
-    }
-
-    /// A real read of a listed post goes to the counter.
-    fn count_read(&self, meta: &PostMeta) {
-        if let Some(reader) = self.req.is_get().then(|| reader(self.req)).flatten() {
-            counter::count(
-                self.env,
-                self.ctx,
-                counter::Hit {
-                    slug: meta.slug.clone(),
-                    reader,
-                },
-            );
-        }
-    }
-
-    /// The post's page from this isolate's memory, counted as a read; `None` if it is not
-    /// there (nothing counted then: [`Page::post`] will).
-    fn post_from_memory(&self, slug: &str) -> Option<Outcome> {
-        let (meta, key) = self.at.post_key(slug)?;
-        let page = cache::get(key.memory())?;
-        self.count_read(meta);
-        Some(send(self.req, &page))
-    }
-
-    /// `prefetched`: the record, when a cold isolate read it beside the index.
-    async fn post(&self, slug: &str, prefetched: records::Prefetched) -> Outcome {
-        // The index says what is published: a post it does not list (yet) is not served.
-        let Some((meta, key)) = self.at.post_key(slug) else {
-            return self.not_found();
-        };
-        self.count_read(meta);
-        if let Some(page) = cache::get(key.memory()) {
-            return send(self.req, &page);
-        }
-        let cache_control = self.at.page_cache(caching::POST_MAX_AGE);
-        let etag = pages::etag(&[key.shown()]);
-        if let Some(body) = self.read_cache_api(key.shown()).await {
-            let page = Rc::new(Cached::new(body, HTML, cache_control, etag));
-            cache::put(key.into_memory(), page.clone(), Lasts::Key);
-            return send(self.req, &page);
-        }
-        let record = match prefetched {
-            Some(record) => record?,
-            None => records::post(self.env, slug).await?,
-        };
-        let Some(record) = record else {
-            // Listed by the index but missing from KV: a sync still under way, or lost data.
-            worker::console_error!("index lists {slug} but KV has no {}", kv::post_key(slug));
-            return Err(Failure::NotFound {
-                settings: self.settings().clone(),
-            });
-        };
-        let body = pages::post(self.settings(), &record, &self.at.visible);
-        if record.meta.hash != meta.hash {
-            // KV holds another version than the index lists: a sync under way or cut short.
-            // Serve what KV has, but keep it nowhere: the key names the index's version, and
-            // a later sync may bring that version back without changing the index.
-            return Ok(respond(body.into_bytes(), HTML, caching::NO_STORE, 200)?.into());
-        }
-        let page = Rc::new(Cached::new(body.into_bytes(), HTML, cache_control, etag));
-        self.keep_post(key, &page);
-        send(self.req, &page)
-    }
-
-    fn keep_post(&self, key: PostKey, page: &Rc<Cached>) {
-        self.write_cache_api(key.shown(), page);
-        cache::put(key.into_memory(), page.clone(), Lasts::Key);
     }
 
     async fn reads_badge(&self, slug: &str) -> Outcome {

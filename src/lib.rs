@@ -20,6 +20,7 @@ use worker::worker_sys::web_sys;
 use worker::{event, Context, Env, Headers, Response, Result};
 
 /// Why a request could not be answered with its page.
+#[derive(Clone)]
 pub enum Failure {
     NotFound {
         settings: Settings,

@@ -2,7 +2,7 @@
 
 use crate::{cache, Failure};
 use blog_core::caching::FirstReads;
-use blog_core::content::{PostRecord, SiteIndex};
+use blog_core::content::{PostRecord, SiteIndex, SiteRecord};
 use blog_core::kv;
 use std::rc::Rc;
 use worker::Env;
@@ -47,48 +47,106 @@ pub fn holds_index() -> bool {
     cache::holds_index()
 }
 
-/// A post's record, read before the index said it was wanted.
+/// Whether this isolate holds a site record, current or not (see [`FirstReads`]).
+pub fn holds_site() -> bool {
+    cache::holds_site()
+}
+
+/// A post's record, read before the site record said which version is current.
 pub type Prefetched = Option<Result<Option<PostRecord>, Failure>>;
 
+/// What a cold isolate read for its first request, all at once.
+pub struct FirstRead {
+    pub index: Option<Result<Rc<SiteIndex>, Failure>>,
+    pub site: Option<Result<Rc<SiteRecord>, Failure>>,
+    pub post: Prefetched,
+}
+
 /// What a cold isolate reads for its first request, all at once (see
-/// [`blog_core::caching::first_reads`]): `version`, the index and the post `first` names.
-/// The index is kept whichever version it is: it is whole (sync writes it after the posts),
-/// and if `version` is already newer the next request reads the index again.
-pub async fn read_at_once(
-    env: &Env,
-    first: FirstReads<'_>,
-) -> (Result<Rc<SiteIndex>, Failure>, Prefetched) {
+/// [`blog_core::caching::first_reads`]): `version`, and the index or the site record and
+/// the post `first` names. What is read is kept whichever version it is: it is whole (sync
+/// writes the posts first, then these), and if `version` is already newer the next request
+/// reads it again.
+pub async fn read_at_once(env: &Env, first: FirstReads<'_>) -> FirstRead {
     let now = crate::now_ms();
+    let index = async {
+        match first.index {
+            true => Some(index(env).await),
+            false => None,
+        }
+    };
+    let site = async {
+        match first.site {
+            true => Some(site(env).await),
+            false => None,
+        }
+    };
     let post = async {
         match first.post {
             Some(slug) => Some(post(env, slug).await),
             None => None,
         }
     };
-    let (version, index, post) = futures_util::join!(version(env), index(env), post);
-    let index = version.and_then(|version| {
-        cache::set_version(now, version);
-        let index = Rc::new(index?);
-        cache::set_index(index.clone());
-        Ok(index)
-    });
-    (index, post)
+    let (version, index, site, post) = futures_util::join!(version(env), index, site, post);
+    let version = version.map(|version| cache::set_version(now, version));
+    FirstRead {
+        index: index.map(|index| {
+            version.clone()?;
+            let index = Rc::new(index?);
+            cache::set_index(index.clone());
+            Ok(index)
+        }),
+        site: site.map(|site| {
+            version.clone()?;
+            let site = Rc::new(site?);
+            cache::set_site(site.clone());
+            Ok(site)
+        }),
+        post,
+    }
+}
+
+/// The site record; before the first sync, an empty site with default settings.
+pub async fn site(env: &Env) -> Result<SiteRecord, Failure> {
+    Ok(get_json(env, kv::SITE_KEY).await?.unwrap_or_default())
+}
+
+/// The content version, from memory within the window, else read (and remembered).
+async fn current_version(env: &Env) -> Result<Option<String>, Failure> {
+    // Taken before the read: the window runs from a moment no later than the read began.
+    let now = crate::now_ms();
+    match cache::recent_version(now) {
+        Some(version) => Ok(version),
+        None => {
+            let version = version(env).await?;
+            cache::set_version(now, version.clone());
+            Ok(version)
+        }
+    }
+}
+
+/// The current site record, from isolate memory when `version` says it is current.
+pub async fn current_site(env: &Env) -> Result<Rc<SiteRecord>, Failure> {
+    let version = current_version(env).await?;
+    if let Some(site) = cache::site(version.as_deref().unwrap_or_default()) {
+        return Ok(site);
+    }
+    let site = Rc::new(site(env).await?);
+    cache::set_site(site.clone());
+    Ok(site)
+}
+
+/// The site record, when this isolate holds the current one: no I/O needed.
+pub fn current_site_in_memory() -> Option<Rc<SiteRecord>> {
+    let version = cache::recent_version(crate::now_ms())?;
+    cache::site(version.as_deref().unwrap_or_default())
 }
 
 /// The current index, from isolate memory when the small `version` key says it is current.
 /// That key is read at most once per [`kv::VERSION_RECHECK_MS`] (and `blog sync` waits
 /// longer than that before it finishes), not on every request.
 pub async fn current_index(env: &Env) -> Result<Rc<SiteIndex>, Failure> {
-    // Taken before the read: the window runs from a moment no later than the read began.
-    let now = crate::now_ms();
-    let version = match cache::recent_version(now) {
-        Some(version) => version,
-        None => {
-            let version = version(env).await?;
-            cache::set_version(now, version.clone());
-            version
-        }
-    };
+    let version = current_version(env).await?;
     if let Some(index) = version.as_deref().and_then(cache::index) {
         return Ok(index);
     }

@@ -150,6 +150,6 @@ describe('the emptiness check can see writes', () => {
     assert.equal(check.stderr, '', 'a clean check prints no diagnostics');
     const names = (await kvKeys(stateDir)).map((k) => k.name).sort();
     const posts = (await fs.readdir(contentDir)).map((f) => `post/${f.replace(/\.md$/, '')}`);
-    assert.deepEqual(names, ['index', ...posts, 'version'].sort());
+    assert.deepEqual(names, ['index', ...posts, 'site', 'version'].sort());
   });
 });

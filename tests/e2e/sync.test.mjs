@@ -29,6 +29,9 @@ function changes(stdout) {
   return [...stdout.matchAll(/^ {2}(added|updated|removed) +(\S+)$/gm)].map((m) => [m[1], m[2]]);
 }
 
+/** Report lines in one order, for comparing sets of them. */
+const sorted = (lines) => lines.map((l) => l.join(' ')).sort();
+
 /** The summary line of a sync report, as numbers. */
 function summary(stdout) {
   const m = /^(\d+) added, (\d+) updated, (\d+) removed, (\d+) unchanged; index (written|unchanged)$/m.exec(stdout);
@@ -111,8 +114,10 @@ test('a new post is added, listed in date order and served, with its text escape
   );
   const res = await site.sync();
   assert.equal(res.code, 0, res.stderr);
-  assert.deepEqual(changes(res.stdout), [['added', slug]]);
-  assert.deepEqual(summary(res.stdout), { added: 1, updated: 0, removed: 0, unchanged: posts.length, index: 'written' });
+  // Its two neighbours link it now: their records are written again, nothing else.
+  const [olderSlug, newerSlug] = [posts.at(-1), posts.at(-2)].map((p) => p.href.split('/').pop());
+  assert.deepEqual(sorted(changes(res.stdout)), sorted([['added', slug], ['updated', olderSlug], ['updated', newerSlug]]));
+  assert.deepEqual(summary(res.stdout), { added: 1, updated: 2, removed: 0, unchanged: posts.length - 2, index: 'written' });
 
   const index = await getIndex(site);
   assert.equal(index.posts.length, posts.length + 1);
@@ -125,6 +130,14 @@ test('a new post is added, listed in date order and served, with its text escape
   assert.equal(textOf(/<h1>([\s\S]*?)<\/h1>/.exec(page.body)[1]), title);
   assert.ok(!page.body.includes('<script>'), 'no markup injected into the post');
   assert.ok((await postBody(`/posts/${slug}`)).includes(sentence));
+  // Right after the sync, the neighbours' pages link it, and it links them.
+  const neighbours = (body) => /<nav class="neighbours"[\s\S]*?<\/nav>/.exec(body)?.[0] ?? '';
+  assert.match(neighbours(page.body), new RegExp(`href="/posts/${olderSlug}" rel="prev"`));
+  assert.match(neighbours(page.body), new RegExp(`href="/posts/${newerSlug}" rel="next"`));
+  const olderPage = (await get(`${site.base}/posts/${olderSlug}`)).body;
+  assert.match(neighbours(olderPage), new RegExp(`href="/posts/${slug}" rel="next"`));
+  const newerPage = (await get(`${site.base}/posts/${newerSlug}`)).body;
+  assert.match(neighbours(newerPage), new RegExp(`href="/posts/${slug}" rel="prev"`));
 });
 
 test('a post dated in the future is synced but not shown', async () => {
@@ -133,11 +146,14 @@ test('a post dated in the future is synced but not shown', async () => {
     path.join(site.contentDir, `${slug}.md`),
     `+++\ntitle = "From the future"\ndate = 2999-01-01\nsummary = "Not yet."\n+++\n\nLater.\n`,
   );
+  const newest = (await getIndex(site)).posts[0].href;
   const res = await site.sync();
   assert.equal(res.code, 0, res.stderr);
-  assert.deepEqual(changes(res.stdout), [['added', slug]]);
+  // The newest post stores it as its newer neighbour, shown from its date on.
+  assert.deepEqual(sorted(changes(res.stdout)), sorted([['added', slug], ['updated', newest.split('/').pop()]]));
   const index = await getIndex(site);
   assert.ok(!index.posts.some((p) => p.href === `/posts/${slug}`), 'not on the index');
+  assert.doesNotMatch((await get(`${site.base}${newest}`)).body, new RegExp(`/posts/${slug}`), 'no link to it yet');
   assert.ok(!index.popular.some((p) => p.href === `/posts/${slug}`), 'not in Popular Reads');
   assert.equal((await get(`${site.base}/posts/${slug}`)).status, 404);
 });
@@ -151,9 +167,11 @@ test('deleting a post file removes the post: off the index, its URL 404', async 
   await fs.rm(path.join(site.contentDir, `${slug}.md`));
   const res = await site.sync();
   assert.equal(res.code, 0, res.stderr);
-  assert.deepEqual(changes(res.stdout), [['removed', slug]]);
+  // Its neighbours now neighbour each other.
+  const [newerSlug, olderSlug] = [before[0], before[2]].map((p) => p.href.split('/').pop());
+  assert.deepEqual(sorted(changes(res.stdout)), sorted([['removed', slug], ['updated', newerSlug], ['updated', olderSlug]]));
   const files = await slugsOnDisk();
-  assert.deepEqual(summary(res.stdout), { added: 0, updated: 0, removed: 1, unchanged: files.length, index: 'written' });
+  assert.deepEqual(summary(res.stdout), { added: 0, updated: 2, removed: 1, unchanged: files.length - 2, index: 'written' });
 
   const after = await listing();
   assert.deepEqual(after, before.filter((p) => p.href !== victim.href), 'the same list without it');

@@ -7,7 +7,7 @@ use crate::highlight::Highlighter;
 use crate::limits;
 use crate::source::{self, Content, SourcePost};
 use crate::sync::{self, Change, Plan, Rename};
-use blog_core::content::SiteIndex;
+use blog_core::content::{Neighbours, SiteIndex, SiteRecord};
 use blog_core::kv::{self, KeyMeta};
 use blog_core::settings::Settings;
 use std::collections::BTreeMap;
@@ -42,6 +42,17 @@ pub fn prepare(
     }
     let refs: Vec<&SourcePost> = posts.iter().collect();
     let index = source::build_index(&refs, settings);
+    let mut neighbours: BTreeMap<&str, Neighbours> = index
+        .posts
+        .iter()
+        .map(|p| p.slug.as_str())
+        .zip(Neighbours::of_list(&index.posts))
+        .collect();
+    for post in &mut posts {
+        post.record.neighbours = neighbours
+            .remove(post.record.meta.slug.as_str())
+            .unwrap_or_default();
+    }
     (posts, index)
 }
 
@@ -114,7 +125,7 @@ pub fn post_entries(
             entry(
                 &kv::post_key(&r.meta.slug),
                 r,
-                &r.meta.hash,
+                &source::stored_hash(r),
                 files.get(r.meta.slug.as_str()).cloned(),
             )
         })
@@ -124,6 +135,11 @@ pub fn post_entries(
 /// The index's entry.
 pub fn index_entry(index: &SiteIndex) -> serde_json::Value {
     entry(kv::INDEX_KEY, index, &index.version, None)
+}
+
+/// The site record's entry, under its hash.
+pub fn site_entry(site: &SiteRecord, hash: &str) -> serde_json::Value {
+    entry(kv::SITE_KEY, site, hash, None)
 }
 
 /// The version key's entry: the index's version as plain text, written after the index so
@@ -274,7 +290,7 @@ fn write_report(
             key.trim_start_matches(kv::FILE_PREFIX)
         )?;
     }
-    let index = if plan.put_index.is_some() {
+    let index = if plan.put_index.is_some() || plan.put_site.is_some() {
         format!("{verb}written")
     } else {
         "unchanged".into()
@@ -371,7 +387,9 @@ mod tests {
             &[posts[0].record.clone()],
             &BTreeSet::new(),
             source::build_index(&[&posts[0]], Settings::default()),
+            SiteRecord::default(),
             &BTreeMap::new(),
+            "n",
         );
         let entries = post_entries(&plan, &posts, Path::new("content"));
         assert_eq!(entries.len(), 1);
@@ -506,7 +524,14 @@ mod tests {
             Settings::default(),
         );
         (
-            sync::plan(&records, &BTreeSet::new(), index, &remote),
+            sync::plan(
+                &records,
+                &BTreeSet::new(),
+                index,
+                SiteRecord::default(),
+                &remote,
+                "n",
+            ),
             content,
         )
     }

@@ -151,6 +151,17 @@ impl Content {
     }
 }
 
+/// The hash a post's KV entry carries, which the next sync compares: its content hash,
+/// joined by its neighbours where it has any (their titles and links are on its page, so a
+/// renamed or new neighbour rewrites it).
+pub fn stored_hash(record: &PostRecord) -> String {
+    if record.neighbours.is_empty() {
+        record.meta.hash.clone()
+    } else {
+        hash_of(&(&record.meta.hash, &record.neighbours))
+    }
+}
+
 /// A short, stable content hash (hex) of anything serialisable.
 pub fn hash_of<T: serde::Serialize>(value: &T) -> String {
     hash_and_len(value).0
@@ -326,6 +337,7 @@ pub fn parse_post(
         code_html: Vec::new(),
         assets: Default::default(),
         cover: None,
+        neighbours: Default::default(),
     };
     let (hash, hashed_bytes) = record_hash_and_len(&record);
     record.meta.hash = hash;

@@ -1,7 +1,8 @@
 //! What `blog sync` must write: the difference between the content folder and what the
 //! edge holds, decided from content hashes (and content-addressed file names) alone.
 
-use blog_core::content::{PostRecord, SiteIndex};
+use crate::source::{hash_of, stored_hash};
+use blog_core::content::{PostRecord, SiteIndex, SiteRecord};
 use blog_core::kv::{self, KeyMeta};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,6 +23,9 @@ pub struct Plan {
     pub put_files: Vec<String>,
     pub put_posts: Vec<(Change, PostRecord)>,
     pub put_index: Option<SiteIndex>,
+    /// The site record, with its hash, when the edge's is not this one: written with the
+    /// index, before `version`.
+    pub put_site: Option<(SiteRecord, String)>,
     /// Posts no longer in the content folder.
     pub delete_keys: Vec<String>,
     /// `file/…` keys no published post uses any more.
@@ -35,6 +39,7 @@ impl Plan {
         self.put_files.is_empty()
             && self.put_posts.is_empty()
             && self.put_index.is_none()
+            && self.put_site.is_none()
             && self.delete_keys.is_empty()
             && self.delete_files.is_empty()
     }
@@ -46,12 +51,14 @@ impl Plan {
 
 /// `files` are the `file/…` keys the published posts use; `remote` maps every key the edge
 /// holds to its stored metadata (`None` when a key carries none: a post is then always
-/// rewritten).
+/// rewritten). `nonce` is new for every sync (see below).
 pub fn plan(
     posts: &[PostRecord],
     files: &BTreeSet<String>,
-    index: SiteIndex,
+    mut index: SiteIndex,
+    mut site: SiteRecord,
     remote: &BTreeMap<String, Option<KeyMeta>>,
+    nonce: &str,
 ) -> Plan {
     let mut plan = Plan::default();
     for key in files {
@@ -65,7 +72,7 @@ pub fn plan(
     for post in posts {
         let key = kv::post_key(&post.meta.slug);
         match remote.get(&key) {
-            Some(Some(meta)) if meta.hash == post.meta.hash => {
+            Some(Some(meta)) if meta.hash == stored_hash(post) => {
                 plan.unchanged.push(post.meta.slug.clone())
             }
             Some(_) => plan.put_posts.push((Change::Updated, post.clone())),
@@ -75,8 +82,22 @@ pub fn plan(
     }
     let index_current = matches!(remote.get(kv::INDEX_KEY), Some(Some(m)) if m.hash == index.version)
         && matches!(remote.get(kv::VERSION_KEY), Some(Some(m)) if m.hash == index.version);
-    if !index_current {
+    // Posts rewritten under an index that did not change: a sync that failed half way, then
+    // was repaired or reverted. Isolates find the post pages they keep under the published
+    // version, so it must change for them to read the rewritten posts again: the same
+    // content under a new version, which `nonce` makes new. (The next sync then finds the
+    // index is not the content's version and writes it once more, under the content's.)
+    let repaired = index_current && !plan.put_posts.is_empty();
+    if repaired {
+        index.version = hash_of(&(&index.version, nonce));
+        site.version = index.version.clone();
+    }
+    if !index_current || repaired {
         plan.put_index = Some(index);
+    }
+    let site_hash = hash_of(&site);
+    if !matches!(remote.get(kv::SITE_KEY), Some(Some(m)) if m.hash == site_hash) {
+        plan.put_site = Some((site, site_hash));
     }
     plan.delete_keys = remote
         .keys()
@@ -149,9 +170,11 @@ mod tests {
             code_html: vec![],
             assets: Default::default(),
             cover: None,
+            neighbours: Default::default(),
         }
     }
 
+    /// What the edge holds: keys and their hashes (`=` is the default site record's).
     fn remote(entries: &[(&str, &str)]) -> BTreeMap<String, Option<KeyMeta>> {
         entries
             .iter()
@@ -159,7 +182,10 @@ mod tests {
                 (
                     k.to_string(),
                     Some(KeyMeta {
-                        hash: h.to_string(),
+                        hash: match *h {
+                            "=" => hash_of(&SiteRecord::default()),
+                            h => h.to_string(),
+                        },
                         file: None,
                         content_type: None,
                     }),
@@ -182,7 +208,9 @@ mod tests {
             &[record("a", "1")],
             &no_files(),
             index("v"),
+            SiteRecord::default(),
             &BTreeMap::new(),
+            "n",
         );
         assert_eq!(plan.count(Change::Added), 1);
         assert!(plan.put_index.is_some());
@@ -195,10 +223,112 @@ mod tests {
             &[record("a", "1")],
             &no_files(),
             index,
-            &remote(&[("post/a", "1"), ("index", "v"), ("version", "v")]),
+            SiteRecord::default(),
+            &remote(&[
+                ("post/a", "1"),
+                ("index", "v"),
+                ("version", "v"),
+                ("site", "="),
+            ]),
+            "n",
         );
         assert!(plan.is_empty(), "{plan:?}");
         assert_eq!(plan.unchanged, ["a"]);
+    }
+
+    #[test]
+    fn a_changed_site_record_is_written_alone_and_neighbours_change_a_post() {
+        let scheduled = SiteRecord {
+            scheduled: vec![500],
+            ..SiteRecord::default()
+        };
+        let held = remote(&[
+            ("post/a", "1"),
+            ("index", "v"),
+            ("version", "v"),
+            ("site", "="),
+        ]);
+        let site_only = plan(
+            &[record("a", "1")],
+            &no_files(),
+            index("v"),
+            scheduled.clone(),
+            &held,
+            "n",
+        );
+        assert!(site_only.put_index.is_none() && site_only.put_posts.is_empty());
+        assert_eq!(site_only.put_site.map(|(s, _)| s), Some(scheduled));
+        // A post whose neighbour changed is written again, its own text unchanged.
+        let mut a = record("a", "1");
+        a.neighbours.older = Some(blog_core::content::Neighbour::of(&record("z", "9").meta));
+        let moved = plan(
+            &[a],
+            &no_files(),
+            index("v"),
+            SiteRecord::default(),
+            &held,
+            "n",
+        );
+        assert_eq!(moved.count(Change::Updated), 1);
+    }
+
+    #[test]
+    fn a_post_rewritten_under_an_unchanged_index_publishes_a_new_version() {
+        // A sync wrote b and died before the index; b was then reverted and synced again.
+        let held = remote(&[
+            ("post/b", "edit"),
+            ("index", "v"),
+            ("version", "v"),
+            ("site", "="),
+        ]);
+        let repair = plan(
+            &[record("b", "1")],
+            &no_files(),
+            index("v"),
+            SiteRecord::default(),
+            &held,
+            "n1",
+        );
+        assert_eq!(repair.count(Change::Updated), 1);
+        let published = repair
+            .put_index
+            .as_ref()
+            .map(|i| i.version.clone())
+            .unwrap();
+        assert_ne!(published, "v", "isolates must see a new version");
+        assert_eq!(
+            repair.put_site.as_ref().map(|(s, _)| s.version.as_str()),
+            Some(published.as_str())
+        );
+        let again = plan(
+            &[record("b", "1")],
+            &no_files(),
+            index("v"),
+            SiteRecord::default(),
+            &held,
+            "n2",
+        );
+        assert_ne!(
+            again.put_index.unwrap().version,
+            published,
+            "each repair is new"
+        );
+        // The sync after: the index is not the content's version, so it is written again.
+        let after = remote(&[
+            ("post/b", "1"),
+            ("index", &published),
+            ("version", &published),
+        ]);
+        let next = plan(
+            &[record("b", "1")],
+            &no_files(),
+            index("v"),
+            SiteRecord::default(),
+            &after,
+            "n3",
+        );
+        assert!(next.put_posts.is_empty());
+        assert_eq!(next.put_index.unwrap().version, "v");
     }
 
     #[test]
@@ -207,7 +337,9 @@ mod tests {
             &[record("a", "1")],
             &no_files(),
             index("v"),
+            SiteRecord::default(),
             &remote(&[("post/a", "1"), ("index", "v")]),
+            "n",
         );
         assert!(plan.put_index.is_some());
         assert!(plan.put_posts.is_empty());
@@ -220,7 +352,9 @@ mod tests {
             &[record("a", "1"), record("b", "new")],
             &no_files(),
             index,
+            SiteRecord::default(),
             &remote(&[("post/a", "1"), ("post/b", "old"), ("index", "v1")]),
+            "n",
         );
         assert_eq!(plan.put_posts.len(), 1);
         assert_eq!(
@@ -276,7 +410,9 @@ mod tests {
             &[],
             &no_files(),
             index,
+            SiteRecord::default(),
             &remote(&[("post/gone", "1"), ("index", "v1"), ("other", "x")]),
+            "n",
         );
         assert_eq!(plan.delete_keys, ["post/gone"]);
     }
@@ -291,13 +427,16 @@ mod tests {
             ("post/a", "1"),
             ("index", "v"),
             ("version", "v"),
+            ("site", "="),
             ("file/aa.png", "aa"),
         ]);
         let plan = plan(
             &[record("a", "1")],
             &files(&["file/aa.png", "file/bb.pdf"]),
             index("v"),
+            SiteRecord::default(),
             &remote,
+            "n",
         );
         assert_eq!(plan.put_files, ["file/bb.pdf"]);
         assert_eq!(plan.unchanged_files, 1);
@@ -313,6 +452,7 @@ mod tests {
             ("post/a", "1"),
             ("index", "v"),
             ("version", "v"),
+            ("site", "="),
             ("file/old.png", "old"),
             ("file/kept.png", "kept"),
         ]);
@@ -320,7 +460,9 @@ mod tests {
             &[record("a", "1")],
             &files(&["file/kept.png"]),
             index("v"),
+            SiteRecord::default(),
             &remote,
+            "n",
         );
         assert_eq!(plan.delete_files, ["file/old.png"]);
         assert!(plan.delete_keys.is_empty() && plan.put_files.is_empty());
@@ -330,7 +472,14 @@ mod tests {
     }
 
     fn plan_of_nothing(remote: &BTreeMap<String, Option<KeyMeta>>) -> Plan {
-        plan(&[], &no_files(), index("v2"), remote)
+        plan(
+            &[],
+            &no_files(),
+            index("v2"),
+            SiteRecord::default(),
+            remote,
+            "n",
+        )
     }
 
     #[test]
@@ -339,13 +488,16 @@ mod tests {
             ("post/a", "1"),
             ("index", "v"),
             ("version", "v"),
+            ("site", "="),
             ("file/aa.png", "aa"),
         ]);
         let plan = plan(
             &[record("a", "1")],
             &files(&["file/aa.png"]),
             index("v"),
+            SiteRecord::default(),
             &remote,
+            "n",
         );
         assert!(plan.is_empty(), "{plan:?}");
     }

@@ -8,7 +8,7 @@
 //! deploy that changes rendering changes every key. No lifetime outlives the moment the
 //! next scheduled post comes due, because that changes the post list.
 
-use crate::content::{PostMeta, SiteIndex, Visible};
+use crate::content::{PostMeta, PostRecord, SiteIndex, SiteRecord, Visible};
 use crate::date::Timestamp;
 use crate::pages;
 use crate::ranking::{self, ReadStats};
@@ -111,30 +111,42 @@ impl<'a> Moment<'a> {
         (key, popular)
     }
 
-    /// A post's page key; `None` when the index does not list the post (yet): then it is
-    /// not served.
-    pub fn post_key(&self, slug: &str) -> Option<(&'a PostMeta, PostKey)> {
-        let (position, meta) = self.visible.find(slug)?;
-        let (previous, next) = pages::neighbours_at(&self.visible, position);
-        let mut memory = format!(
-            "{}:{}:{}:{}:{}",
-            self.build_id,
-            meta.hash,
-            previous.map_or("", |p| p.hash.as_str()),
-            next.map_or("", |p| p.hash.as_str()),
-            self.index.settings_version(),
-        );
-        let shown = memory.len();
-        if let Some(at) = self.visible.next_publication {
-            let _ = write!(memory, "@{at}");
+    /// How long what this moment shows stays right.
+    pub fn lifetime(&self) -> Lifetime {
+        Lifetime {
+            now: self.now,
+            next_publication: self.visible.next_publication,
         }
-        Some((meta, PostKey { memory, shown }))
+    }
+
+    pub fn page_cache(&self, max_age: i64) -> String {
+        self.lifetime().page_cache(max_age)
+    }
+
+    pub fn index_cache(&self) -> String {
+        self.lifetime().index_cache()
+    }
+}
+
+/// A moment and the next scheduled publication after it, which changes what pages show:
+/// every lifetime is capped there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetime {
+    pub now: Timestamp,
+    pub next_publication: Option<Timestamp>,
+}
+
+impl Lifetime {
+    pub fn of_site(site: &SiteRecord, now: Timestamp) -> Self {
+        Lifetime {
+            now,
+            next_publication: site.next_publication(now),
+        }
     }
 
     /// A lifetime, capped at the next scheduled publication (which changes the post list).
     pub fn age(&self, max_age: i64) -> i64 {
-        self.visible
-            .next_publication
+        self.next_publication
             .map_or(max_age, |t| max_age.min((t - self.now).max(0)))
     }
 
@@ -156,6 +168,49 @@ impl<'a> Moment<'a> {
     pub fn index_cache(&self) -> String {
         format!("public, max-age={}", self.age(INDEX_MAX_AGE))
     }
+}
+
+/// A post's page key, from its record and the site record; `None` while the post is
+/// scheduled (it is not served before its time).
+pub fn post_key(
+    build_id: &str,
+    site: &SiteRecord,
+    record: &PostRecord,
+    now: Timestamp,
+) -> Option<PostKey> {
+    let meta = &record.meta;
+    if meta.published > now {
+        return None;
+    }
+    let (older, newer) = record.neighbours.at(now);
+    // A neighbour shows as its title linking to its slug; a NUL keeps the two apart.
+    let shows = |n: Option<&crate::content::Neighbour>| {
+        n.map_or(String::new(), |n| format!("{}\0{}", n.slug, n.title))
+    };
+    let mut memory = format!(
+        "{}:{}:{}:{}:{}",
+        build_id,
+        meta.hash,
+        shows(older),
+        shows(newer),
+        site.settings_version,
+    );
+    let shown = memory.len();
+    if let Some(at) = site.next_publication(now) {
+        let _ = write!(memory, "@{at}");
+    }
+    Some(PostKey { memory, shown })
+}
+
+/// Where an isolate finds a post's page without reading its record: under the content
+/// version it last checked the record in, and the next publication (which may bring its
+/// newer neighbour). Dropped with the other pages of that version.
+pub fn post_memory_key(build_id: &str, site: &SiteRecord, slug: &str, now: Timestamp) -> String {
+    let mut key = format!("{build_id}:{}:post:{slug}", site.version);
+    if let Some(at) = site.next_publication(now) {
+        let _ = write!(key, "@{at}");
+    }
+    key
 }
 
 /// `Cache-Control` of an asset (stylesheet, favicon, manifest): a year under the
@@ -198,29 +253,37 @@ pub fn cache_api_url(host: Option<&str>, key: &str) -> Option<String> {
     ))
 }
 
-/// What a request that needs the index reads in its first round trip to KV, besides the
-/// small `version` key. An isolate that holds an index reads `version` alone: the index is
-/// read again only when the version changed, and a post's page is usually in memory. A cold
-/// isolate holds nothing: it reads the index with `version`, and a post page its post
-/// too, so a cold post costs one round trip of KV latency, not three one after another.
+/// What a request reads in its first round trip to KV, besides the small `version` key. A
+/// post's page needs the site record and its own record; every other page the index. An
+/// isolate that holds what the page needs (of any version) reads `version` alone: the rest
+/// is read again only when the version changed, and a post's page is usually in memory. A
+/// cold isolate reads all of it with `version`, so a cold request costs one round trip of
+/// KV latency, not two or three one after another.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FirstReads<'a> {
     pub index: bool,
+    pub site: bool,
     pub post: Option<&'a str>,
 }
 
-pub fn first_reads(route: &Route, holds_index: bool) -> FirstReads<'_> {
-    if holds_index {
-        return FirstReads {
-            index: false,
-            post: None,
-        };
+impl FirstReads<'_> {
+    /// Whether anything besides `version` is read.
+    pub fn any(&self) -> bool {
+        self.index || self.site || self.post.is_some()
     }
-    FirstReads {
-        index: true,
-        post: match route {
-            Route::Post { slug } => Some(slug),
-            _ => None,
+}
+
+pub fn first_reads(route: &Route, holds_index: bool, holds_site: bool) -> FirstReads<'_> {
+    match route {
+        Route::Post { slug } => FirstReads {
+            index: false,
+            site: !holds_site,
+            post: (!holds_site).then_some(slug.as_str()),
+        },
+        _ => FirstReads {
+            index: !holds_index,
+            site: false,
+            post: None,
         },
     }
 }
@@ -246,64 +309,104 @@ mod tests {
         index
     }
 
+    fn site(scheduled: Vec<Timestamp>) -> SiteRecord {
+        SiteRecord {
+            version: "v1".into(),
+            settings_version: "s1".into(),
+            scheduled,
+            ..SiteRecord::default()
+        }
+    }
+
+    /// The record of `slug` with its neighbours in a newest-first list of `(slug, published)`.
+    fn record_in(list: &[(&str, Timestamp)], slug: &str) -> PostRecord {
+        let metas: Vec<PostMeta> = list.iter().map(|(s, t)| post(s, *t)).collect();
+        let i = metas.iter().position(|p| p.slug == slug).unwrap();
+        PostRecord {
+            meta: metas[i].clone(),
+            body: String::new(),
+            code_html: vec![],
+            assets: Default::default(),
+            cover: None,
+            neighbours: crate::content::Neighbours::of_list(&metas).swap_remove(i),
+        }
+    }
+
     #[test]
     fn a_post_key_names_the_post_its_neighbours_settings_and_build() {
-        let site = index(vec![post("old", 100), post("mid", 200), post("new", 300)]);
-        let moment = Moment::new("b1", &site, 1_000);
-        let (meta, key) = moment.post_key("mid").unwrap();
-        assert_eq!(meta.slug, "mid");
-        assert_eq!(key.shown(), "b1:h-mid:h-old:h-new:s1");
-        assert_eq!(key.memory(), key.shown(), "nothing scheduled: one key");
-        assert!(moment.post_key("missing").is_none());
-        // The newest has no next, the oldest no previous.
-        assert_eq!(
-            moment.post_key("new").unwrap().1.shown(),
-            "b1:h-new:h-mid::s1"
-        );
-        assert_eq!(
-            moment.post_key("old").unwrap().1.shown(),
-            "b1:h-old::h-mid:s1"
-        );
+        let list = [("new", 300), ("mid", 200), ("old", 100)];
+        let key = |slug: &str| post_key("b1", &site(vec![]), &record_in(&list, slug), 1_000);
+        let mid = key("mid").unwrap();
+        assert_eq!(mid.shown(), "b1:h-mid:old\0old:new\0new:s1");
+        assert_eq!(mid.memory(), mid.shown(), "nothing scheduled: one key");
+        // The newest has no newer neighbour, the oldest no older one.
+        assert_eq!(key("new").unwrap().shown(), "b1:h-new:mid\0mid::s1");
+        assert_eq!(key("old").unwrap().shown(), "b1:h-old::mid\0mid:s1");
         // Another build is another key.
-        let other = Moment::new("b2", &site, 1_000);
-        assert_ne!(other.post_key("mid").unwrap().1, key);
+        let other = post_key("b2", &site(vec![]), &record_in(&list, "mid"), 1_000);
+        assert_ne!(other.unwrap(), mid);
     }
 
     #[test]
     fn a_post_key_in_memory_names_the_next_publication_but_its_etag_does_not() {
-        let site = index(vec![post("a", 100), post("b", 200), post("later", 5_000)]);
-        let moment = Moment::new("b1", &site, 1_000);
-        let (_, key) = moment.post_key("a").unwrap();
-        assert_eq!(key.shown(), "b1:h-a::h-b:s1");
-        assert_eq!(key.memory(), "b1:h-a::h-b:s1@5000");
+        let list = [("later", 5_000), ("b", 200), ("a", 100)];
+        let scheduled = site(vec![5_000]);
+        let b = post_key("b1", &scheduled, &record_in(&list, "b"), 1_000).unwrap();
+        assert_eq!(
+            b.shown(),
+            "b1:h-b:a\0a::s1",
+            "the scheduled post is no neighbour yet"
+        );
+        assert_eq!(b.memory(), "b1:h-b:a\0a::s1@5000");
         assert!(
-            moment.post_key("later").is_none(),
+            post_key("b1", &scheduled, &record_in(&list, "later"), 1_000).is_none(),
             "a scheduled post is not served"
+        );
+        // Once it is due, it is b's newer neighbour and is served itself.
+        let due = post_key("b1", &scheduled, &record_in(&list, "b"), 5_000).unwrap();
+        assert_eq!(due.memory(), "b1:h-b:a\0a:later\0later:s1");
+        assert!(post_key("b1", &scheduled, &record_in(&list, "later"), 5_000).is_some());
+        assert_eq!(
+            post_memory_key("b1", &scheduled, "b", 1_000),
+            "b1:v1:post:b@5000"
+        );
+        assert_eq!(
+            post_memory_key("b1", &scheduled, "b", 5_000),
+            "b1:v1:post:b"
         );
     }
 
     #[test]
-    fn another_post_changing_leaves_a_post_key_alone_unless_it_is_a_neighbour() {
-        let before = index(vec![
-            post("a", 100),
-            post("b", 200),
-            post("c", 300),
-            post("d", 400),
-        ]);
-        let mut edited = vec![
-            post("a", 100),
-            post("b", 200),
-            post("c", 300),
-            post("d", 400),
-        ];
-        edited[3].hash = "h-d2".into();
-        let after = index(edited);
-        let key =
-            |site: &SiteIndex, slug: &str| Moment::new("b", site, 1_000).post_key(slug).unwrap().1;
-        assert_eq!(key(&before, "a"), key(&after, "a"));
+    fn another_post_changing_leaves_a_post_key_alone_unless_it_shows_on_the_page() {
+        let before = [("d", 400), ("c", 300), ("b", 200), ("a", 100)];
+        let key = |list: &[PostMeta], slug: &str| {
+            let i = list.iter().position(|p| p.slug == slug).unwrap();
+            let record = PostRecord {
+                meta: list[i].clone(),
+                body: String::new(),
+                code_html: vec![],
+                assets: Default::default(),
+                cover: None,
+                neighbours: crate::content::Neighbours::of_list(list).swap_remove(i),
+            };
+            post_key("b", &site(vec![]), &record, 1_000).unwrap()
+        };
+        let before: Vec<PostMeta> = before.iter().map(|(s, t)| post(s, *t)).collect();
+        let mut edited = before.clone();
+        edited[0].hash = "h-d2".into();
+        assert_eq!(key(&before, "a"), key(&edited, "a"));
+        assert_eq!(
+            key(&before, "c"),
+            key(&edited, "c"),
+            "c shows d's title, not its text"
+        );
+        assert_ne!(key(&before, "d"), key(&edited, "d"));
+        let mut retitled = before.clone();
+        retitled[0].title = "D, again".into();
+        assert_eq!(key(&before, "b"), key(&retitled, "b"));
         assert_ne!(
             key(&before, "c"),
-            key(&after, "c"),
+            key(&retitled, "c"),
             "d is c's newer neighbour"
         );
     }
@@ -349,8 +452,8 @@ mod tests {
     fn lifetimes_never_outlive_the_next_publication() {
         let site = index(vec![post("a", 100), post("soon", 1_120)]);
         let moment = Moment::new("b", &site, 1_000);
-        assert_eq!(moment.age(300), 120);
-        assert_eq!(moment.age(30), 30);
+        assert_eq!(moment.lifetime().age(300), 120);
+        assert_eq!(moment.lifetime().age(30), 30);
         assert_eq!(
             moment.page_cache(300),
             "public, max-age=120, stale-while-revalidate=120"
@@ -365,12 +468,17 @@ mod tests {
         );
         // A publication already past (the index is a second behind): never negative.
         let due = index(vec![post("a", 100), post("due", 1_001)]);
-        assert_eq!(Moment::new("b", &due, 1_000).age(300), 1);
+        assert_eq!(Moment::new("b", &due, 1_000).lifetime().age(300), 1);
         let site = index(vec![post("a", 100), post("due", 999)]);
         assert_eq!(
             Moment::new("b", &site, 1_000).visible.next_publication,
             None
         );
+        // A post page's lifetime comes from the site record the same way.
+        let record = SiteRecord::of(&index(vec![post("a", 100), post("soon", 1_120)]), 1_000);
+        assert_eq!(record.scheduled, [1_120]);
+        assert_eq!(Lifetime::of_site(&record, 1_000).age(300), 120);
+        assert_eq!(Lifetime::of_site(&record, 1_120).age(300), 300);
     }
 
     #[test]
@@ -398,29 +506,29 @@ mod tests {
     #[test]
     fn a_cold_isolate_reads_what_a_page_needs_at_once_and_a_warm_one_the_version_alone() {
         let post = Route::Post { slug: "a".into() };
-        assert_eq!(
-            first_reads(&post, false),
-            FirstReads {
-                index: true,
-                post: Some("a")
-            }
-        );
-        assert_eq!(
-            first_reads(&Route::Index, false),
-            FirstReads {
-                index: true,
-                post: None
-            }
-        );
-        for route in [post, Route::Index, Route::Tags] {
-            assert_eq!(
-                first_reads(&route, true),
-                FirstReads {
-                    index: false,
-                    post: None
-                },
-                "{route:?}"
-            );
+        // A post's page never needs the index: the site record and the post's own record.
+        let cold_post = FirstReads {
+            index: false,
+            site: true,
+            post: Some("a"),
+        };
+        assert_eq!(first_reads(&post, false, false), cold_post);
+        assert_eq!(first_reads(&post, true, false), cold_post);
+        let cold_list = FirstReads {
+            index: true,
+            site: false,
+            post: None,
+        };
+        assert_eq!(first_reads(&Route::Index, false, true), cold_list);
+        let warm = FirstReads {
+            index: false,
+            site: false,
+            post: None,
+        };
+        assert!(!warm.any() && cold_list.any() && cold_post.any());
+        assert_eq!(first_reads(&post, false, true), warm);
+        for route in [Route::Index, Route::Tags] {
+            assert_eq!(first_reads(&route, true, false), warm, "{route:?}");
         }
     }
 }

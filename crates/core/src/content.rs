@@ -109,6 +109,109 @@ pub struct PostRecord {
     /// The image shown when the post is shared (`cover` in the front matter).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover: Option<Asset>,
+    /// The posts just before and after this one, written by `blog sync` so that the page
+    /// needs this record and the small [`SiteRecord`], never the list of every post.
+    #[serde(default, skip_serializing_if = "Neighbours::is_empty")]
+    pub neighbours: Neighbours,
+}
+
+/// A post's neighbours in reading order, as the sync saw them. The newer one may still be
+/// scheduled: it shows from its publication on. Nothing newer can show before it does (the
+/// list is in publication order), and the older one is published whenever this post is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Neighbours {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub older: Option<Neighbour>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newer: Option<Neighbour>,
+}
+
+/// What a post's page shows of a neighbour (its title, as a link), and when it is out. Only
+/// these: editing a neighbour's text leaves this post's record and page as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Neighbour {
+    pub slug: String,
+    pub title: String,
+    pub published: Timestamp,
+}
+
+impl Neighbour {
+    pub fn of(meta: &PostMeta) -> Self {
+        Neighbour {
+            slug: meta.slug.clone(),
+            title: meta.title.clone(),
+            published: meta.published,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        routes::post_path(&self.slug)
+    }
+}
+
+impl Neighbours {
+    pub fn is_empty(&self) -> bool {
+        self.older.is_none() && self.newer.is_none()
+    }
+
+    /// The neighbours of each post of a newest-first list, in its order.
+    pub fn of_list(posts: &[PostMeta]) -> Vec<Neighbours> {
+        (0..posts.len())
+            .map(|i| Neighbours {
+                older: posts.get(i + 1).map(Neighbour::of),
+                newer: i.checked_sub(1).map(|i| Neighbour::of(&posts[i])),
+            })
+            .collect()
+    }
+
+    /// The neighbours a reader sees at `now`: (older, newer).
+    pub fn at(&self, now: Timestamp) -> (Option<&Neighbour>, Option<&Neighbour>) {
+        (
+            self.older.as_ref(),
+            self.newer.as_ref().filter(|n| n.published <= now),
+        )
+    }
+}
+
+/// What every page needs besides its own records, small whatever the size of the archive:
+/// the settings, the content version and when the scheduled posts come due. A post's page
+/// reads this and its own record, nothing else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SiteRecord {
+    /// The index's content version ([`SiteIndex::version`]).
+    pub version: String,
+    #[serde(default)]
+    pub settings: Settings,
+    /// [`SiteIndex::settings_version`].
+    #[serde(default)]
+    pub settings_version: String,
+    /// When each post scheduled at the sync comes due, earliest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scheduled: Vec<Timestamp>,
+}
+
+impl SiteRecord {
+    /// The site record of an index, as of `now` (the sync's clock).
+    pub fn of(index: &SiteIndex, now: Timestamp) -> Self {
+        let mut scheduled: Vec<Timestamp> = index
+            .posts
+            .iter()
+            .map(|p| p.published)
+            .filter(|&t| t > now)
+            .collect();
+        scheduled.sort_unstable();
+        SiteRecord {
+            version: index.version.clone(),
+            settings: index.settings.clone(),
+            settings_version: index.settings_version().to_string(),
+            scheduled,
+        }
+    }
+
+    /// The instant the next scheduled post appears after `now`: no cache may outlive it.
+    pub fn next_publication(&self, now: Timestamp) -> Option<Timestamp> {
+        self.scheduled.iter().copied().find(|&t| t > now)
+    }
 }
 
 /// A file a post links to, as published: its content-addressed URL and, for an image, the
@@ -422,6 +525,61 @@ mod tests {
             Some("/files/x.pdf#page=3".into())
         );
         assert!(published_url(&with.assets, "other.pdf").is_none());
+    }
+
+    #[test]
+    fn each_post_knows_its_neighbours_and_a_scheduled_one_shows_from_its_time() {
+        let index = SiteIndex::new(
+            vec![
+                meta("a", "A", 100),
+                meta("b", "B", 200),
+                meta("soon", "S", 900),
+            ],
+            Settings::default(),
+            "v".into(),
+        );
+        let all = Neighbours::of_list(&index.posts);
+        let slugs = |n: &Neighbours, now| {
+            let (older, newer) = n.at(now);
+            (older.map(|p| p.slug.clone()), newer.map(|p| p.slug.clone()))
+        };
+        assert_eq!(
+            slugs(&all[2], 1_000),
+            (None, Some("b".into())),
+            "a is oldest"
+        );
+        assert_eq!(
+            slugs(&all[1], 1_000),
+            (Some("a".into()), Some("soon".into()))
+        );
+        assert_eq!(
+            slugs(&all[1], 500),
+            (Some("a".into()), None),
+            "soon is not out yet"
+        );
+        assert_eq!(slugs(&all[0], 1_000), (Some("b".into()), None));
+        // Stored with the post, and read back the same; a post alone stores none.
+        let record = PostRecord {
+            meta: index.posts[1].clone(),
+            body: String::new(),
+            code_html: vec![],
+            assets: Default::default(),
+            cover: None,
+            neighbours: all[1].clone(),
+        };
+        let json = serde_json::to_string(&record).unwrap();
+        assert!(
+            json.contains(r#""neighbours":{"older":{"slug":"a""#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<PostRecord>(&json).unwrap(), record);
+        assert!(Neighbours::of_list(&index.posts[..1])[0].is_empty());
+        // The site record: what comes due after the sync's clock, and when.
+        let site = SiteRecord::of(&index, 500);
+        assert_eq!(site.scheduled, [900]);
+        assert_eq!(site.next_publication(500), Some(900));
+        assert_eq!(site.next_publication(900), None);
+        assert_eq!(site.version, "v");
     }
 
     #[test]

@@ -811,6 +811,7 @@ mod tests {
             code_html: Default::default(),
             assets: Default::default(),
             cover: None,
+            neighbours: Default::default(),
         }
     }
 

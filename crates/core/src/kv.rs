@@ -3,8 +3,9 @@
 //! | key           | value                                  | metadata            |
 //! |---------------|----------------------------------------|---------------------|
 //! | `index`       | JSON [`SiteIndex`]: settings and every synced post's metadata, newest first | `{"hash": version}` |
+//! | `site`        | JSON [`SiteRecord`]: settings, content version, scheduled instants | `{"hash": its hash}` |
 //! | `version`     | the index's content version, as text   | `{"hash": version}` |
-//! | `post/{slug}` | JSON [`PostRecord`]: metadata, Markdown body, highlighted code | `{"hash": post hash, "file": "name.md"}` |
+//! | `post/{slug}` | JSON [`PostRecord`]: metadata, Markdown body, highlighted code, neighbours | `{"hash": stored hash, "file": "name.md"}` |
 //! | `file/{hash}.{ext}` | the bytes of an image or other file a post links to | `{"hash": hash, "type": content type}` |
 //!
 //! A file's key is named by its content (the first 16 bytes of its SHA-256, in hex), so a
@@ -13,10 +14,13 @@
 //!
 //! [`SiteIndex`]: crate::content::SiteIndex
 //! [`PostRecord`]: crate::content::PostRecord
+//! [`SiteRecord`]: crate::content::SiteRecord
 
 use serde::{Deserialize, Serialize};
 
 pub const INDEX_KEY: &str = "index";
+/// The small record every post page reads beside its own (see [`crate::content::SiteRecord`]).
+pub const SITE_KEY: &str = "site";
 /// The content version alone (the index's `version`), written right after the index: the
 /// edge reads this small key to know whether its cached pages are current.
 pub const VERSION_KEY: &str = "version";

@@ -1,7 +1,8 @@
 //! The pages readers see: one Askama template struct per page, data shaped here, not in templates.
 
 use crate::archive::{self, ArchiveYear, PageLinks};
-use crate::content::{PostMeta, PostRecord, TagLink, Visible};
+use crate::content::{Neighbour, PostMeta, PostRecord, TagLink, Visible};
+use crate::date::Timestamp;
 use crate::markdown::{self, Heading, RenderOptions};
 use crate::routes::{self, FeedKind, Route};
 use crate::settings::Settings;
@@ -169,9 +170,9 @@ pub struct PostPage<'a> {
     pub reading_minutes: usize,
     pub tags: Vec<TagLink<'a>>,
     /// The post published just before this one.
-    pub previous: Option<&'a PostMeta>,
-    /// The post published just after this one.
-    pub next: Option<&'a PostMeta>,
+    pub previous: Option<&'a Neighbour>,
+    /// The post published just after this one, once it is published.
+    pub next: Option<&'a Neighbour>,
 }
 
 #[derive(Template)]
@@ -269,30 +270,10 @@ pub fn year(site: &Settings, visible: &Visible<'_>, year: i64, page: usize) -> O
     )
 }
 
-/// The posts published just before and just after `slug`.
-pub fn neighbours<'a>(
-    visible: &Visible<'a>,
-    slug: &str,
-) -> (Option<&'a PostMeta>, Option<&'a PostMeta>) {
-    visible
-        .find(slug)
-        .map_or((None, None), |(i, _)| neighbours_at(visible, i))
-}
-
-/// The posts published just before and just after the visible post at `position`.
-pub fn neighbours_at<'a>(
-    visible: &Visible<'a>,
-    position: usize,
-) -> (Option<&'a PostMeta>, Option<&'a PostMeta>) {
-    (
-        visible.posts.get(position + 1),
-        position.checked_sub(1).and_then(|i| visible.posts.get(i)),
-    )
-}
-
-/// Renders a post. `visible` places it among its neighbours. The page carries no read
-/// count in its HTML (that comes from [`reads_badge`]), so it changes only with content.
-pub fn post(site: &Settings, record: &PostRecord, visible: &Visible<'_>) -> String {
+/// Renders a post among the neighbours its record names, as a reader sees them at `now`.
+/// The page carries no read count in its HTML (that comes from [`reads_badge`]), so it
+/// changes only with content.
+pub fn post(site: &Settings, record: &PostRecord, now: Timestamp) -> String {
     let meta = &record.meta;
     let rendered = markdown::render(
         &record.body,
@@ -307,7 +288,7 @@ pub fn post(site: &Settings, record: &PostRecord, visible: &Visible<'_>) -> Stri
         .into_iter()
         .filter(|h| h.level == 2)
         .collect();
-    let (previous, next) = neighbours(visible, &meta.slug);
+    let (previous, next) = record.neighbours.at(now);
     let mut head = Head::page(
         site,
         format!("{} · {}", meta.title, site.title),
@@ -548,7 +529,7 @@ fn blog_posting(site: &Settings, meta: &PostMeta, image: Option<&ShareImage>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::SiteIndex;
+    use crate::content::{Neighbours, SiteIndex};
     use crate::date;
 
     fn meta(slug: &str, title: &str, day: &str) -> PostMeta {
@@ -653,15 +634,15 @@ mod tests {
             site.clone(),
             "v".into(),
         );
-        let visible = index.visible(i64::MAX);
         let record = PostRecord {
-            meta: visible.posts[1].clone(),
+            meta: index.posts[1].clone(),
             body: "## One\n\nSome **bold** text.\n\n## Two\n\n## Three\n".into(),
             code_html: vec![],
             assets: Default::default(),
             cover: None,
+            neighbours: Neighbours::of_list(&index.posts).swap_remove(1),
         };
-        let html = post(&site, &record, &visible);
+        let html = post(&site, &record, i64::MAX);
         assert!(
             html.contains("<title>Tom &#38; &#60;Jerry&#62; · Writing</title>"),
             "{html}"
@@ -687,6 +668,10 @@ mod tests {
         assert!(html.contains("href=\"#three\""));
         let neighbours = html.split("class=\"neighbours\"").nth(1).unwrap();
         assert!(neighbours.contains("/posts/older") && neighbours.contains("/posts/newer"));
+        // Before the newer post is published, it is no neighbour.
+        let before = post(&site, &record, record.meta.published);
+        let neighbours = before.split("class=\"neighbours\"").nth(1).unwrap();
+        assert!(neighbours.contains("/posts/older") && !neighbours.contains("/posts/newer"));
     }
 
     #[test]
@@ -707,8 +692,9 @@ mod tests {
                 .into_iter()
                 .collect(),
             cover: Some(asset("/files/bb.png", 1200, 630)),
+            neighbours: Neighbours::default(),
         };
-        let html = post(&site, &record, &visible);
+        let html = post(&site, &record, i64::MAX);
         assert!(
             html.contains(
                 "<meta property=\"og:image\" content=\"https://blog.example/files/bb.png\">"
@@ -729,7 +715,7 @@ mod tests {
                 cover: None,
                 ..record
             },
-            &visible,
+            i64::MAX,
         );
         assert!(!plain.contains("og:image") && plain.contains("content=\"summary\""));
     }
@@ -766,8 +752,9 @@ mod tests {
             code_html: vec![],
             assets: Default::default(),
             cover: None,
+            neighbours: Neighbours::default(),
         };
-        let html = post(&site, &record, &visible);
+        let html = post(&site, &record, i64::MAX);
         assert!(!html.contains("class=\"toc\""));
         assert!(!html.contains("neighbours\"><a"));
     }

@@ -5,6 +5,7 @@ use super::Site;
 use blog_author::publish::{self, Highlighting};
 use blog_author::sync;
 use blog_author::wrangler::{Kv, Place};
+use blog_core::content::SiteRecord;
 use blog_core::kv;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -78,7 +79,12 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
     let records: Vec<_> = posts.iter().map(|p| p.record.clone()).collect();
     let used = publish::used_files(&posts, &content);
     let file_keys: BTreeSet<String> = used.keys().cloned().collect();
-    let mut plan = sync::plan(&records, &file_keys, index, &remote);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let site_record = SiteRecord::of(&index, now.as_secs() as i64);
+    let nonce = now.as_nanos().to_string();
+    let mut plan = sync::plan(&records, &file_keys, index, site_record, &remote, &nonce);
     if dry_run {
         print!("{}", publish::report(&plan, &renamed, &used, true));
         return Ok(());
@@ -91,8 +97,19 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         &publish::post_entries(&plan, &posts, &site.content),
     )?;
     let mut published = None;
+    // The site record and the index in one call: both after the posts, before `version`.
+    let mut index_entries = Vec::new();
+    if let Some((site_record, hash)) = &plan.put_site {
+        index_entries.push(publish::site_entry(site_record, hash));
+    }
     if let Some(index) = &plan.put_index {
-        kv.put_in_batches("index", &[publish::index_entry(index)])?;
+        index_entries.push(publish::index_entry(index));
+    }
+    if !index_entries.is_empty() {
+        kv.put_in_batches("index", &index_entries)?;
+        published = Some(Instant::now());
+    }
+    if let Some(index) = &plan.put_index {
         kv.put_in_batches("version", &[publish::version_entry(index)])?;
         published = Some(Instant::now());
     }
