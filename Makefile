@@ -18,7 +18,7 @@ export ESBUILD_BIN := $(CURDIR)/node_modules/.bin/esbuild
 
 # What the Worker is built from: itself, the core and the templates (never the author's tools),
 # and the script that builds it. The entry module counts too: BLOG_BUILD_ID covers all of src/.
-WORKER_SOURCES := Cargo.toml Cargo.lock build.rs tools/build-worker.sh \
+WORKER_SOURCES := Cargo.toml Cargo.lock build.rs tools/build-worker.sh tools/short-names.mjs \
 	$(shell find src crates/core templates -type f)
 
 WASM_LIB := target/wasm32-unknown-unknown/worker/blog_worker.wasm

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Worker into build/: what `make build` runs (and so `wrangler dev` and `wrangler
 # deploy`, through wrangler.toml's [build]). It does what worker-build 0.8.7 did for this
-# crate, in four steps, without its shim:
+# crate, in five steps, without its shim:
 #
 #   1. cargo     the crate for wasm32, `worker` profile (opt-level "s", LTO, one codegen unit)
 #   2. bindgen   crates/bindgen (wasm-bindgen's own library, Cargo.lock's version) writes
@@ -11,12 +11,15 @@
 #                compiled module
 #   3. wasm-opt  binaryen's, with worker-build's flags: -O, an explicit feature list (no
 #                encodings workerd may not read yet), the names section kept for stack traces
-#   4. esbuild   bundles index.js with the JS snippets it imports into one minified module,
+#   4. names     tools/short-names.mjs drops the `::h0123456789abcdef` hash from each function
+#                name: stack traces keep every function's path, and the bundle loses 17 KB
+#                of gzip (the hashes are random, so they were half of what names cost)
+#   5. esbuild   bundles index.js with the JS snippets it imports into one minified module,
 #                as worker-build's bundling step did (the wasm stays a separate module)
 #
 # The output is build/index.js and build/index_bg.wasm; src/entry.mjs (wrangler's `main`)
-# imports build/index.js. The wasm is worker-build's byte for byte but for one producers
-# entry it added (`sdk: workers-rs`, metadata only). Everything is written to build/.tmp
+# imports build/index.js. The wasm is worker-build's but for the shorter names and one
+# producers entry it added (`sdk: workers-rs`, metadata only). Everything is written to build/.tmp
 # and moved into build/ at the end, under a lock, so a build that fails or runs alongside
 # another never leaves a half-written build/ behind. Each step prints its time.
 #
@@ -76,6 +79,11 @@ step "wasm-opt -O"
   --enable-bulk-memory --enable-multivalue --enable-reference-types \
   --enable-exception-handling --debuginfo
 mv "$STAGE/index_bg.opt.wasm" "$STAGE/index_bg.wasm"
+done_step
+
+step "short function names"
+node tools/short-names.mjs "$STAGE/index_bg.wasm" "$STAGE/index_bg.short.wasm"
+mv "$STAGE/index_bg.short.wasm" "$STAGE/index_bg.wasm"
 done_step
 
 step "esbuild --bundle --minify index.js"
