@@ -7,7 +7,7 @@
 //! [`blog_core::kv::VERSION_RECHECK_MS`], and `blog sync` does not finish before that window
 //! has passed, so a sync is visible on the next request.
 
-use blog_core::content::{SiteIndex, SiteRecord};
+use blog_core::content::{Aliases, PostMeta, SiteIndex, SiteRecord};
 use blog_core::kv::RecentVersion;
 use blog_core::memory::{Lasts, Memory};
 use std::cell::{OnceCell, RefCell};
@@ -99,6 +99,8 @@ thread_local! {
     static VERSION: RefCell<RecentVersion> = RefCell::new(RecentVersion::default());
     static INDEX: RefCell<Option<Rc<SiteIndex>>> = const { RefCell::new(None) };
     static SITE: RefCell<Option<Rc<SiteRecord>>> = const { RefCell::new(None) };
+    static ALIASES: RefCell<Option<(String, Rc<Aliases>)>> = const { RefCell::new(None) };
+    static HOME: RefCell<Option<Rc<HomePosts>>> = const { RefCell::new(None) };
     static PAGES: RefCell<Memory<Cached>> = RefCell::new(Memory::new(MAX_ENTRIES, MAX_BYTES));
 }
 
@@ -165,6 +167,47 @@ pub fn set_site(site: Rc<SiteRecord>) {
         PAGES.with(|p| p.borrow_mut().drop_version_pages());
     }
     SITE.with(|s| *s.borrow_mut() = Some(site));
+}
+
+/// The aliases of a content version, if this isolate read them.
+pub fn aliases(version: &str) -> Option<Rc<Aliases>> {
+    ALIASES.with(|a| {
+        a.borrow()
+            .as_ref()
+            .filter(|(v, _)| v == version)
+            .map(|(_, a)| a.clone())
+    })
+}
+
+pub fn set_aliases(version: &str, aliases: Rc<Aliases>) {
+    ALIASES.with(|a| *a.borrow_mut() = Some((version.to_string(), aliases)));
+}
+
+/// The posts the front page shows and picks Popular Reads from, as read for one content
+/// version, moment (posts come due) and set of candidates: what a front page in memory
+/// needs to find its key without a read.
+pub struct HomePosts {
+    pub version: String,
+    pub due: usize,
+    pub candidates: Vec<String>,
+    /// The newest posts, as the front page lists them, and whether there are older ones.
+    pub front: Vec<PostMeta>,
+    pub more: bool,
+    /// What Popular Reads is chosen from, newest first.
+    pub pool: Vec<PostMeta>,
+}
+
+pub fn home_posts(version: &str, due: usize, candidates: &[String]) -> Option<Rc<HomePosts>> {
+    HOME.with(|h| {
+        h.borrow()
+            .as_ref()
+            .filter(|h| h.version == version && h.due == due && h.candidates == candidates)
+            .cloned()
+    })
+}
+
+pub fn set_home_posts(posts: Rc<HomePosts>) {
+    HOME.with(|h| *h.borrow_mut() = Some(posts));
 }
 
 pub fn get(key: &str) -> Option<Rc<Cached>> {

@@ -1,16 +1,19 @@
 //! One handler per route: each reads what the page needs (KV, the counter, isolate memory),
 //! asks the core for the page, its key and its lifetime ([`blog_core::caching`]), and
 //! answers. Pages that depend only on content are rendered once and served from memory (and
-//! the Cache API on custom domains) after that, until what they show changes.
+//! the Cache API on custom domains) after that, until what they show changes. Every page
+//! but the sitemap is built from the small site record and one bounded record of its own
+//! (a post, a list page, the tags): none reads anything that grows with the archive.
 
-use crate::cache::{self, Cached};
+use crate::cache::{self, Cached, HomePosts};
 use crate::request::Req;
 use crate::{counter, records, redirect, respond, Failure, Outcome, Reply};
-use blog_core::caching::{self, Lifetime, Moment};
-use blog_core::content::{SiteIndex, SiteRecord};
+use blog_core::caching::{self, Lifetime};
+use blog_core::content::{PostRecord, SiteRecord};
 use blog_core::date::Timestamp;
 use blog_core::feeds;
 use blog_core::headers::{self, HTML};
+use blog_core::lists::{List, ListRecord, Shown, TagsRecord};
 use blog_core::memory::Lasts;
 use blog_core::routes::{self, FeedKind, Route};
 use blog_core::{kv, pages, ranking, readers};
@@ -30,7 +33,7 @@ const BUILD_ID: &str = env!("BLOG_BUILD_ID");
 /// Answers any route. The one match over routes in the Worker; [`ready`] is its synchronous
 /// shortcut for the routes that can be answered from memory.
 pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcome {
-    let index = match route {
+    match route {
         Route::Stylesheet => return static_asset(req, &STYLESHEET_PAGES, pages::STYLE_VERSION),
         Route::Favicon => return static_asset(req, &FAVICON_PAGES, pages::FAVICON_VERSION),
         Route::File { name } => return file(req, env, &name).await,
@@ -45,101 +48,118 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
             resp.headers_mut().set("allow", routes::ALLOWED_METHODS)?;
             return Ok(resp.into());
         }
-        Route::Post { ref slug } => return post(&route, slug, req, env, ctx).await,
-        _ => {
-            let first = caching::first_reads(&route, records::holds_index(), records::holds_site());
-            if first.any() {
-                let read = records::read_at_once(env, first).await;
-                read.index
-                    .expect("a list page's first reads name the index")?
-            } else {
-                records::current_index(env).await?
-            }
-        }
+        _ => {}
+    }
+    let first = caching::first_reads(&route, records::holds_index(), records::holds_site());
+    let read = if first.any() {
+        records::read_at_once(env, &first).await
+    } else {
+        records::FirstRead::default()
     };
-    let page = Page::new(&index, req, env, ctx);
+    let site = match read.site {
+        Some(site) => site,
+        None => records::current_site(env).await,
+    };
+    let site = match (site, &route) {
+        (Ok(site), _) => site,
+        // A broken site record must not take the posts down with it.
+        (Err(failure), Route::Post { slug }) => return without_site(slug, req, env, failure).await,
+        (Err(failure), _) => return Err(failure),
+    };
+    let page = Page {
+        site: &site,
+        now: now(),
+        req,
+        env,
+        ctx,
+    };
+    let prefetched = read.record;
     match route {
-        Route::Index => page.home().await,
-        Route::ReadsBadge { slug } => page.reads_badge(&slug).await,
+        Route::Post { slug } => page.post(&slug, prefetched).await,
+        Route::Index => page.home(prefetched).await,
+        Route::ReadsBadge { slug } => page.reads_badge(&slug, prefetched).await,
         Route::Tags => {
-            let cache_control = page.at.page_cache(0);
-            page.cached(HTML, cache_control, |p| {
-                Ok(Some(pages::tags(p.settings(), &p.at.visible)))
-            })
-            .await
+            let key = page.list_key("");
+            let cache_control = page.lifetime().page_cache(0);
+            if let Some(kept) = page.kept(&key, HTML, &cache_control).await {
+                return send(req, &kept);
+            }
+            let tags: TagsRecord = page
+                .record(kv::TAGS_KEY, prefetched)
+                .await?
+                .unwrap_or_default();
+            let body = pages::tags(&site.settings, tags.at(page.now));
+            page.keep(key, body, HTML, cache_control)
         }
         Route::Tag { slug, page: n } => {
-            let cache_control = page.at.page_cache(0);
-            page.cached(HTML, cache_control, |p| {
-                Ok(pages::tag(p.settings(), &p.at.visible, &slug, n))
+            page.list_page(List::Tag(&slug), n, prefetched, |site, shown| {
+                pages::tag(site, &slug, shown)
             })
             .await
         }
         Route::Archive => {
-            let cache_control = page.at.page_cache(0);
-            page.cached(HTML, cache_control, |p| {
-                Ok(Some(pages::archive(p.settings(), &p.at.visible)))
-            })
-            .await
+            let key = page.list_key("");
+            let cache_control = page.lifetime().page_cache(0);
+            if let Some(kept) = page.kept(&key, HTML, &cache_control).await {
+                return send(req, &kept);
+            }
+            let body = pages::archive(&site.settings, &site.years_at(page.now));
+            page.keep(key, body, HTML, cache_control)
         }
         Route::Year { year, page: n } => {
-            let cache_control = page.at.page_cache(0);
-            page.cached(HTML, cache_control, |p| {
-                Ok(pages::year(p.settings(), &p.at.visible, year, n))
+            page.list_page(List::Year(year), n, prefetched, |site, shown| {
+                Some(pages::year(site, year, shown))
             })
             .await
         }
-        Route::Feed { kind, tag } => page.feed(kind, tag.as_deref()).await,
-        Route::Sitemap => {
-            let cache_control = page.at.page_cache(caching::SITEMAP_MAX_AGE);
-            page.cached(feeds::SITEMAP_TYPE, cache_control, |p| {
-                let part_urls = feeds::SITEMAP_PART_URLS;
-                Ok(Some(feeds::sitemap_index(
-                    p.settings(),
-                    &p.at.visible,
-                    part_urls,
-                )))
-            })
-            .await
-        }
-        Route::SitemapPart { part } => {
-            let cache_control = page.at.page_cache(caching::SITEMAP_MAX_AGE);
-            page.cached(feeds::SITEMAP_TYPE, cache_control, |p| {
-                let part_urls = feeds::SITEMAP_PART_URLS;
-                Ok(feeds::sitemap_part(
-                    p.settings(),
-                    &p.at.visible,
-                    part,
-                    part_urls,
-                ))
-            })
-            .await
+        Route::Feed { kind, tag } => page.feed(kind, tag.as_deref(), prefetched).await,
+        Route::Sitemap | Route::SitemapPart { .. } => {
+            let index = match read.index {
+                Some(index) => index?,
+                None => records::current_index(env).await?,
+            };
+            let key = page.list_key("");
+            let cache_control = page.lifetime().page_cache(caching::SITEMAP_MAX_AGE);
+            if let Some(kept) = page.kept(&key, feeds::SITEMAP_TYPE, &cache_control).await {
+                return send(req, &kept);
+            }
+            let visible = index.visible(page.now);
+            let part_urls = feeds::SITEMAP_PART_URLS;
+            let body = match route {
+                Route::SitemapPart { part } => {
+                    feeds::sitemap_part(&site.settings, &visible, part, part_urls)
+                }
+                _ => Some(feeds::sitemap_index(&site.settings, &visible, part_urls)),
+            };
+            match body {
+                Some(body) => page.keep(key, body, feeds::SITEMAP_TYPE, cache_control),
+                None => page.not_found().await,
+            }
         }
         Route::Robots => {
-            let cache_control = caching::ASSET_CACHE.into();
-            page.cached(feeds::ROBOTS_TYPE, cache_control, |p| {
-                Ok(Some(feeds::robots(p.settings())))
-            })
-            .await
+            let key = page.list_key("");
+            let cache_control = String::from(caching::ASSET_CACHE);
+            if let Some(kept) = page.kept(&key, feeds::ROBOTS_TYPE, &cache_control).await {
+                return send(req, &kept);
+            }
+            let body = feeds::robots(&site.settings);
+            page.keep(key, body, feeds::ROBOTS_TYPE, cache_control)
         }
         Route::Manifest => page.manifest().await,
-        _ => page.not_found(),
+        _ => page.not_found().await,
     }
 }
 
-/// The answer when it needs no I/O: a static asset, or a post page or the index this isolate
-/// has in memory under a content version it read within the window (the index with its
-/// counts in memory too). `None`: take [`handle`]'s way, which answers every route.
+/// The answer when it needs no I/O: a static asset, or a post page or the front page this
+/// isolate has in memory under a content version it read within the window (the front page
+/// with its counts in memory too). `None`: take [`handle`]'s way, which answers every route.
 /// Answered here, a request costs no future and no promise on the wasm side.
 pub fn ready(route: &Route, req: &Req, env: &Env, ctx: &Context) -> Option<Outcome> {
     match route {
         Route::Stylesheet => Some(static_asset(req, &STYLESHEET_PAGES, pages::STYLE_VERSION)),
         Route::Favicon => Some(static_asset(req, &FAVICON_PAGES, pages::FAVICON_VERSION)),
         Route::Post { slug } => post_from_memory(slug, req, env, ctx),
-        Route::Index => {
-            let index = records::current_index_in_memory()?;
-            Page::new(&index, req, env, ctx).home_from_memory()
-        }
+        Route::Index => home_from_memory(req, env, ctx),
         _ => None,
     }
 }
@@ -211,9 +231,9 @@ async fn file(req: &Req, env: &Env, name: &str) -> Outcome {
         return answer(Vec::new(), fallback_type, 304);
     }
     let Some((bytes, meta)) = records::file(env, name).await? else {
-        let settings = records::current_index(env)
+        let settings = records::current_site(env)
             .await
-            .map(|index| index.settings.clone())
+            .map(|site| site.settings.clone())
             .unwrap_or_default();
         return Err(Failure::NotFound { settings });
     };
@@ -233,7 +253,7 @@ fn send(req: &Req, page: &Cached) -> Outcome {
 
 /// A post's page from this isolate's memory, counted as a read: kept under the current
 /// content version, so nothing is read. `None` if it is not there (nothing counted then:
-/// [`post`] will).
+/// [`Page::post`] will).
 fn post_from_memory(slug: &str, req: &Req, env: &Env, ctx: &Context) -> Option<Outcome> {
     let site = records::current_site_in_memory()?;
     let page = cache::get(&caching::post_memory_key(BUILD_ID, &site, slug, now()))?;
@@ -241,83 +261,21 @@ fn post_from_memory(slug: &str, req: &Req, env: &Env, ctx: &Context) -> Option<O
     Some(send(req, &page))
 }
 
-/// A post's page: the site record and the post's own record (its neighbours are in it),
-/// read together when the isolate is cold; never the index, whatever the archive's size.
-async fn post(route: &Route, slug: &str, req: &Req, env: &Env, ctx: &Context) -> Outcome {
-    let first = caching::first_reads(route, records::holds_index(), records::holds_site());
-    let (site, prefetched) = if first.any() {
-        let read = records::read_at_once(env, first).await;
-        let site = read
-            .site
-            .expect("a post's first reads name the site record");
-        (site, read.post)
-    } else {
-        (records::current_site(env).await, None)
-    };
-    let site = match site {
-        Ok(site) => site,
-        // A broken site record must not take the posts down with it.
-        Err(failure) => return without_site(slug, req, env, failure).await,
-    };
+/// The front page from this isolate's memory, when its counts and posts are there too.
+fn home_from_memory(req: &Req, env: &Env, ctx: &Context) -> Option<Outcome> {
+    let site = records::current_site_in_memory()?;
+    let settings = &site.settings;
+    let stats = counter::stats_in_memory(env, ctx, settings.popular_half_life_days)?;
     let now = now();
-    let memory_key = caching::post_memory_key(BUILD_ID, &site, slug, now);
-    if let Some(page) = cache::get(&memory_key) {
-        count_read(req, env, ctx, slug);
-        return send(req, &page);
-    }
-    let record = match prefetched {
-        Some(record) => record?,
-        None => records::post(env, slug).await?,
-    };
-    // The record says whether the post is out: scheduled ones are not served before their time.
-    let Some((record, key)) = record.and_then(|record| {
-        let key = caching::post_key(BUILD_ID, &site, &record, now)?;
-        Some((record, key))
-    }) else {
-        return no_post(req, env, ctx, &site, slug).await;
-    };
-    count_read(req, env, ctx, slug);
-    if let Some(page) = cache::get(key.memory()) {
-        cache::put_alias(memory_key, page.clone());
-        return send(req, &page);
-    }
-    let cache_control = Lifetime::of_site(&site, now).page_cache(caching::POST_MAX_AGE);
-    let etag = pages::etag(&[key.shown()]);
-    let page = match read_cache_api(req, key.shown()).await {
-        Some(body) => Rc::new(Cached::new(body, HTML, cache_control, etag)),
-        None => {
-            let body = pages::post(&site.settings, &record, now);
-            let page = Rc::new(Cached::new(body.into_bytes(), HTML, cache_control, etag));
-            write_cache_api(req, ctx, key.shown(), &page);
-            page
-        }
-    };
-    cache::put(key.into_memory(), page.clone(), Lasts::Key);
-    cache::put_alias(memory_key, page.clone());
-    send(req, &page)
-}
-
-/// No post under this slug (or not yet): an old address of a post answers 301 to it, which
-/// only the index knows; anything else 404. A broken index still gives a 404 here.
-async fn no_post(req: &Req, env: &Env, ctx: &Context, site: &SiteRecord, slug: &str) -> Outcome {
-    match records::current_index(env).await {
-        Ok(index) => {
-            let page = Page::new(&index, req, env, ctx);
-            if page.at.visible.find(slug).is_some() {
-                // Listed but missing from KV: a sync still under way, or lost data.
-                worker::console_error!("index lists {slug} but KV has no {}", kv::post_key(slug));
-            }
-            page.not_found()
-        }
-        Err(failure) => {
-            if let Failure::Internal { context, cause } = &failure {
-                worker::console_error!("{}: {context}: {cause}; no alias lookup", req.path());
-            }
-            Err(Failure::NotFound {
-                settings: site.settings.clone(),
-            })
-        }
-    }
+    let aliases = cache::aliases(&site.version)?;
+    let none = Default::default();
+    let stats = stats.as_deref().unwrap_or(&none);
+    let candidates = ranking::candidates(stats, &aliases, now, settings.popular_count);
+    let posts = cache::home_posts(&site.version, site.due(now), &candidates)?;
+    let popular = ranking::popular(&posts.pool, stats, settings.popular_count);
+    let key = caching::home_key(BUILD_ID, &site, now, req.path(), &popular);
+    let page = cache::get(&key)?;
+    Some(send(req, &page))
 }
 
 /// Posts still answer when the site record cannot be read: default settings, kept nowhere.
@@ -355,86 +313,59 @@ fn count_read(req: &Req, env: &Env, ctx: &Context, slug: &str) {
     }
 }
 
-async fn read_cache_api(req: &Req, key: &str) -> Option<Vec<u8>> {
-    let url = caching::cache_api_url(req.host().as_deref(), key)?;
-    let mut resp = Cache::default().get(url, false).await.ok().flatten()?;
-    resp.bytes().await.ok()
-}
-
-fn write_cache_api(req: &Req, ctx: &Context, key: &str, page: &Cached) {
-    let Some(url) = caching::cache_api_url(req.host().as_deref(), key) else {
-        return;
-    };
-    let Ok(resp) = respond(
-        page.body.clone(),
-        page.content_type,
-        caching::CACHE_API_ENTRY,
-        200,
-    ) else {
-        return;
-    };
-    ctx.wait_until(async move {
-        if let Err(e) = Cache::default().put(url, resp).await {
-            worker::console_warn!("Cache API put failed: {e}");
-        }
-    });
-}
-
 /// A page of the site as it stands at this second, and the request's I/O handles.
 struct Page<'a> {
-    at: Moment<'a>,
+    site: &'a SiteRecord,
+    now: Timestamp,
     req: &'a Req,
     env: &'a Env,
     ctx: &'a Context,
 }
 
-impl<'a> Page<'a> {
-    fn new(index: &'a SiteIndex, req: &'a Req, env: &'a Env, ctx: &'a Context) -> Self {
-        Page {
-            at: Moment::new(BUILD_ID, index, now()),
-            req,
-            env,
-            ctx,
-        }
+impl Page<'_> {
+    fn lifetime(&self) -> Lifetime {
+        Lifetime::of_site(self.site, self.now)
     }
 
-    fn settings(&self) -> &'a blog_core::settings::Settings {
-        &self.at.index.settings
+    /// The key of a page built from a list, under its path (`extra` tells variants apart).
+    fn list_key(&self, extra: &str) -> String {
+        caching::list_key(BUILD_ID, self.site, self.now, self.req.path(), extra)
     }
 
-    /// A page built from the post list, under its path's key.
-    async fn cached(
+    async fn record<T: serde::de::DeserializeOwned>(
         &self,
-        content_type: &'static str,
-        cache_control: String,
-        render: impl FnOnce(&Self) -> Result<Option<String>, Failure>,
-    ) -> Outcome {
-        let key = self.at.list_key(self.req.path(), "");
-        self.cached_as(key, content_type, cache_control, render)
-            .await
+        key: &str,
+        prefetched: records::Prefetched,
+    ) -> Result<Option<T>, Failure> {
+        records::record(self.env, key, prefetched).await
     }
 
-    /// Serves a response from memory, else the Cache API, else renders, stores and serves it.
-    /// `render` returning `None` means not found.
-    async fn cached_as(
+    /// A page kept in memory or in the Cache API under `key`.
+    async fn kept(
+        &self,
+        key: &str,
+        content_type: &'static str,
+        cache_control: &str,
+    ) -> Option<Rc<Cached>> {
+        if let Some(page) = cache::get(key) {
+            return Some(page);
+        }
+        let body = self.read_cache_api(key).await?;
+        let etag = pages::etag(&[key]);
+        let page = Rc::new(Cached::new(body, content_type, cache_control.into(), etag));
+        cache::put(key.to_string(), page.clone(), Lasts::Version);
+        Some(page)
+    }
+
+    /// Keeps a page just built under `key` (memory and the Cache API) and answers with it.
+    fn keep(
         &self,
         key: String,
+        body: String,
         content_type: &'static str,
         cache_control: String,
-        render: impl FnOnce(&Self) -> Result<Option<String>, Failure>,
     ) -> Outcome {
-        if let Some(page) = cache::get(&key) {
-            return send(self.req, &page);
-        }
         let etag = pages::etag(&[&key]);
-        if let Some(body) = self.read_cache_api(&key).await {
-            let page = Rc::new(Cached::new(body, content_type, cache_control, etag));
-            cache::put(key, page.clone(), Lasts::Version);
-            return send(self.req, &page);
-        }
-        let Some(body) = render(self)? else {
-            return self.not_found();
-        };
         let page = Rc::new(Cached::new(
             body.into_bytes(),
             content_type,
@@ -446,66 +377,217 @@ impl<'a> Page<'a> {
         send(self.req, &page)
     }
 
+    /// Page `n` of a list, from its record; `render` gets what it shows.
+    async fn list_page(
+        &self,
+        list: List<'_>,
+        n: usize,
+        prefetched: records::Prefetched,
+        render: impl FnOnce(&blog_core::settings::Settings, &Shown<'_>) -> Option<String>,
+    ) -> Outcome {
+        let key = self.list_key("");
+        let cache_control = self.lifetime().page_cache(0);
+        if let Some(kept) = self.kept(&key, HTML, &cache_control).await {
+            return send(self.req, &kept);
+        }
+        let record: Option<ListRecord> = self.record(&list.key(n), prefetched).await?;
+        let settings = &self.site.settings;
+        let body = record
+            .as_ref()
+            .and_then(|r| r.page_at(self.now, list.per_page(settings), n))
+            .and_then(|shown| render(settings, &shown));
+        match body {
+            Some(body) => self.keep(key, body, HTML, cache_control),
+            None => self.not_found().await,
+        }
+    }
+
     async fn read_cache_api(&self, key: &str) -> Option<Vec<u8>> {
-        read_cache_api(self.req, key).await
+        let url = caching::cache_api_url(self.req.host().as_deref(), key)?;
+        let mut resp = Cache::default().get(url, false).await.ok().flatten()?;
+        resp.bytes().await.ok()
     }
 
     fn write_cache_api(&self, key: &str, page: &Cached) {
-        write_cache_api(self.req, self.ctx, key, page)
+        let Some(url) = caching::cache_api_url(self.req.host().as_deref(), key) else {
+            return;
+        };
+        let Ok(resp) = respond(
+            page.body.clone(),
+            page.content_type,
+            caching::CACHE_API_ENTRY,
+            200,
+        ) else {
+            return;
+        };
+        self.ctx.wait_until(async move {
+            if let Err(e) = Cache::default().put(url, resp).await {
+                worker::console_warn!("Cache API put failed: {e}");
+            }
+        });
     }
 
-    /// A path no page answers: an alias of a post answers 301 to it, anything else 404.
-    fn not_found(&self) -> Outcome {
-        match self.at.visible.alias_target(self.req.path()) {
-            Some(post) => Ok(redirect(&post.url())?.into()),
-            None => Err(Failure::NotFound {
-                settings: self.settings().clone(),
-            }),
+    /// A path no page answers: an alias of a post answers 301 to it, anything else 404. The
+    /// aliases are read once per content version; when they cannot be, a 404 still.
+    async fn not_found(&self) -> Outcome {
+        let not_found = || {
+            Err(Failure::NotFound {
+                settings: self.site.settings.clone(),
+            })
+        };
+        match records::aliases(self.env, self.site).await {
+            Ok(aliases) => match aliases.target(self.req.path(), self.now) {
+                Some(slug) => Ok(redirect(&routes::post_path(slug))?.into()),
+                None => not_found(),
+            },
+            Err(failure) => {
+                if let Failure::Internal { context, cause } = &failure {
+                    worker::console_error!(
+                        "{}: {context}: {cause}; no alias lookup",
+                        self.req.path()
+                    );
+                }
+                not_found()
+            }
         }
     }
 
     /// The web app manifest, built from the settings: a year under the link pages use.
     async fn manifest(&self) -> Outcome {
-        let fingerprinted = self
-            .req
-            .query_has("v", &pages::manifest_version(self.settings()));
-        let key = self
-            .at
-            .list_key(self.req.path(), caching::manifest_variant(fingerprinted));
-        let cache_control = caching::asset_cache(fingerprinted).into();
-        self.cached_as(key, headers::MANIFEST, cache_control, |p| {
-            Ok(Some(pages::manifest(p.settings())))
-        })
-        .await
+        let settings = &self.site.settings;
+        let fingerprinted = self.req.query_has("v", &pages::manifest_version(settings));
+        let key = self.list_key(caching::manifest_variant(fingerprinted));
+        let cache_control = String::from(caching::asset_cache(fingerprinted));
+        if let Some(kept) = self.kept(&key, headers::MANIFEST, &cache_control).await {
+            return send(self.req, &kept);
+        }
+        self.keep(
+            key,
+            pages::manifest(settings),
+            headers::MANIFEST,
+            cache_control,
+        )
     }
 
-    /// The index page from this isolate's memory, when its counts are there too.
-    fn home_from_memory(&self) -> Option<Outcome> {
-        let half_life = self.settings().popular_half_life_days;
-        let stats = counter::stats_in_memory(self.env, self.ctx, half_life)?;
-        let (key, _) = self.at.home_key(self.req.path(), stats.as_deref());
-        let page = cache::get(&key)?;
-        Some(send(self.req, &page))
-    }
-
-    async fn home(&self) -> Outcome {
-        let settings = self.settings();
-        let stats = counter::stats(self.env, self.ctx, settings.popular_half_life_days).await;
-        let (key, popular) = self.at.home_key(self.req.path(), stats.as_deref());
-        let cache_control = self.at.index_cache();
-        self.cached_as(key, HTML, cache_control, |p| {
-            Ok(Some(pages::index(settings, p.at.visible.posts, popular)))
-        })
-        .await
-    }
-
-    async fn reads_badge(&self, slug: &str) -> Outcome {
-        let Some((_, meta)) = self.at.visible.find(slug) else {
-            return self.not_found();
+    /// A post's page: the site record and the post's own record (its neighbours are in it),
+    /// read together when the isolate is cold; never the index, whatever the archive's size.
+    async fn post(&self, slug: &str, prefetched: records::Prefetched) -> Outcome {
+        let (req, site, now) = (self.req, self.site, self.now);
+        let memory_key = caching::post_memory_key(BUILD_ID, site, slug, now);
+        if let Some(page) = cache::get(&memory_key) {
+            count_read(req, self.env, self.ctx, slug);
+            return send(req, &page);
+        }
+        let record: Option<PostRecord> = self.record(&kv::post_key(slug), prefetched).await?;
+        // The record says whether the post is out: scheduled ones are not served before their time.
+        let Some((record, key)) = record.and_then(|record| {
+            let key = caching::post_key(BUILD_ID, site, &record, now)?;
+            Some((record, key))
+        }) else {
+            return self.not_found().await;
         };
-        let half_life = self.settings().popular_half_life_days;
+        count_read(req, self.env, self.ctx, slug);
+        if let Some(page) = cache::get(key.memory()) {
+            cache::put_alias(memory_key, page.clone());
+            return send(req, &page);
+        }
+        let cache_control = self.lifetime().page_cache(caching::POST_MAX_AGE);
+        let etag = pages::etag(&[key.shown()]);
+        let page = match self.read_cache_api(key.shown()).await {
+            Some(body) => Rc::new(Cached::new(body, HTML, cache_control, etag)),
+            None => {
+                let body = pages::post(&site.settings, &record, now);
+                let page = Rc::new(Cached::new(body.into_bytes(), HTML, cache_control, etag));
+                self.write_cache_api(key.shown(), &page);
+                page
+            }
+        };
+        cache::put(key.into_memory(), page.clone(), Lasts::Key);
+        cache::put_alias(memory_key, page.clone());
+        send(req, &page)
+    }
+
+    /// The front page: its list's newest posts and Popular Reads. The counts name the
+    /// candidates; their records are read once per content version and set of candidates.
+    async fn home(&self, prefetched: records::Prefetched) -> Outcome {
+        let settings = &self.site.settings;
+        let n = settings.popular_count;
+        let stats = counter::stats(self.env, self.ctx, settings.popular_half_life_days).await;
+        let none = Default::default();
+        let stats = stats.as_deref().unwrap_or(&none);
+        let aliases = records::aliases(self.env, self.site).await?;
+        let candidates = ranking::candidates(stats, &aliases, self.now, n);
+        let due = self.site.due(self.now);
+        let posts = match cache::home_posts(&self.site.version, due, &candidates) {
+            Some(posts) => posts,
+            None => {
+                let posts = self.home_posts(candidates, prefetched).await?;
+                cache::set_home_posts(posts.clone());
+                posts
+            }
+        };
+        let popular = ranking::popular(&posts.pool, stats, n);
+        let key = caching::home_key(BUILD_ID, self.site, self.now, self.req.path(), &popular);
+        let cache_control = self.lifetime().index_cache();
+        if let Some(kept) = self.kept(&key, HTML, &cache_control).await {
+            return send(self.req, &kept);
+        }
+        let front: Vec<_> = posts.front.iter().collect();
+        let body = pages::index(settings, &front, posts.more, popular);
+        self.keep(key, body, HTML, cache_control)
+    }
+
+    async fn home_posts(
+        &self,
+        candidates: Vec<String>,
+        prefetched: records::Prefetched,
+    ) -> Result<Rc<HomePosts>, Failure> {
+        let front: Option<ListRecord> = self.record(&List::Front.key(1), prefetched).await?;
+        let per_page = List::Front.per_page(&self.site.settings);
+        let shown = front
+            .as_ref()
+            .and_then(|r| r.page_at(self.now, per_page, 1));
+        let (front_posts, more) = match &shown {
+            Some(shown) => (
+                shown.posts.iter().map(|p| (*p).clone()).collect::<Vec<_>>(),
+                shown.total > shown.posts.len(),
+            ),
+            None => (Vec::new(), false),
+        };
+        // The candidates not on the front page: their records, at once. One that cannot be
+        // read is left out (Popular Reads is a list of suggestions, not a page of its own).
+        let missing: Vec<&String> = candidates
+            .iter()
+            .filter(|c| !front_posts.iter().any(|p| &p.slug == *c))
+            .collect();
+        let read = join_all(missing.iter().map(|slug| records::post(self.env, slug))).await;
+        let metas = read.into_iter().filter_map(|r| match r {
+            Ok(record) => record.map(|r| r.meta),
+            Err(Failure::Internal { context, cause }) => {
+                worker::console_error!("Popular Reads: left out: {context}: {cause}");
+                None
+            }
+            Err(_) => None,
+        });
+        let pool = ranking::pool(&front_posts, metas, self.now);
+        Ok(Rc::new(HomePosts {
+            version: self.site.version.clone(),
+            due: self.site.due(self.now),
+            candidates,
+            front: front_posts,
+            more,
+            pool,
+        }))
+    }
+
+    async fn reads_badge(&self, slug: &str, prefetched: records::Prefetched) -> Outcome {
+        let record: Option<PostRecord> = self.record(&kv::post_key(slug), prefetched).await?;
+        let Some(record) = record.filter(|r| r.meta.published <= self.now) else {
+            return self.not_found().await;
+        };
+        let half_life = self.site.settings.popular_half_life_days;
         let stats = counter::stats(self.env, self.ctx, half_life).await;
-        let reads = stats.map(|s| ranking::stats_for(meta, &s).reads);
+        let reads = stats.map(|s| ranking::stats_for(&record.meta, &s).reads);
         let svg = reads.map_or_else(pages::reads_badge_unknown, pages::reads_badge);
         let cache_control = if reads.is_some() {
             caching::BADGE_CACHE
@@ -518,14 +600,29 @@ impl<'a> Page<'a> {
         Ok(resp.into())
     }
 
-    async fn feed(&self, kind: FeedKind, tag: Option<&str>) -> Outcome {
-        let Some(plan) = feeds::plan(self.settings(), &self.at.visible, kind, tag) else {
-            return self.not_found();
-        };
-        let key = self.at.list_key(self.req.path(), "");
+    async fn feed(
+        &self,
+        kind: FeedKind,
+        tag: Option<&str>,
+        prefetched: records::Prefetched,
+    ) -> Outcome {
+        let key = self.list_key("");
         if let Some(page) = cache::get(&key) {
             return send(self.req, &page);
         }
+        let list = match tag {
+            Some(tag) => List::TagFeed(tag),
+            None => List::Feed,
+        };
+        let settings = &self.site.settings;
+        let record: Option<ListRecord> = self.record(&list.key(1), prefetched).await?;
+        let shown = record
+            .as_ref()
+            .and_then(|r| r.page_at(self.now, list.per_page(settings), 1));
+        let posts = shown.map(|s| s.posts).unwrap_or_default();
+        let Some(plan) = feeds::plan(settings, posts, kind, tag) else {
+            return self.not_found().await;
+        };
         let results = join_all(plan.posts.iter().map(|p| records::post(self.env, &p.slug))).await;
         let mut fetched = Vec::with_capacity(results.len());
         for (meta, result) in plan.posts.iter().zip(results) {
@@ -533,8 +630,9 @@ impl<'a> Page<'a> {
                 Ok(Some(record)) => Some(record),
                 Ok(None) => {
                     worker::console_error!(
-                        "feed: index lists {} but its record is missing",
-                        meta.slug
+                        "feed: its list names {} but KV has no {}",
+                        meta.slug,
+                        kv::post_key(&meta.slug)
                     );
                     None
                 }
@@ -555,11 +653,8 @@ impl<'a> Page<'a> {
             )?
             .into());
         }
-        let cache_control = self.at.page_cache(caching::FEED_MAX_AGE);
-        self.cached_as(key, feed.content_type, cache_control, |_| {
-            Ok(Some(feed.body))
-        })
-        .await
+        let cache_control = self.lifetime().page_cache(caching::FEED_MAX_AGE);
+        self.keep(key, feed.body, feed.content_type, cache_control)
     }
 }
 

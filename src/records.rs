@@ -2,31 +2,41 @@
 
 use crate::{cache, Failure};
 use blog_core::caching::FirstReads;
-use blog_core::content::{PostRecord, SiteIndex, SiteRecord};
+use blog_core::content::{Aliases, PostRecord, SiteIndex, SiteRecord};
 use blog_core::kv;
 use std::rc::Rc;
 use worker::Env;
 
 const BINDING: &str = "POSTS";
 
-/// A JSON record, read as bytes: they cross into wasm in one copy, where a JavaScript
-/// string is re-encoded character by character (half the CPU of an uncached render).
-async fn get_json<T: serde::de::DeserializeOwned>(
-    env: &Env,
-    key: &str,
-) -> Result<Option<T>, Failure> {
-    let kv = env.kv(BINDING)?;
-    let bytes = kv
+async fn get_bytes(env: &Env, key: &str) -> Result<Option<Vec<u8>>, Failure> {
+    env.kv(BINDING)?
         .get(key)
         .bytes()
         .await
-        .map_err(|e| Failure::internal(format!("KV get {key}"), e))?;
+        .map_err(|e| Failure::internal(format!("KV get {key}"), e))
+}
+
+/// A JSON record from its bytes.
+pub fn parse<T: serde::de::DeserializeOwned>(
+    key: &str,
+    bytes: Option<Vec<u8>>,
+) -> Result<Option<T>, Failure> {
     match bytes {
         None => Ok(None),
         Some(bytes) => serde_json::from_slice(&bytes)
             .map(Some)
             .map_err(|e| Failure::internal(format!("corrupt KV record {key}"), e)),
     }
+}
+
+/// A JSON record, read as bytes: they cross into wasm in one copy, where a JavaScript
+/// string is re-encoded character by character (half the CPU of an uncached render).
+pub async fn get_json<T: serde::de::DeserializeOwned>(
+    env: &Env,
+    key: &str,
+) -> Result<Option<T>, Failure> {
+    parse(key, get_bytes(env, key).await?)
 }
 
 /// The index; before the first sync, an empty site with default settings.
@@ -52,22 +62,24 @@ pub fn holds_site() -> bool {
     cache::holds_site()
 }
 
-/// A post's record, read before the site record said which version is current.
-pub type Prefetched = Option<Result<Option<PostRecord>, Failure>>;
+/// The bytes of the record a page is built from, read before the site record said which
+/// version is current.
+pub type Prefetched = Option<Result<Option<Vec<u8>>, Failure>>;
 
-/// What a cold isolate read for its first request, all at once.
+/// What a request read in its first round trip.
+#[derive(Default)]
 pub struct FirstRead {
     pub index: Option<Result<Rc<SiteIndex>, Failure>>,
     pub site: Option<Result<Rc<SiteRecord>, Failure>>,
-    pub post: Prefetched,
+    pub record: Prefetched,
 }
 
-/// What a cold isolate reads for its first request, all at once (see
-/// [`blog_core::caching::first_reads`]): `version`, and the index or the site record and
-/// the post `first` names. What is read is kept whichever version it is: it is whole (sync
-/// writes the posts first, then these), and if `version` is already newer the next request
-/// reads it again.
-pub async fn read_at_once(env: &Env, first: FirstReads<'_>) -> FirstRead {
+/// What a request reads first, all at once (see [`blog_core::caching::first_reads`]):
+/// `version`, and the site record, the page's record and the index as `first` says. What
+/// is read is kept whichever version it is: it is whole (sync writes the posts and the
+/// lists first, then these), and if `version` is already newer the next request reads it
+/// again.
+pub async fn read_at_once(env: &Env, first: &FirstReads) -> FirstRead {
     let now = crate::now_ms();
     let index = async {
         match first.index {
@@ -81,13 +93,13 @@ pub async fn read_at_once(env: &Env, first: FirstReads<'_>) -> FirstRead {
             false => None,
         }
     };
-    let post = async {
-        match first.post {
-            Some(slug) => Some(post(env, slug).await),
+    let record = async {
+        match &first.record {
+            Some(key) => Some(get_bytes(env, key).await),
             None => None,
         }
     };
-    let (version, index, site, post) = futures_util::join!(version(env), index, site, post);
+    let (version, index, site, record) = futures_util::join!(version(env), index, site, record);
     let version = version.map(|version| cache::set_version(now, version));
     FirstRead {
         index: index.map(|index| {
@@ -102,7 +114,7 @@ pub async fn read_at_once(env: &Env, first: FirstReads<'_>) -> FirstRead {
             cache::set_site(site.clone());
             Ok(site)
         }),
-        post,
+        record,
     }
 }
 
@@ -142,9 +154,9 @@ pub fn current_site_in_memory() -> Option<Rc<SiteRecord>> {
     cache::site(version.as_deref().unwrap_or_default())
 }
 
-/// The current index, from isolate memory when the small `version` key says it is current.
-/// That key is read at most once per [`kv::VERSION_RECHECK_MS`] (and `blog sync` waits
-/// longer than that before it finishes), not on every request.
+/// The current index (the sitemap's), from isolate memory when the small `version` key says
+/// it is current. That key is read at most once per [`kv::VERSION_RECHECK_MS`] (and `blog
+/// sync` waits longer than that before it finishes), not on every request.
 pub async fn current_index(env: &Env) -> Result<Rc<SiteIndex>, Failure> {
     let version = current_version(env).await?;
     if let Some(index) = version.as_deref().and_then(cache::index) {
@@ -155,16 +167,30 @@ pub async fn current_index(env: &Env) -> Result<Rc<SiteIndex>, Failure> {
     Ok(index)
 }
 
-/// The index, when this isolate holds it and read the `version` key within the window: no
-/// I/O needed.
-pub fn current_index_in_memory() -> Option<Rc<SiteIndex>> {
-    cache::recent_version(crate::now_ms())?
-        .as_deref()
-        .and_then(cache::index)
+/// The aliases of `site`'s version, from memory or read once.
+pub async fn aliases(env: &Env, site: &SiteRecord) -> Result<Rc<Aliases>, Failure> {
+    if let Some(aliases) = cache::aliases(&site.version) {
+        return Ok(aliases);
+    }
+    let aliases: Rc<Aliases> = Rc::new(get_json(env, kv::ALIASES_KEY).await?.unwrap_or_default());
+    cache::set_aliases(&site.version, aliases.clone());
+    Ok(aliases)
 }
 
 pub async fn post(env: &Env, slug: &str) -> Result<Option<PostRecord>, Failure> {
     get_json(env, &kv::post_key(slug)).await
+}
+
+/// A record from what the first round trip read, or read now.
+pub async fn record<T: serde::de::DeserializeOwned>(
+    env: &Env,
+    key: &str,
+    prefetched: Prefetched,
+) -> Result<Option<T>, Failure> {
+    match prefetched {
+        Some(bytes) => parse(key, bytes?),
+        None => get_json(env, key).await,
+    }
 }
 
 /// A file's bytes and the metadata `blog sync` stored beside them (its content type).

@@ -150,6 +150,12 @@ describe('the emptiness check can see writes', () => {
     assert.equal(check.stderr, '', 'a clean check prints no diagnostics');
     const names = (await kvKeys(stateDir)).map((k) => k.name).sort();
     const posts = (await fs.readdir(contentDir)).map((f) => `post/${f.replace(/\.md$/, '')}`);
-    assert.deepEqual(names, ['index', ...posts, 'site', 'version'].sort());
+    const lists = names.filter((n) => n.startsWith('list/'));
+    assert.deepEqual(names.filter((n) => !n.startsWith('list/')), ['aliases', 'index', ...posts, 'site', 'tags', 'version'].sort());
+    // One record per list page: the front page, the feed, each year's and each tag's pages.
+    for (const key of ['list/front', 'list/feed', 'list/tag/rust/1', 'list/feed/rust']) {
+      assert.ok(lists.includes(key), `${key} in ${lists.join(' ')}`);
+    }
+    assert.ok(lists.some((k) => /^list\/year\/\d{4}\/1$/.test(k)), lists.join(' '));
   });
 });

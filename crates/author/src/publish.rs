@@ -7,7 +7,7 @@ use crate::highlight::Highlighter;
 use crate::limits;
 use crate::source::{self, Content, SourcePost};
 use crate::sync::{self, Change, Plan, Rename};
-use blog_core::content::{Neighbours, SiteIndex, SiteRecord};
+use blog_core::content::{Aliases, Neighbours, SiteIndex, SiteRecord};
 use blog_core::kv::{self, KeyMeta};
 use blog_core::settings::Settings;
 use std::collections::BTreeMap;
@@ -135,6 +135,42 @@ pub fn post_entries(
 /// The index's entry.
 pub fn index_entry(index: &SiteIndex) -> serde_json::Value {
     entry(kv::INDEX_KEY, index, &index.version, None)
+}
+
+/// The records list pages are built from, the tags page's and the aliases, by key: their
+/// JSON and its hash.
+pub fn list_records(
+    index: &SiteIndex,
+    now: blog_core::date::Timestamp,
+) -> BTreeMap<String, (String, String)> {
+    let (lists, tags) = blog_core::lists::records(index, now);
+    let mut out: BTreeMap<String, (String, String)> = lists
+        .into_iter()
+        .map(|(key, record)| (key, json(&record)))
+        .collect();
+    out.insert(kv::TAGS_KEY.into(), json(&tags));
+    out.insert(kv::ALIASES_KEY.into(), json(&Aliases::of(index)));
+    out
+}
+
+/// A record's JSON and its hash.
+fn json<T: serde::Serialize>(record: &T) -> (String, String) {
+    let text = serde_json::to_string(record).expect("records serialise");
+    (text, source::hash_of(record))
+}
+
+/// The entries of the list, tags and aliases records the plan writes.
+pub fn record_entries(plan: &Plan) -> Vec<serde_json::Value> {
+    plan.put_records
+        .iter()
+        .map(|(key, json, hash)| {
+            serde_json::json!({
+                "key": key,
+                "value": json,
+                "metadata": KeyMeta { hash: hash.clone(), file: None, content_type: None },
+            })
+        })
+        .collect()
 }
 
 /// The site record's entry, under its hash.
@@ -290,11 +326,12 @@ fn write_report(
             key.trim_start_matches(kv::FILE_PREFIX)
         )?;
     }
-    let index = if plan.put_index.is_some() || plan.put_site.is_some() {
-        format!("{verb}written")
-    } else {
-        "unchanged".into()
-    };
+    let index =
+        if plan.put_index.is_some() || plan.put_site.is_some() || !plan.put_records.is_empty() {
+            format!("{verb}written")
+        } else {
+            "unchanged".into()
+        };
     writeln!(out)?;
     writeln!(
         out,

@@ -26,7 +26,10 @@ pub struct Plan {
     /// The site record, with its hash, when the edge's is not this one: written with the
     /// index, before `version`.
     pub put_site: Option<(SiteRecord, String)>,
-    /// Posts no longer in the content folder.
+    /// The list pages, the tags page and the aliases whose record changed: `(key, JSON,
+    /// hash)`, written with the index.
+    pub put_records: Vec<(String, String, String)>,
+    /// Posts no longer in the content folder, and list pages no longer there.
     pub delete_keys: Vec<String>,
     /// `file/…` keys no published post uses any more.
     pub delete_files: Vec<String>,
@@ -40,6 +43,7 @@ impl Plan {
             && self.put_posts.is_empty()
             && self.put_index.is_none()
             && self.put_site.is_none()
+            && self.put_records.is_empty()
             && self.delete_keys.is_empty()
             && self.delete_files.is_empty()
     }
@@ -110,6 +114,26 @@ pub fn plan(
         .cloned()
         .collect();
     plan
+}
+
+/// Adds to `plan` the records in `records` (by key: JSON and hash) whose hash the edge does
+/// not hold, and deletes the `list/…` keys no longer among them.
+pub fn plan_records(
+    plan: &mut Plan,
+    records: BTreeMap<String, (String, String)>,
+    remote: &BTreeMap<String, Option<KeyMeta>>,
+) {
+    plan.delete_keys.extend(
+        remote
+            .keys()
+            .filter(|k| k.starts_with(kv::LIST_PREFIX) && !records.contains_key(*k))
+            .cloned(),
+    );
+    for (key, (json, hash)) in records {
+        if !matches!(remote.get(&key), Some(Some(m)) if m.hash == hash) {
+            plan.put_records.push((key, json, hash));
+        }
+    }
 }
 
 /// A post whose slug changed since the last sync: same file, new slug.
@@ -329,6 +353,31 @@ mod tests {
         );
         assert!(next.put_posts.is_empty());
         assert_eq!(next.put_index.unwrap().version, "v");
+    }
+
+    #[test]
+    fn only_changed_list_records_are_written_and_gone_ones_deleted() {
+        let held = remote(&[
+            ("list/front", "1"),
+            ("list/year/2020/1", "1"),
+            ("tags", "1"),
+        ]);
+        let mut plan = Plan::default();
+        let records = BTreeMap::from([
+            (
+                "list/front".to_string(),
+                ("{}".to_string(), "1".to_string()),
+            ),
+            ("tags".to_string(), ("{}".to_string(), "2".to_string())),
+        ]);
+        plan_records(&mut plan, records, &held);
+        let written: Vec<&str> = plan
+            .put_records
+            .iter()
+            .map(|(k, _, _)| k.as_str())
+            .collect();
+        assert_eq!(written, ["tags"]);
+        assert_eq!(plan.delete_keys, ["list/year/2020/1"]);
     }
 
     #[test]

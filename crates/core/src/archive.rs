@@ -83,6 +83,12 @@ pub fn years(posts: &[PostMeta], per_page: usize) -> Vec<ArchiveYear> {
             None => counts.push((year, 1)),
         }
     }
+    years_of(&counts, per_page)
+}
+
+/// The archive's years from `(year, posts)` counts, newest first.
+pub fn years_of(counts: &[(i64, usize)], per_page: usize) -> Vec<ArchiveYear> {
+    let mut counts = counts.to_vec();
     counts.sort_by_key(|(year, _)| std::cmp::Reverse(*year));
     counts
         .into_iter()

@@ -253,39 +253,86 @@ pub fn cache_api_url(host: Option<&str>, key: &str) -> Option<String> {
     ))
 }
 
-/// What a request reads in its first round trip to KV, besides the small `version` key. A
-/// post's page needs the site record and its own record; every other page the index. An
-/// isolate that holds what the page needs (of any version) reads `version` alone: the rest
-/// is read again only when the version changed, and a post's page is usually in memory. A
+/// What a request reads in its first round trip to KV, besides the small `version` key:
+/// the site record, and the record the route's page is built from (a post, a list page,
+/// the tags), never anything that grows with the archive; the sitemap alone needs the
+/// index. An isolate that holds a site record (of any version) reads `version` alone: the
+/// rest is read again only when the version changed, and a page is usually in memory. A
 /// cold isolate reads all of it with `version`, so a cold request costs one round trip of
 /// KV latency, not two or three one after another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FirstReads<'a> {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstReads {
     pub index: bool,
     pub site: bool,
-    pub post: Option<&'a str>,
+    pub record: Option<String>,
 }
 
-impl FirstReads<'_> {
+impl FirstReads {
     /// Whether anything besides `version` is read.
     pub fn any(&self) -> bool {
-        self.index || self.site || self.post.is_some()
+        self.index || self.site || self.record.is_some()
     }
 }
 
-pub fn first_reads(route: &Route, holds_index: bool, holds_site: bool) -> FirstReads<'_> {
-    match route {
-        Route::Post { slug } => FirstReads {
-            index: false,
-            site: !holds_site,
-            post: (!holds_site).then_some(slug.as_str()),
-        },
-        _ => FirstReads {
-            index: !holds_index,
-            site: false,
-            post: None,
+/// The KV record a route's page is built from, besides the site record.
+pub fn route_record(route: &Route) -> Option<String> {
+    use crate::lists::List;
+    Some(match route {
+        Route::Post { slug } | Route::ReadsBadge { slug } => crate::kv::post_key(slug),
+        Route::Index => List::Front.key(1),
+        Route::Year { year, page } => List::Year(*year).key(*page),
+        Route::Tag { slug, page } => List::Tag(slug).key(*page),
+        Route::Tags => crate::kv::TAGS_KEY.into(),
+        Route::Feed { tag: None, .. } => List::Feed.key(1),
+        Route::Feed { tag: Some(tag), .. } => List::TagFeed(tag).key(1),
+        _ => return None,
+    })
+}
+
+/// Whether a route's page is built from the index: the sitemap, which lists every post.
+pub fn needs_index(route: &Route) -> bool {
+    matches!(route, Route::Sitemap | Route::SitemapPart { .. })
+}
+
+pub fn first_reads(route: &Route, holds_index: bool, holds_site: bool) -> FirstReads {
+    FirstReads {
+        index: needs_index(route) && !holds_index,
+        site: !holds_site,
+        record: if holds_site {
+            None
+        } else {
+            route_record(route)
         },
     }
+}
+
+/// The front page's key: its list's, and the order of its Popular Reads, which it shows.
+pub fn home_key(
+    build_id: &str,
+    site: &SiteRecord,
+    now: Timestamp,
+    path: &str,
+    popular: &[&PostMeta],
+) -> String {
+    let order: Vec<&str> = popular.iter().map(|p| p.slug.as_str()).collect();
+    list_key(build_id, site, now, path, &format!("#{}", order.join(",")))
+}
+
+/// The key of a page built from a list (a list page, a feed, the tags, the archive), in both
+/// caches: same build, content version, number of scheduled posts come due (each changes
+/// the lists) and path (`extra` tells variants of one path apart).
+pub fn list_key(
+    build_id: &str,
+    site: &SiteRecord,
+    now: Timestamp,
+    path: &str,
+    extra: &str,
+) -> String {
+    format!(
+        "{build_id}:{}:{}:{path}{extra}",
+        site.version,
+        site.due(now)
+    )
 }
 
 #[cfg(test)]
@@ -429,6 +476,16 @@ mod tests {
     }
 
     #[test]
+    fn a_list_key_names_the_version_and_the_posts_come_due() {
+        let site = SiteRecord::of(&index(vec![post("a", 100), post("b", 2_000)]), 1_000);
+        assert_eq!(list_key("b1", &site, 1_000, "/tags", ""), "b1:v1:0:/tags");
+        assert_eq!(
+            list_key("b1", &site, 3_000, "/tags", "?v"),
+            "b1:v1:1:/tags?v"
+        );
+    }
+
+    #[test]
     fn the_home_key_names_the_popular_order() {
         let site = index(vec![post("a", 100), post("b", 200)]);
         let moment = Moment::new("b1", &site, 1_000);
@@ -506,29 +563,46 @@ mod tests {
     #[test]
     fn a_cold_isolate_reads_what_a_page_needs_at_once_and_a_warm_one_the_version_alone() {
         let post = Route::Post { slug: "a".into() };
-        // A post's page never needs the index: the site record and the post's own record.
+        // Never the index but for the sitemap: the site record and the page's own record.
         let cold_post = FirstReads {
             index: false,
             site: true,
-            post: Some("a"),
+            record: Some("post/a".into()),
         };
         assert_eq!(first_reads(&post, false, false), cold_post);
         assert_eq!(first_reads(&post, true, false), cold_post);
-        let cold_list = FirstReads {
-            index: true,
-            site: false,
-            post: None,
+        let year = Route::Year {
+            year: 2026,
+            page: 2,
         };
-        assert_eq!(first_reads(&Route::Index, false, true), cold_list);
+        assert_eq!(
+            first_reads(&year, false, false).record.as_deref(),
+            Some("list/year/2026/2")
+        );
+        assert_eq!(
+            first_reads(&Route::Index, false, false).record.as_deref(),
+            Some("list/front")
+        );
+        let tag_feed = Route::Feed {
+            kind: crate::routes::FeedKind::Atom,
+            tag: Some("rust".into()),
+        };
+        assert_eq!(
+            first_reads(&tag_feed, false, false).record.as_deref(),
+            Some("list/feed/rust")
+        );
+        let sitemap = first_reads(&Route::Sitemap, false, false);
+        assert!(sitemap.index && sitemap.site && sitemap.record.is_none());
         let warm = FirstReads {
             index: false,
             site: false,
-            post: None,
+            record: None,
         };
-        assert!(!warm.any() && cold_list.any() && cold_post.any());
-        assert_eq!(first_reads(&post, false, true), warm);
-        for route in [Route::Index, Route::Tags] {
-            assert_eq!(first_reads(&route, true, false), warm, "{route:?}");
+        assert!(!warm.any() && cold_post.any());
+        for route in [post, Route::Index, Route::Tags, year, Route::Archive] {
+            assert_eq!(first_reads(&route, false, true), warm, "{route:?}");
         }
+        assert!(first_reads(&Route::Sitemap, false, true).index);
+        assert_eq!(first_reads(&Route::Sitemap, true, true), warm);
     }
 }

@@ -173,6 +173,43 @@ impl Neighbours {
     }
 }
 
+/// Every old path of a post (its aliases) and the post it leads to, from its publication on.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Aliases(pub BTreeMap<String, (String, Timestamp)>);
+
+impl Aliases {
+    pub fn of(index: &SiteIndex) -> Self {
+        let mut map = BTreeMap::new();
+        for post in &index.posts {
+            for alias in &post.aliases {
+                map.insert(alias.clone(), (post.slug.clone(), post.published));
+            }
+        }
+        Aliases(map)
+    }
+
+    /// The slug of the post an old path leads to at `now` (with or without a trailing slash).
+    pub fn target(&self, path: &str, now: Timestamp) -> Option<&str> {
+        let trimmed = path
+            .strip_suffix('/')
+            .filter(|p| !p.is_empty())
+            .unwrap_or(path);
+        [path, trimmed]
+            .into_iter()
+            .find_map(|p| self.0.get(p))
+            .filter(|(_, published)| *published <= now)
+            .map(|(slug, _)| slug.as_str())
+    }
+
+    /// The post a read counted under `slug` belongs to now: one renamed from it, if any.
+    pub fn counted_as<'a>(&'a self, slug: &'a str, now: Timestamp) -> &'a str {
+        self.0
+            .get(&routes::post_path(slug))
+            .filter(|(_, published)| *published <= now)
+            .map_or(slug, |(to, _)| to.as_str())
+    }
+}
+
 /// What every page needs besides its own records, small whatever the size of the archive:
 /// the settings, the content version and when the scheduled posts come due. A post's page
 /// reads this and its own record, nothing else.
@@ -188,6 +225,19 @@ pub struct SiteRecord {
     /// When each post scheduled at the sync comes due, earliest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scheduled: Vec<Timestamp>,
+    /// Every year with posts, newest first: how many were published at the sync, and when
+    /// each of its scheduled ones comes due.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub years: Vec<YearCount>,
+}
+
+/// A year's posts, as the site record counts them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct YearCount {
+    pub year: i64,
+    pub published: usize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scheduled: Vec<Timestamp>,
 }
 
 impl SiteRecord {
@@ -200,12 +250,52 @@ impl SiteRecord {
             .filter(|&t| t > now)
             .collect();
         scheduled.sort_unstable();
+        let mut years: Vec<YearCount> = Vec::new();
+        for post in &index.posts {
+            let year = post.year();
+            if years.last().is_none_or(|y| y.year != year) {
+                years.push(YearCount {
+                    year,
+                    ..YearCount::default()
+                });
+            }
+            let count = years.last_mut().expect("just pushed");
+            if post.published > now {
+                count.scheduled.push(post.published);
+            } else {
+                count.published += 1;
+            }
+        }
         SiteRecord {
             version: index.version.clone(),
             settings: index.settings.clone(),
             settings_version: index.settings_version().to_string(),
             scheduled,
+            years,
         }
+    }
+
+    /// Every year with posts at `now` and how many, newest first.
+    pub fn years_at(&self, now: Timestamp) -> Vec<(i64, usize)> {
+        self.years
+            .iter()
+            .map(|y| {
+                let due = y.scheduled.iter().filter(|&&t| t <= now).count();
+                (y.year, y.published + due)
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
+    /// How many posts are visible at `now`.
+    pub fn visible_count(&self, now: Timestamp) -> usize {
+        self.years_at(now).iter().map(|(_, n)| n).sum()
+    }
+
+    /// How many of the scheduled posts have come due at `now`: what changes list pages
+    /// between syncs.
+    pub fn due(&self, now: Timestamp) -> usize {
+        self.scheduled.iter().filter(|&&t| t <= now).count()
     }
 
     /// The instant the next scheduled post appears after `now`: no cache may outlive it.
@@ -485,6 +575,13 @@ mod tests {
             Some("new-name")
         );
         assert!(visible.alias_target("/posts/other").is_none());
+        let aliases = Aliases::of(&index);
+        assert_eq!(aliases.target("/posts/old-name/", 100), Some("new-name"));
+        assert_eq!(aliases.target("/2019/a.html", 100), Some("new-name"));
+        assert_eq!(aliases.target("/2019/a.html", 5), None, "not published yet");
+        assert_eq!(aliases.target("/posts/other", 100), None);
+        assert_eq!(aliases.counted_as("old-name", 100), "new-name");
+        assert_eq!(aliases.counted_as("b", 100), "b");
         let tags: Vec<_> = visible
             .tags()
             .into_iter()
@@ -580,6 +677,13 @@ mod tests {
         assert_eq!(site.next_publication(500), Some(900));
         assert_eq!(site.next_publication(900), None);
         assert_eq!(site.version, "v");
+        let year = index.posts[0].year();
+        assert_eq!(site.years_at(500), [(year, 2)]);
+        assert_eq!(site.years_at(900), [(year, 3)]);
+        assert_eq!(
+            (site.due(500), site.due(900), site.visible_count(900)),
+            (0, 1, 3)
+        );
     }
 
     #[test]

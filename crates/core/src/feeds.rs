@@ -589,10 +589,11 @@ pub struct FeedPlan<'a> {
     pub info: FeedInfo<'a>,
 }
 
-/// The feed a route asks for; `None` for a tag that no visible post carries.
+/// The feed a route asks for, from its list's newest posts (the site's, or the tag's);
+/// `None` for a tag that none of them carries.
 pub fn plan<'a>(
     settings: &'a Settings,
-    visible: &Visible<'a>,
+    posts: Vec<&'a PostMeta>,
     kind: FeedKind,
     tag: Option<&str>,
 ) -> Option<FeedPlan<'a>> {
@@ -601,19 +602,15 @@ pub fn plan<'a>(
         tag: tag.map(str::to_string),
     }
     .href();
-    let (posts, title, home_path): (Vec<&PostMeta>, String, String) = match tag {
-        None => (
-            visible.posts.iter().collect(),
-            settings.title.clone(),
-            routes::INDEX_PATH.into(),
-        ),
+    let (title, home_path): (String, String) = match tag {
+        None => (settings.title.clone(), routes::INDEX_PATH.into()),
         Some(tag) => {
-            let posts = visible.tagged(tag);
             let name = posts
-                .first()
-                .and_then(|p| p.tags.iter().find(|t| tag_slug(t) == tag))?;
+                .iter()
+                .flat_map(|p| &p.tags)
+                .find(|t| tag_slug(t) == tag)?;
             let title = format!("{} · {name}", settings.title);
-            (posts, title, routes::tag_path(tag))
+            (title, routes::tag_path(tag))
         }
     };
     let posts = posts.into_iter().take(settings.feed_posts).collect();
@@ -823,18 +820,36 @@ mod tests {
         };
         let index = SiteIndex::new(posts(), settings.clone(), "v".into());
         let visible = index.visible(JUNE_14);
-        let site = plan(&settings, &visible, FeedKind::Rss, None).unwrap();
+        let site = plan(
+            &settings,
+            visible.posts.iter().collect(),
+            FeedKind::Rss,
+            None,
+        )
+        .unwrap();
         assert_eq!(
             (site.info.self_path.as_str(), site.info.home_path.as_str()),
             ("/rss.xml", "/")
         );
         assert_eq!(site.posts.len(), 1, "feed_posts caps the entries");
         assert_eq!(site.posts[0].slug, "newer");
-        let tag = plan(&settings, &visible, FeedKind::Atom, Some("c-c")).unwrap();
+        let tag = plan(
+            &settings,
+            visible.tagged("c-c"),
+            FeedKind::Atom,
+            Some("c-c"),
+        )
+        .unwrap();
         assert_eq!(tag.info.self_path, "/tags/c-c/feed.xml");
         assert_eq!(tag.info.home_path, "/tags/c-c");
         assert_eq!(tag.info.title, "Writing & <Notes> · c&c");
-        assert!(plan(&settings, &visible, FeedKind::Atom, Some("nobody")).is_none());
+        assert!(plan(
+            &settings,
+            visible.tagged("nobody"),
+            FeedKind::Atom,
+            Some("nobody")
+        )
+        .is_none());
     }
 
     #[test]
@@ -842,7 +857,13 @@ mod tests {
         let settings = settings();
         let index = SiteIndex::new(posts(), settings.clone(), "v".into());
         let visible = index.visible(JUNE_14);
-        let feed = plan(&settings, &visible, FeedKind::Atom, None).unwrap();
+        let feed = plan(
+            &settings,
+            visible.posts.iter().collect(),
+            FeedKind::Atom,
+            None,
+        )
+        .unwrap();
         let whole: Vec<Option<PostRecord>> = feed
             .posts
             .iter()
@@ -871,7 +892,13 @@ mod tests {
         let mut other = whole.clone();
         other[1].as_mut().unwrap().meta.hash = "newer-version".into();
         assert!(!assemble(&feed, &other).complete);
-        let json = plan(&settings, &visible, FeedKind::Json, None).unwrap();
+        let json = plan(
+            &settings,
+            visible.posts.iter().collect(),
+            FeedKind::Json,
+            None,
+        )
+        .unwrap();
         assert_eq!(assemble(&json, &whole).content_type, JSON_FEED_TYPE);
     }
 

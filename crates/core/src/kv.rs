@@ -6,6 +6,9 @@
 //! | `site`        | JSON [`SiteRecord`]: settings, content version, scheduled instants | `{"hash": its hash}` |
 //! | `version`     | the index's content version, as text   | `{"hash": version}` |
 //! | `post/{slug}` | JSON [`PostRecord`]: metadata, Markdown body, highlighted code, neighbours | `{"hash": stored hash, "file": "name.md"}` |
+//! | `list/{list}/{page}` | JSON [`ListRecord`]: one page of the front page, a year, a tag or a feed | `{"hash": its hash}` |
+//! | `tags`        | JSON [`TagsRecord`]: every tag with its count | `{"hash": its hash}` |
+//! | `aliases`     | JSON [`Aliases`]: every old path and the post it leads to | `{"hash": its hash}` |
 //! | `file/{hash}.{ext}` | the bytes of an image or other file a post links to | `{"hash": hash, "type": content type}` |
 //!
 //! A file's key is named by its content (the first 16 bytes of its SHA-256, in hex), so a
@@ -15,6 +18,9 @@
 //! [`SiteIndex`]: crate::content::SiteIndex
 //! [`PostRecord`]: crate::content::PostRecord
 //! [`SiteRecord`]: crate::content::SiteRecord
+//! [`ListRecord`]: crate::lists::ListRecord
+//! [`TagsRecord`]: crate::lists::TagsRecord
+//! [`Aliases`]: crate::content::Aliases
 
 use serde::{Deserialize, Serialize};
 
@@ -59,6 +65,12 @@ impl RecentVersion {
 }
 
 pub const POST_PREFIX: &str = "post/";
+/// A list page's record (see [`crate::lists`]).
+pub const LIST_PREFIX: &str = "list/";
+/// The tags page's record ([`crate::lists::TagsRecord`]).
+pub const TAGS_KEY: &str = "tags";
+/// Every alias with the post it leads to ([`crate::content::Aliases`]).
+pub const ALIASES_KEY: &str = "aliases";
 pub const FILE_PREFIX: &str = "file/";
 /// Where the edge serves what `file/{name}` holds: `/files/{name}`.
 pub const FILE_URL_PREFIX: &str = "/files/";

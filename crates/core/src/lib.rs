@@ -13,6 +13,7 @@ pub mod headers;
 pub mod hex;
 pub mod html;
 pub mod kv;
+pub mod lists;
 pub mod markdown;
 pub mod memory;
 pub mod pages;

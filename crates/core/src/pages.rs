@@ -1,8 +1,9 @@
 //! The pages readers see: one Askama template struct per page, data shaped here, not in templates.
 
 use crate::archive::{self, ArchiveYear, PageLinks};
-use crate::content::{Neighbour, PostMeta, PostRecord, TagLink, Visible};
+use crate::content::{Neighbour, PostMeta, PostRecord, TagLink};
 use crate::date::Timestamp;
+use crate::lists::Shown;
 use crate::markdown::{self, Heading, RenderOptions};
 use crate::routes::{self, FeedKind, Route};
 use crate::settings::Settings;
@@ -212,22 +213,26 @@ pub struct ErrorPage<'a> {
 
 /// The front page: the newest `front_page_posts` of `posts` (newest first) by year, and
 /// Popular Reads.
-pub fn index(site: &Settings, posts: &[PostMeta], popular: Vec<&PostMeta>) -> String {
+pub fn index<'a>(
+    site: &'a Settings,
+    shown: &[&'a PostMeta],
+    more: bool,
+    popular: Vec<&'a PostMeta>,
+) -> String {
     let head = Head::page(site, site.title.clone(), &site.tagline, routes::INDEX_PATH);
-    let shown = &posts[..posts.len().min(site.front_page_posts.max(1))];
     IndexPage {
         site,
         head,
-        years: group_by_year(shown),
+        years: group_by_year(shown.iter().copied()),
         popular,
-        more: shown.len() < posts.len(),
+        more,
     }
     .render()
     .expect("index template renders")
 }
 
 /// Every year with its number of posts and links to its pages.
-pub fn archive(site: &Settings, visible: &Visible<'_>) -> String {
+pub fn archive(site: &Settings, years: &[(i64, usize)]) -> String {
     let head = Head::page(
         site,
         format!("Archive · {}", site.title),
@@ -237,18 +242,19 @@ pub fn archive(site: &Settings, visible: &Visible<'_>) -> String {
     ArchivePage {
         site,
         head,
-        years: archive::years(visible.posts, site.posts_per_page),
-        total: visible.posts.len(),
+        years: archive::years_of(years, site.posts_per_page),
+        total: years.iter().map(|(_, n)| n).sum(),
     }
     .render()
     .expect("archive template renders")
 }
 
-/// Page `page` of a year's posts, or `None` when the year has no posts or no such page.
-pub fn year(site: &Settings, visible: &Visible<'_>, year: i64, page: usize) -> Option<String> {
-    let posts = archive::year_posts(visible.posts, year);
-    let (shown, paging) = archive::page_of(&posts, site.posts_per_page, page)?;
-    let links = PageLinks::new(paging, |n| routes::year_path(year, n));
+/// A page of a year's posts, as [`ListRecord::page_at`] shows it.
+///
+/// [`ListRecord::page_at`]: crate::lists::ListRecord::page_at
+pub fn year(site: &Settings, year: i64, shown: &Shown<'_>) -> String {
+    let page = shown.paging.page;
+    let links = PageLinks::new(shown.paging.clone(), |n| routes::year_path(year, n));
     let title = match page {
         1 => format!("{year} · {}", site.title),
         n => format!("{year}, page {n} · {}", site.title),
@@ -256,18 +262,16 @@ pub fn year(site: &Settings, visible: &Visible<'_>, year: i64, page: usize) -> O
     let description = format!("Posts written in {year}.");
     let head =
         Head::page(site, title, &description, &routes::year_path(year, page)).paged(site, &links);
-    Some(
-        YearPage {
-            site,
-            head,
-            year,
-            count: posts.len(),
-            posts: shown,
-            links,
-        }
-        .render()
-        .expect("year template renders"),
-    )
+    YearPage {
+        site,
+        head,
+        year,
+        count: shown.total,
+        posts: &shown.posts,
+        links,
+    }
+    .render()
+    .expect("year template renders")
 }
 
 /// Renders a post among the neighbours its record names, as a reader sees them at `now`.
@@ -324,33 +328,30 @@ pub fn post(site: &Settings, record: &PostRecord, now: Timestamp) -> String {
     html
 }
 
-pub fn tags(site: &Settings, visible: &Visible<'_>) -> String {
+pub fn tags(site: &Settings, tags: Vec<(TagLink<'_>, usize)>) -> String {
     let head = Head::page(
         site,
         format!("Tags · {}", site.title),
         "Every topic written about, with its posts.",
         routes::TAGS_PATH,
     );
-    TagsPage {
-        site,
-        head,
-        tags: visible.tags(),
-    }
-    .render()
-    .expect("tags template renders")
+    TagsPage { site, head, tags }
+        .render()
+        .expect("tags template renders")
 }
 
-/// Page `page` of a tag's posts, or `None` when no visible post carries the tag or the tag
-/// has no such page.
-pub fn tag(site: &Settings, visible: &Visible<'_>, tag_slug: &str, page: usize) -> Option<String> {
-    let posts = visible.tagged(tag_slug);
-    let first = posts.first()?;
-    let name = first
-        .tags
+/// A page of a tag's posts, as [`ListRecord::page_at`] shows it; `None` when none of them
+/// carries the tag.
+///
+/// [`ListRecord::page_at`]: crate::lists::ListRecord::page_at
+pub fn tag(site: &Settings, tag_slug: &str, shown: &Shown<'_>) -> Option<String> {
+    let page = shown.paging.page;
+    let name = shown
+        .posts
         .iter()
+        .flat_map(|p| &p.tags)
         .find(|t| crate::content::tag_slug(t) == tag_slug)?;
-    let (shown, paging) = archive::page_of(&posts, site.posts_per_page, page)?;
-    let links = PageLinks::new(paging, |n| routes::tag_page_path(tag_slug, n));
+    let links = PageLinks::new(shown.paging.clone(), |n| routes::tag_page_path(tag_slug, n));
     let path = Route::Tag {
         slug: tag_slug.into(),
         page,
@@ -374,8 +375,8 @@ pub fn tag(site: &Settings, visible: &Visible<'_>, tag_slug: &str, page: usize) 
             head,
             name,
             feed_url,
-            count: posts.len(),
-            posts: shown,
+            count: shown.total,
+            posts: &shown.posts,
             links,
         }
         .render()
@@ -529,8 +530,27 @@ fn blog_posting(site: &Settings, meta: &PostMeta, image: Option<&ShareImage>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::content::{Neighbours, SiteIndex};
+    use crate::content::{Neighbours, SiteIndex, SiteRecord};
     use crate::date;
+    use crate::lists::{self, List};
+
+    /// A page of a list as the edge shows it, from the records `blog sync` writes.
+    fn page_of(index: &SiteIndex, list: List<'_>, page: usize) -> Option<String> {
+        let (records, _) = lists::records(index, i64::MAX);
+        let record = records.get(&list.key(page))?;
+        let shown = record.page_at(i64::MAX, list.per_page(&index.settings), page)?;
+        match list {
+            List::Year(y) => Some(year(&index.settings, y, &shown)),
+            List::Tag(slug) => tag(&index.settings, slug, &shown),
+            _ => unreachable!(),
+        }
+    }
+
+    /// The front page of `posts` as the edge shows it.
+    fn front(site: &Settings, posts: &[PostMeta], popular: Vec<&PostMeta>) -> String {
+        let shown: Vec<&PostMeta> = posts.iter().take(site.front_page_posts.max(1)).collect();
+        index(site, &shown, shown.len() < posts.len(), popular)
+    }
 
     fn meta(slug: &str, title: &str, day: &str) -> PostMeta {
         PostMeta {
@@ -607,7 +627,7 @@ mod tests {
             meta("new", "New <post>", "2026-06-14"),
             meta("old", "Old", "2025-03-01"),
         ];
-        let html = index(&site, &posts, vec![&posts[1]]);
+        let html = front(&site, &posts, vec![&posts[1]]);
         assert!(html.contains("<h1 id=\"writing\">Writing</h1>"));
         assert!(html.contains(&site.tagline));
         assert!(html.contains("<h2 class=\"year\">2026</h2>"));
@@ -763,17 +783,19 @@ mod tests {
     fn tag_pages_list_tagged_posts_and_their_feed() {
         let site = site();
         let index = SiteIndex::new(vec![meta("p", "P", "2026-05-02")], site.clone(), "v".into());
-        let visible = index.visible(i64::MAX);
-        let html = tag(&site, &visible, "rust", 1).unwrap();
+        let html = page_of(&index, List::Tag("rust"), 1).unwrap();
         assert!(html.contains("<h1>Rust</h1>") && html.contains("/posts/p"));
         assert!(html.contains("href=\"/tags/rust/feed.xml\""));
         assert!(
             !html.contains("class=\"pagination\""),
             "one page needs no page links"
         );
-        assert!(tag(&site, &visible, "nope", 1).is_none());
-        assert!(tag(&site, &visible, "rust", 2).is_none(), "no second page");
-        let html = tags(&site, &visible);
+        assert!(page_of(&index, List::Tag("nope"), 1).is_none());
+        assert!(
+            page_of(&index, List::Tag("rust"), 2).is_none(),
+            "no second page"
+        );
+        let html = tags(&site, lists::records(&index, i64::MAX).1.at(i64::MAX));
         assert!(html.contains("href=\"/tags/rust\"") && html.contains("1 post"));
     }
 
@@ -798,14 +820,14 @@ mod tests {
             ..site()
         };
         let posts = daily(5);
-        let html = index(&site, &posts, vec![]);
+        let html = front(&site, &posts, vec![]);
         assert_eq!(html.matches("<li class=\"post\">").count(), 3);
         assert!(html.contains("/posts/p0") && html.contains("/posts/p2"));
         assert!(!html.contains("/posts/p3\""));
         assert!(html.contains("class=\"more\"><a href=\"/archive\""));
         // The newest three span two years: both headings are there.
         assert!(html.contains(">2026</h2>") && html.contains(">2025</h2>"));
-        let all = index(&site, &posts[..3], vec![]);
+        let all = front(&site, &posts[..3], vec![]);
         assert!(!all.contains("class=\"more\""), "nothing older to link to");
     }
 
@@ -817,8 +839,7 @@ mod tests {
         };
         // 2 posts in 2026 (Jan 1 and 2), then 2025 from Dec 31 back.
         let index = SiteIndex::new(daily(7), site.clone(), "v".into());
-        let visible = index.visible(i64::MAX);
-        let archive_html = archive(&site, &visible);
+        let archive_html = archive(&site, &SiteRecord::of(&index, i64::MAX).years_at(i64::MAX));
         assert!(archive_html.contains("href=\"/2026/\">2026</a> <span class=\"count\">2 posts"));
         assert_eq!(posts_label(&1), "1 post");
         assert_eq!(posts_label(&12_345), "12,345 posts");
@@ -827,7 +848,7 @@ mod tests {
             archive_html.contains("href=\"/2025/page/3/\""),
             "every page linked"
         );
-        let first = year(&site, &visible, 2025, 1).unwrap();
+        let first = page_of(&index, List::Year(2025), 1).unwrap();
         assert!(
             first.contains("<h1>2025</h1>")
                 && first.contains("/posts/p2\"")
@@ -836,7 +857,7 @@ mod tests {
         assert!(!first.contains("/posts/p4\""));
         assert!(first.contains("<link rel=\"next\" href=\"https://blog.example/2025/page/2/\">"));
         assert!(!first.contains("rel=\"prev\""));
-        let middle = year(&site, &visible, 2025, 2).unwrap();
+        let middle = page_of(&index, List::Year(2025), 2).unwrap();
         assert!(middle.contains("<title>2025, page 2 · "));
         assert!(middle.contains("<link rel=\"prev\" href=\"https://blog.example/2025/\">"));
         assert!(middle.contains("<a href=\"/2025/page/3/\" rel=\"next\">"));
@@ -844,11 +865,11 @@ mod tests {
         assert!(
             middle.contains("<link rel=\"canonical\" href=\"https://blog.example/2025/page/2/\">")
         );
-        let last = year(&site, &visible, 2025, 3).unwrap();
+        let last = page_of(&index, List::Year(2025), 3).unwrap();
         assert!(last.contains("/posts/p6\"") && !last.contains("rel=\"next\""));
-        assert!(year(&site, &visible, 2025, 4).is_none());
+        assert!(page_of(&index, List::Year(2025), 4).is_none());
         assert!(
-            year(&site, &visible, 2019, 1).is_none(),
+            page_of(&index, List::Year(2019), 1).is_none(),
             "a year without posts"
         );
     }
@@ -860,8 +881,7 @@ mod tests {
             ..site()
         };
         let index = SiteIndex::new(daily(7), site.clone(), "v".into());
-        let visible = index.visible(i64::MAX);
-        let second = tag(&site, &visible, "rust", 2).unwrap();
+        let second = page_of(&index, List::Tag("rust"), 2).unwrap();
         assert!(
             second.contains("7 posts"),
             "the count is the tag's, not the page's"
@@ -872,13 +892,13 @@ mod tests {
         assert!(
             second.contains("<link rel=\"next\" href=\"https://blog.example/tags/rust/page/3\">")
         );
-        assert!(tag(&site, &visible, "rust", 4).is_none());
+        assert!(page_of(&index, List::Tag("rust"), 4).is_none());
     }
 
     #[test]
     fn pages_link_fingerprinted_assets_and_the_manifest_follows_the_settings() {
         let site = Settings::default();
-        let page = index(&site, &[], vec![]);
+        let page = front(&site, &[], vec![]);
         assert!(
             page.contains("<a href=\"/archive\">Archive</a>"),
             "the header links the archive"

@@ -41,17 +41,57 @@ pub fn stats_for(post: &PostMeta, stats: &HashMap<String, ReadStats>) -> ReadSta
 /// The `n` posts with the highest time-weighted score. `posts` must be newest first (as in
 /// the index); where scores tie, including a fresh site with no reads, newer posts come first.
 pub fn popular<'a>(
-    posts: &'a [PostMeta],
+    posts: impl IntoIterator<Item = &'a PostMeta>,
     stats: &HashMap<String, ReadStats>,
     n: usize,
 ) -> Vec<&'a PostMeta> {
     let mut ranked: Vec<(&PostMeta, f64)> = posts
-        .iter()
+        .into_iter()
         .map(|p| (p, stats_for(p, stats).score))
         .collect();
     // A stable sort keeps the newest-first order among equal scores.
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     ranked.into_iter().take(n).map(|(p, _)| p).collect()
+}
+
+/// The slugs worth looking up for Popular Reads when the edge does not hold every post: the
+/// best `2 n` scores once reads counted under an old slug go to the post renamed from it
+/// (room for `n` that turn out not to be published), best first.
+pub fn candidates(
+    stats: &HashMap<String, ReadStats>,
+    aliases: &crate::content::Aliases,
+    now: crate::date::Timestamp,
+    n: usize,
+) -> Vec<String> {
+    let mut folded: HashMap<&str, f64> = HashMap::new();
+    for (slug, s) in stats {
+        *folded.entry(aliases.counted_as(slug, now)).or_default() += s.score;
+    }
+    let mut ranked: Vec<(&str, f64)> = folded.into_iter().filter(|(_, s)| *s > 0.0).collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    ranked
+        .into_iter()
+        .take(2 * n)
+        .map(|(slug, _)| slug.to_string())
+        .collect()
+}
+
+/// What Popular Reads is chosen from when the edge does not hold every post: the published
+/// records of the candidates and the front page's newest posts (which fill the list while
+/// few posts have reads), once each, newest first.
+pub fn pool(
+    front: &[PostMeta],
+    candidates: impl IntoIterator<Item = PostMeta>,
+    now: crate::date::Timestamp,
+) -> Vec<PostMeta> {
+    let mut pool: Vec<PostMeta> = front.to_vec();
+    for post in candidates {
+        if post.published <= now && !pool.iter().any(|p| p.slug == post.slug) {
+            pool.push(post);
+        }
+    }
+    crate::content::sort_newest_first(&mut pool);
+    pool
 }
 
 /// The time-weighted score of daily read counts `(day number, reads)` seen from `today`.
@@ -69,6 +109,51 @@ pub fn decayed_score(
         .into_iter()
         .map(|(day, reads)| reads as f64 * (-((today - day).max(0) as f64) / half_life).exp2())
         .sum()
+}
+
+#[cfg(test)]
+mod candidate_tests {
+    use super::*;
+    use crate::content::{Aliases, SiteIndex};
+
+    #[test]
+    fn candidates_are_the_best_scores_with_old_slugs_folded_in() {
+        let mut renamed = PostMeta {
+            slug: "new".into(),
+            published: 10,
+            ..PostMeta::default()
+        };
+        renamed.aliases = vec!["/posts/old".into()];
+        let index = SiteIndex::new(vec![renamed], Default::default(), "v".into());
+        let aliases = Aliases::of(&index);
+        let stats: HashMap<String, ReadStats> =
+            [("old", 5.0), ("new", 1.0), ("b", 4.0), ("c", 0.0)]
+                .into_iter()
+                .map(|(s, score)| (s.to_string(), ReadStats { reads: 1, score }))
+                .collect();
+        assert_eq!(candidates(&stats, &aliases, 100, 5), ["new", "b"]);
+        assert_eq!(
+            candidates(&stats, &aliases, 100, 1),
+            ["new", "b"],
+            "two per place"
+        );
+        // Before the renamed post is out, its old slug's reads are its own.
+        assert_eq!(candidates(&stats, &aliases, 5, 1), ["old", "b"]);
+        // The pool: the front page's posts and the published candidates, once each.
+        let post = |slug: &str, published| PostMeta {
+            slug: slug.into(),
+            published,
+            ..PostMeta::default()
+        };
+        let front = [post("f2", 20), post("f1", 15)];
+        let pool = pool(
+            &front,
+            [post("f1", 15), post("x", 5), post("later", 99)],
+            30,
+        );
+        let slugs: Vec<&str> = pool.iter().map(|p| p.slug.as_str()).collect();
+        assert_eq!(slugs, ["f2", "f1", "x"]);
+    }
 }
 
 #[cfg(test)]

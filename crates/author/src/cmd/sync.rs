@@ -84,7 +84,9 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         .unwrap_or_default();
     let site_record = SiteRecord::of(&index, now.as_secs() as i64);
     let nonce = now.as_nanos().to_string();
+    let list_records = publish::list_records(&index, now.as_secs() as i64);
     let mut plan = sync::plan(&records, &file_keys, index, site_record, &remote, &nonce);
+    sync::plan_records(&mut plan, list_records, &remote);
     if dry_run {
         print!("{}", publish::report(&plan, &renamed, &used, true));
         return Ok(());
@@ -105,6 +107,7 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
     if let Some(index) = &plan.put_index {
         index_entries.push(publish::index_entry(index));
     }
+    index_entries.extend(publish::record_entries(&plan));
     if !index_entries.is_empty() {
         kv.put_in_batches("index", &index_entries)?;
         published = Some(Instant::now());
