@@ -7,7 +7,7 @@
 //! [`blog_core::kv::VERSION_RECHECK_MS`], and `blog sync` does not finish before that window
 //! has passed, so a sync is visible on the next request.
 
-use blog_core::content::{Aliases, PostMeta, SiteIndex, SiteRecord};
+use blog_core::content::{Aliases, PostMeta, SiteRecord};
 use blog_core::kv::RecentVersion;
 use blog_core::memory::{Lasts, Memory};
 use std::cell::{OnceCell, RefCell};
@@ -97,7 +97,6 @@ const MAX_BYTES: usize = 32 * 1024 * 1024;
 
 thread_local! {
     static VERSION: RefCell<RecentVersion> = RefCell::new(RecentVersion::default());
-    static INDEX: RefCell<Option<Rc<SiteIndex>>> = const { RefCell::new(None) };
     static SITE: RefCell<Option<Rc<SiteRecord>>> = const { RefCell::new(None) };
     static ALIASES: RefCell<Option<(String, Rc<Aliases>)>> = const { RefCell::new(None) };
     static HOME: RefCell<Option<Rc<HomePosts>>> = const { RefCell::new(None) };
@@ -112,33 +111,6 @@ pub fn recent_version(now: u64) -> Option<Option<String>> {
 /// Remembers a version read that began at `read_at`.
 pub fn set_version(read_at: u64, version: Option<String>) {
     VERSION.with(|v| v.borrow_mut().remember(read_at, version));
-}
-
-/// The cached index, if it is the given version.
-pub fn index(version: &str) -> Option<Rc<SiteIndex>> {
-    INDEX.with(|i| {
-        i.borrow()
-            .as_ref()
-            .filter(|index| index.version == version)
-            .cloned()
-    })
-}
-
-/// Whether this isolate holds an index at all, current or not.
-pub fn holds_index() -> bool {
-    INDEX.with(|i| i.borrow().is_some())
-}
-
-pub fn set_index(index: Rc<SiteIndex>) {
-    let stale = INDEX.with(|i| {
-        i.borrow()
-            .as_ref()
-            .is_some_and(|old| old.version != index.version)
-    });
-    if stale {
-        PAGES.with(|p| p.borrow_mut().drop_version_pages());
-    }
-    INDEX.with(|i| *i.borrow_mut() = Some(index));
 }
 
 /// The cached site record, if it is the given version.

@@ -50,7 +50,7 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
         }
         _ => {}
     }
-    let first = caching::first_reads(&route, records::holds_index(), records::holds_site());
+    let first = caching::first_reads(&route, records::holds_site());
     let read = if first.any() {
         records::read_at_once(env, &first).await
     } else {
@@ -113,24 +113,42 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
             .await
         }
         Route::Feed { kind, tag } => page.feed(kind, tag.as_deref(), prefetched).await,
-        Route::Sitemap | Route::SitemapPart { .. } => {
-            let index = match read.index {
-                Some(index) => index?,
-                None => records::current_index(env).await?,
-            };
+        Route::Sitemap => {
             let key = page.list_key("");
             let cache_control = page.lifetime().page_cache(caching::SITEMAP_MAX_AGE);
             if let Some(kept) = page.kept(&key, feeds::SITEMAP_TYPE, &cache_control).await {
                 return send(req, &kept);
             }
-            let visible = index.visible(page.now);
-            let part_urls = feeds::SITEMAP_PART_URLS;
-            let body = match route {
-                Route::SitemapPart { part } => {
-                    feeds::sitemap_part(&site.settings, &visible, part, part_urls)
-                }
-                _ => Some(feeds::sitemap_index(&site.settings, &visible, part_urls)),
+            let per_part = feeds::SITEMAP_PART_POSTS;
+            let body = feeds::sitemap_index(&site.settings, &site, page.now, per_part);
+            page.keep(key, body, feeds::SITEMAP_TYPE, cache_control)
+        }
+        Route::SitemapPart { part } => {
+            let key = page.list_key("");
+            let cache_control = page.lifetime().page_cache(caching::SITEMAP_MAX_AGE);
+            if let Some(kept) = page.kept(&key, feeds::SITEMAP_TYPE, &cache_control).await {
+                return send(req, &kept);
+            }
+            let per_part = feeds::SITEMAP_PART_POSTS;
+            if part == 0 || part > feeds::sitemap_parts(&site, page.now, per_part) {
+                return page.not_found().await;
+            }
+            // The first part lists the site's own pages too, the tags among them.
+            let tags: Option<TagsRecord> = match part {
+                1 => Some(page.record(kv::TAGS_KEY, None).await?.unwrap_or_default()),
+                _ => None,
             };
+            let list: Option<ListRecord> =
+                page.record(&List::Sitemap.key(part), prefetched).await?;
+            let body = feeds::sitemap_part(
+                &site.settings,
+                &site,
+                tags.as_ref(),
+                list.as_ref(),
+                part,
+                page.now,
+                per_part,
+            );
             match body {
                 Some(body) => page.keep(key, body, feeds::SITEMAP_TYPE, cache_control),
                 None => page.not_found().await,

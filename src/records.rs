@@ -2,7 +2,7 @@
 
 use crate::{cache, Failure};
 use blog_core::caching::FirstReads;
-use blog_core::content::{Aliases, PostRecord, SiteIndex, SiteRecord};
+use blog_core::content::{Aliases, PostRecord, SiteRecord};
 use blog_core::kv;
 use std::rc::Rc;
 use worker::Env;
@@ -39,22 +39,12 @@ pub async fn get_json<T: serde::de::DeserializeOwned>(
     parse(key, get_bytes(env, key).await?)
 }
 
-/// The index; before the first sync, an empty site with default settings.
-pub async fn index(env: &Env) -> Result<SiteIndex, Failure> {
-    Ok(get_json(env, kv::INDEX_KEY).await?.unwrap_or_default())
-}
-
 async fn version(env: &Env) -> Result<Option<String>, Failure> {
     env.kv(BINDING)?
         .get(kv::VERSION_KEY)
         .text()
         .await
         .map_err(|e| Failure::internal(format!("KV get {}", kv::VERSION_KEY), e))
-}
-
-/// Whether this isolate holds an index, current or not (see [`FirstReads`]).
-pub fn holds_index() -> bool {
-    cache::holds_index()
 }
 
 /// Whether this isolate holds a site record, current or not (see [`FirstReads`]).
@@ -69,24 +59,17 @@ pub type Prefetched = Option<Result<Option<Vec<u8>>, Failure>>;
 /// What a request read in its first round trip.
 #[derive(Default)]
 pub struct FirstRead {
-    pub index: Option<Result<Rc<SiteIndex>, Failure>>,
     pub site: Option<Result<Rc<SiteRecord>, Failure>>,
     pub record: Prefetched,
 }
 
 /// What a request reads first, all at once (see [`blog_core::caching::first_reads`]):
-/// `version`, and the site record, the page's record and the index as `first` says. What
+/// `version`, and the site record and the page's record as `first` says. What
 /// is read is kept whichever version it is: it is whole (sync writes the posts and the
 /// lists first, then these), and if `version` is already newer the next request reads it
 /// again.
 pub async fn read_at_once(env: &Env, first: &FirstReads) -> FirstRead {
     let now = crate::now_ms();
-    let index = async {
-        match first.index {
-            true => Some(index(env).await),
-            false => None,
-        }
-    };
     let site = async {
         match first.site {
             true => Some(site(env).await),
@@ -99,15 +82,9 @@ pub async fn read_at_once(env: &Env, first: &FirstReads) -> FirstRead {
             None => None,
         }
     };
-    let (version, index, site, record) = futures_util::join!(version(env), index, site, record);
+    let (version, site, record) = futures_util::join!(version(env), site, record);
     let version = version.map(|version| cache::set_version(now, version));
     FirstRead {
-        index: index.map(|index| {
-            version.clone()?;
-            let index = Rc::new(index?);
-            cache::set_index(index.clone());
-            Ok(index)
-        }),
         site: site.map(|site| {
             version.clone()?;
             let site = Rc::new(site?);
@@ -152,19 +129,6 @@ pub async fn current_site(env: &Env) -> Result<Rc<SiteRecord>, Failure> {
 pub fn current_site_in_memory() -> Option<Rc<SiteRecord>> {
     let version = cache::recent_version(crate::now_ms())?;
     cache::site(version.as_deref().unwrap_or_default())
-}
-
-/// The current index (the sitemap's), from isolate memory when the small `version` key says
-/// it is current. That key is read at most once per [`kv::VERSION_RECHECK_MS`] (and `blog
-/// sync` waits longer than that before it finishes), not on every request.
-pub async fn current_index(env: &Env) -> Result<Rc<SiteIndex>, Failure> {
-    let version = current_version(env).await?;
-    if let Some(index) = version.as_deref().and_then(cache::index) {
-        return Ok(index);
-    }
-    let index = Rc::new(index(env).await?);
-    cache::set_index(index.clone());
-    Ok(index)
 }
 
 /// The aliases of `site`'s version, from memory or read once.

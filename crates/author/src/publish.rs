@@ -132,11 +132,6 @@ pub fn post_entries(
         .collect()
 }
 
-/// The index's entry.
-pub fn index_entry(index: &SiteIndex) -> serde_json::Value {
-    entry(kv::INDEX_KEY, index, &index.version, None)
-}
-
 /// The records list pages are built from, the tags page's and the aliases, by key: their
 /// JSON and its hash.
 pub fn list_records(
@@ -452,12 +447,6 @@ mod tests {
                 "value": index.version,
                 "metadata": { "hash": index.version },
             })
-        );
-        let index_entry = index_entry(&index);
-        assert_eq!(index_entry["key"], kv::INDEX_KEY);
-        assert_eq!(
-            index_entry["metadata"],
-            serde_json::json!({ "hash": index.version })
         );
     }
 

@@ -84,8 +84,8 @@ pub fn plan(
         }
         wanted.insert(key);
     }
-    let index_current = matches!(remote.get(kv::INDEX_KEY), Some(Some(m)) if m.hash == index.version)
-        && matches!(remote.get(kv::VERSION_KEY), Some(Some(m)) if m.hash == index.version);
+    let index_current =
+        matches!(remote.get(kv::VERSION_KEY), Some(Some(m)) if m.hash == index.version);
     // Posts rewritten under an index that did not change: a sync that failed half way, then
     // was repaired or reverted. Isolates find the post pages they keep under the published
     // version, so it must change for them to read the rewritten posts again: the same
@@ -108,6 +108,10 @@ pub fn plan(
         .filter(|k| k.starts_with(kv::POST_PREFIX) && !wanted.contains(*k))
         .cloned()
         .collect();
+    // The whole-site index that edges before the list records read: nothing reads it now.
+    if remote.contains_key(kv::INDEX_KEY) {
+        plan.delete_keys.push(kv::INDEX_KEY.into());
+    }
     plan.delete_files = remote
         .keys()
         .filter(|k| k.starts_with(kv::FILE_PREFIX) && !files.contains(*k))
@@ -248,12 +252,7 @@ mod tests {
             &no_files(),
             index,
             SiteRecord::default(),
-            &remote(&[
-                ("post/a", "1"),
-                ("index", "v"),
-                ("version", "v"),
-                ("site", "="),
-            ]),
+            &remote(&[("post/a", "1"), ("version", "v"), ("site", "=")]),
             "n",
         );
         assert!(plan.is_empty(), "{plan:?}");
@@ -266,12 +265,7 @@ mod tests {
             scheduled: vec![500],
             ..SiteRecord::default()
         };
-        let held = remote(&[
-            ("post/a", "1"),
-            ("index", "v"),
-            ("version", "v"),
-            ("site", "="),
-        ]);
+        let held = remote(&[("post/a", "1"), ("version", "v"), ("site", "=")]);
         let site_only = plan(
             &[record("a", "1")],
             &no_files(),
@@ -299,12 +293,7 @@ mod tests {
     #[test]
     fn a_post_rewritten_under_an_unchanged_index_publishes_a_new_version() {
         // A sync wrote b and died before the index; b was then reverted and synced again.
-        let held = remote(&[
-            ("post/b", "edit"),
-            ("index", "v"),
-            ("version", "v"),
-            ("site", "="),
-        ]);
+        let held = remote(&[("post/b", "edit"), ("version", "v"), ("site", "=")]);
         let repair = plan(
             &[record("b", "1")],
             &no_files(),
@@ -460,7 +449,7 @@ mod tests {
             &no_files(),
             index,
             SiteRecord::default(),
-            &remote(&[("post/gone", "1"), ("index", "v1"), ("other", "x")]),
+            &remote(&[("post/gone", "1"), ("other", "x")]),
             "n",
         );
         assert_eq!(plan.delete_keys, ["post/gone"]);
@@ -474,7 +463,6 @@ mod tests {
     fn uploads_only_files_the_edge_does_not_have() {
         let remote = remote(&[
             ("post/a", "1"),
-            ("index", "v"),
             ("version", "v"),
             ("site", "="),
             ("file/aa.png", "aa"),
@@ -499,7 +487,6 @@ mod tests {
     fn removes_files_no_published_post_uses() {
         let remote = remote(&[
             ("post/a", "1"),
-            ("index", "v"),
             ("version", "v"),
             ("site", "="),
             ("file/old.png", "old"),
@@ -535,7 +522,6 @@ mod tests {
     fn files_already_there_and_unchanged_posts_write_nothing() {
         let remote = remote(&[
             ("post/a", "1"),
-            ("index", "v"),
             ("version", "v"),
             ("site", "="),
             ("file/aa.png", "aa"),

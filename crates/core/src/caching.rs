@@ -255,14 +255,12 @@ pub fn cache_api_url(host: Option<&str>, key: &str) -> Option<String> {
 
 /// What a request reads in its first round trip to KV, besides the small `version` key:
 /// the site record, and the record the route's page is built from (a post, a list page,
-/// the tags), never anything that grows with the archive; the sitemap alone needs the
-/// index. An isolate that holds a site record (of any version) reads `version` alone: the
+/// the tags), never anything that grows with the archive. An isolate that holds a site record (of any version) reads `version` alone: the
 /// rest is read again only when the version changed, and a page is usually in memory. A
 /// cold isolate reads all of it with `version`, so a cold request costs one round trip of
 /// KV latency, not two or three one after another.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FirstReads {
-    pub index: bool,
     pub site: bool,
     pub record: Option<String>,
 }
@@ -270,7 +268,7 @@ pub struct FirstReads {
 impl FirstReads {
     /// Whether anything besides `version` is read.
     pub fn any(&self) -> bool {
-        self.index || self.site || self.record.is_some()
+        self.site || self.record.is_some()
     }
 }
 
@@ -285,18 +283,13 @@ pub fn route_record(route: &Route) -> Option<String> {
         Route::Tags => crate::kv::TAGS_KEY.into(),
         Route::Feed { tag: None, .. } => List::Feed.key(1),
         Route::Feed { tag: Some(tag), .. } => List::TagFeed(tag).key(1),
+        Route::SitemapPart { part } => List::Sitemap.key(*part),
         _ => return None,
     })
 }
 
-/// Whether a route's page is built from the index: the sitemap, which lists every post.
-pub fn needs_index(route: &Route) -> bool {
-    matches!(route, Route::Sitemap | Route::SitemapPart { .. })
-}
-
-pub fn first_reads(route: &Route, holds_index: bool, holds_site: bool) -> FirstReads {
+pub fn first_reads(route: &Route, holds_site: bool) -> FirstReads {
     FirstReads {
-        index: needs_index(route) && !holds_index,
         site: !holds_site,
         record: if holds_site {
             None
@@ -563,24 +556,22 @@ mod tests {
     #[test]
     fn a_cold_isolate_reads_what_a_page_needs_at_once_and_a_warm_one_the_version_alone() {
         let post = Route::Post { slug: "a".into() };
-        // Never the index but for the sitemap: the site record and the page's own record.
+        // The site record and the page's own record, never anything that grows.
         let cold_post = FirstReads {
-            index: false,
             site: true,
             record: Some("post/a".into()),
         };
-        assert_eq!(first_reads(&post, false, false), cold_post);
-        assert_eq!(first_reads(&post, true, false), cold_post);
+        assert_eq!(first_reads(&post, false), cold_post);
         let year = Route::Year {
             year: 2026,
             page: 2,
         };
         assert_eq!(
-            first_reads(&year, false, false).record.as_deref(),
+            first_reads(&year, false).record.as_deref(),
             Some("list/year/2026/2")
         );
         assert_eq!(
-            first_reads(&Route::Index, false, false).record.as_deref(),
+            first_reads(&Route::Index, false).record.as_deref(),
             Some("list/front")
         );
         let tag_feed = Route::Feed {
@@ -588,21 +579,30 @@ mod tests {
             tag: Some("rust".into()),
         };
         assert_eq!(
-            first_reads(&tag_feed, false, false).record.as_deref(),
+            first_reads(&tag_feed, false).record.as_deref(),
             Some("list/feed/rust")
         );
-        let sitemap = first_reads(&Route::Sitemap, false, false);
-        assert!(sitemap.index && sitemap.site && sitemap.record.is_none());
+        let part = Route::SitemapPart { part: 2 };
+        assert_eq!(
+            first_reads(&part, false).record.as_deref(),
+            Some("list/sitemap/2")
+        );
+        let sitemap = first_reads(&Route::Sitemap, false);
+        assert!(sitemap.site && sitemap.record.is_none());
         let warm = FirstReads {
-            index: false,
             site: false,
             record: None,
         };
         assert!(!warm.any() && cold_post.any());
-        for route in [post, Route::Index, Route::Tags, year, Route::Archive] {
-            assert_eq!(first_reads(&route, false, true), warm, "{route:?}");
+        for route in [
+            post,
+            Route::Index,
+            Route::Tags,
+            year,
+            Route::Archive,
+            Route::Sitemap,
+        ] {
+            assert_eq!(first_reads(&route, true), warm, "{route:?}");
         }
-        assert!(first_reads(&Route::Sitemap, false, true).index);
-        assert_eq!(first_reads(&Route::Sitemap, true, true), warm);
     }
 }

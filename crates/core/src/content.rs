@@ -229,6 +229,9 @@ pub struct SiteRecord {
     /// each of its scheduled ones comes due.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub years: Vec<YearCount>,
+    /// The newest post published at the sync.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest: Option<Timestamp>,
 }
 
 /// A year's posts, as the site record counts them.
@@ -272,7 +275,14 @@ impl SiteRecord {
             settings_version: index.settings_version().to_string(),
             scheduled,
             years,
+            newest: index.posts.iter().map(|p| p.published).find(|&t| t <= now),
         }
+    }
+
+    /// When the newest post visible at `now` was published.
+    pub fn newest_at(&self, now: Timestamp) -> Option<Timestamp> {
+        let due = self.scheduled.iter().copied().filter(|&t| t <= now).max();
+        due.or(self.newest)
     }
 
     /// Every year with posts at `now` and how many, newest first.

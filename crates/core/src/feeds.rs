@@ -9,9 +9,10 @@
 //! [`absolutize`]): feed readers show content away from the site, with nothing to resolve
 //! a relative URL against.
 
-use crate::content::{tag_slug, PostMeta, PostRecord, Visible};
+use crate::content::{tag_slug, PostMeta, PostRecord, SiteRecord};
 use crate::date::{self, Timestamp};
 use crate::html::escape_xml_into;
+use crate::lists::{ListRecord, TagsRecord};
 use crate::markdown::{self, RenderOptions};
 use crate::routes::{self, FeedKind, Route};
 use crate::settings::Settings;
@@ -684,38 +685,30 @@ pub fn assemble(plan: &FeedPlan, records: &[Option<PostRecord>]) -> Assembled {
 /// limit, 50 MB a part, is never the one reached: an entry is at most some 700 bytes (a
 /// `base_url` and a slug of bounded length, a date), 35 MB for a full part.
 pub const SITEMAP_PART_URLS: usize = 50_000;
+/// How many posts one part lists: the first part also lists the site's own pages (the front
+/// page, the archive, the tags, each year and each tag), which leaves room for 5,000 of them.
+pub const SITEMAP_PART_POSTS: usize = 45_000;
 
-/// Every page of what is visible, for the sitemap: the front page, the archive and the tags
-/// page (changed with the newest post), each year's first page, every post and every tag.
-pub fn sitemap_urls(settings: &Settings, visible: &Visible<'_>) -> Vec<(String, Option<i64>)> {
-    let newest = visible.posts.first().map(|p| p.published);
-    let mut urls: Vec<(String, Option<i64>)> = vec![
-        (routes::INDEX_PATH.into(), newest),
-        (routes::ARCHIVE_PATH.into(), newest),
-        (routes::TAGS_PATH.into(), newest),
-    ];
-    // A year's newest post is its first in newest-first order.
-    for year in crate::archive::years(visible.posts, settings.posts_per_page) {
-        let newest = visible.posts.iter().find(|p| p.year() == year.year);
-        urls.push((year.url, newest.map(|p| p.published)));
-    }
-    urls.extend(visible.posts.iter().map(|p| (p.url(), Some(p.published))));
-    urls.extend(visible.tags().into_iter().map(|(t, _)| (t.url(), None)));
-    urls
+/// How many parts the sitemap has at `now`: one per `per_part` posts
+/// ([`SITEMAP_PART_POSTS`]), at least one.
+pub fn sitemap_parts(site: &SiteRecord, now: Timestamp, per_part: usize) -> usize {
+    site.visible_count(now).div_ceil(per_part.max(1)).max(1)
 }
 
-/// The sitemap index (`/sitemap.xml`): one entry per part of at most `part_urls` URLs,
-/// dated by the newest post.
-pub fn sitemap_index(settings: &Settings, visible: &Visible<'_>, part_urls: usize) -> String {
-    let parts = sitemap_urls(settings, visible)
-        .len()
-        .div_ceil(part_urls.max(1));
-    let newest = visible.posts.first().map(|p| p.published);
+/// The sitemap index (`/sitemap.xml`): one entry per part, dated by the newest post.
+pub fn sitemap_index(
+    settings: &Settings,
+    site: &SiteRecord,
+    now: Timestamp,
+    per_part: usize,
+) -> String {
+    let parts = sitemap_parts(site, now, per_part);
+    let newest = site.newest_at(now);
     let mut out = String::with_capacity(128 + parts * 160);
     out.push_str(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    for part in 1..=parts.max(1) {
+    for part in 1..=parts {
         out.push_str("  <sitemap>\n");
         let path = Route::SitemapPart { part }.href();
         element(&mut out, 2, "loc", &absolute_url(settings, &path));
@@ -728,17 +721,52 @@ pub fn sitemap_index(settings: &Settings, visible: &Visible<'_>, part_urls: usiz
     out
 }
 
-/// Part `part` (1-based) of the sitemap, or `None` past the last part. Part 1 always
-/// exists (the front page is in it).
+/// The site's own pages, for the first part: the front page, the archive and the tags page
+/// (changed with the newest post), each year's first page and every tag, as many as the part
+/// has room for beside `posts` of its posts.
+fn sitemap_pages(
+    site: &SiteRecord,
+    tags: &TagsRecord,
+    now: Timestamp,
+    posts: usize,
+) -> Vec<(String, Option<i64>)> {
+    let newest = site.newest_at(now);
+    let mut urls: Vec<(String, Option<i64>)> = vec![
+        (routes::INDEX_PATH.into(), newest),
+        (routes::ARCHIVE_PATH.into(), newest),
+        (routes::TAGS_PATH.into(), newest),
+    ];
+    for (year, _) in site.years_at(now) {
+        urls.push((routes::year_path(year, 1), None));
+    }
+    urls.extend(tags.at(now).into_iter().map(|(t, _)| (t.url(), None)));
+    urls.truncate(SITEMAP_PART_URLS.saturating_sub(posts));
+    urls
+}
+
+/// Part `part` (1-based) of the sitemap at `now`, or `None` past the last part: the posts of
+/// its page of the sitemap's list (`list`, `per_part` a page), and in the first part the
+/// site's own pages, from `tags` (read for that part only).
 pub fn sitemap_part(
     settings: &Settings,
-    visible: &Visible<'_>,
+    site: &SiteRecord,
+    tags: Option<&TagsRecord>,
+    list: Option<&ListRecord>,
     part: usize,
-    part_urls: usize,
+    now: Timestamp,
+    per_part: usize,
 ) -> Option<String> {
-    let urls = sitemap_urls(settings, visible);
-    let (urls, _) = crate::archive::page_of(&urls, part_urls, part)?;
-    Some(sitemap(settings, urls))
+    if part == 0 || part > sitemap_parts(site, now, per_part) {
+        return None;
+    }
+    let shown = list.and_then(|l| l.page_at(now, per_part, part));
+    let posts = shown.map(|s| s.posts).unwrap_or_default();
+    let mut urls = match (part, tags) {
+        (1, Some(tags)) => sitemap_pages(site, tags, now, posts.len()),
+        _ => Vec::new(),
+    };
+    urls.extend(posts.iter().map(|p| (p.url(), Some(p.published))));
+    Some(sitemap(settings, &urls))
 }
 
 #[cfg(test)]
@@ -902,14 +930,39 @@ mod tests {
         assert_eq!(assemble(&json, &whole).content_type, JSON_FEED_TYPE);
     }
 
+    /// Part `part` of the sitemap at `now`, from the records a sync at `synced` wrote.
+    fn part_of(
+        index: &SiteIndex,
+        synced: Timestamp,
+        now: Timestamp,
+        part: usize,
+        per_part: usize,
+    ) -> Option<String> {
+        use crate::lists::{self, List};
+        let settings = &index.settings;
+        let (lists, tags) = lists::records(index, synced);
+        // The sync pages the sitemap's list by SITEMAP_PART_POSTS; a test pages it smaller.
+        let located: Vec<&PostMeta> = index.posts.iter().collect();
+        let pages = crate::lists::ListRecord::pages(&located, synced, per_part);
+        assert!(lists.contains_key(&List::Sitemap.key(1)) || index.posts.is_empty());
+        let site = SiteRecord::of(index, synced);
+        let tags = (part == 1).then_some(&tags);
+        sitemap_part(
+            settings,
+            &site,
+            tags,
+            pages.get(part.wrapping_sub(1)),
+            part,
+            now,
+            per_part,
+        )
+    }
+
     #[test]
     fn the_sitemap_lists_the_index_tags_posts_and_each_tag() {
         let settings = settings();
         let index = SiteIndex::new(posts(), settings.clone(), "v".into());
-        let site_sitemap = |settings: &Settings, visible: &Visible<'_>| {
-            sitemap_part(settings, visible, 1, SITEMAP_PART_URLS).unwrap()
-        };
-        let xml = site_sitemap(&settings, &index.visible(JUNE_14));
+        let xml = part_of(&index, JUNE_14, JUNE_14, 1, SITEMAP_PART_POSTS).unwrap();
         for url in [
             "/</loc>",
             "/archive</loc>",
@@ -924,11 +977,14 @@ mod tests {
                 "{url} in {xml}"
             );
         }
-        let early = site_sitemap(&settings, &index.visible(JUNE_14 - 1));
+        // Synced the second before `newer` came out, read then and after.
+        let early = part_of(&index, JUNE_14 - 1, JUNE_14 - 1, 1, SITEMAP_PART_POSTS).unwrap();
         assert!(
             !early.contains("/posts/newer"),
             "a scheduled post is not listed yet"
         );
+        let due = part_of(&index, JUNE_14 - 1, JUNE_14, 1, SITEMAP_PART_POSTS).unwrap();
+        assert!(due.contains("/posts/newer"), "and is once it is out");
     }
 
     #[test]
@@ -938,32 +994,33 @@ mod tests {
             .map(|i| meta(&format!("p{i}"), "T", JUNE_14 - i * DAY))
             .collect();
         let index = SiteIndex::new(many, settings.clone(), "v".into());
-        let visible = index.visible(JUNE_14);
-        let all = sitemap_urls(&settings, &visible);
-        assert_eq!(
-            all.len(),
-            3 + 1 + 25 + 2,
-            "/, archive, tags, 2026, posts, two tags"
-        );
-        let xml = sitemap_index(&settings, &visible, 10);
+        let site = SiteRecord::of(&index, JUNE_14);
+        let xml = sitemap_index(&settings, &site, JUNE_14, 10);
         assert!(
             xml.contains("<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">")
         );
         let parts: Vec<&str> = xml.matches("<loc>").collect();
-        assert_eq!(parts.len(), 4, "31 URLs in parts of 10: {xml}");
-        assert!(xml.contains("<loc>https://blog.example.com/sitemap-4.xml</loc>"));
-        let mut listed = 0;
-        for part in 1..=4 {
-            let part = sitemap_part(&settings, &visible, part, 10).unwrap();
-            listed += part.matches("<url>").count();
+        assert_eq!(parts.len(), 3, "25 posts in parts of 10: {xml}");
+        assert!(xml.contains("<loc>https://blog.example.com/sitemap-3.xml</loc>"));
+        let mut listed = Vec::new();
+        for part in 1..=3 {
+            let part = part_of(&index, JUNE_14, JUNE_14, part, 10).unwrap();
+            listed.extend(part.matches("<loc>").map(|_| ()));
         }
-        assert_eq!(listed, all.len());
-        assert_eq!(sitemap_part(&settings, &visible, 5, 10), None);
+        assert_eq!(
+            listed.len(),
+            3 + 1 + 25 + 2,
+            "/, archive, tags, 2026, posts, two tags"
+        );
+        assert_eq!(part_of(&index, JUNE_14, JUNE_14, 4, 10), None);
+        assert_eq!(part_of(&index, JUNE_14, JUNE_14, 0, 10), None);
         // An empty site still has its front page in part 1.
         let empty = SiteIndex::new(vec![], settings.clone(), "v".into());
-        let visible = empty.visible(JUNE_14);
-        assert!(sitemap_index(&settings, &visible, 10).contains("/sitemap-1.xml"));
-        assert!(sitemap_part(&settings, &visible, 1, 10).is_some());
+        let site = SiteRecord::of(&empty, JUNE_14);
+        assert!(sitemap_index(&settings, &site, JUNE_14, 10).contains("/sitemap-1.xml"));
+        assert!(part_of(&empty, JUNE_14, JUNE_14, 1, 10)
+            .unwrap()
+            .contains("<loc>https://blog.example.com/</loc>"));
     }
 
     fn entries(posts: &[PostMeta]) -> Vec<FeedEntry<'_>> {

@@ -166,6 +166,8 @@ pub enum List<'a> {
     Tag(&'a str),
     /// A tag's feed entries (one page).
     TagFeed(&'a str),
+    /// The sitemap's posts, a part's worth a page (slugs and dates only).
+    Sitemap,
 }
 
 impl List<'_> {
@@ -174,6 +176,7 @@ impl List<'_> {
             List::Front => settings.front_page_posts,
             List::Feed | List::TagFeed(_) => settings.feed_posts,
             List::Year(_) | List::Tag(_) => settings.posts_per_page,
+            List::Sitemap => crate::feeds::SITEMAP_PART_POSTS,
         }
         .max(1)
     }
@@ -186,6 +189,7 @@ impl List<'_> {
             List::Year(year) => format!("list/year/{year}/{page}"),
             List::Tag(slug) => format!("list/tag/{slug}/{page}"),
             List::TagFeed(slug) => format!("list/feed/{slug}"),
+            List::Sitemap => format!("list/sitemap/{page}"),
         }
     }
 
@@ -211,6 +215,17 @@ pub fn records(index: &SiteIndex, now: Timestamp) -> (BTreeMap<String, ListRecor
     };
     add(List::Front, &all);
     add(List::Feed, &all);
+    // The sitemap needs a post's address and date, nothing else.
+    let located: Vec<PostMeta> = all
+        .iter()
+        .map(|p| PostMeta {
+            slug: p.slug.clone(),
+            published: p.published,
+            utc_offset: p.utc_offset,
+            ..PostMeta::default()
+        })
+        .collect();
+    add(List::Sitemap, &located.iter().collect::<Vec<_>>());
     let mut years: BTreeMap<i64, Vec<&PostMeta>> = BTreeMap::new();
     let mut tagged: BTreeMap<String, (String, Vec<&PostMeta>)> = BTreeMap::new();
     for post in &all {

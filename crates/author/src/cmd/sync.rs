@@ -99,13 +99,10 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         &publish::post_entries(&plan, &posts, &site.content),
     )?;
     let mut published = None;
-    // The site record and the index in one call: both after the posts, before `version`.
+    // The site record and the list records in one call: after the posts, before `version`.
     let mut index_entries = Vec::new();
     if let Some((site_record, hash)) = &plan.put_site {
         index_entries.push(publish::site_entry(site_record, hash));
-    }
-    if let Some(index) = &plan.put_index {
-        index_entries.push(publish::index_entry(index));
     }
     index_entries.extend(publish::record_entries(&plan));
     if !index_entries.is_empty() {
