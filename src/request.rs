@@ -1,12 +1,15 @@
 //! The request as handlers read it: method, URL and headers, taken from the runtime's
 //! request once. workers-rs's own `Request` reads `cf` (an object the runtime builds on
 //! every access) and the URL was parsed several times per request; on a page served from
-//! memory that was about a tenth of the work.
+//! memory that was about a tenth of the work. What needs a URL parser (a path that is not
+//! plain already, the host) asks the runtime's own `URL`, the WHATWG parser the Rust `url`
+//! crate follows too: the Worker then carries no URL parser of its own (some 25 KB of
+//! gzipped wasm with its international domain name tables).
 
 use blog_core::routes;
 use std::ops::Range;
 use worker::worker_sys::web_sys;
-use worker::Url;
+use worker::worker_sys::web_sys::Url;
 
 pub struct Req {
     method: String,
@@ -23,7 +26,7 @@ impl Req {
         let url = raw.url();
         let (path, query) = routes::url_parts(&url);
         let parsed_path = (!routes::is_plain_path(&url[path.clone()]))
-            .then(|| Url::parse(&url).map_or_else(|_| "/".to_string(), |u| u.path().to_string()));
+            .then(|| Url::new(&url).map_or_else(|_| "/".to_string(), |u| u.pathname()));
         Self {
             method: raw.method(),
             url,
@@ -63,7 +66,7 @@ impl Req {
 
     /// The host the request was sent to, without a port.
     pub fn host(&self) -> Option<String> {
-        Url::parse(&self.url).ok()?.host_str().map(str::to_string)
+        Some(Url::new(&self.url).ok()?.hostname()).filter(|h| !h.is_empty())
     }
 
     pub fn header(&self, name: &str) -> Option<String> {

@@ -8,12 +8,10 @@
 //! deploy that changes rendering changes every key. No lifetime outlives the moment the
 //! next scheduled post comes due, because that changes the post list.
 
-use crate::content::{PostMeta, PostRecord, SiteIndex, SiteRecord, Visible};
+use crate::content::{PostMeta, PostRecord, SiteRecord};
 use crate::date::Timestamp;
 use crate::pages;
-use crate::ranking::{self, ReadStats};
 use crate::routes::Route;
-use std::collections::HashMap;
 use std::fmt::Write;
 
 /// Assets that change only with a deploy, asked for without their fingerprint.
@@ -38,15 +36,6 @@ pub const SITEMAP_MAX_AGE: i64 = 3600;
 /// A read count badge with counts behind it; one without (the counter is down) is not kept.
 pub const BADGE_CACHE: &str = "public, max-age=30";
 
-/// A site at one second: the index, the posts visible then, and the build serving them.
-/// Everything the keys and lifetimes of its pages depend on.
-pub struct Moment<'a> {
-    pub build_id: &'a str,
-    pub index: &'a SiteIndex,
-    pub visible: Visible<'a>,
-    pub now: Timestamp,
-}
-
 /// Where a post's page is kept. Its ETag and its Cache API entry follow what the page shows
 /// (this post, its neighbours, the site settings, the build): [`PostKey::shown`]. In an
 /// isolate's memory, which keeps it across syncs that changed other posts, the key also
@@ -69,62 +58,6 @@ impl PostKey {
 
     pub fn into_memory(self) -> String {
         self.memory
-    }
-}
-
-impl<'a> Moment<'a> {
-    pub fn new(build_id: &'a str, index: &'a SiteIndex, now: Timestamp) -> Self {
-        Moment {
-            build_id,
-            index,
-            visible: index.visible(now),
-            now,
-        }
-    }
-
-    /// The key of a page built from the post list, in both caches: same build, content
-    /// version, set of visible posts and path (`extra` tells variants of one path apart).
-    pub fn list_key(&self, path: &str, extra: &str) -> String {
-        format!(
-            "{}:{}:{}:{path}{extra}",
-            self.build_id,
-            self.index.version,
-            self.visible.posts.len()
-        )
-    }
-
-    /// The index page's key and its Popular Reads: the page shows them, so the key names
-    /// their order. Without counts, Popular Reads ranks by date.
-    pub fn home_key(
-        &self,
-        path: &str,
-        stats: Option<&HashMap<String, ReadStats>>,
-    ) -> (String, Vec<&'a PostMeta>) {
-        let settings = &self.index.settings;
-        let popular = ranking::popular(
-            self.visible.posts,
-            stats.unwrap_or(&Default::default()),
-            settings.popular_count,
-        );
-        let order: Vec<&str> = popular.iter().map(|p| p.slug.as_str()).collect();
-        let key = self.list_key(path, &format!("#{}", order.join(",")));
-        (key, popular)
-    }
-
-    /// How long what this moment shows stays right.
-    pub fn lifetime(&self) -> Lifetime {
-        Lifetime {
-            now: self.now,
-            next_publication: self.visible.next_publication,
-        }
-    }
-
-    pub fn page_cache(&self, max_age: i64) -> String {
-        self.lifetime().page_cache(max_age)
-    }
-
-    pub fn index_cache(&self) -> String {
-        self.lifetime().index_cache()
     }
 }
 
@@ -331,6 +264,7 @@ pub fn list_key(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::content::SiteIndex;
     use crate::settings::Settings;
 
     fn post(slug: &str, published: Timestamp) -> PostMeta {
@@ -452,23 +386,6 @@ mod tests {
     }
 
     #[test]
-    fn list_keys_name_build_version_visible_count_and_path() {
-        let site = index(vec![post("a", 100), post("b", 2_000)]);
-        let early = Moment::new("b1", &site, 1_000);
-        let late = Moment::new("b1", &site, 3_000);
-        assert_eq!(early.list_key("/tags", ""), "b1:v1:1:/tags");
-        assert_eq!(
-            late.list_key("/tags", ""),
-            "b1:v1:2:/tags",
-            "a post came due"
-        );
-        assert_eq!(
-            early.list_key("/site.webmanifest", "?v"),
-            "b1:v1:1:/site.webmanifest?v"
-        );
-    }
-
-    #[test]
     fn a_list_key_names_the_version_and_the_posts_come_due() {
         let site = SiteRecord::of(&index(vec![post("a", 100), post("b", 2_000)]), 1_000);
         assert_eq!(list_key("b1", &site, 1_000, "/tags", ""), "b1:v1:0:/tags");
@@ -480,55 +397,50 @@ mod tests {
 
     #[test]
     fn the_home_key_names_the_popular_order() {
-        let site = index(vec![post("a", 100), post("b", 200)]);
-        let moment = Moment::new("b1", &site, 1_000);
-        let (by_date, popular) = moment.home_key("/", None);
-        assert_eq!(by_date, "b1:v1:2:/#b,a");
-        assert_eq!(popular.len(), 2);
-        let stats: HashMap<String, ReadStats> = [(
-            "a".to_string(),
-            ReadStats {
-                reads: 9,
-                score: 9.0,
-            },
-        )]
-        .into();
-        let (by_reads, popular) = moment.home_key("/", Some(&stats));
-        assert_eq!(by_reads, "b1:v1:2:/#a,b");
-        assert_eq!(popular[0].slug, "a");
+        let site = SiteRecord::of(&index(vec![post("a", 100), post("b", 200)]), 1_000);
+        let (a, b) = (post("a", 100), post("b", 200));
+        assert_eq!(
+            home_key("b1", &site, 1_000, "/", &[&b, &a]),
+            "b1:v1:0:/#b,a"
+        );
+        assert_eq!(
+            home_key("b1", &site, 1_000, "/", &[&a, &b]),
+            "b1:v1:0:/#a,b"
+        );
     }
 
     #[test]
     fn lifetimes_never_outlive_the_next_publication() {
-        let site = index(vec![post("a", 100), post("soon", 1_120)]);
-        let moment = Moment::new("b", &site, 1_000);
-        assert_eq!(moment.lifetime().age(300), 120);
-        assert_eq!(moment.lifetime().age(30), 30);
+        let at =
+            |posts: Vec<PostMeta>, now| Lifetime::of_site(&SiteRecord::of(&index(posts), 0), now);
+        let soon = at(vec![post("a", 100), post("soon", 1_120)], 1_000);
+        assert_eq!(soon.age(300), 120);
+        assert_eq!(soon.age(30), 30);
         assert_eq!(
-            moment.page_cache(300),
+            soon.page_cache(300),
             "public, max-age=120, stale-while-revalidate=120"
         );
-        assert_eq!(moment.index_cache(), "public, max-age=30");
-        assert_eq!(moment.page_cache(0), "public, max-age=0, must-revalidate");
-        let calm = index(vec![post("a", 100)]);
-        let moment = Moment::new("b", &calm, 1_000);
+        assert_eq!(soon.index_cache(), "public, max-age=30");
+        assert_eq!(soon.page_cache(0), "public, max-age=0, must-revalidate");
+        let calm = at(vec![post("a", 100)], 1_000);
         assert_eq!(
-            moment.page_cache(300),
+            calm.page_cache(300),
             "public, max-age=300, stale-while-revalidate=86400"
         );
-        // A publication already past (the index is a second behind): never negative.
-        let due = index(vec![post("a", 100), post("due", 1_001)]);
-        assert_eq!(Moment::new("b", &due, 1_000).lifetime().age(300), 1);
-        let site = index(vec![post("a", 100), post("due", 999)]);
+        // A publication already past (the record is a second behind): never negative.
+        let late = Lifetime {
+            now: 1_000,
+            next_publication: Some(999),
+        };
+        assert_eq!(late.age(300), 0);
         assert_eq!(
-            Moment::new("b", &site, 1_000).visible.next_publication,
+            at(vec![post("a", 100), post("due", 999)], 1_000).next_publication,
             None
         );
-        // A post page's lifetime comes from the site record the same way.
-        let record = SiteRecord::of(&index(vec![post("a", 100), post("soon", 1_120)]), 1_000);
-        assert_eq!(record.scheduled, [1_120]);
-        assert_eq!(Lifetime::of_site(&record, 1_000).age(300), 120);
-        assert_eq!(Lifetime::of_site(&record, 1_120).age(300), 300);
+        assert_eq!(
+            at(vec![post("a", 100), post("soon", 1_120)], 1_120).age(300),
+            300
+        );
     }
 
     #[test]
