@@ -100,6 +100,7 @@ thread_local! {
     static SITE: RefCell<Option<Rc<SiteRecord>>> = const { RefCell::new(None) };
     static ALIASES: RefCell<Option<(String, Rc<Aliases>)>> = const { RefCell::new(None) };
     static HOME: RefCell<Option<Rc<HomePosts>>> = const { RefCell::new(None) };
+    static METAS: RefCell<Metas> = RefCell::new(Default::default());
     static PAGES: RefCell<Memory<Cached>> = RefCell::new(Memory::new(MAX_ENTRIES, MAX_BYTES));
 }
 
@@ -180,6 +181,34 @@ pub fn home_posts(version: &str, due: usize, candidates: &[String]) -> Option<Rc
 
 pub fn set_home_posts(posts: Rc<HomePosts>) {
     HOME.with(|h| *h.borrow_mut() = Some(posts));
+}
+
+/// Posts' metadata by slug, under the content version they were read in.
+type Metas = (
+    String,
+    std::collections::HashMap<String, Option<Rc<PostMeta>>>,
+);
+
+/// How many posts' metadata an isolate keeps for read count badges (a few hundred bytes each).
+const MAX_METAS: usize = 4096;
+
+/// A post's metadata as its record had it under a content version (`None`: no such post),
+/// for the read count badges, which need nothing else of it.
+pub fn meta(version: &str, slug: &str) -> Option<Option<Rc<PostMeta>>> {
+    METAS.with(|m| {
+        let m = m.borrow();
+        (m.0 == version).then(|| m.1.get(slug).cloned()).flatten()
+    })
+}
+
+pub fn set_meta(version: &str, slug: &str, meta: Option<Rc<PostMeta>>) {
+    METAS.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.0 != version || m.1.len() >= MAX_METAS {
+            *m = (version.to_string(), Default::default());
+        }
+        m.1.insert(slug.to_string(), meta);
+    })
 }
 
 pub fn get(key: &str) -> Option<Rc<Cached>> {

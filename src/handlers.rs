@@ -599,13 +599,24 @@ impl Page<'_> {
     }
 
     async fn reads_badge(&self, slug: &str, prefetched: records::Prefetched) -> Outcome {
-        let record: Option<PostRecord> = self.record(&kv::post_key(slug), prefetched).await?;
-        let Some(record) = record.filter(|r| r.meta.published <= self.now) else {
+        // The post's metadata says whether it is out and which slugs its reads count under:
+        // read once per content version, then kept (badges are asked for on every view).
+        let meta = match cache::meta(&self.site.version, slug) {
+            Some(meta) => meta,
+            None => {
+                let record: Option<PostRecord> =
+                    self.record(&kv::post_key(slug), prefetched).await?;
+                let meta = record.map(|r| Rc::new(r.meta));
+                cache::set_meta(&self.site.version, slug, meta.clone());
+                meta
+            }
+        };
+        let Some(meta) = meta.filter(|m| m.published <= self.now) else {
             return self.not_found().await;
         };
         let half_life = self.site.settings.popular_half_life_days;
         let stats = counter::stats(self.env, self.ctx, half_life).await;
-        let reads = stats.map(|s| ranking::stats_for(&record.meta, &s).reads);
+        let reads = stats.map(|s| ranking::stats_for(&meta, &s).reads);
         let svg = reads.map_or_else(pages::reads_badge_unknown, pages::reads_badge);
         let cache_control = if reads.is_some() {
             caching::BADGE_CACHE
