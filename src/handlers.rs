@@ -79,17 +79,15 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
         Route::Index => page.home(prefetched).await,
         Route::ReadsBadge { slug } => page.reads_badge(&slug, prefetched).await,
         Route::Tags => {
-            let key = page.list_key("");
             let cache_control = page.lifetime().page_cache(0);
-            if let Some(kept) = page.kept(&key, HTML, &cache_control).await {
-                return send(req, &kept);
-            }
-            let tags: TagsRecord = page
-                .record(kv::TAGS_KEY, prefetched)
-                .await?
-                .unwrap_or_default();
-            let body = pages::tags(&site.settings, tags.at(page.now));
-            page.keep(key, body, HTML, cache_control)
+            page.cached(page.list_key(""), HTML, cache_control, async || {
+                let tags: TagsRecord = page
+                    .record(kv::TAGS_KEY, prefetched)
+                    .await?
+                    .unwrap_or_default();
+                Ok(Some(pages::tags(&site.settings, tags.at(page.now))))
+            })
+            .await
         }
         Route::Tag { slug, page: n } => {
             page.list_page(List::Tag(&slug), n, prefetched, |site, shown| {
@@ -98,13 +96,14 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
             .await
         }
         Route::Archive => {
-            let key = page.list_key("");
             let cache_control = page.lifetime().page_cache(0);
-            if let Some(kept) = page.kept(&key, HTML, &cache_control).await {
-                return send(req, &kept);
-            }
-            let body = pages::archive(&site.settings, &site.years_at(page.now));
-            page.keep(key, body, HTML, cache_control)
+            page.cached(page.list_key(""), HTML, cache_control, async || {
+                Ok(Some(pages::archive(
+                    &site.settings,
+                    &site.years_at(page.now),
+                )))
+            })
+            .await
         }
         Route::Year { year, page: n } => {
             page.list_page(List::Year(year), n, prefetched, |site, shown| {
@@ -114,54 +113,63 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
         }
         Route::Feed { kind, tag } => page.feed(kind, tag.as_deref(), prefetched).await,
         Route::Sitemap => {
-            let key = page.list_key("");
             let cache_control = page.lifetime().page_cache(caching::SITEMAP_MAX_AGE);
-            if let Some(kept) = page.kept(&key, feeds::SITEMAP_TYPE, &cache_control).await {
-                return send(req, &kept);
-            }
-            let per_part = feeds::SITEMAP_PART_POSTS;
-            let body = feeds::sitemap_index(&site.settings, &site, page.now, per_part);
-            page.keep(key, body, feeds::SITEMAP_TYPE, cache_control)
+            page.cached(
+                page.list_key(""),
+                feeds::SITEMAP_TYPE,
+                cache_control,
+                async || {
+                    let per_part = feeds::SITEMAP_PART_POSTS;
+                    Ok(Some(feeds::sitemap_index(
+                        &site.settings,
+                        &site,
+                        page.now,
+                        per_part,
+                    )))
+                },
+            )
+            .await
         }
         Route::SitemapPart { part } => {
-            let key = page.list_key("");
             let cache_control = page.lifetime().page_cache(caching::SITEMAP_MAX_AGE);
-            if let Some(kept) = page.kept(&key, feeds::SITEMAP_TYPE, &cache_control).await {
-                return send(req, &kept);
-            }
-            let per_part = feeds::SITEMAP_PART_POSTS;
-            if part == 0 || part > feeds::sitemap_parts(&site, page.now, per_part) {
-                return page.not_found().await;
-            }
-            // The first part lists the site's own pages too, the tags among them.
-            let tags: Option<TagsRecord> = match part {
-                1 => Some(page.record(kv::TAGS_KEY, None).await?.unwrap_or_default()),
-                _ => None,
-            };
-            let list: Option<ListRecord> =
-                page.record(&List::Sitemap.key(part), prefetched).await?;
-            let body = feeds::sitemap_part(
-                &site.settings,
-                &site,
-                tags.as_ref(),
-                list.as_ref(),
-                part,
-                page.now,
-                per_part,
-            );
-            match body {
-                Some(body) => page.keep(key, body, feeds::SITEMAP_TYPE, cache_control),
-                None => page.not_found().await,
-            }
+            page.cached(
+                page.list_key(""),
+                feeds::SITEMAP_TYPE,
+                cache_control,
+                async || {
+                    let per_part = feeds::SITEMAP_PART_POSTS;
+                    if part == 0 || part > feeds::sitemap_parts(&site, page.now, per_part) {
+                        return Ok(None);
+                    }
+                    // The first part lists the site's own pages too, the tags among them.
+                    let tags: Option<TagsRecord> = match part {
+                        1 => Some(page.record(kv::TAGS_KEY, None).await?.unwrap_or_default()),
+                        _ => None,
+                    };
+                    let list: Option<ListRecord> =
+                        page.record(&List::Sitemap.key(part), prefetched).await?;
+                    Ok(feeds::sitemap_part(
+                        &site.settings,
+                        &site,
+                        tags.as_ref(),
+                        list.as_ref(),
+                        part,
+                        page.now,
+                        per_part,
+                    ))
+                },
+            )
+            .await
         }
         Route::Robots => {
-            let key = page.list_key("");
             let cache_control = String::from(caching::ASSET_CACHE);
-            if let Some(kept) = page.kept(&key, feeds::ROBOTS_TYPE, &cache_control).await {
-                return send(req, &kept);
-            }
-            let body = feeds::robots(&site.settings);
-            page.keep(key, body, feeds::ROBOTS_TYPE, cache_control)
+            page.cached(
+                page.list_key(""),
+                feeds::ROBOTS_TYPE,
+                cache_control,
+                async || Ok(Some(feeds::robots(&site.settings))),
+            )
+            .await
         }
         Route::Manifest => page.manifest().await,
         _ => page.not_found().await,
@@ -375,6 +383,24 @@ impl Page<'_> {
         Some(page)
     }
 
+    /// A page under `key`: kept in memory or the Cache API, else built by `build` (`None`:
+    /// not found), kept and sent.
+    async fn cached(
+        &self,
+        key: String,
+        content_type: &'static str,
+        cache_control: String,
+        build: impl AsyncFnOnce() -> Result<Option<String>, Failure>,
+    ) -> Outcome {
+        if let Some(kept) = self.kept(&key, content_type, &cache_control).await {
+            return send(self.req, &kept);
+        }
+        match build().await? {
+            Some(body) => self.keep(key, body, content_type, cache_control),
+            None => self.not_found().await,
+        }
+    }
+
     /// Keeps a page just built under `key` (memory and the Cache API) and answers with it.
     fn keep(
         &self,
@@ -403,21 +429,16 @@ impl Page<'_> {
         prefetched: records::Prefetched,
         render: impl FnOnce(&blog_core::settings::Settings, &Shown<'_>) -> Option<String>,
     ) -> Outcome {
-        let key = self.list_key("");
         let cache_control = self.lifetime().page_cache(0);
-        if let Some(kept) = self.kept(&key, HTML, &cache_control).await {
-            return send(self.req, &kept);
-        }
-        let record: Option<ListRecord> = self.record(&list.key(n), prefetched).await?;
-        let settings = &self.site.settings;
-        let body = record
-            .as_ref()
-            .and_then(|r| r.page_at(self.now, list.per_page(settings), n))
-            .and_then(|shown| render(settings, &shown));
-        match body {
-            Some(body) => self.keep(key, body, HTML, cache_control),
-            None => self.not_found().await,
-        }
+        self.cached(self.list_key(""), HTML, cache_control, async || {
+            let record: Option<ListRecord> = self.record(&list.key(n), prefetched).await?;
+            let settings = &self.site.settings;
+            Ok(record
+                .as_ref()
+                .and_then(|r| r.page_at(self.now, list.per_page(settings), n))
+                .and_then(|shown| render(settings, &shown)))
+        })
+        .await
     }
 
     async fn read_cache_api(&self, key: &str) -> Option<Vec<u8>> {
@@ -476,15 +497,10 @@ impl Page<'_> {
         let fingerprinted = self.req.query_has("v", &pages::manifest_version(settings));
         let key = self.list_key(caching::manifest_variant(fingerprinted));
         let cache_control = String::from(caching::asset_cache(fingerprinted));
-        if let Some(kept) = self.kept(&key, headers::MANIFEST, &cache_control).await {
-            return send(self.req, &kept);
-        }
-        self.keep(
-            key,
-            pages::manifest(settings),
-            headers::MANIFEST,
-            cache_control,
-        )
+        self.cached(key, headers::MANIFEST, cache_control, async || {
+            Ok(Some(pages::manifest(settings)))
+        })
+        .await
     }
 
     /// A post's page: the site record and the post's own record (its neighbours are in it),
@@ -539,7 +555,7 @@ impl Page<'_> {
         let posts = match cache::home_posts(&self.site.version, due, &candidates) {
             Some(posts) => posts,
             None => {
-                let posts = self.home_posts(candidates, prefetched).await?;
+                let posts = self.home_posts(due, candidates, prefetched).await?;
                 cache::set_home_posts(posts.clone());
                 posts
             }
@@ -547,16 +563,16 @@ impl Page<'_> {
         let popular = ranking::popular(&posts.pool, stats, n);
         let key = caching::home_key(BUILD_ID, self.site, self.now, self.req.path(), &popular);
         let cache_control = self.lifetime().index_cache();
-        if let Some(kept) = self.kept(&key, HTML, &cache_control).await {
-            return send(self.req, &kept);
-        }
-        let front: Vec<_> = posts.front.iter().collect();
-        let body = pages::index(settings, &front, posts.more, popular);
-        self.keep(key, body, HTML, cache_control)
+        self.cached(key, HTML, cache_control, async || {
+            let front: Vec<_> = posts.front.iter().collect();
+            Ok(Some(pages::index(settings, &front, posts.more, popular)))
+        })
+        .await
     }
 
     async fn home_posts(
         &self,
+        due: usize,
         candidates: Vec<String>,
         prefetched: records::Prefetched,
     ) -> Result<Rc<HomePosts>, Failure> {
@@ -590,7 +606,7 @@ impl Page<'_> {
         let pool = ranking::pool(&front_posts, metas, self.now);
         Ok(Rc::new(HomePosts {
             version: self.site.version.clone(),
-            due: self.site.due(self.now),
+            due,
             candidates,
             front: front_posts,
             more,
