@@ -1,15 +1,16 @@
 #!/usr/bin/env node
-// Stands in for wrangler under `blog sync` (BLOG_WRANGLER=bench/kv-capture.mjs): answers the
-// `wrangler kv` commands sync uses, keeping the namespace in PERSIST_DIR/kv.json. The file then
-// holds exactly the records sync would have written to KV, and workerd run directly loads it
-// (bench/workerd/kv.js). Only local use: `--persist-to DIR` is required.
+// Stands in for the local KV session under `blog sync` (BLOG_NODE=bench/kv-capture.mjs, run as
+// `kv-capture.mjs tools/kv-local.mjs PERSIST_DIR NAMESPACE_ID`): answers the session's
+// requests, keeping the namespace in PERSIST_DIR/kv.json. The file then holds exactly the
+// records sync would have written to KV, and workerd run directly loads it
+// (bench/workerd/kv.js).
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 
-const args = process.argv.slice(2);
-const persist = args[args.indexOf('--persist-to') + 1];
-if (args[0] !== 'kv' || !args.includes('--persist-to') || !persist) {
-  console.error(`kv-capture: unsupported: ${args.join(' ')}`);
+const [, persist] = process.argv.slice(2);
+if (!persist) {
+  console.error('usage: kv-capture.mjs tools/kv-local.mjs PERSIST_DIR NAMESPACE_ID');
   process.exit(2);
 }
 const file = path.join(persist, 'kv.json');
@@ -19,17 +20,26 @@ const save = () => {
   fs.mkdirSync(persist, { recursive: true });
   fs.writeFileSync(file, JSON.stringify([...byKey.values()]));
 };
+const readJson = (f) => JSON.parse(fs.readFileSync(f, 'utf8'));
 
-const [, group, verb, operand] = args;
-if (group === 'key' && verb === 'list') {
-  console.log(JSON.stringify([...byKey.values()].map((r) => ({ name: r.key, metadata: r.metadata }))));
-} else if (group === 'bulk' && verb === 'put') {
-  for (const entry of JSON.parse(fs.readFileSync(operand, 'utf8'))) byKey.set(entry.key, entry);
-  save();
-} else if (group === 'bulk' && verb === 'delete') {
-  for (const key of JSON.parse(fs.readFileSync(operand, 'utf8'))) byKey.delete(key);
-  save();
-} else {
-  console.error(`kv-capture: unsupported: ${args.join(' ')}`);
-  process.exit(2);
+for await (const line of readline.createInterface({ input: process.stdin })) {
+  if (!line.trim()) continue;
+  const request = JSON.parse(line);
+  let reply = { ok: true };
+  if (request.op === 'list') {
+    reply.keys = [...byKey.values()].map((r) => ({ name: r.key, metadata: r.metadata }));
+  } else if (request.op === 'put') {
+    for (const entry of readJson(request.file)) byKey.set(entry.key, entry);
+    save();
+  } else if (request.op === 'put-file') {
+    const value = fs.readFileSync(request.path).toString('base64');
+    byKey.set(request.key, { key: request.key, value, base64: true, metadata: request.metadata });
+    save();
+  } else if (request.op === 'delete') {
+    for (const key of readJson(request.file)) byKey.delete(key);
+    save();
+  } else {
+    reply = { ok: false, error: `kv-capture: unsupported request ${line}` };
+  }
+  process.stdout.write(`${JSON.stringify(reply)}\n`);
 }

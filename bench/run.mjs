@@ -168,7 +168,7 @@ async function writeLimitPage(base, slug) {
 async function captureSync(contentDir, dir) {
   fs.rmSync(dir, { recursive: true, force: true });
   await runOk(BLOG, ['sync', '--content', contentDir, '--persist-to', dir], {
-    env: { ...process.env, BLOG_WRANGLER: path.join(ROOT, 'bench/kv-capture.mjs'), WRANGLER_SEND_METRICS: 'false' },
+    env: { ...process.env, BLOG_NODE: path.join(ROOT, 'bench/kv-capture.mjs'), WRANGLER_SEND_METRICS: 'false' },
   });
   return path.join(dir, 'kv.json');
 }

@@ -1,6 +1,6 @@
 // The local dev KV namespace, as `wrangler dev --persist-to DIR` and wrangler's local `kv`
 // commands keep it: opened through Miniflare with the options they use, so the same storage
-// is read. Used by kv-list-local.mjs (for `blog sync`) and bench/kv-export.mjs;
+// is read. Used by kv-local.mjs (for `blog sync`) and bench/kv-export.mjs;
 // tests/tools/snapshot.mjs opens the Miniflare of the checkout it snapshots instead.
 import path from 'node:path';
 import { Miniflare } from 'miniflare';

@@ -4,9 +4,11 @@
 // PUT and DELETE, so the benchmark can publish a new content version the way a sync would.
 import records from 'kv.json';
 
-// Values are kept as UTF-8 bytes, as a KV store holds them: a read sends them as they are.
+// Values are kept as bytes, as a KV store holds them (text as UTF-8, files from base64): a
+// read sends them as they are.
 const encoder = new TextEncoder();
-const store = new Map(records.map((r) => [r.key, { ...r, value: encoder.encode(r.value) }]));
+const bytesOf = (r) => (r.base64 ? Uint8Array.from(atob(r.value), (c) => c.charCodeAt(0)) : encoder.encode(r.value));
+const store = new Map(records.map((r) => [r.key, { ...r, value: bytesOf(r) }]));
 
 function keyOf(url) {
   const raw = url.pathname.slice(1);

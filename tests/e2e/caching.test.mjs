@@ -11,7 +11,7 @@ import path from 'node:path';
 import { ROOT, get, getIndex, rawRequest, startSite, tempDir, waitFor } from './harness.mjs';
 import { SYNC_SETTLE_MS } from '../tools/sync-settle.mjs';
 
-const FLAKY_WRANGLER = path.join(ROOT, 'tests/tools/flaky-wrangler.sh');
+const FLAKY_KV = path.join(ROOT, 'tests/tools/flaky-kv.mjs');
 
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const STRONG = /^"[0-9a-f]{16,}"$/;
@@ -137,9 +137,9 @@ describe('freshness', () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
-    // Its wrangler calls go through the logging stand-in, to time the version key's write.
+    // Its KV calls go through the logging stand-in, to time the version key's write.
     const calls = await tempDir('caching-calls-');
-    const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', BLOG_WRANGLER: FLAKY_WRANGLER, FLAKY_STATE: calls };
+    const env = { ...process.env, WRANGLER_SEND_METRICS: 'false', BLOG_NODE: FLAKY_KV, FLAKY_STATE: calls };
     const synced = await site.sync([], { env }).finally(() => (syncing = false));
     const returned = Date.now();
     await readers;

@@ -18,7 +18,7 @@ import { BLOG, ROOT, archivePosts, get, parseIndex, textOf } from './harness.mjs
 import { removeTemp, sleep, startSite, tempDir } from './support.mjs';
 import { rng } from '../tools/load.mjs';
 
-const FLAKY = path.join(ROOT, 'tests/tools/flaky-wrangler.sh');
+const FLAKY = path.join(ROOT, 'tests/tools/flaky-kv.mjs');
 const POSTS = 400;
 const SEED = Number(process.env.SEED ?? Date.now() % 1_000_000);
 console.log(`sync-interrupted: SEED=${SEED}`);
@@ -104,7 +104,7 @@ async function addSome(n) {
  */
 async function startSync(env = {}) {
   const state = await tempDir('blog-e2e-flaky-');
-  const wrapper = env ? { BLOG_WRANGLER: FLAKY, BLOG_NODE: FLAKY, FLAKY_STATE: state, ...env } : {};
+  const wrapper = env ? { BLOG_NODE: FLAKY, FLAKY_STATE: state, ...env } : {};
   const { BLOG_WRANGLER, BLOG_NODE, ...inherited } = process.env;
   const child = spawn(BLOG, ['sync', '--persist-to', site.stateDir, '--content', contentDir], {
     cwd: ROOT,
@@ -135,8 +135,7 @@ async function startSync(env = {}) {
 
 /** What a wrangler call does, from its arguments and place in the sync. */
 function callName(call, calls) {
-  // Local keys are listed by node (tools/kv-list-local.mjs), remote ones by wrangler.
-  if (call.args.startsWith('kv key list') || call.args.includes('kv-list-local.mjs')) return 'listing keys';
+  if (call.args.startsWith('kv key list')) return 'listing keys';
   if (call.args.startsWith('kv bulk delete')) return 'deleting removed posts';
   // Every round edits posts, so the puts come in this order (one batch of posts each time).
   const puts = calls.filter((c) => c.args.startsWith('kv bulk put'));
@@ -148,7 +147,7 @@ function stageOf(calls, out) {
   if (!calls.length) return /Syncing/.test(out) ? 'preparing records' : 'validating content';
   const last = calls.at(-1);
   const name = callName(last, calls);
-  return last.end === undefined ? `inside wrangler: ${name}` : `after ${name}, before the next call`;
+  return last.end === undefined ? `inside a KV call: ${name}` : `after ${name}, before the next call`;
 }
 
 /** Processes of a group that still run (zombies, dead but not yet reaped, do not count). */
@@ -333,7 +332,7 @@ describe('a sync killed at any stage leaves a consistent site', () => {
 
   /**
    * One round: edit some posts (and add or remove some), start a sync, kill it at the
-   * target, check the site. A target is a plain delay (`at`), or a point inside wrangler
+   * target, check the site. A target is a plain delay (`at`), or a point inside KV
    * call N: once the call has started, a random fraction of the shortest time that call
    * has taken so far (most of a call is wrangler starting up, so early and late points
    * differ). Returns the stage the kill landed in.
@@ -347,7 +346,7 @@ describe('a sync killed at any stage leaves a consistent site', () => {
       await sleep(at());
     } else {
       const started = await waitForCall(run, call);
-      assert.ok(started, `the sync ended before wrangler call ${call}:\n${run.out()}`);
+      assert.ok(started, `the sync ended before KV call ${call}:\n${run.out()}`);
       const [lo, hi] = frac;
       await sleep((shortest[call] ?? 800) * (lo + random() * (hi - lo)));
     }
@@ -390,11 +389,11 @@ describe('a sync killed at any stage leaves a consistent site', () => {
     // six more tries, each aimed early in its call.
     const TARGETS = {
       'validating content': { at: () => between(5, 40) },
-      'inside wrangler: listing keys': { call: 1, frac: [0.05, 0.5] },
-      'inside wrangler: writing posts': { call: 2, frac: [0.05, 0.5] },
-      'inside wrangler: writing the index': { call: 3, frac: [0.05, 0.5] },
-      'inside wrangler: writing the version key': { call: 4, frac: [0.05, 0.5] },
-      'inside wrangler: deleting removed posts': { call: 5, frac: [0.05, 0.4], remove: 2 },
+      'inside a KV call: listing keys': { call: 1, frac: [0.05, 0.5] },
+      'inside a KV call: writing posts': { call: 2, frac: [0.05, 0.5] },
+      'inside a KV call: writing the index': { call: 3, frac: [0.05, 0.5] },
+      'inside a KV call: writing the version key': { call: 4, frac: [0.05, 0.5] },
+      'inside a KV call: deleting removed posts': { call: 5, frac: [0.05, 0.4], remove: 2 },
     };
     const distinct = () => new Set(stages.filter((s) => s !== 'completed before the kill'));
     for (let extra = 1; distinct().size < 6 && extra <= 6; extra++) {
@@ -418,25 +417,25 @@ describe('a wrangler that fails or hangs', () => {
   const RERUN = /run `blog sync` again to finish/;
 
   for (const { name, env, message, hang } of [
-    { name: 'listing keys fails', env: { FLAKY_FAIL_ON: '1' }, message: /listing local KV \(tools\/kv-list-local\.mjs\) failed \(exit status: 1\)\. / },
-    { name: 'writing posts fails', env: { FLAKY_FAIL_ON: '2' }, message: /wrangler kv bulk put \S+ failed \(exit status: 1\)\. / },
+    { name: 'listing keys fails', env: { FLAKY_FAIL_ON: '1' }, message: /local KV key list \(tools\/kv-local\.mjs\) failed \(exit status: 1\)\. / },
+    { name: 'writing posts fails', env: { FLAKY_FAIL_ON: '2' }, message: /local KV bulk put of \S+ \(tools\/kv-local\.mjs\) failed \(exit status: 1\)\. / },
     {
       name: 'the index is written but its answer is lost',
       env: { FLAKY_FAIL_AFTER_ON: '3' },
-      message: /wrangler kv bulk put \S+ failed \(exit status: 1\)\. /,
+      message: /local KV bulk put of \S+ \(tools\/kv-local\.mjs\) failed \(exit status: 1\)\. /,
     },
     {
       // Every call gets the same timeout, and a real one takes longer than 3 s here: the
       // first call hangs, so the timeout that fires is the hang's.
       name: 'listing keys hangs past BLOG_WRANGLER_TIMEOUT=3',
       env: { FLAKY_HANG_ON: '1', BLOG_WRANGLER_TIMEOUT: '3', FLAKY_HANG_SECONDS: '120' },
-      message: /listing local KV \(tools\/kv-list-local\.mjs\) timed out after 3 s\. /,
+      message: /local KV key list \(tools\/kv-local\.mjs\) timed out after 3 s\. /,
       hang: 3,
     },
     {
       name: 'writing the index hangs past BLOG_WRANGLER_TIMEOUT=40',
       env: { FLAKY_HANG_ON: '3', BLOG_WRANGLER_TIMEOUT: '40', FLAKY_HANG_SECONDS: '240' },
-      message: /wrangler kv bulk put \S+ timed out after 40 s\. /,
+      message: /local KV bulk put of \S+ \(tools\/kv-local\.mjs\) timed out after 40 s\. /,
       hang: 40,
     },
   ]) {
@@ -457,7 +456,7 @@ describe('a wrangler that fails or hangs', () => {
         assert.ok(hungFor < (hang + 10) * 1000, `blog sync gave up ${hungFor} ms after the call hung, on a ${hang} s timeout`);
         assert.deepEqual(aliveInGroup(run.child.pid), [], 'the hung wrangler outlived blog sync');
       } else {
-        assert.match(run.out(), /flaky-wrangler: /, 'wrangler\'s own message is passed on');
+        assert.match(run.out(), /flaky-kv: /, 'the session\'s own message is passed on');
       }
       await killGroup(run);
       console.log(`  ${name}: ${(await run.calls()).length} calls, exit ${result.code} after ${result.ms} ms; ${await checkSite(name)}`);

@@ -206,7 +206,7 @@ function namespaceId() {
 
 /** Every record of the local KV in `stateDir`: [{ name, metadata, expiration, bytes }]. */
 async function readKv(stateDir) {
-  // ROOT's Miniflare, with the options wrangler's local KV commands use (tools/kv-list-local.mjs).
+  // ROOT's Miniflare, with the options wrangler's local KV commands use (tools/local-kv.mjs).
   const require = createRequire(path.join(ROOT, 'package.json'));
   const { Miniflare } = await import(pathToFileURL(require.resolve('miniflare')).href);
   const mf = new Miniflare({

@@ -1,14 +1,17 @@
-//! Workers KV as `blog sync` reaches it: through wrangler (and, to list local keys, node), so
-//! local dev state and the account's namespace take the same path. Each call is one step that
-//! fails, or times out, with a message saying what stopped and what to do.
+//! Workers KV as `blog sync` reaches it: the account's namespace through wrangler, local dev
+//! state through one Miniflare session (`tools/kv-local.mjs`) opened as wrangler opens it.
+//! Each call is one step that fails, or times out, with a message saying what stopped and
+//! what to do.
 
 use crate::assets::{self, FileInfo};
 use blog_core::kv::KeyMeta;
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::Receiver;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Which namespace a sync writes.
@@ -20,18 +23,25 @@ pub enum Place {
     Remote,
 }
 
-/// The `POSTS` namespace, reached through wrangler.
+/// The `POSTS` namespace: the account's through wrangler, local dev state through one
+/// Miniflare session (`tools/kv-local.mjs`) that a sync opens at its first step and keeps.
 pub struct Kv {
     place: Place,
     wrangler: String,
+    session: Mutex<Option<Session>>,
 }
 
 impl Kv {
-    /// The namespace at `place`, through `BLOG_WRANGLER` (default: this repository's wrangler).
+    /// The namespace at `place`, through `BLOG_WRANGLER` (default: this repository's
+    /// wrangler) when remote and `BLOG_NODE` (default: `node`) when local.
     pub fn new(place: Place) -> Self {
         let wrangler =
             std::env::var("BLOG_WRANGLER").unwrap_or_else(|_| "node_modules/.bin/wrangler".into());
-        Self { place, wrangler }
+        Self {
+            place,
+            wrangler,
+            session: Mutex::new(None),
+        }
     }
 
     /// Whose KV this is, for "Syncing … to {place} KV".
@@ -44,18 +54,9 @@ impl Kv {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.wrangler);
-        cmd.args(["kv"]).args(args).args(["--binding", "POSTS"]);
-        match &self.place {
-            Place::Remote => {
-                cmd.arg("--remote");
-            }
-            Place::Local { persist_to } => {
-                cmd.arg("--local");
-                if let Some(dir) = persist_to {
-                    cmd.arg("--persist-to").arg(dir);
-                }
-            }
-        }
+        cmd.args(["kv"])
+            .args(args)
+            .args(["--binding", "POSTS", "--remote"]);
         cmd.env("WRANGLER_SEND_METRICS", "false");
         cmd
     }
@@ -70,6 +71,23 @@ impl Kv {
         run_step(&what, &cannot, self.command(args))
     }
 
+    /// Sends one request to the local session, starting it at the first.
+    fn ask(&self, what: &str, request: serde_json::Value) -> Result<serde_json::Value, String> {
+        let Place::Local { persist_to } = &self.place else {
+            unreachable!("only local KV has a session")
+        };
+        let mut session = self.session.lock().unwrap_or_else(|e| e.into_inner());
+        if session.is_none() {
+            *session = Some(Session::start(persist_to.as_deref())?);
+        }
+        let answer = session.as_mut().expect("started").ask(what, &request);
+        if answer.is_err() {
+            // A session that failed once is not trusted with the next step.
+            *session = None;
+        }
+        answer
+    }
+
     /// Every key with its stored metadata (`None` for a key that carries none).
     pub fn list(&self) -> Result<BTreeMap<String, Option<KeyMeta>>, String> {
         #[derive(serde::Deserialize)]
@@ -77,13 +95,19 @@ impl Kv {
             name: String,
             metadata: Option<KeyMeta>,
         }
-        let out = match &self.place {
-            Place::Remote => self.run(&["key", "list"])?,
-            Place::Local { persist_to } => list_local(persist_to.as_deref())?,
+        let keys: Vec<Key> = match &self.place {
+            Place::Remote => {
+                let out = self.run(&["key", "list"])?;
+                let json = out.find('[').map(|i| &out[i..]).unwrap_or(&out);
+                serde_json::from_str(json)
+                    .map_err(|e| format!("cannot read the key list from wrangler: {e}\n{out}"))?
+            }
+            Place::Local { .. } => {
+                let answer = self.ask("local KV key list", serde_json::json!({"op": "list"}))?;
+                serde_json::from_value(answer["keys"].clone())
+                    .map_err(|e| format!("cannot read the local key list: {e}"))?
+            }
         };
-        let json = out.find('[').map(|i| &out[i..]).unwrap_or(&out);
-        let keys: Vec<Key> = serde_json::from_str(json)
-            .map_err(|e| format!("cannot read the key list from wrangler: {e}\n{out}"))?;
         Ok(keys.into_iter().map(|k| (k.name, k.metadata)).collect())
     }
 
@@ -100,7 +124,7 @@ impl Kv {
             if !batch.is_empty()
                 && (bytes + size > MAX_BATCH_BYTES || batch.len() == MAX_BATCH_KEYS)
             {
-                self.bulk_put(&batch)?;
+                self.bulk_put(what, &batch)?;
                 done += batch.len();
                 progress(what, done, entries.len());
                 batch.clear();
@@ -109,7 +133,7 @@ impl Kv {
             batch.push(entry);
             bytes += size;
             if i + 1 == entries.len() {
-                self.bulk_put(&batch)?;
+                self.bulk_put(what, &batch)?;
                 done += batch.len();
                 progress(what, done, entries.len());
             }
@@ -127,9 +151,10 @@ impl Kv {
     }
 
     /// Uploads one file (`path` inside `content`) under its content-addressed key. One
-    /// `kv key put --path` per file: wrangler 4.86's `kv bulk put` turns `"base64": true`
-    /// values into text on the way into local state, which mangles any byte that is not
-    /// UTF-8, while `key put --path` stores the bytes as they are, locally and remotely alike.
+    /// `kv key put --path` per file remotely: wrangler 4.86's `kv bulk put` turns
+    /// `"base64": true` values into text on the way, which mangles any byte that is not
+    /// UTF-8, while `key put --path` stores the bytes as they are. Locally the session
+    /// stores the file's bytes as they are too.
     fn put_file(&self, content: &Path, path: &str, info: &FileInfo) -> Result<(), String> {
         let full = content.join(path);
         // The key names these exact bytes: make sure the file is still what was checked.
@@ -146,53 +171,185 @@ impl Kv {
             file: None,
             content_type: Some(info.content_type.to_string()),
         };
-        let meta = serde_json::to_string(&meta).expect("metadata serialises");
         let full = full
             .to_str()
             .ok_or_else(|| format!("{}: the path is not UTF-8", full.display()))?;
-        self.run(&[
-            "key",
-            "put",
-            &info.key(),
-            "--path",
-            full,
-            "--metadata",
-            &meta,
-        ])
-        .map(drop)
+        let key = info.key();
+        match self.place {
+            Place::Local { .. } => self
+                .ask(
+                    &format!("local KV key put {key}"),
+                    serde_json::json!({"op": "put-file", "key": key, "path": full, "metadata": meta}),
+                )
+                .map(drop),
+            Place::Remote => {
+                let meta = serde_json::to_string(&meta).expect("metadata serialises");
+                self.run(&["key", "put", &key, "--path", full, "--metadata", &meta])
+                    .map(drop)
+            }
+        }
     }
 
-    fn bulk_put(&self, entries: &[&serde_json::Value]) -> Result<(), String> {
+    fn bulk_put(&self, what: &str, entries: &[&serde_json::Value]) -> Result<(), String> {
         let file = TempFile::write(
             "put",
             &serde_json::to_vec(entries).expect("entries serialise"),
         )?;
-        self.run(&["bulk", "put", file.path_str()]).map(drop)
+        match self.place {
+            Place::Local { .. } => self
+                .ask(
+                    &format!("local KV bulk put of {what}"),
+                    serde_json::json!({"op": "put", "file": file.path_str()}),
+                )
+                .map(drop),
+            Place::Remote => self.run(&["bulk", "put", file.path_str()]).map(drop),
+        }
     }
 
     /// Deletes keys, in one bulk call.
     pub fn bulk_delete(&self, keys: &[String]) -> Result<(), String> {
         let file = TempFile::write("delete", &serde_json::to_vec(keys).expect("keys serialise"))?;
-        self.run(&["bulk", "delete", file.path_str(), "--force"])
-            .map(drop)
+        match self.place {
+            Place::Local { .. } => self
+                .ask(
+                    "local KV bulk delete",
+                    serde_json::json!({"op": "delete", "file": file.path_str()}),
+                )
+                .map(drop),
+            Place::Remote => self
+                .run(&["bulk", "delete", file.path_str(), "--force"])
+                .map(drop),
+        }
     }
 }
 
-/// The local namespace's keys, as JSON. `wrangler kv key list --local` stops at the first
-/// 1,000 keys (its remote listing pages through all), so this reads the same local storage
-/// through Miniflare, as wrangler does, following the cursor.
-fn list_local(persist_to: Option<&Path>) -> Result<String, String> {
-    let persist = persist_to.unwrap_or(Path::new(".wrangler/state"));
-    let node = std::env::var("BLOG_NODE").unwrap_or_else(|_| "node".into());
-    let mut cmd = Command::new(&node);
-    cmd.arg("tools/kv-list-local.mjs")
-        .arg(persist)
-        .arg(namespace_id()?);
-    run_step(
-        "listing local KV (tools/kv-list-local.mjs)",
-        &format!("cannot run {node} (Node.js 20 or later is needed)"),
-        cmd,
-    )
+/// One `tools/kv-local.mjs` for the length of a sync: a request a line in, an answer a
+/// line out. It runs in a [`Group`] of its own, like a wrangler step, and each request has
+/// the timeout a step has; a session that fails or hangs is killed with its children.
+struct Session {
+    group: Group,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    answers: Receiver<String>,
+    stderr: Receiver<String>,
+    timeout: Duration,
+}
+
+impl Session {
+    fn start(persist_to: Option<&Path>) -> Result<Self, String> {
+        let persist = persist_to.unwrap_or(Path::new(".wrangler/state"));
+        let node = std::env::var("BLOG_NODE").unwrap_or_else(|_| "node".into());
+        let cannot = format!("cannot run {node} (Node.js 20 or later is needed)");
+        let group = Group::new().map_err(|e| format!("{cannot}: {e}"))?;
+        let mut child = Command::new(&node)
+            .arg("tools/kv-local.mjs")
+            .arg(persist)
+            .arg(namespace_id()?)
+            .process_group(group.id())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("{cannot}: {e}"))?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("piped");
+        let (tx, answers) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = drain(Box::new(child.stderr.take().expect("piped")));
+        Ok(Self {
+            group,
+            child,
+            stdin,
+            answers,
+            stderr,
+            timeout: Duration::from_secs(step_timeout()),
+        })
+    }
+
+    /// Sends `request` and waits for its answer; `what` names the step in an error.
+    fn ask(
+        &mut self,
+        what: &str,
+        request: &serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        let what = format!("{what} (tools/kv-local.mjs)");
+        let rerun =
+            "Nothing already written is lost or half-written: run `blog sync` again to finish.";
+        let sent = self
+            .stdin
+            .as_mut()
+            .is_some_and(|stdin| writeln!(stdin, "{request}").is_ok() && stdin.flush().is_ok());
+        let line = if sent {
+            self.answers.recv_timeout(self.timeout)
+        } else {
+            Err(RecvTimeoutError::Disconnected)
+        };
+        match line {
+            Ok(line) => {
+                let answer: serde_json::Value = serde_json::from_str(&line).map_err(|e| {
+                    format!("{what} answered what is not JSON ({e}). {rerun}\n{line}")
+                })?;
+                if answer["ok"] == true {
+                    Ok(answer)
+                } else {
+                    let error = answer["error"].as_str().unwrap_or("no reason given");
+                    Err(format!("{what} failed: {error}. {rerun}"))
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                self.group.kill();
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                Err(format!(
+                    "{what} timed out after {} s. {rerun}",
+                    self.timeout.as_secs()
+                ))
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                self.stdin = None;
+                let status = self.child.wait().map_err(|e| e.to_string())?;
+                let stderr = self
+                    .stderr
+                    .recv_timeout(Duration::from_secs(5))
+                    .unwrap_or_default();
+                Err(format!("{what} failed ({status}). {rerun}\n{stderr}"))
+            }
+        }
+    }
+}
+
+impl Drop for Session {
+    /// Closes the session's input, so it closes Miniflare and ends; one that does not end
+    /// soon is killed with its children.
+    fn drop(&mut self) {
+        self.stdin = None;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while let Ok(None) = self.child.try_wait() {
+            if Instant::now() >= deadline {
+                self.group.kill();
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// Seconds one step (a wrangler call, one request to the local session) may take:
+/// `BLOG_WRANGLER_TIMEOUT`, 300 unless set.
+fn step_timeout() -> u64 {
+    std::env::var("BLOG_WRANGLER_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300)
 }
 
 /// Runs one step of a sync (a wrangler call, or the local key listing) and returns what it
@@ -200,11 +357,7 @@ fn list_local(persist_to: Option<&Path>) -> Result<String, String> {
 /// error that says which step stopped (`what`), and what to do. `cannot` says why the step
 /// may not start at all. A hung step is killed with everything it started.
 pub fn run_step(what: &str, cannot: &str, cmd: Command) -> Result<String, String> {
-    let timeout = std::env::var("BLOG_WRANGLER_TIMEOUT")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(300);
-    run_within(what, cannot, cmd, timeout)
+    run_within(what, cannot, cmd, step_timeout())
 }
 
 fn run_within(what: &str, cannot: &str, mut cmd: Command, timeout: u64) -> Result<String, String> {
