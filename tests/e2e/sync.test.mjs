@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { get, getIndex, startSite, textOf } from './harness.mjs';
+import { get, getIndex, startSite, tempDir, textOf } from './harness.mjs';
 
 let site;
 
@@ -229,4 +229,60 @@ test('broken front matter fails the sync with file:line and writes nothing, not 
   assert.equal(fixed.code, 0, fixed.stderr);
   assert.deepEqual(changes(fixed.stdout), [['updated', edited.href.split('/').pop()]]);
   assert.ok((await postBody(edited.href)).includes(sentence));
+});
+
+test('two syncs started together never interleave: the site shows one of them whole', async () => {
+  // Two content folders that differ, as a CI job's checkout and the author's laptop might:
+  // each adds a post of its own and edits the same post its own way.
+  const { posts } = await getIndex(site);
+  const edited = posts[1].href;
+  const editedFile = path.join(site.contentDir, `${edited.split('/').pop()}.md`);
+  const original = await fs.readFile(editedFile, 'utf8');
+  const folders = {};
+  for (const who of ['ci', 'laptop']) {
+    const dir = await tempDir(`blog-e2e-two-syncs-${who}-`);
+    await fs.cp(site.contentDir, dir, { recursive: true });
+    await fs.writeFile(
+      path.join(dir, `e2e-two-syncs-${who}.md`),
+      `+++\ntitle = "Written on the ${who}"\ndate = 2020-01-0${who === 'ci' ? 1 : 2}\nsummary = "One of two syncs."\n+++\n\nFrom the ${who}.\n`,
+    );
+    await fs.writeFile(path.join(dir, path.basename(editedFile)), `${original}\n${marker(who)} ${who}-edit\n`);
+    folders[who] = dir;
+  }
+  const both = Object.entries(folders).map(([who, dir]) =>
+    site.sync(['--content', dir]).then((res) => ({ who, ...res, ended: Date.now() })),
+  );
+  // Readers meanwhile: the front page never lists both syncs' posts at once.
+  let syncing = true;
+  const seen = new Set();
+  const readers = (async () => {
+    while (syncing) {
+      const hrefs = (await getIndex(site)).posts.map((p) => p.href);
+      const ours = ['ci', 'laptop'].filter((w) => hrefs.includes(`/posts/e2e-two-syncs-${w}`));
+      assert.ok(ours.length <= 1, `the front page lists both syncs' posts: ${ours}`);
+      seen.add(ours.join() || 'neither');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  })();
+  const results = await Promise.all(both).finally(() => (syncing = false));
+  await readers;
+  for (const r of results) assert.equal(r.code, 0, `${r.who}: ${r.stderr}`);
+  const waited = results.filter((r) => /Waiting for another sync to finish \(`blog sync` on .+, process \d+, since /.test(r.stderr));
+  assert.equal(waited.length, 1, `exactly one sync waits for the other:\n${results.map((r) => `${r.who}: ${r.stderr}`).join('\n')}`);
+  const [last] = waited;
+  const first = results.find((r) => r !== last);
+  assert.ok(last.ended >= first.ended, 'the one that waited finished second');
+
+  // The site is the second sync's whole: its post, its edit, and nothing of the first.
+  const hrefs = (await getIndex(site)).posts.map((p) => p.href);
+  assert.ok(hrefs.includes(`/posts/e2e-two-syncs-${last.who}`), `${last.who}'s post is listed`);
+  assert.ok(!hrefs.includes(`/posts/e2e-two-syncs-${first.who}`), `${first.who}'s post is not listed`);
+  assert.equal((await get(`${site.base}/posts/e2e-two-syncs-${first.who}`)).status, 404, `${first.who}'s post is gone from KV too`);
+  assert.ok((await postBody(edited)).includes(`${last.who}-edit`), 'the edit shown is the second sync\'s');
+  assert.ok(!(await postBody(edited)).includes(`${first.who}-edit`));
+  console.log(`  ${first.who} synced first, ${last.who} waited; the front page showed: ${[...seen].join(', ')}`);
+
+  // Put the site back to its own content for whatever runs next.
+  const back = await site.sync();
+  assert.equal(back.code, 0, back.stderr);
 });

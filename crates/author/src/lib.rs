@@ -7,6 +7,7 @@ pub mod cores;
 pub mod diagnostic;
 pub mod frontmatter;
 pub mod highlight;
+pub mod lease;
 pub mod limits;
 pub mod publish;
 pub mod source;

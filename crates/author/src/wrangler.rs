@@ -61,6 +61,30 @@ impl Kv {
         cmd
     }
 
+    /// Where this namespace is.
+    pub fn location(&self) -> &Place {
+        &self.place
+    }
+
+    /// One key's value, remotely (`None` when there is none): for the sync lease.
+    pub fn get_key(&self, key: &str) -> Result<Option<String>, String> {
+        let out = self.run(&["key", "get", key, "--text"])?;
+        Ok(Some(out.trim_end_matches('\n').to_string())
+            .filter(|v| !v.is_empty() && v.trim() != "Value not found"))
+    }
+
+    /// Writes the sync lease remotely, to expire by itself after [`crate::lease::LEASE_SECONDS`].
+    pub fn put_lease(&self, key: &str, value: &str) -> Result<(), String> {
+        let ttl = crate::lease::LEASE_SECONDS.to_string();
+        self.run(&["key", "put", key, value, "--ttl", &ttl])
+            .map(drop)
+    }
+
+    /// Deletes one key, remotely.
+    pub fn delete_key(&self, key: &str) -> Result<(), String> {
+        self.run(&["key", "delete", key]).map(drop)
+    }
+
     /// Runs one wrangler command as a [`run_step`].
     fn run(&self, args: &[&str]) -> Result<String, String> {
         let what = format!("wrangler kv {}", args.join(" "));

@@ -2,6 +2,7 @@
 //! the site whole at every step (files, posts, index, version, deletions), and report it.
 
 use super::Site;
+use blog_author::lease::Lease;
 use blog_author::publish::{self, Highlighting};
 use blog_author::sync;
 use blog_author::wrangler::{Kv, Place};
@@ -36,6 +37,14 @@ Environment:
 
 pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(), String> {
     let kv = Kv::new(place);
+    // One sync at a time: held from before the listing until the last write. A dry run
+    // only reads.
+    let mut lease = if dry_run {
+        None
+    } else {
+        Some(Lease::take(&kv, &mut |line| eprintln!("{line}"))?)
+    };
+    let mut renew = || lease.as_mut().map_or(Ok(()), Lease::renew);
     // What the edge holds is listed while the content is read and checked: the two take
     // about as long at ten thousand posts, and neither needs the other. The listing only
     // reads, so content that fails its checks still writes nothing.
@@ -92,8 +101,10 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         return Ok(());
     }
     publish::highlight_planned(&mut plan);
+    renew()?;
     let files: Vec<_> = plan.put_files.iter().map(|key| used[key]).collect();
     kv.put_files(&site.content, &files)?;
+    renew()?;
     kv.put_in_batches(
         "posts",
         &publish::post_entries(&plan, &posts, &site.content),
@@ -105,6 +116,7 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         index_entries.push(publish::site_entry(site_record, hash));
     }
     index_entries.extend(publish::record_entries(&plan));
+    renew()?;
     if !index_entries.is_empty() {
         kv.put_in_batches("index", &index_entries)?;
         published = Some(Instant::now());
@@ -114,6 +126,7 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         published = Some(Instant::now());
     }
     let deletions = publish::deletions(&plan);
+    renew()?;
     if !deletions.is_empty() {
         kv.bulk_delete(&deletions)?;
     }
