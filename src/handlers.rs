@@ -10,6 +10,7 @@ use crate::request::Req;
 use crate::{counter, records, redirect, respond, Failure, Outcome, Reply};
 use blog_core::caching::{self, Lifetime};
 use blog_core::content::{PostRecord, SiteRecord};
+use blog_core::counting::StatsQuery;
 use blog_core::date::Timestamp;
 use blog_core::feeds;
 use blog_core::headers::{self, HTML};
@@ -76,7 +77,7 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
     let prefetched = read.record;
     match route {
         Route::Post { slug } => page.post(&slug, prefetched).await,
-        Route::Index => page.home(prefetched).await,
+        Route::Index => page.home(prefetched, read.aliases).await,
         Route::ReadsBadge { slug } => page.reads_badge(&slug, prefetched).await,
         Route::Tags => {
             let cache_control = page.lifetime().page_cache(0);
@@ -291,7 +292,8 @@ fn post_from_memory(slug: &str, req: &Req, env: &Env, ctx: &Context) -> Option<O
 fn home_from_memory(req: &Req, env: &Env, ctx: &Context) -> Option<Outcome> {
     let site = records::current_site_in_memory()?;
     let settings = &site.settings;
-    let stats = counter::stats_in_memory(env, ctx, settings.popular_half_life_days)?;
+    let query = StatsQuery::popular(settings.popular_half_life_days, settings.popular_count);
+    let stats = counter::stats_in_memory(env, ctx, &query)?;
     let now = now();
     let aliases = cache::aliases(&site.version)?;
     let none = Default::default();
@@ -474,7 +476,7 @@ impl Page<'_> {
                 settings: self.site.settings.clone(),
             })
         };
-        match records::aliases(self.env, self.site).await {
+        match records::aliases(self.env, self.site, None).await {
             Ok(aliases) => match aliases.target(self.req.path(), self.now) {
                 Some(slug) => Ok(redirect(&routes::post_path(slug))?.into()),
                 None => not_found(),
@@ -543,13 +545,14 @@ impl Page<'_> {
 
     /// The front page: its list's newest posts and Popular Reads. The counts name the
     /// candidates; their records are read once per content version and set of candidates.
-    async fn home(&self, prefetched: records::Prefetched) -> Outcome {
+    async fn home(&self, prefetched: records::Prefetched, aliases: records::Prefetched) -> Outcome {
         let settings = &self.site.settings;
         let n = settings.popular_count;
-        let stats = counter::stats(self.env, self.ctx, settings.popular_half_life_days).await;
+        let query = StatsQuery::popular(settings.popular_half_life_days, n);
+        let stats = counter::stats(self.env, self.ctx, &query).await;
         let none = Default::default();
         let stats = stats.as_deref().unwrap_or(&none);
-        let aliases = records::aliases(self.env, self.site).await?;
+        let aliases = records::aliases(self.env, self.site, aliases).await?;
         let candidates = ranking::candidates(stats, &aliases, self.now, n);
         let due = self.site.due(self.now);
         let posts = match cache::home_posts(&self.site.version, due, &candidates) {
@@ -631,7 +634,8 @@ impl Page<'_> {
             return self.not_found().await;
         };
         let half_life = self.site.settings.popular_half_life_days;
-        let stats = counter::stats(self.env, self.ctx, half_life).await;
+        let query = StatsQuery::slugs(half_life, meta.counted_slugs());
+        let stats = counter::stats(self.env, self.ctx, &query).await;
         let reads = stats.map(|s| ranking::stats_for(&meta, &s).reads);
         let svg = reads.map_or_else(pages::reads_badge_unknown, pages::reads_badge);
         let cache_control = if reads.is_some() {

@@ -61,6 +61,7 @@ pub type Prefetched = Option<Result<Option<Vec<u8>>, Failure>>;
 pub struct FirstRead {
     pub site: Option<Result<Rc<SiteRecord>, Failure>>,
     pub record: Prefetched,
+    pub aliases: Prefetched,
 }
 
 /// What a request reads first, all at once (see [`blog_core::caching::first_reads`]):
@@ -82,7 +83,13 @@ pub async fn read_at_once(env: &Env, first: &FirstReads) -> FirstRead {
             None => None,
         }
     };
-    let (version, site, record) = futures_util::join!(version(env), site, record);
+    let aliases = async {
+        match first.aliases {
+            true => Some(get_bytes(env, kv::ALIASES_KEY).await),
+            false => None,
+        }
+    };
+    let (version, site, record, aliases) = futures_util::join!(version(env), site, record, aliases);
     let version = version.map(|version| cache::set_version(now, version));
     FirstRead {
         site: site.map(|site| {
@@ -92,6 +99,7 @@ pub async fn read_at_once(env: &Env, first: &FirstReads) -> FirstRead {
             Ok(site)
         }),
         record,
+        aliases,
     }
 }
 
@@ -131,12 +139,21 @@ pub fn current_site_in_memory() -> Option<Rc<SiteRecord>> {
     cache::site(version.as_deref().unwrap_or_default())
 }
 
-/// The aliases of `site`'s version, from memory or read once.
-pub async fn aliases(env: &Env, site: &SiteRecord) -> Result<Rc<Aliases>, Failure> {
+/// The aliases of `site`'s version, from memory, from what the first round trip read, or
+/// read once.
+pub async fn aliases(
+    env: &Env,
+    site: &SiteRecord,
+    prefetched: Prefetched,
+) -> Result<Rc<Aliases>, Failure> {
     if let Some(aliases) = cache::aliases(&site.version) {
         return Ok(aliases);
     }
-    let aliases: Rc<Aliases> = Rc::new(get_json(env, kv::ALIASES_KEY).await?.unwrap_or_default());
+    let aliases: Rc<Aliases> = Rc::new(
+        record(env, kv::ALIASES_KEY, prefetched)
+            .await?
+            .unwrap_or_default(),
+    );
     cache::set_aliases(&site.version, aliases.clone());
     Ok(aliases)
 }

@@ -19,7 +19,7 @@
 //                                              every write so far had reached everywhere
 //   GET /__stale/stats                         reads, stale answers, writes, the config
 //   GET /__stale/seq                           the number of the last read logged
-//   GET /__stale/reads?after=A&upto=B          reads A+1..B: [seq, key, answer, ageMs]
+//   GET /__stale/reads?after=A&upto=B          reads A+1..B: [seq, key, answer, ageMs, at]
 //   GET /__stale/writes                        writes since the config: [seq, at, op, key]
 import records from 'kv.json';
 
@@ -50,7 +50,8 @@ let draw = rng(config.seed);
 // What the binding read, for the test's diagnostics: one entry per read, numbered, with what
 // it was answered (`current`; `absent`, the current state being no key; `previous`, an older
 // value; `missing`, the key not there yet or for a while) and how long ago the answered
-// state ended. Bounded, oldest dropped first.
+// state ended (its replacing write's age), and when (the KV's clock). Bounded, oldest
+// dropped first.
 const LOG_LIMIT = 200_000;
 let readLog = [];
 let readSeq = 0;
@@ -93,7 +94,7 @@ function readState(key) {
 function logRead(key, answer, ageMs) {
   counts.reads++;
   counts[answer]++;
-  readLog.push([++readSeq, key, answer, ageMs]);
+  readLog.push([++readSeq, key, answer, ageMs, Date.now()]);
   if (readLog.length > LOG_LIMIT) readLog = readLog.slice(-LOG_LIMIT / 2);
 }
 

@@ -5,8 +5,8 @@
 use super::fault::{self, Fault};
 use super::random_hex;
 use blog_core::counting::{
-    self, AfterFailure, Counted, Hit, HitBatch, Lookup, Outbox, StatsMemory, FLUSH_DELAY,
-    MAX_ATTEMPTS, SHARDS, STATS_TIMEOUT,
+    self, AfterFailure, Counted, Hit, HitBatch, Lookup, Outbox, StatsMemory, StatsQuery,
+    FLUSH_DELAY, MAX_ATTEMPTS, SHARDS, STATS_TIMEOUT,
 };
 use blog_core::ranking::{self, ReadStats};
 use futures_util::future::{join_all, select, Either};
@@ -23,8 +23,23 @@ type Stats = Rc<HashMap<String, ReadStats>>;
 thread_local! {
     /// Reads of this isolate not yet sent, and batches waiting for another attempt.
     static OUTBOX: RefCell<Outbox> = const { RefCell::new(Outbox::new()) };
-    /// The last counts fetched, when, whether a refresh is under way and when one failed.
-    static MEMORY: RefCell<StatsMemory<Stats>> = const { RefCell::new(StatsMemory::new()) };
+    /// For each query (Popular Reads' top, each badge's slugs): the last counts fetched,
+    /// when, whether a refresh is under way and when one failed.
+    static MEMORY: RefCell<HashMap<String, StatsMemory<Stats>>> = RefCell::new(HashMap::new());
+}
+
+/// The most queries an isolate remembers counts for; past it, it starts again.
+const MAX_QUERIES: usize = 1024;
+
+/// Runs `f` on the memory of `query`.
+fn memory<T>(query: &str, f: impl FnOnce(&mut StatsMemory<Stats>) -> T) -> T {
+    MEMORY.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= MAX_QUERIES && !m.contains_key(query) {
+            m.clear();
+        }
+        f(m.entry(query.to_string()).or_default())
+    })
 }
 
 fn stub(env: &Env, fault: Option<Fault>, shard: usize) -> Result<worker::Stub> {
@@ -89,36 +104,38 @@ async fn send(env: &Env, fault: Option<Fault>, batch: &HitBatch) -> Result<Count
     resp.json::<Counted>().await
 }
 
-/// Every slug's stats as this isolate last saw them. Fresh enough ones are used as they are;
-/// stale ones are used while a refresh runs in the background. Only an isolate with none
-/// waits, at most `STATS_TIMEOUT`, and not again for a while if the counter failed.
-/// `None` when there are no counts to show.
-pub async fn stats(env: &Env, ctx: &Context, half_life_days: f64) -> Option<Stats> {
-    if let Some(stats) = stats_in_memory(env, ctx, half_life_days) {
+/// The stats `query` asks for as this isolate last saw them. Fresh enough ones are used as
+/// they are; stale ones are used while a refresh runs in the background. Only an isolate
+/// with none waits, at most `STATS_TIMEOUT`, and not again for a while if the counter
+/// failed. `None` when there are no counts to show.
+pub async fn stats(env: &Env, ctx: &Context, query: &StatsQuery) -> Option<Stats> {
+    if let Some(stats) = stats_in_memory(env, ctx, query) {
         return stats;
     }
     // Nothing to show yet: wait a little for the first counts, then let the refresh finish.
-    MEMORY.with(|m| m.borrow_mut().refresh_started());
-    let mut refresh = Box::pin(refresh(env.clone(), half_life_days));
+    let query = query.to_query();
+    memory(&query, StatsMemory::refresh_started);
+    let mut refresh = Box::pin(refresh(env.clone(), query.clone()));
     if matches!(
         select(&mut refresh, Delay::from(STATS_TIMEOUT)).await,
         Either::Right(_)
     ) {
         ctx.wait_until(refresh);
     }
-    MEMORY.with(|m| m.borrow().current())
+    memory(&query, |m| m.current())
 }
 
 /// [`stats`] when it need not wait: the counts in memory (a refresh started in the
 /// background if they are stale), or none while a refresh runs or after one failed lately.
 /// `None` only for an isolate that has never had counts and should wait for the first.
-pub fn stats_in_memory(env: &Env, ctx: &Context, half_life_days: f64) -> Option<Option<Stats>> {
+pub fn stats_in_memory(env: &Env, ctx: &Context, query: &StatsQuery) -> Option<Option<Stats>> {
     let now = crate::now_ms();
-    match MEMORY.with(|m| m.borrow().lookup(now)) {
+    let query = query.to_query();
+    match memory(&query, |m| m.lookup(now)) {
         Lookup::Use(stats) => Some(stats),
         Lookup::UseAndRefresh(stats) => {
-            MEMORY.with(|m| m.borrow_mut().refresh_started());
-            ctx.wait_until(refresh(env.clone(), half_life_days));
+            memory(&query, StatsMemory::refresh_started);
+            ctx.wait_until(refresh(env.clone(), query));
             Some(stats)
         }
         Lookup::Wait => None,
@@ -127,15 +144,15 @@ pub fn stats_in_memory(env: &Env, ctx: &Context, half_life_days: f64) -> Option<
 
 /// Fetches the counts into memory; after a failure, keeps the old ones and tries again only
 /// after the freshness window.
-async fn refresh(env: Env, half_life_days: f64) {
-    let fetched = fetch_stats(&env, half_life_days).await;
+async fn refresh(env: Env, query: String) {
+    let fetched = fetch_stats(&env, &query).await;
     let now = crate::now_ms();
-    MEMORY.with(|m| m.borrow_mut().refreshed(now, fetched));
+    memory(&query, |m| m.refreshed(now, fetched));
 }
 
 /// The sum over all shards; all or nothing, so a shard that fails never makes counts shrink.
-async fn fetch_stats(env: &Env, half_life_days: f64) -> Option<Stats> {
-    let url = format!("https://counter/stats?half_life={half_life_days}");
+async fn fetch_stats(env: &Env, query: &str) -> Option<Stats> {
+    let url = format!("https://counter/stats?{query}");
     let fault = Fault::from_env(env);
     let shard_stats = |shard: usize| {
         let url = url.clone();

@@ -156,11 +156,12 @@ impl ReadCounter {
         Ok(salt)
     }
 
-    /// Every slug's all-time reads and its score with the half-life the query asks for,
-    /// from the daily rows within the horizon.
+    /// The stats a query asks for (its top slugs by score, and the slugs it names): each
+    /// slug's all-time reads and its score with the query's half-life, from the daily rows
+    /// within the horizon. The answer is bounded by the query, not by the number of posts.
     fn handle_stats(&self, query: &str) -> Result<Response> {
-        let pairs = query.split('&').filter_map(|pair| pair.split_once('='));
-        let half_life_days = counting::half_life_from_query(pairs);
+        let query = counting::StatsQuery::from_query(query);
+        let half_life_days = query.half_life_days;
         #[derive(Deserialize)]
         struct Total {
             slug: String,
@@ -200,6 +201,6 @@ impl ReadCounter {
             stats.entry(slug).or_default().score =
                 ranking::decayed_score(days, today as i64, half_life_days);
         }
-        Response::from_json(&stats)
+        Response::from_json(&ranking::bounded(stats, query.top, &query.slugs))
     }
 }

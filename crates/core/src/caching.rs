@@ -196,12 +196,14 @@ pub fn cache_api_url(host: Option<&str>, key: &str) -> Option<String> {
 pub struct FirstReads {
     pub site: bool,
     pub record: Option<String>,
+    /// The aliases too: the front page folds old slugs' reads into Popular Reads with them.
+    pub aliases: bool,
 }
 
 impl FirstReads {
     /// Whether anything besides `version` is read.
     pub fn any(&self) -> bool {
-        self.site || self.record.is_some()
+        self.site || self.record.is_some() || self.aliases
     }
 }
 
@@ -229,6 +231,7 @@ pub fn first_reads(route: &Route, holds_site: bool) -> FirstReads {
         } else {
             route_record(route)
         },
+        aliases: !holds_site && *route == Route::Index,
     }
 }
 
@@ -472,6 +475,7 @@ mod tests {
         let cold_post = FirstReads {
             site: true,
             record: Some("post/a".into()),
+            aliases: false,
         };
         assert_eq!(first_reads(&post, false), cold_post);
         let year = Route::Year {
@@ -482,10 +486,10 @@ mod tests {
             first_reads(&year, false).record.as_deref(),
             Some("list/year/2026/2")
         );
-        assert_eq!(
-            first_reads(&Route::Index, false).record.as_deref(),
-            Some("list/front")
-        );
+        // The front page: its list and the aliases Popular Reads folds reads through.
+        let cold_front = first_reads(&Route::Index, false);
+        assert_eq!(cold_front.record.as_deref(), Some("list/front"));
+        assert!(cold_front.aliases && cold_front.site);
         let tag_feed = Route::Feed {
             kind: crate::routes::FeedKind::Atom,
             tag: Some("rust".into()),
@@ -504,6 +508,7 @@ mod tests {
         let warm = FirstReads {
             site: false,
             record: None,
+            aliases: false,
         };
         assert!(!warm.any() && cold_post.any());
         for route in [

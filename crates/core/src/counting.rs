@@ -162,6 +162,84 @@ pub fn half_life_from_query<K: AsRef<str>, V: AsRef<str>>(
         .unwrap_or(DEFAULT_HALF_LIFE_DAYS)
 }
 
+/// What a stats query asks the counter for. The answer is bounded by the query, never by
+/// the number of posts: the `top` slugs by score (Popular Reads needs a few) and the stats of
+/// `slugs` (a read count badge needs one post's, its old slugs included).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatsQuery {
+    pub half_life_days: f64,
+    pub top: usize,
+    pub slugs: Vec<String>,
+}
+
+/// The most slugs one query may name, and the most top slugs it may ask for: what a post
+/// with many old slugs, or a long Popular Reads, needs, with room to spare.
+pub const MAX_QUERY_SLUGS: usize = 64;
+pub const MAX_TOP: usize = 1_000;
+
+impl StatsQuery {
+    /// The top of the ranking, for a Popular Reads of `popular_count` posts. Each shard
+    /// answers its own top, summed over shards: a post is read by readers of every shard, so
+    /// asking each for four times the list (and a few more) leaves room for posts high in
+    /// the sum but lower in one shard, and for old slugs that fold into one post.
+    pub fn popular(half_life_days: f64, popular_count: usize) -> Self {
+        Self {
+            half_life_days,
+            top: (popular_count * 4 + 8).min(MAX_TOP),
+            slugs: Vec::new(),
+        }
+    }
+
+    /// These slugs' stats alone.
+    pub fn slugs<'a>(half_life_days: f64, slugs: impl IntoIterator<Item = &'a str>) -> Self {
+        Self {
+            half_life_days,
+            top: 0,
+            slugs: slugs
+                .into_iter()
+                .take(MAX_QUERY_SLUGS)
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+
+    /// The query string the counter is sent (slugs are plain `a-z0-9-`, joined by commas).
+    pub fn to_query(&self) -> String {
+        let mut q = format!("half_life={}&top={}", self.half_life_days, self.top);
+        if !self.slugs.is_empty() {
+            q.push_str("&slugs=");
+            q.push_str(&self.slugs.join(","));
+        }
+        q
+    }
+
+    /// The query a counter was sent; what is missing or malformed takes its default (the
+    /// default half-life, no top, no slugs), and the bounds hold whatever was sent.
+    pub fn from_query(query: &str) -> Self {
+        let pairs: Vec<(&str, &str)> = query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .collect();
+        let value = |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+        Self {
+            half_life_days: half_life_from_query(pairs.iter().copied()),
+            top: value("top")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0usize)
+                .min(MAX_TOP),
+            slugs: value("slugs")
+                .map(|v| {
+                    v.split(',')
+                        .filter(|s| crate::slug::validate_slug(s).is_ok())
+                        .take(MAX_QUERY_SLUGS)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+}
+
 /// The oldest day whose daily rows count for a score seen from `today`, [`HORIZON_HALF_LIVES`]
 /// half-lives back; a number as SQLite is given it.
 pub fn horizon_day(today: i64, half_life_days: f64) -> f64 {
@@ -258,6 +336,35 @@ impl<S: Clone> StatsMemory<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stats_query_survives_the_trip_and_stays_bounded_whatever_is_sent() {
+        let popular = StatsQuery::popular(7.5, 5);
+        assert_eq!(popular.to_query(), "half_life=7.5&top=28");
+        assert_eq!(StatsQuery::from_query(&popular.to_query()), popular);
+        let badge = StatsQuery::slugs(30.0, ["new-name", "old-name"]);
+        assert_eq!(
+            badge.to_query(),
+            "half_life=30&top=0&slugs=new-name,old-name"
+        );
+        assert_eq!(StatsQuery::from_query(&badge.to_query()), badge);
+        // Nothing asked: nothing but the default half-life; too much asked: the bounds.
+        assert_eq!(
+            StatsQuery::from_query(""),
+            StatsQuery {
+                half_life_days: DEFAULT_HALF_LIFE_DAYS,
+                top: 0,
+                slugs: vec![]
+            }
+        );
+        let many: Vec<String> = (0..500).map(|i| format!("s{i}")).collect();
+        let greedy = StatsQuery::from_query(&format!("top=99999999&slugs={}", many.join(",")));
+        assert_eq!(greedy.top, MAX_TOP);
+        assert_eq!(greedy.slugs.len(), MAX_QUERY_SLUGS);
+        // A slug that could be no post's is dropped.
+        let odd = StatsQuery::from_query("slugs=ok,..%2F,Bad Slug,,also-ok");
+        assert_eq!(odd.slugs, ["ok", "also-ok"]);
+    }
 
     const T0: u64 = 1_700_000_000_000;
 

@@ -27,6 +27,28 @@ pub fn merge(total: &mut HashMap<String, ReadStats>, shard: HashMap<String, Read
     }
 }
 
+/// What a counter answers a [`crate::counting::StatsQuery`]: of every slug's stats, the `top`
+/// with the highest score (ties: more reads, then the slug) and those of `slugs`.
+pub fn bounded(
+    all: HashMap<String, ReadStats>,
+    top: usize,
+    slugs: &[String],
+) -> HashMap<String, ReadStats> {
+    let mut ranked: Vec<(String, ReadStats)> = all.into_iter().collect();
+    ranked.sort_by(|(a, x), (b, y)| {
+        y.score
+            .total_cmp(&x.score)
+            .then(y.reads.cmp(&x.reads))
+            .then(a.cmp(b))
+    });
+    ranked
+        .into_iter()
+        .enumerate()
+        .filter(|(i, (slug, _))| *i < top || slugs.contains(slug))
+        .map(|(_, row)| row)
+        .collect()
+}
+
 /// A post's stats, including reads counted under its former slugs.
 pub fn stats_for(post: &PostMeta, stats: &HashMap<String, ReadStats>) -> ReadStats {
     let mut total = ReadStats::default();
@@ -159,6 +181,26 @@ mod candidate_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_counter_answers_the_top_and_the_slugs_asked_for_never_every_row() {
+        let all: HashMap<String, ReadStats> = (0..1000)
+            .map(|i| {
+                let stats = ReadStats {
+                    reads: i,
+                    score: (i % 100) as f64,
+                };
+                (format!("p{i}"), stats)
+            })
+            .collect();
+        let answer = bounded(all.clone(), 3, &["p5".into(), "nobody".into()]);
+        let mut slugs: Vec<&str> = answer.keys().map(String::as_str).collect();
+        slugs.sort();
+        // Score 99 three times over (p999, p899, p799: most reads first), and p5 as asked.
+        assert_eq!(slugs, ["p5", "p799", "p899", "p999"]);
+        assert_eq!(answer["p5"], all["p5"]);
+        assert!(bounded(all, 0, &[]).is_empty());
+    }
 
     fn posts(n: i64) -> Vec<PostMeta> {
         (0..n)
