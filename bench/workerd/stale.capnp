@@ -1,22 +1,23 @@
-# The blog on workerd alone, as blog.capnp, served from four locations at once against one
-# KV namespace that is only eventually consistent (stale-kv.js): each location is a worker
-# of its own, so an isolate of its own with its own memory, as the isolates of different
-# Cloudflare locations are. Location 1 ("main") owns the ReadCounter objects; the others
-# reach the same ones, as every location does.
+# The blog on workerd alone, as blog.capnp, served from several locations at once against
+# one KV namespace that is only eventually consistent (stale-kv.js): each location is a
+# worker of its own, so an isolate of its own with its own memory, as the isolates of
+# different Cloudflare locations are. Location 1 ("main") owns the ReadCounter objects; the
+# others reach the same ones, as every location does.
 #
 # A template: tests/e2e/stale-kv.test.mjs lays out the folder with bench/servers.mjs
 # (prepareBlogDir), puts stale-kv.js in kv.js's place and writes this as blog.capnp, with
-# @MAIN@, @WASM@ and @DATE@ replaced as there and @HTTP2@..@HTTP4@ by the other locations'
-# addresses; workerdBlog then runs it, giving http (location 1), kv-admin and reads-driver
-# their addresses on the command line.
+# @MAIN@, @WASM@ and @DATE@ replaced as there, and the two placeholders of the services and
+# sockets lists below by one entry per other location, each
+#   (name = "location-N", worker = .location),
+#   (name = "http-N", address = "127.0.0.1:PORT", http = (), service = "location-N"),
+# workerdBlog then runs it, giving http (location 1), kv-admin and reads-driver their
+# addresses on the command line.
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
   services = [
     (name = "main", worker = .blog),
-    (name = "location-2", worker = .location),
-    (name = "location-3", worker = .location),
-    (name = "location-4", worker = .location),
+    @LOCATION_SERVICES@
     (name = "kv", worker = .kv),
     (name = "do-storage", disk = (path = "do-storage", writable = true)),
     (name = "no-cache", worker = .noCache),
@@ -24,9 +25,7 @@ const config :Workerd.Config = (
   ],
   sockets = [
     (name = "http", address = "127.0.0.1:8791", http = (), service = "main"),
-    (name = "http-2", address = "@HTTP2@", http = (), service = "location-2"),
-    (name = "http-3", address = "@HTTP3@", http = (), service = "location-3"),
-    (name = "http-4", address = "@HTTP4@", http = (), service = "location-4"),
+    @LOCATION_SOCKETS@
     # Writes from the sync's stand-in session, and the staleness settings and logs.
     (name = "kv-admin", address = "127.0.0.1:8792", http = (), service = "kv"),
     (name = "reads-driver", address = "127.0.0.1:8794", http = (), service = "reads-driver"),

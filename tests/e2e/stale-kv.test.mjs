@@ -1,6 +1,6 @@
 // A sync against KV that is only eventually consistent, as Workers KV is between locations:
-// the real built Worker on workerd (the bundle `wrangler deploy --dry-run` makes) in four
-// locations at once (bench/workerd/stale.capnp: four isolates, each with its own memory), their
+// the real built Worker on workerd (the bundle `wrangler deploy --dry-run` makes) in several
+// locations at once (bench/workerd/stale.capnp: isolates, each with its own memory), their
 // `POSTS` namespace served by bench/workerd/stale-kv.js, and the real `blog sync` writing it
 // through tests/tools/stale-session.mjs, in its own order. For STALE_MS after each write a
 // read of that key may still answer what the key held before (or nothing, for a new key),
@@ -18,8 +18,8 @@
 //   node --test tests/e2e/stale-kv.test.mjs
 // Needs build/ (make build) and target/release/blog. Settings: STALE_KV_MS (4000),
 // STALE_KV_P (0.5, the share of reads inside the window that answer an older state),
-// STALE_KV_SEED (7). A report of every check is printed and written to
-// tests/artifacts/stale-kv.txt.
+// STALE_KV_SEED (7), STALE_KV_LOCATIONS (8). A report of every check is printed and written
+// to tests/artifacts/stale-kv.txt.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +27,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { rng, writePosts } from '../../bench/content.mjs';
+import { rng, slugOf, writePosts } from '../../bench/content.mjs';
 import { BLOG, ENV, ROOT, WORKERD, WRANGLER, freePort, run, runOk, sleep } from '../../bench/proc.mjs';
 import { compatibilityDate, prepareBlogDir, workerdBlog } from '../../bench/servers.mjs';
 import { SYNC_SETTLE_MS } from '../tools/sync-settle.mjs';
@@ -41,8 +41,11 @@ const SPACING_DAYS = 4;
 /** site.toml's list sizes, which the expected pages are cut by. */
 const FRONT_PAGE_POSTS = 30;
 const POSTS_PER_PAGE = 50;
-/** The isolates bench/workerd/stale.capnp runs, each a location with its own memory. */
-const LOCATIONS = 4;
+/**
+ * The isolates bench/workerd/stale.capnp runs, each a location with its own memory: each
+ * one's caching is one more draw of what its pages were rendered from.
+ */
+const LOCATIONS = Number(process.env.STALE_KV_LOCATIONS ?? 8);
 /** After the window: the isolate trusts a `version` it read for a second more. */
 const MARGIN_MS = SYNC_SETTLE_MS;
 /** The workers.dev name the benchmark uses: no Cache API, as on *.workers.dev. */
@@ -64,7 +67,7 @@ let result; // what the sync and the crawl saw
 
 // ------------------------------------------------------------------ the content model
 
-/** The posts in a content folder, newest first: { slug, title, date, year, tags, summary }. */
+/** The posts in a content folder, newest first ({ slug, title, date, year, tags }), and the pages they make. */
 function readModel(dir) {
   const posts = [];
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.md'))) {
@@ -73,7 +76,6 @@ function readModel(dir) {
     posts.push({
       slug: file.slice(0, -3),
       title: JSON.parse(field('title')),
-      summary: JSON.parse(field('summary')),
       date: field('date'),
       year: Number(field('date').slice(0, 4)),
       tags: JSON.parse(field('tags')),
@@ -114,11 +116,10 @@ function linkedSlugs(dir) {
 }
 
 const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
-const slugOf = (i) => `bench-post-${String(i).padStart(4, '0')}`;
 
-/** Generated posts, re-dated SPACING_DAYS apart so they span several years. */
+/** Generated posts (the same every run), re-dated SPACING_DAYS apart so they span several years. */
 async function writeContent(dir) {
-  await writePosts(dir, POSTS, { bytes: 2500, seed: SEED });
+  await writePosts(dir, POSTS, { bytes: 2500 });
   const newest = Date.UTC(2025, 11, 28);
   for (let i = 0; i < POSTS; i++) {
     const file = path.join(dir, `${slugOf(i)}.md`);
@@ -127,6 +128,7 @@ async function writeContent(dir) {
   }
 }
 
+/** A new post file's text. */
 function newPost({ title, date, tags, summary, body }) {
   const q = JSON.stringify;
   return `+++\ntitle = ${q(title)}\ndate = ${date}\nsummary = ${q(summary)}\ntags = [${tags.map(q).join(', ')}]\n+++\n\n${body}\n`;
@@ -546,19 +548,24 @@ async function bundle(dir) {
 
 /**
  * bench/workerd/stale.capnp as the folder's blog.capnp (the modules' names as
- * prepareBlogDir found them), with addresses for locations 2 to 4. Returns those addresses.
+ * prepareBlogDir found them), with a service and an address for each location after the
+ * first. Returns those addresses.
  */
 async function writeLocationsConfig(dir, date) {
   const files = fs.readdirSync(path.join(dir, 'bundle'));
   const main = files.find((f) => f.endsWith('.js'));
   const wasm = files.find((f) => f.endsWith('.wasm'));
   const others = [];
-  for (let i = 2; i <= LOCATIONS; i++) others.push(`127.0.0.1:${await freePort()}`);
-  let config = fs.readFileSync(path.join(ROOT, 'bench/workerd/stale.capnp'), 'utf8');
-  config = config.replaceAll('@MAIN@', main).replaceAll('@WASM@', wasm).replaceAll('@DATE@', date);
-  others.forEach((address, i) => (config = config.replaceAll(`@HTTP${i + 2}@`, address)));
+  for (let n = 2; n <= LOCATIONS; n++) others.push({ n, address: `127.0.0.1:${await freePort()}` });
+  const config = fs
+    .readFileSync(path.join(ROOT, 'bench/workerd/stale.capnp'), 'utf8')
+    .replaceAll('@MAIN@', main)
+    .replaceAll('@WASM@', wasm)
+    .replaceAll('@DATE@', date)
+    .replace('@LOCATION_SERVICES@', others.map(({ n }) => `(name = "location-${n}", worker = .location),`).join('\n    '))
+    .replace('@LOCATION_SOCKETS@', others.map(({ n, address }) => `(name = "http-${n}", address = "${address}", http = (), service = "location-${n}"),`).join('\n    '));
   fs.writeFileSync(path.join(dir, 'blog.capnp'), config);
-  return others.map((address) => `http://${address}`);
+  return others.map(({ address }) => `http://${address}`);
 }
 
 /** `blog sync` of the content folder into the stale KV, through the stand-in session. */
@@ -578,7 +585,7 @@ before(async () => {
   fs.writeFileSync(path.join(tmp, 'kv.json'), '[]');
   const date = compatibilityDate((await run(WORKERD, ['--version'])).stdout);
   const dir = prepareBlogDir('stale-kv-e2e', { bundleDir, kvJson: path.join(tmp, 'kv.json'), date });
-  // The eventually consistent KV in kv.js's place (same module name, same wire), and four
+  // The eventually consistent KV in kv.js's place (same module name, same wire), and the
   // locations in blog.capnp's.
   fs.copyFileSync(path.join(ROOT, 'bench/workerd/stale-kv.js'), path.join(dir, 'kv.js'));
   const others = await writeLocationsConfig(dir, date);
@@ -625,6 +632,7 @@ test(`a sync into KV that serves old values for ${STALE_MS} ms after each write 
   for (let loc = 0; loc < LOCATIONS; loc++) for (const target of pages) await page(target, loc);
   await admin(`/__stale/config?ms=${STALE_MS}&p=${STALE_P}&seed=${SEED}`, 'PUT');
   const seq0 = await kvSeq();
+  const logFrom = fs.existsSync(site.logFile) ? fs.statSync(site.logFile).size : 0;
 
   const startedAt = Date.now();
   let returnedAt = null;
@@ -642,7 +650,8 @@ test(`a sync into KV that serves old values for ${STALE_MS} ms after each write 
   const secondPass = await verifyEverywhere(after_, edits);
 
   const [stats, reads, writes] = await Promise.all([admin('/__stale/stats'), admin(`/__stale/reads?after=${seq0}`), admin('/__stale/writes')]);
-  result = { startedAt, returnedAt, windowEndedAt, checkedAt, synced, crawled, firstPass, secondPass, stats, reads, writes, pages, watched, seq0 };
+  const log = fs.existsSync(site.logFile) ? fs.readFileSync(site.logFile).subarray(logFrom).toString('utf8') : '';
+  result = { startedAt, returnedAt, windowEndedAt, checkedAt, synced, crawled, firstPass, secondPass, stats, reads, writes, pages, watched, seq0, log };
   writeReport();
   assert.equal(synced.code, 0, `the sync failed:\n${synced.stdout}${synced.stderr}`);
 });
@@ -707,6 +716,15 @@ function failureLines(list, limit = 12) {
   return lines.join('\n');
 }
 
+/** A log's distinct lines, most frequent first, with their counts. */
+function logSummary(log, limit = 20) {
+  const counts = new Map();
+  for (const line of log.split('\n').map((l) => l.trim()).filter(Boolean)) counts.set(line, (counts.get(line) ?? 0) + 1);
+  const lines = [...counts].sort((a, b) => b[1] - a[1]).map(([line, n]) => `  ${String(n).padStart(5)} × ${line.slice(0, 300)}`);
+  if (lines.length === 0) return ['  (nothing)'];
+  return lines.length > limit ? [...lines.slice(0, limit), `  … and ${lines.length - limit} more`] : lines;
+}
+
 function writeReport() {
   const r = result;
   const during = r.crawled.requests.filter((q) => q.at < r.returnedAt - r.startedAt).length;
@@ -739,6 +757,8 @@ function writeReport() {
     failureLines(lists.bad, 40),
     `(c) after the window: ${r.firstPass.failures.length} wrong in ${r.firstPass.requests} requests; ${SYNC_SETTLE_MS} ms later: ${r.secondPass.failures.length} wrong`,
     ...late.slice(0, 80),
+    `worker log from the sync start (${site.logFile}), distinct lines:`,
+    ...logSummary(r.log),
     '',
     'sync output:',
     r.synced.stdout.trim(),

@@ -4,7 +4,7 @@
 //! what to do.
 
 use crate::assets::{self, FileInfo};
-use blog_core::kv::KeyMeta;
+use blog_core::kv::{self, KeyMeta};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
@@ -64,6 +64,20 @@ impl Kv {
     /// Where this namespace is.
     pub fn location(&self) -> &Place {
         &self.place
+    }
+
+    /// How long a location of this namespace may serve a key's previous value after a
+    /// write: `BLOG_KV_STALE_MS` when set, else none for local state (one store, read
+    /// where it is written) and [`kv::REMOTE_STALE_MS`] for the account's.
+    pub fn stale_window(&self) -> Duration {
+        let ms = std::env::var("BLOG_KV_STALE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(match self.place {
+                Place::Local { .. } => 0,
+                Place::Remote => kv::REMOTE_STALE_MS,
+            });
+        Duration::from_millis(ms)
     }
 
     /// One key's value, remotely (`None` when there is none): for the sync lease.

@@ -64,6 +64,11 @@ impl RecentVersion {
     }
 }
 
+/// How long a Workers KV location may go on serving a key's previous value (or its absence)
+/// after a write: reads are cached at each location for up to 60 s. `blog sync --remote`
+/// lets this pass between the steps that depend on each other (see `blog sync`'s help).
+pub const REMOTE_STALE_MS: u64 = 60_000;
+
 pub const POST_PREFIX: &str = "post/";
 /// A list page's record (see [`crate::lists`]).
 pub const LIST_PREFIX: &str = "list/";

@@ -15,7 +15,12 @@ pub const HELP: &str = "\
 Validate the content as `blog check` does, then publish what changed to Workers KV: files
 first, then posts, then the index, then deletions, so a reader never meets a link to
 something not there yet. A renamed post gets its old address as an alias in its own file.
-A sync that stops half-way loses nothing: run it again to finish.
+A sync that stops half-way loses nothing: run it again to finish. One sync runs at a time:
+a second one waits for the first.
+
+The account's KV may serve a key's old value for up to 60 s at each location, so with
+--remote a sync waits that long after writing new posts and files, and again before the
+version that switches the site over: about a minute for an edit, two when posts are added.
 
 Usage: blog sync [OPTIONS]
 
@@ -31,8 +36,10 @@ Options:
 
 Environment:
   BLOG_WRANGLER          The wrangler command [default: node_modules/.bin/wrangler]
-  BLOG_NODE              The node that lists local KV [default: node]
-  BLOG_WRANGLER_TIMEOUT  Seconds one wrangler or node call may take [default: 300]
+  BLOG_NODE              The node that runs the local KV session [default: node]
+  BLOG_WRANGLER_TIMEOUT  Seconds one wrangler call or local KV request may take [default: 300]
+  BLOG_KV_STALE_MS       How long a KV location may serve old values after a write
+                         [default: 0 locally, 60000 with --remote]
 ";
 
 pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(), String> {
@@ -105,10 +112,26 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
     let files: Vec<_> = plan.put_files.iter().map(|key| used[key]).collect();
     kv.put_files(&site.content, &files)?;
     renew()?;
-    kv.put_in_batches(
-        "posts",
-        &publish::post_entries(&plan, &posts, &site.content),
-    )?;
+    // On a KV whose locations may serve old values for a while (the account's, 60 s), what
+    // the next step links must be there everywhere before that step: new posts and files
+    // before the posts and lists that link them, every record before `version`, which
+    // isolates key their pages by. Local state is read where it is written: no waits.
+    let stale = kv.stale_window();
+    let mut entries = publish::post_entries(&plan, &posts, &site.content);
+    if !stale.is_zero() {
+        let (added, changed): (Vec<_>, Vec<_>) = entries
+            .into_iter()
+            .zip(&plan.put_posts)
+            .partition(|(_, (change, _))| *change == sync::Change::Added);
+        let added: Vec<_> = added.into_iter().map(|(entry, _)| entry).collect();
+        kv.put_in_batches("new posts", &added)?;
+        if !added.is_empty() || !files.is_empty() {
+            wait_for_locations(stale, "the new posts and files");
+        }
+        entries = changed.into_iter().map(|(entry, _)| entry).collect();
+    }
+    renew()?;
+    kv.put_in_batches("posts", &entries)?;
     let mut published = None;
     // The site record and the list records in one call: after the posts, before `version`.
     let mut index_entries = Vec::new();
@@ -122,6 +145,10 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         published = Some(Instant::now());
     }
     if let Some(index) = &plan.put_index {
+        if !stale.is_zero() {
+            wait_for_locations(stale, "the posts and lists");
+            renew()?;
+        }
         kv.put_in_batches("version", &[publish::version_entry(index)])?;
         published = Some(Instant::now());
     }
@@ -138,4 +165,13 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
     }
     print!("{}", publish::report(&plan, &renamed, &used, false));
     Ok(())
+}
+
+/// Lets `stale` pass, so every KV location serves what was just written.
+fn wait_for_locations(stale: Duration, what: &str) {
+    eprintln!(
+        "  waiting {:.0} s for every KV location to serve {what}…",
+        stale.as_secs_f64()
+    );
+    std::thread::sleep(stale);
 }
