@@ -106,22 +106,32 @@ describe('a bad post stops check and sync, and nothing is written', () => {
     assert.deepEqual(await kvKeys(stateDir), []);
   });
 
-  test('an index over 25 MiB (270 posts with 100 KB summaries)', async () => {
-    const summary = 'A summary far longer than any reader wants. '.repeat(Math.ceil((100 * 1024) / 44));
+  test('aliases over 25 MiB (270 posts with 100 KB of aliases each)', async () => {
+    // No record holds every post any more but the aliases, which hold every old path.
     const files = {};
     for (let i = 0; i < 270; i++) {
-      const s = i === 137 ? `${summary} The longest of all.` : summary;
-      files[`zz-long-${String(i).padStart(3, '0')}.md`] = postText({ title: `Long ${i}`, summary: s, date: '2026-01-01' });
+      const count = i === 137 ? 51 : 50;
+      const aliases = Array.from({ length: count }, (_, j) => `/old/${i}/${j}/${'a'.repeat(2000)}`);
+      files[`zz-moved-${String(i).padStart(3, '0')}.md`] = postText({ title: `Moved ${i}`, date: '2026-01-01', extra: `aliases = ${JSON.stringify(aliases)}\n` });
     }
     const { contentDir, stateDir } = await setup(files);
     const { check, sync } = await checkAndSync(contentDir, stateDir);
-    // Reported at the summary of the post whose index entry is the largest.
-    const where = new RegExp(`${escapeRe(path.join(contentDir, 'zz-long-137.md'))}:4: error: the index of \\d+ posts is 2[5-9](\\.\\d)? MiB; Workers KV holds at most 25 MiB per value: shorten summaries`);
+    // Reported at the aliases line of the post whose aliases are the longest.
+    const where = new RegExp(`${escapeRe(path.join(contentDir, 'zz-moved-137.md'))}:5: error: the aliases of \\d+ posts take 2[5-9](\\.\\d)? MiB; Workers KV holds at most 25 MiB per value: drop old aliases`);
     for (const [cmd, r] of [['check', check], ['sync', sync]]) {
       assert.notEqual(r.code, 0, `${cmd} succeeded:\n${r.stdout}${r.stderr.slice(0, 2000)}`);
       assert.match(r.stderr, where, `${cmd}:\n${r.stderr.slice(0, 2000)}`);
     }
     assert.deepEqual(await kvKeys(stateDir), []);
+  });
+
+  test('summaries of 100 KB each on 270 posts are fine: no record holds them all', async () => {
+    const summary = 'A summary far longer than any reader wants. '.repeat(Math.ceil((100 * 1024) / 44));
+    const files = {};
+    for (let i = 0; i < 270; i++) files[`zz-long-${String(i).padStart(3, '0')}.md`] = postText({ title: `Long ${i}`, summary, date: '2026-01-01' });
+    const { contentDir } = await setup(files);
+    const check = await run(BLOG, ['check', '--content', contentDir]);
+    assert.equal(check.code, 0, check.stderr.slice(0, 2000));
   });
 });
 
