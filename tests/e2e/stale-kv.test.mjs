@@ -50,6 +50,8 @@ const LOCATIONS = Number(process.env.STALE_KV_LOCATIONS ?? 8);
 const MARGIN_MS = SYNC_SETTLE_MS;
 /** The workers.dev name the benchmark uses: no Cache API, as on *.workers.dev. */
 const HOST = 'blog.bench.workers.dev';
+/** The longest the crawl goes on, whatever the sync does. */
+const CRAWL_LIMIT_MS = 120_000;
 /** Other post links followed per page and round, beside every link to a post that changed. */
 const SAMPLE_LINKS = 3;
 const REPORT = path.join(ROOT, 'tests/artifacts/stale-kv.txt');
@@ -620,6 +622,7 @@ test(`a sync into KV that serves old values for ${STALE_MS} ms after each write 
   edits = applyEdits(contentDir, before_);
   after_ = readModel(contentDir);
   const watched = watchedSlugs(edits, before_, after_);
+  // Every year's pages, and every tag page that lists a watched post, before or after.
   const touchedLists = new Set(
     [...before_.listPages, ...after_.listPages]
       .filter((l) => l.path.match(/^\/\d{4}\//) || l.slugs.some((s) => watched.has(s)))
@@ -640,7 +643,9 @@ test(`a sync into KV that serves old values for ${STALE_MS} ms after each write 
     returnedAt = Date.now();
     return r;
   });
-  const crawled = await crawl({ pages, watched, added, startedAt, done: () => returnedAt !== null && Date.now() >= returnedAt + STALE_MS });
+  // Until STALE_MS after the sync returned (and at most CRAWL_LIMIT_MS, should it hang).
+  const done = () => (returnedAt !== null && Date.now() >= returnedAt + STALE_MS) || Date.now() - startedAt > CRAWL_LIMIT_MS;
+  const crawled = await crawl({ pages, watched, added, startedAt, done });
   const synced = await syncing;
   const windowEndedAt = Date.now();
   await sleep(Math.max(0, returnedAt + STALE_MS + MARGIN_MS - Date.now()));
