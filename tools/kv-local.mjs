@@ -22,6 +22,8 @@ if (!persistTo || !namespaceId) {
 }
 
 const readJson = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
+// Miniflare's put takes a string, an ArrayBuffer or a stream, not a Node Buffer.
+const bytes = (buffer) => buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength);
 
 async function answer(kv, request) {
   switch (request.op) {
@@ -29,7 +31,7 @@ async function answer(kv, request) {
       return { keys: await listKeys(kv) };
     case 'put':
       for (const entry of readJson(request.file)) {
-        const value = entry.base64 ? Buffer.from(entry.value, 'base64') : entry.value;
+        const value = entry.base64 ? bytes(Buffer.from(entry.value, 'base64')) : entry.value;
         const options = {};
         if (entry.metadata !== undefined) options.metadata = entry.metadata;
         if (entry.expiration_ttl !== undefined) options.expirationTtl = entry.expiration_ttl;
@@ -39,7 +41,7 @@ async function answer(kv, request) {
       return {};
     case 'put-file': {
       const options = request.metadata === undefined ? {} : { metadata: request.metadata };
-      await kv.put(request.key, fs.readFileSync(request.path), options);
+      await kv.put(request.key, bytes(fs.readFileSync(request.path)), options);
       return {};
     }
     case 'delete':
