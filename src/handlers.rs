@@ -315,7 +315,7 @@ async fn without_site(slug: &str, req: &Req, env: &Env, failure: Failure) -> Out
         );
     }
     let site = SiteRecord::default();
-    let record = records::post(env, slug)
+    let record = records::post(env, &site, slug)
         .await?
         .filter(|r| r.meta.published <= now());
     let Some(record) = record else {
@@ -365,7 +365,7 @@ impl Page<'_> {
         key: &str,
         prefetched: records::Prefetched,
     ) -> Result<Option<T>, Failure> {
-        records::record(self.env, key, prefetched).await
+        records::record(self.env, self.site, key, prefetched).await
     }
 
     /// A page kept in memory or in the Cache API under `key`.
@@ -597,7 +597,12 @@ impl Page<'_> {
             .iter()
             .filter(|c| !front_posts.iter().any(|p| &p.slug == *c))
             .collect();
-        let read = join_all(missing.iter().map(|slug| records::post(self.env, slug))).await;
+        let read = join_all(
+            missing
+                .iter()
+                .map(|slug| records::post(self.env, self.site, slug)),
+        )
+        .await;
         let metas = read.into_iter().filter_map(|r| match r {
             Ok(record) => record.map(|r| r.meta),
             Err(Failure::Internal { context, cause }) => {
@@ -672,7 +677,12 @@ impl Page<'_> {
         let Some(plan) = feeds::plan(settings, posts, kind, tag) else {
             return self.not_found().await;
         };
-        let results = join_all(plan.posts.iter().map(|p| records::post(self.env, &p.slug))).await;
+        let results = join_all(
+            plan.posts
+                .iter()
+                .map(|p| records::post(self.env, self.site, &p.slug)),
+        )
+        .await;
         let mut fetched = Vec::with_capacity(results.len());
         for (meta, result) in plan.posts.iter().zip(results) {
             fetched.push(match result {

@@ -150,7 +150,7 @@ pub async fn aliases(
         return Ok(aliases);
     }
     let aliases: Rc<Aliases> = Rc::new(
-        record(env, kv::ALIASES_KEY, prefetched)
+        record(env, site, kv::ALIASES_KEY, prefetched)
             .await?
             .unwrap_or_default(),
     );
@@ -158,16 +158,22 @@ pub async fn aliases(
     Ok(aliases)
 }
 
-pub async fn post(env: &Env, slug: &str) -> Result<Option<PostRecord>, Failure> {
-    get_json(env, &kv::post_key(slug)).await
+/// A post's record, as of `site`'s version.
+pub async fn post(env: &Env, site: &SiteRecord, slug: &str) -> Result<Option<PostRecord>, Failure> {
+    record(env, site, &kv::post_key(slug), None).await
 }
 
-/// A record from what the first round trip read, or read now.
+/// A record of `site`'s version, from what the first round trip read, or read now. One the
+/// version deleted is absent, whatever this KV location still answers for it.
 pub async fn record<T: serde::de::DeserializeOwned>(
     env: &Env,
+    site: &SiteRecord,
     key: &str,
     prefetched: Prefetched,
 ) -> Result<Option<T>, Failure> {
+    if site.removes(key) {
+        return Ok(None);
+    }
     match prefetched {
         Some(bytes) => parse(key, bytes?),
         None => get_json(env, key).await,

@@ -622,9 +622,13 @@ test(`a sync into KV that serves old values for ${STALE_MS} ms after each write 
   edits = applyEdits(contentDir, before_);
   after_ = readModel(contentDir);
   const watched = watchedSlugs(edits, before_, after_);
-  // Every year's pages, and every tag page that lists a watched post, before or after.
+  // Every year's pages, and every tag page that lists a watched post, before or after. A
+  // page the sync creates (a new tag, year or page number) is not asked for by its address,
+  // as a new post is not: it is reached by the links to it.
+  const existing = new Set(before_.listPages.map((l) => l.path));
   const touchedLists = new Set(
     [...before_.listPages, ...after_.listPages]
+      .filter((l) => existing.has(l.path))
       .filter((l) => l.path.match(/^\/\d{4}\//) || l.slugs.some((s) => watched.has(s)))
       .map((l) => l.path),
   );
@@ -661,10 +665,12 @@ test(`a sync into KV that serves old values for ${STALE_MS} ms after each write 
   assert.equal(synced.code, 0, `the sync failed:\n${synced.stdout}${synced.stderr}`);
 });
 
-test('the KV served old values and missing keys during the window (the staleness is real)', () => {
+// New keys are read only once something links them, after the sync's wait, so a new key
+// answered as missing is not expected here: old values of changed keys are.
+test('the KV served old values during the window (the staleness is real)', () => {
   assert.ok(result, 'the sync and crawl did not run');
   const { stats } = result;
-  assert.ok(stats.previous > 0 && stats.missing > 0, `stale answers: ${stats.previous} old values, ${stats.missing} missing keys of ${stats.reads} reads`);
+  assert.ok(stats.previous > 0, `stale answers: ${stats.previous} old values, ${stats.missing} missing keys of ${stats.reads} reads`);
 });
 
 test('(a) no request answers 5xx while the sync runs or during the stale window', () => {
@@ -679,13 +685,13 @@ test('(b) every post a page links to answers 200 when followed during the window
   assert.equal(bad.length, 0, `${bad.length} of ${followed.length} post links followed did not answer 200:\n${failureLines(bad)}`);
 });
 
-test('(b) every year and tag page a page links to answers 200 when followed during the window', { todo: 'a new tag list is written with the pages that link it' }, () => {
+test('(b) every year and tag page a page links to answers 200 when followed during the window', () => {
   assert.ok(result, 'the sync and crawl did not run');
   const { followed, bad } = brokenLinks(LIST_LINKS);
   assert.equal(bad.length, 0, `${bad.length} of ${followed.length} year and tag links followed did not answer 200:\n${failureLines(bad)}`);
 });
 
-test(`(c) ${STALE_MS} ms after the sync returned, every page at every location shows the new content`, { todo: 'deletions come right after version, within the window' }, () => {
+test(`(c) ${STALE_MS} ms after the sync returned, every page at every location shows the new content`, () => {
   assert.ok(result, 'the sync and crawl did not run');
   const failures = lateFailures();
   const { firstPass, secondPass } = result;

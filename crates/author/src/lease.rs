@@ -179,11 +179,17 @@ fn take_local(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<File, String> {
                         std::fs::read_to_string(&path).unwrap_or_default().trim()
                     ));
                 }
-                if !said {
-                    let by = std::fs::read_to_string(&path).unwrap_or_default();
+                // The holder names itself just after it takes the lock: give it a moment.
+                let by = std::fs::read_to_string(&path).unwrap_or_default();
+                let by = by.trim();
+                if !said && (!by.is_empty() || start.elapsed() >= Duration::from_secs(1)) {
+                    let by = if by.is_empty() {
+                        "another `blog sync`"
+                    } else {
+                        by
+                    };
                     say(&format!(
-                        "Waiting for another sync to finish ({}; it holds {})…",
-                        by.trim(),
+                        "Waiting for another sync to finish ({by}; it holds {})…",
                         path.display()
                     ));
                     said = true;

@@ -155,8 +155,8 @@ fn json<T: serde::Serialize>(record: &T) -> (String, String) {
 }
 
 /// The entries of the list, tags and aliases records the plan writes.
-pub fn record_entries(plan: &Plan) -> Vec<serde_json::Value> {
-    plan.put_records
+pub fn record_entries(records: &[(String, String, String)]) -> Vec<serde_json::Value> {
+    records
         .iter()
         .map(|(key, json, hash)| {
             serde_json::json!({
@@ -321,12 +321,15 @@ fn write_report(
             key.trim_start_matches(kv::FILE_PREFIX)
         )?;
     }
-    let index =
-        if plan.put_index.is_some() || plan.put_site.is_some() || !plan.put_records.is_empty() {
-            format!("{verb}written")
-        } else {
-            "unchanged".into()
-        };
+    let index = if plan.put_index.is_some()
+        || plan.put_site.is_some()
+        || !plan.put_records.is_empty()
+        || !plan.new_records.is_empty()
+    {
+        format!("{verb}written")
+    } else {
+        "unchanged".into()
+    };
     writeln!(out)?;
     writeln!(
         out,

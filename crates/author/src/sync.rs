@@ -29,6 +29,10 @@ pub struct Plan {
     /// The list pages, the tags page and the aliases whose record changed: `(key, JSON,
     /// hash)`, written with the index.
     pub put_records: Vec<(String, String, String)>,
+    /// The records among those that the edge does not hold yet (a new tag, year or page):
+    /// nothing links them before the posts and lists written after them, so with the new
+    /// posts they go first.
+    pub new_records: Vec<(String, String, String)>,
     /// Posts no longer in the content folder, and list pages no longer there.
     pub delete_keys: Vec<String>,
     /// `file/…` keys no published post uses any more.
@@ -44,6 +48,7 @@ impl Plan {
             && self.put_index.is_none()
             && self.put_site.is_none()
             && self.put_records.is_empty()
+            && self.new_records.is_empty()
             && self.delete_keys.is_empty()
             && self.delete_files.is_empty()
     }
@@ -91,7 +96,14 @@ pub fn plan(
     // version, so it must change for them to read the rewritten posts again: the same
     // content under a new version, which `nonce` makes new. (The next sync then finds the
     // index is not the content's version and writes it once more, under the content's.)
-    let repaired = index_current && !plan.put_posts.is_empty();
+    // Posts deleted under an unchanged index (a sync that died after `version`) count too:
+    // isolates may keep a page of one, read from a location that still served it.
+    plan.delete_keys = remote
+        .keys()
+        .filter(|k| k.starts_with(kv::POST_PREFIX) && !wanted.contains(*k))
+        .cloned()
+        .collect();
+    let repaired = index_current && !(plan.put_posts.is_empty() && plan.delete_keys.is_empty());
     if repaired {
         index.version = hash_of(&(&index.version, nonce));
         site.version = index.version.clone();
@@ -99,15 +111,13 @@ pub fn plan(
     if !index_current || repaired {
         plan.put_index = Some(index);
     }
+    // The hash leaves out the removed keys (set once the plan is whole): a sync that
+    // changes nothing finds the site record current.
+    site.removed.clear();
     let site_hash = hash_of(&site);
     if !matches!(remote.get(kv::SITE_KEY), Some(Some(m)) if m.hash == site_hash) {
         plan.put_site = Some((site, site_hash));
     }
-    plan.delete_keys = remote
-        .keys()
-        .filter(|k| k.starts_with(kv::POST_PREFIX) && !wanted.contains(*k))
-        .cloned()
-        .collect();
     // The whole-site index that edges before the list records read: nothing reads it now.
     if remote.contains_key(kv::INDEX_KEY) {
         plan.delete_keys.push(kv::INDEX_KEY.into());
@@ -121,7 +131,8 @@ pub fn plan(
 }
 
 /// Adds to `plan` the records in `records` (by key: JSON and hash) whose hash the edge does
-/// not hold, and deletes the `list/…` keys no longer among them.
+/// not hold (apart, those whose key it does not hold at all), and deletes the `list/…` keys
+/// no longer among them.
 pub fn plan_records(
     plan: &mut Plan,
     records: BTreeMap<String, (String, String)>,
@@ -134,9 +145,27 @@ pub fn plan_records(
             .cloned(),
     );
     for (key, (json, hash)) in records {
-        if !matches!(remote.get(&key), Some(Some(m)) if m.hash == hash) {
-            plan.put_records.push((key, json, hash));
+        match remote.get(&key) {
+            Some(Some(m)) if m.hash == hash => {}
+            Some(_) => plan.put_records.push((key, json, hash)),
+            None => plan.new_records.push((key, json, hash)),
         }
+    }
+    mark_removed(plan);
+}
+
+/// Names in the site record about to be written the posts and lists `plan` deletes: a KV
+/// location may serve a deleted key for a while, and a page built from it would be kept
+/// under the new version. The site record's hash leaves them out (see [`SiteRecord::removed`]).
+fn mark_removed(plan: &mut Plan) {
+    if let Some((site, _)) = &mut plan.put_site {
+        site.removed = plan
+            .delete_keys
+            .iter()
+            .filter(|k| k.starts_with(kv::POST_PREFIX) || k.starts_with(kv::LIST_PREFIX))
+            .cloned()
+            .collect();
+        site.removed.sort();
     }
 }
 
@@ -358,15 +387,92 @@ mod tests {
                 ("{}".to_string(), "1".to_string()),
             ),
             ("tags".to_string(), ("{}".to_string(), "2".to_string())),
+            (
+                "list/tag/new/1".to_string(),
+                ("{}".to_string(), "1".to_string()),
+            ),
         ]);
         plan_records(&mut plan, records, &held);
-        let written: Vec<&str> = plan
-            .put_records
-            .iter()
-            .map(|(k, _, _)| k.as_str())
-            .collect();
-        assert_eq!(written, ["tags"]);
+        let keys = |records: &[(String, String, String)]| -> Vec<String> {
+            records.iter().map(|(k, _, _)| k.clone()).collect()
+        };
+        assert_eq!(keys(&plan.put_records), ["tags"]);
+        assert_eq!(
+            keys(&plan.new_records),
+            ["list/tag/new/1"],
+            "apart: new keys"
+        );
         assert_eq!(plan.delete_keys, ["list/year/2020/1"]);
+    }
+
+    #[test]
+    fn the_site_record_names_the_posts_and_lists_a_sync_deletes() {
+        let held = remote(&[
+            ("post/a", "1"),
+            ("post/gone", "1"),
+            ("list/tag/gone/1", "1"),
+            ("file/0123.png", "f"),
+            ("version", "v1"),
+            ("site", "old"),
+        ]);
+        let mut plan = plan(
+            &[record("a", "1")],
+            &no_files(),
+            index("v2"),
+            SiteRecord::default(),
+            &held,
+            "n",
+        );
+        plan_records(&mut plan, BTreeMap::new(), &held);
+        let (site, hash) = plan
+            .put_site
+            .clone()
+            .expect("a new version, a new site record");
+        assert_eq!(site.removed, ["list/tag/gone/1", "post/gone"]);
+        assert!(site.removes("post/gone") && !site.removes("file/0123.png"));
+        // The hash is the record's without them: the next sync, with nothing changed,
+        // finds the site record current and writes nothing.
+        let mut bare = site.clone();
+        bare.removed.clear();
+        assert_eq!(hash, hash_of(&bare));
+        let after = remote(&[("post/a", "1"), ("version", "v2"), ("site", &hash)]);
+        let mut next = super::plan(
+            &[record("a", "1")],
+            &no_files(),
+            index("v2"),
+            bare,
+            &after,
+            "n2",
+        );
+        plan_records(&mut next, BTreeMap::new(), &after);
+        assert!(next.is_empty(), "{next:?}");
+    }
+
+    #[test]
+    fn a_post_left_undeleted_by_a_sync_that_died_is_deleted_under_a_new_version() {
+        let held = remote(&[
+            ("post/a", "1"),
+            ("post/gone", "1"),
+            ("version", "v"),
+            ("site", "="),
+        ]);
+        let mut plan = plan(
+            &[record("a", "1")],
+            &no_files(),
+            index("v"),
+            SiteRecord::default(),
+            &held,
+            "n",
+        );
+        plan_records(&mut plan, BTreeMap::new(), &held);
+        assert_eq!(plan.delete_keys, ["post/gone"]);
+        let version = plan.put_index.as_ref().map(|i| i.version.clone());
+        assert!(
+            version.is_some_and(|v| v != "v"),
+            "isolates must drop what they kept"
+        );
+        let (site, _) = plan.put_site.expect("the new version's site record");
+        assert_eq!(site.removed, ["post/gone"]);
     }
 
     #[test]

@@ -232,6 +232,12 @@ pub struct SiteRecord {
     /// The newest post published at the sync.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub newest: Option<Timestamp>,
+    /// The `post/…` and `list/…` keys the sync that published this version deleted, sorted.
+    /// A KV location may still serve a deleted key for a while after the delete: whatever
+    /// it answers for these, this version has no such record (see [`Self::removes`]).
+    /// Not part of the record's hash: a later sync that changes nothing keeps it as it is.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
 }
 
 /// A year's posts, as the site record counts them.
@@ -276,7 +282,16 @@ impl SiteRecord {
             scheduled,
             years,
             newest: index.posts.iter().map(|p| p.published).find(|&t| t <= now),
+            removed: Vec::new(),
         }
+    }
+
+    /// Whether this version deleted the record under `key`: it is absent, whatever a KV
+    /// read of it answers.
+    pub fn removes(&self, key: &str) -> bool {
+        self.removed
+            .binary_search_by(|k| k.as_str().cmp(key))
+            .is_ok()
     }
 
     /// When the newest post visible at `now` was published.
@@ -694,6 +709,25 @@ mod tests {
             (site.due(500), site.due(900), site.visible_count(900)),
             (0, 1, 3)
         );
+    }
+
+    #[test]
+    fn a_site_record_removes_exactly_the_keys_its_sync_deleted() {
+        let site = SiteRecord {
+            removed: vec!["list/tag/gone/1".into(), "post/a".into(), "post/c".into()],
+            ..SiteRecord::default()
+        };
+        assert!(site.removes("post/a") && site.removes("post/c"));
+        assert!(site.removes("list/tag/gone/1"));
+        for kept in ["post/b", "post/", "post/a2", "list/tag/gone/2", "site"] {
+            assert!(!site.removes(kept), "{kept}");
+        }
+        assert!(!SiteRecord::default().removes("post/a"));
+        // Older records have no such field, and an empty one is not written.
+        let json = serde_json::to_string(&SiteRecord::default()).unwrap();
+        assert!(!json.contains("removed"), "{json}");
+        let read: SiteRecord = serde_json::from_str(r#"{"version":"v"}"#).unwrap();
+        assert!(read.removed.is_empty());
     }
 
     #[test]

@@ -19,8 +19,9 @@ A sync that stops half-way loses nothing: run it again to finish. One sync runs 
 a second one waits for the first.
 
 The account's KV may serve a key's old value for up to 60 s at each location, so with
---remote a sync waits that long after writing new posts and files, and again before the
-version that switches the site over: about a minute for an edit, two when posts are added.
+--remote a sync waits that long after writing new posts and files, after new tag, year or
+list pages, and before the version that switches the site over: about a minute for an
+edit, two when posts are added, three when they start a tag or a year.
 
 Usage: blog sync [OPTIONS]
 
@@ -116,9 +117,20 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
     // the next step links must be there everywhere before that step: new posts and files
     // before the posts and lists that link them, every record before `version`, which
     // isolates key their pages by. Local state is read where it is written: no waits.
+    // New keys go first, as nothing links them until the posts and lists written after
+    // them: the new posts, then the tag, year and list pages no page had yet (which list
+    // the new posts, so every location must serve those first).
     let stale = kv.stale_window();
     let mut entries = publish::post_entries(&plan, &posts, &site.content);
-    if !stale.is_zero() {
+    let mut index_entries = Vec::new();
+    if let Some((site_record, hash)) = &plan.put_site {
+        index_entries.push(publish::site_entry(site_record, hash));
+    }
+    index_entries.extend(publish::record_entries(&plan.put_records));
+    let new_records = publish::record_entries(&plan.new_records);
+    if stale.is_zero() {
+        index_entries.extend(new_records);
+    } else {
         let (added, changed): (Vec<_>, Vec<_>) = entries
             .into_iter()
             .zip(&plan.put_posts)
@@ -128,17 +140,17 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         if !added.is_empty() || !files.is_empty() {
             wait_for_locations(stale, "the new posts and files");
         }
+        renew()?;
+        kv.put_in_batches("new pages", &new_records)?;
+        if !new_records.is_empty() {
+            wait_for_locations(stale, "the new tag, year and list pages");
+        }
         entries = changed.into_iter().map(|(entry, _)| entry).collect();
     }
     renew()?;
     kv.put_in_batches("posts", &entries)?;
     let mut published = None;
     // The site record and the list records in one call: after the posts, before `version`.
-    let mut index_entries = Vec::new();
-    if let Some((site_record, hash)) = &plan.put_site {
-        index_entries.push(publish::site_entry(site_record, hash));
-    }
-    index_entries.extend(publish::record_entries(&plan));
     renew()?;
     if !index_entries.is_empty() {
         kv.put_in_batches("index", &index_entries)?;
