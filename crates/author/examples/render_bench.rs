@@ -5,11 +5,11 @@
 //! and for the largest real post:
 //!
 //! - `request`: what the worker runs for an uncached post, the stored record deserialised
-//!   (`serde_json`) and `pages::post` (Markdown with the stored highlighted code spliced in,
-//!   heading anchors, contents, the template, head metadata);
+//!   (`serde_json`) and `pages::post` (the body's HTML, rendered at sync, in the template
+//!   with the contents and head metadata);
 //! - `parse`: `source::parse_post`, front matter to record (`blog check`/`blog sync`);
-//! - `front matter to HTML`: `parse_post` then `pages::post` with the stored code HTML, the
-//!   whole path from the file to the page except highlighting;
+//! - `front matter to HTML`: `parse_post`, the body rendered with the stored code HTML, then
+//!   `pages::post`: the whole path from the file to the page except highlighting;
 //! - `highlight`: highlighting the post's code (`Highlighter`, already warm: each language's
 //!   first use costs far more), done once per `blog sync` and stored, so apart.
 //!
@@ -162,7 +162,8 @@ fn time_input(input: &Input, highlighter: &Highlighter, settings: &Settings) -> 
     let (mut post, _) =
         source::parse_post(&input.file, &input.stem, bytes).expect("bench post parses");
     post.highlight(|lang, code| highlighter.highlight(lang, code));
-    // What `blog sync` stores: the post with its two neighbours.
+    post.record.render(!settings.raw_html);
+    // What `blog sync` stores: the post, its body as HTML, with its two neighbours.
     let code_html = post.record.code_html.clone();
     let mut metas = vec![post.record.meta.clone()];
     for (i, day) in ["2020-01-01", "2030-01-01"].iter().enumerate() {
@@ -212,6 +213,7 @@ fn time_input(input: &Input, highlighter: &Highlighter, settings: &Settings) -> 
         post.record.code_html = code_html.clone();
         post.record.neighbours = record.neighbours.clone();
         let t5 = Instant::now();
+        post.record.render(!settings.raw_html);
         let html = pages::post(settings, &post.record, now);
         let t6 = Instant::now();
         black_box(html);

@@ -127,8 +127,8 @@ mod tests {
     #[test]
     fn a_post_over_the_kv_value_limit_is_an_error_naming_its_file() {
         let mut big = post("content/big.md", "Body.");
-        // As if highlighting had grown it: the record itself is what KV stores.
-        big.record.body = "x".repeat(kv::MAX_VALUE_BYTES);
+        // As if highlighting had grown it: the record itself (its HTML) is what KV stores.
+        big.record.html = "x".repeat(kv::MAX_VALUE_BYTES);
         let posts = [post("content/a.md", "Body."), big];
         let problems = check(&posts, &index(&posts[..1]), Path::new("content"));
         assert_eq!(

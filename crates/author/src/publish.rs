@@ -34,10 +34,16 @@ pub fn prepare(
     highlighting: Highlighting,
 ) -> (Vec<SourcePost>, SiteIndex) {
     let highlighter = Highlighter::new();
+    let strip_raw_html = !settings.raw_html;
     let mut posts: Vec<SourcePost> = content.publishable(drafts).into_iter().cloned().collect();
     for post in &mut posts {
+        // The edge gets the body as HTML, which follows from the Markdown, the highlighter
+        // (both in the hash already) and the raw HTML setting.
+        post.record.meta.hash =
+            source::hash_of(&(&post.record.meta.hash, HTML_FORMAT, strip_raw_html));
         if highlighting == Highlighting::All || limits::may_outgrow_kv(post) {
             post.highlight(|lang, code| highlighter.highlight(lang, code));
+            post.record.render(strip_raw_html);
         }
     }
     let refs: Vec<&SourcePost> = posts.iter().collect();
@@ -56,15 +62,19 @@ pub fn prepare(
     (posts, index)
 }
 
-/// Highlights the code of the posts a plan writes, on every core the machine has. Only
-/// these need it: a post's hash names the highlighter rather than its output, so the plan
-/// was made without highlighting anything.
-pub fn highlight_planned(plan: &mut Plan) {
+/// Highlights the code of the posts a plan writes and renders their bodies, on every core
+/// the machine has. Only these need it: a post's hash names the highlighter and the raw HTML
+/// setting rather than the HTML, so the plan was made without rendering anything.
+pub fn render_planned(plan: &mut Plan, strip_raw_html: bool) {
     let highlighter = Highlighter::new();
     crate::cores::each(&mut plan.put_posts, 1, |(_, record)| {
         source::highlight_record(record, |lang, code| highlighter.highlight(lang, code));
+        record.render(strip_raw_html);
     });
 }
+
+/// Names, in a post's hash, the form its body reaches the edge in: HTML rendered by sync.
+const HTML_FORMAT: &str = "html";
 
 /// The name a post's file is remembered by at the edge: its path within the content folder.
 pub fn file_key(content_dir: &Path, file: &str) -> String {
@@ -418,7 +428,7 @@ mod tests {
     fn a_post_entry_carries_its_record_as_json_text_and_its_hash_and_file_as_metadata() {
         let content = content(&[("content/a.md", post_text("A", ""))]);
         let posts = content.posts.clone();
-        let plan = sync::plan(
+        let mut plan = sync::plan(
             &[posts[0].record.clone()],
             &BTreeSet::new(),
             source::build_index(&[&posts[0]], Settings::default()),
@@ -426,6 +436,7 @@ mod tests {
             &BTreeMap::new(),
             "n",
         );
+        render_planned(&mut plan, false);
         let entries = post_entries(&plan, &posts, Path::new("content"));
         assert_eq!(entries.len(), 1);
         let entry = &entries[0];
@@ -436,7 +447,10 @@ mod tests {
         );
         let value: blog_core::content::PostRecord =
             serde_json::from_str(entry["value"].as_str().unwrap()).unwrap();
-        assert_eq!(value, posts[0].record);
+        // What the edge reads: the record with its body as HTML, and no Markdown.
+        assert_eq!(value.meta, posts[0].record.meta);
+        assert_eq!(value.html, "<p>Body.</p>\n");
+        assert!(value.body.is_empty() && !posts[0].record.body.is_empty());
     }
 
     #[test]

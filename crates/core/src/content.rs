@@ -97,11 +97,24 @@ impl TagLink<'_> {
 pub struct PostRecord {
     #[serde(flatten)]
     pub meta: PostMeta,
+    /// The Markdown, on the author's machine only: the edge gets [`Self::html`].
+    #[serde(skip)]
     pub body: String,
     /// Highlighted HTML of each fenced code block, in order, made by `blog sync` so the edge
-    /// carries no grammar data; `None` where the language is unknown.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// carries no grammar data; `None` where the language is unknown. Author side only, as
+    /// the body is.
+    #[serde(skip)]
     pub code_html: Vec<Option<String>>,
+    /// The body as HTML, rendered by `blog sync` ([`Self::render`]): the edge renders a
+    /// page around it and parses no Markdown.
+    #[serde(default)]
+    pub html: String,
+    /// The body's second-level headings: the page's contents.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<crate::markdown::Heading>,
+    /// How many words the body has: the page's reading time.
+    #[serde(default)]
+    pub words: usize,
     /// The files the body links to (images, PDFs…) by the URL written in the Markdown,
     /// made by `blog sync` from the files beside the post.
     #[serde(default, skip_serializing_if = "AssetMap::is_empty")]
@@ -113,6 +126,35 @@ pub struct PostRecord {
     /// needs this record and the small [`SiteRecord`], never the list of every post.
     #[serde(default, skip_serializing_if = "Neighbours::is_empty")]
     pub neighbours: Neighbours,
+}
+
+impl PostRecord {
+    /// Renders the body (see [`crate::markdown::render`]) into [`Self::html`], with its
+    /// highlighted code and files; `strip_raw_html` drops the raw HTML the author wrote
+    /// (`Settings::raw_html`).
+    pub fn render(&mut self, strip_raw_html: bool) {
+        let rendered = crate::markdown::render(
+            &self.body,
+            &crate::markdown::RenderOptions {
+                code_html: &self.code_html,
+                strip_raw_html,
+                assets: &self.assets,
+            },
+        );
+        self.html = rendered.html;
+        self.sections = rendered
+            .headings
+            .into_iter()
+            .filter(|h| h.level == 2)
+            .collect();
+        self.words = rendered.words;
+    }
+
+    /// The record with its body rendered: what the edge reads.
+    pub fn rendered(mut self, strip_raw_html: bool) -> Self {
+        self.render(strip_raw_html);
+        self
+    }
 }
 
 /// A post's neighbours in reading order, as the sync saw them. The newer one may still be
@@ -619,13 +661,45 @@ mod tests {
     }
 
     #[test]
+    fn a_record_carries_its_body_as_html_and_never_its_markdown() {
+        let mut record: PostRecord = serde_json::from_str(
+            r#"{"slug":"a","title":"A","summary":"","published":0,"hash":"h"}"#,
+        )
+        .unwrap();
+        record.body = "## One\n\nTwo words <b>raw</b>\n\n### Deeper\n\n## Two\n".into();
+        let kept = record.clone().rendered(false);
+        assert!(kept.html.contains("<b>raw</b>"), "{}", kept.html);
+        let ids: Vec<&str> = kept.sections.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["one", "two"], "second-level headings only");
+        assert!(kept.words >= 4, "{}", kept.words);
+        let stripped = record.rendered(true);
+        assert!(
+            !stripped.html.contains("<b>") && stripped.html.contains("raw"),
+            "{}",
+            stripped.html
+        );
+        let json = serde_json::to_string(&kept).unwrap();
+        assert!(
+            !json.contains("## One") && json.contains(r#""html":"#),
+            "{json}"
+        );
+        let back: PostRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (back.html, back.sections, back.words),
+            (kept.html, kept.sections, kept.words)
+        );
+        assert!(back.body.is_empty());
+    }
+
+    #[test]
     fn records_written_before_files_existed_still_parse_and_round_trip() {
         let old = r#"{"slug":"a","title":"A","summary":"","published":0,"hash":"h","body":"b"}"#;
         let record: PostRecord = serde_json::from_str(old).unwrap();
         assert!(record.assets.is_empty() && record.cover.is_none());
         assert_eq!(
             serde_json::to_string(&record).unwrap(),
-            r#"{"slug":"a","title":"A","summary":"","published":0,"tags":[],"hash":"h","body":"b"}"#
+            r#"{"slug":"a","title":"A","summary":"","published":0,"tags":[],"hash":"h","html":"","words":0}"#,
+            "the Markdown stays on the author's machine"
         );
         let asset = Asset {
             url: "/files/x.pdf".into(),
@@ -685,6 +759,9 @@ mod tests {
             meta: index.posts[1].clone(),
             body: String::new(),
             code_html: vec![],
+            html: String::new(),
+            sections: Vec::new(),
+            words: 0,
             assets: Default::default(),
             cover: None,
             neighbours: all[1].clone(),

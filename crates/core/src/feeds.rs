@@ -13,7 +13,7 @@ use crate::content::{tag_slug, PostMeta, PostRecord, SiteRecord};
 use crate::date::{self, Timestamp};
 use crate::html::escape_xml_into;
 use crate::lists::{ListRecord, TagsRecord};
-use crate::markdown::{self, RenderOptions};
+
 use crate::routes::{self, FeedKind, Route};
 use crate::settings::Settings;
 use serde::Serialize;
@@ -651,15 +651,7 @@ pub fn assemble(plan: &FeedPlan, records: &[Option<PostRecord>]) -> Assembled {
     let records: Vec<&PostRecord> = records.iter().flatten().collect();
     let rendered: Vec<String> = records
         .iter()
-        .map(|record| {
-            let options = RenderOptions {
-                code_html: &record.code_html,
-                strip_raw_html: !settings.raw_html,
-                assets: &record.assets,
-            };
-            let html = markdown::render(&record.body, &options).html;
-            absolutize(&html, &settings.base_url, &record.meta.url())
-        })
+        .map(|record| absolutize(&record.html, &settings.base_url, &record.meta.url()))
         .collect();
     let entries: Vec<FeedEntry<'_>> = records
         .iter()
@@ -834,10 +826,14 @@ mod tests {
             meta: meta.clone(),
             body: body.into(),
             code_html: Default::default(),
+            html: String::new(),
+            sections: Vec::new(),
+            words: 0,
             assets: Default::default(),
             cover: None,
             neighbours: Default::default(),
         }
+        .rendered(false)
     }
 
     #[test]

@@ -11,7 +11,7 @@ use pulldown_cmark::{
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// A section heading of a rendered post, for anchors and a table of contents.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Heading {
     pub level: u8,
     pub id: String,

@@ -4,7 +4,7 @@ use crate::archive::{self, ArchiveYear, PageLinks};
 use crate::content::{Neighbour, PostMeta, PostRecord, TagLink};
 use crate::date::Timestamp;
 use crate::lists::Shown;
-use crate::markdown::{self, Heading, RenderOptions};
+use crate::markdown::Heading;
 use crate::routes::{self, FeedKind, Route};
 use crate::settings::Settings;
 use askama::Template;
@@ -165,9 +165,9 @@ pub struct PostPage<'a> {
     pub site: &'a Settings,
     pub head: Head,
     pub post: &'a PostMeta,
-    pub body_html: String,
+    pub body_html: &'a str,
     /// Shown when the post has three or more sections.
-    pub toc: Vec<Heading>,
+    pub toc: &'a [Heading],
     pub reading_minutes: usize,
     pub tags: Vec<TagLink<'a>>,
     /// The post published just before this one.
@@ -279,19 +279,6 @@ pub fn year(site: &Settings, year: i64, shown: &Shown<'_>) -> String {
 /// changes only with content.
 pub fn post(site: &Settings, record: &PostRecord, now: Timestamp) -> String {
     let meta = &record.meta;
-    let rendered = markdown::render(
-        &record.body,
-        &RenderOptions {
-            code_html: &record.code_html,
-            strip_raw_html: !site.raw_html,
-            assets: &record.assets,
-        },
-    );
-    let sections: Vec<Heading> = rendered
-        .headings
-        .into_iter()
-        .filter(|h| h.level == 2)
-        .collect();
     let (previous, next) = record.neighbours.at(now);
     let mut head = Head::page(
         site,
@@ -307,18 +294,18 @@ pub fn post(site: &Settings, record: &PostRecord, now: Timestamp) -> String {
     });
     head.json_ld = Some(blog_posting(site, meta, head.image.as_ref()));
     // The page is the body and some 3 KB around it: sized once rather than grown.
-    let mut html = String::with_capacity(rendered.html.len() + 4096);
+    let mut html = String::with_capacity(record.html.len() + 4096);
     PostPage {
         site,
         head,
         post: meta,
-        body_html: rendered.html,
-        toc: if sections.len() >= 3 {
-            sections
+        body_html: &record.html,
+        toc: if record.sections.len() >= 3 {
+            &record.sections
         } else {
-            Vec::new()
+            &[]
         },
-        reading_minutes: rendered.words.div_ceil(230).max(1),
+        reading_minutes: record.words.div_ceil(230).max(1),
         tags: meta.tag_links(),
         previous,
         next,
@@ -658,10 +645,14 @@ mod tests {
             meta: index.posts[1].clone(),
             body: "## One\n\nSome **bold** text.\n\n## Two\n\n## Three\n".into(),
             code_html: vec![],
+            html: String::new(),
+            sections: Vec::new(),
+            words: 0,
             assets: Default::default(),
             cover: None,
             neighbours: Neighbours::of_list(&index.posts).swap_remove(1),
-        };
+        }
+        .rendered(false);
         let html = post(&site, &record, i64::MAX);
         assert!(
             html.contains("<title>Tom &#38; &#60;Jerry&#62; · Writing</title>"),
@@ -708,12 +699,16 @@ mod tests {
             meta: visible.posts[0].clone(),
             body: "![A chart](chart.png)\n".into(),
             code_html: vec![],
+            html: String::new(),
+            sections: Vec::new(),
+            words: 0,
             assets: [("chart.png".to_string(), asset("/files/aa.png", 640, 360))]
                 .into_iter()
                 .collect(),
             cover: Some(asset("/files/bb.png", 1200, 630)),
             neighbours: Neighbours::default(),
-        };
+        }
+        .rendered(false);
         let html = post(&site, &record, i64::MAX);
         assert!(
             html.contains(
@@ -770,10 +765,14 @@ mod tests {
             meta: visible.posts[0].clone(),
             body: "## One\n\n## Two\n".into(),
             code_html: vec![],
+            html: String::new(),
+            sections: Vec::new(),
+            words: 0,
             assets: Default::default(),
             cover: None,
             neighbours: Neighbours::default(),
-        };
+        }
+        .rendered(false);
         let html = post(&site, &record, i64::MAX);
         assert!(!html.contains("class=\"toc\""));
         assert!(!html.contains("neighbours\"><a"));

@@ -73,6 +73,7 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         (loaded, listing.join().expect("listing KV does not panic"))
     });
     let (settings, content, mut posts, mut index) = loaded?;
+    let strip_raw_html = !settings.raw_html;
     println!("Syncing {} to {} KV…", site.content.display(), kv.place());
     let remote = listed?;
     let renamed = publish::renames(&content, &site.content, &remote);
@@ -108,7 +109,7 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         print!("{}", publish::report(&plan, &renamed, &used, true));
         return Ok(());
     }
-    publish::highlight_planned(&mut plan);
+    publish::render_planned(&mut plan, strip_raw_html);
     renew()?;
     let files: Vec<_> = plan.put_files.iter().map(|key| used[key]).collect();
     kv.put_files(&site.content, &files)?;
