@@ -344,14 +344,15 @@ pub fn parse_post(
     };
     let (hash, hashed_bytes) = record_hash_and_len(&record);
     record.meta.hash = hash;
-    // The stored record is the JSON just hashed, plus the field names and the hash: under a
-    // hundred bytes more. Only a post near the limit needs its exact size.
+    // The stored record is about the JSON just hashed, plus the field names and the hash:
+    // its body as HTML is no shorter than its Markdown, which stands in for it until sync
+    // renders it (`limits::check` then measures the record as stored). Only a post near the
+    // limit needs that closer estimate.
     let size = if hashed_bytes + 1024 <= MAX_VALUE_BYTES {
         hashed_bytes
     } else {
-        serde_json::to_vec(&record)
-            .map(|v| v.len())
-            .unwrap_or(usize::MAX)
+        let len = |json: serde_json::Result<Vec<u8>>| json.map_or(usize::MAX, |v| v.len());
+        len(serde_json::to_vec(&record)).saturating_add(len(serde_json::to_vec(&record.body)))
     };
     if size > MAX_VALUE_BYTES {
         // Pointed at the body, which is what makes a post this large.
