@@ -10,6 +10,7 @@ pub mod highlight;
 pub mod lease;
 pub mod limits;
 pub mod publish;
+pub mod search;
 pub mod source;
 pub mod sync;
 pub mod wrangler;

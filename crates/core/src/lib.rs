@@ -20,5 +20,6 @@ pub mod pages;
 pub mod ranking;
 pub mod readers;
 pub mod routes;
+pub mod search;
 pub mod settings;
 pub mod slug;

@@ -74,6 +74,39 @@ pub fn code_blocks(markdown: &str) -> Vec<CodeBlock> {
     blocks
 }
 
+/// A body's text as a reader reads it, for search: its words with the markup gone, code
+/// included (readers search for identifiers), one block a line; and its headings' texts.
+pub fn plain_text(markdown: &str) -> (String, Vec<String>) {
+    let mut text = String::with_capacity(markdown.len());
+    let mut headings = Vec::new();
+    let mut heading: Option<String> = None;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::Heading { .. }) => heading = Some(String::new()),
+            Event::End(TagEnd::Heading(_)) => {
+                headings.extend(heading.take());
+                text.push('\n');
+            }
+            Event::Text(t) | Event::Code(t) | Event::InlineMath(t) | Event::DisplayMath(t) => {
+                text.push_str(&t);
+                if let Some(h) = heading.as_mut() {
+                    h.push_str(&t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => text.push(' '),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::CodeBlock
+                | TagEnd::Item
+                | TagEnd::TableCell
+                | TagEnd::BlockQuote(_),
+            ) => text.push('\n'),
+            _ => {}
+        }
+    }
+    (text, headings)
+}
+
 /// What the renderer may use beyond the Markdown itself.
 #[derive(Debug, Clone, Copy)]
 pub struct RenderOptions<'a> {
@@ -529,6 +562,22 @@ impl Ids {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_keeps_words_and_code_and_names_the_headings() {
+        let (text, headings) = plain_text(
+            "## Set `CGO_ENABLED`\n\nRun **this**:\n\n```sh\nCGO_ENABLED=0 go build\n```\n\n- a [link](/x)\n",
+        );
+        assert_eq!(headings, ["Set CGO_ENABLED"]);
+        assert!(
+            text.contains("Run this:") && text.contains("CGO_ENABLED=0 go build"),
+            "{text}"
+        );
+        assert!(
+            text.contains("a link") && !text.contains("/x") && !text.contains("**"),
+            "{text}"
+        );
+    }
 
     fn render_plain(md: &str) -> Rendered {
         render(md, &RenderOptions::default())

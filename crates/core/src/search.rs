@@ -1,0 +1,764 @@
+//! Full-text search, as rules both sides share: how text becomes terms (folded, stemmed),
+//! how `blog sync` scores each term in each post (BM25F, fields weighted), how a reader's
+//! query is read (words, quoted phrases, `tag:` filters, cut to a bounded size), how the
+//! edge ranks posts from the stored scores, marks the matched words in a snippet, and
+//! suggests a near term when nothing matched.
+//!
+//! Scores are computed at sync, where the whole collection is known: a stored posting is a
+//! post's number and its precomputed score for the term, so a query only adds numbers.
+
+use std::collections::BTreeMap;
+
+/// The most terms a query is read for: the rest of it is ignored, so one query's work is
+/// bounded whatever it sends.
+pub const MAX_QUERY_TERMS: usize = 8;
+/// The most bytes of a query that are read.
+pub const MAX_QUERY_BYTES: usize = 256;
+/// The longest term indexed or searched for, in bytes: longer runs are not words.
+pub const MAX_TERM_BYTES: usize = 64;
+
+/// Where a term occurs in a post, and how much an occurrence there weighs (BM25F).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Title,
+    Heading,
+    Tag,
+    Summary,
+    Body,
+}
+
+impl Field {
+    pub fn weight(self) -> f32 {
+        match self {
+            Field::Title => 5.0,
+            Field::Heading | Field::Tag => 2.5,
+            Field::Summary => 1.5,
+            Field::Body => 1.0,
+        }
+    }
+}
+
+/// BM25's term frequency saturation and length normalisation.
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+
+/// Lower case, with the diacritics of Latin letters dropped (`é` → `e`, `ß` → `ss`), so a
+/// reader finds `café` by typing `cafe`.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        fold_char(c, &mut out);
+    }
+    out
+}
+
+fn fold_char(c: char, out: &mut String) {
+    if c.is_ascii() {
+        out.push(c.to_ascii_lowercase());
+        return;
+    }
+    let plain = match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å'
+        | 'Ā' | 'Ă' | 'Ą' => "a",
+        'æ' | 'Æ' => "ae",
+        'ç' | 'ć' | 'č' | 'Ç' | 'Ć' | 'Č' => "c",
+        'ď' | 'đ' | 'Ď' | 'Đ' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' | 'È' | 'É' | 'Ê' | 'Ë' | 'Ē' | 'Ė' | 'Ę'
+        | 'Ě' => "e",
+        'ğ' | 'Ğ' => "g",
+        'ì' | 'í' | 'î' | 'ï' | 'ī' | 'į' | 'ı' | 'Ì' | 'Í' | 'Î' | 'Ï' | 'Ī' | 'Į' | 'İ' => {
+            "i"
+        }
+        'ł' | 'Ł' => "l",
+        'ñ' | 'ń' | 'ň' | 'Ñ' | 'Ń' | 'Ň' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'Ō'
+        | 'Ő' => "o",
+        'œ' | 'Œ' => "oe",
+        'ř' | 'Ř' => "r",
+        'ś' | 'š' | 'ş' | 'Ś' | 'Š' | 'Ş' => "s",
+        'ß' => "ss",
+        'ť' | 'ţ' | 'Ť' | 'Ţ' => "t",
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' | 'ų' | 'Ù' | 'Ú' | 'Û' | 'Ü' | 'Ū' | 'Ů' | 'Ű'
+        | 'Ų' => "u",
+        'ý' | 'ÿ' | 'Ý' | 'Ÿ' => "y",
+        'ź' | 'ż' | 'ž' | 'Ź' | 'Ż' | 'Ž' => "z",
+        'þ' | 'Þ' => "th",
+        _ => {
+            out.extend(c.to_lowercase());
+            return;
+        }
+    };
+    out.push_str(plain);
+}
+
+/// The words of a text, folded, in order, each with the byte range it covers in `text`.
+/// A word is a run of letters and digits; `_` inside one joins it (`CGO_ENABLED` is one
+/// word, as readers search for identifiers), and each of its parts counts as a word too.
+pub fn words(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let flush = |out: &mut Vec<(String, std::ops::Range<usize>)>, range: std::ops::Range<usize>| {
+        let raw = text[range.clone()].trim_matches('_');
+        if raw.is_empty() || raw.len() > MAX_TERM_BYTES {
+            return;
+        }
+        let offset = range.start + text[range.clone()].find(raw).unwrap_or(0);
+        let whole = offset..offset + raw.len();
+        out.push((fold(raw), whole.clone()));
+        if raw.contains('_') {
+            let mut at = offset;
+            for part in raw.split('_') {
+                if !part.is_empty() {
+                    out.push((fold(part), at..at + part.len()));
+                }
+                at += part.len() + 1;
+            }
+        }
+    };
+    for (i, c) in text.char_indices() {
+        if c.is_alphanumeric() || c == '_' {
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take() {
+            flush(&mut out, s..i);
+        }
+    }
+    if let Some(s) = start {
+        flush(&mut out, s..text.len());
+    }
+    out
+}
+
+/// A word's stem: common English endings dropped (`builds`, `building`, `built` stay
+/// apart from `build` only for the last), so `build` finds `builds` and `building`. Light
+/// on purpose: it never leaves a stem under three letters, and leaves words with digits
+/// or `_` (identifiers, versions) alone.
+pub fn stem(word: &str) -> String {
+    if word.len() <= 3 || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+        return word.to_string();
+    }
+    for (suffix, replacement) in [
+        ("ational", "ate"),
+        ("ization", "ize"),
+        ("iveness", "ive"),
+        ("fulness", "ful"),
+        ("ousness", "ous"),
+        ("nesses", ""),
+        ("ments", ""),
+        ("ment", ""),
+        ("ness", ""),
+        ("ingly", ""),
+        ("ings", ""),
+        ("ing", ""),
+        ("edly", ""),
+        ("ies", "y"),
+        ("ied", "y"),
+        ("sses", "ss"),
+        ("ed", ""),
+        ("ly", ""),
+        ("es", ""),
+        ("s", ""),
+    ] {
+        if let Some(base) = word.strip_suffix(suffix) {
+            if suffix == "s" && (base.ends_with('s') || base.ends_with('u') || base.ends_with('i'))
+            {
+                continue;
+            }
+            if suffix == "es" && !ends_with_sibilant(base) {
+                continue;
+            }
+            if base.len() + replacement.len() < 3 || !base.bytes().any(is_vowel) {
+                continue;
+            }
+            let mut stem = format!("{base}{replacement}");
+            // `running` -> `run`, `stopped` -> `stop`: a doubled final consonant after a
+            // dropped ending is one.
+            if replacement.is_empty() && matches!(suffix, "ing" | "ed" | "ings") {
+                let b = stem.as_bytes();
+                let n = b.len();
+                if n >= 3
+                    && b[n - 1] == b[n - 2]
+                    && !is_vowel(b[n - 1])
+                    && !b"lsz".contains(&b[n - 1])
+                {
+                    stem.pop();
+                }
+            }
+            return stem;
+        }
+    }
+    word.to_string()
+}
+
+fn is_vowel(b: u8) -> bool {
+    matches!(b, b'a' | b'e' | b'i' | b'o' | b'u' | b'y')
+}
+
+fn ends_with_sibilant(base: &str) -> bool {
+    ["s", "x", "z", "ch", "sh"]
+        .iter()
+        .any(|s| base.ends_with(s))
+}
+
+/// The terms of a text, as indexed and searched: its words, stemmed.
+pub fn terms(text: &str) -> Vec<String> {
+    words(text).into_iter().map(|(w, _)| stem(&w)).collect()
+}
+
+/// A post as the index sees it: each field's text.
+#[derive(Debug, Clone, Default)]
+pub struct Document {
+    pub title: String,
+    pub headings: Vec<String>,
+    pub tags: Vec<String>,
+    pub summary: String,
+    /// The body as plain text, code included.
+    pub body: String,
+}
+
+/// Every term of a collection with its postings: `(document number, score)`, best first.
+/// Scores are BM25F, scaled so the best posting of the whole index is `u16::MAX`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Index {
+    pub terms: BTreeMap<String, Vec<(u32, u16)>>,
+}
+
+/// Scores every term in every document (BM25F: each field's occurrences weighted, one
+/// length normalisation over the weighted length, the collection's IDF).
+pub fn index(docs: &[Document]) -> Index {
+    let mut per_doc: Vec<(BTreeMap<String, f32>, f32)> = Vec::with_capacity(docs.len());
+    for doc in docs {
+        let mut tf: BTreeMap<String, f32> = BTreeMap::new();
+        let mut len = 0.0;
+        let mut add = |text: &str, field: Field| {
+            for term in terms(text) {
+                *tf.entry(term).or_default() += field.weight();
+                len += field.weight();
+            }
+        };
+        add(&doc.title, Field::Title);
+        for h in &doc.headings {
+            add(h, Field::Heading);
+        }
+        for t in &doc.tags {
+            add(t, Field::Tag);
+        }
+        add(&doc.summary, Field::Summary);
+        add(&doc.body, Field::Body);
+        per_doc.push((tf, len));
+    }
+    let n = docs.len() as f32;
+    let avg = (per_doc.iter().map(|(_, l)| l).sum::<f32>() / n.max(1.0)).max(1.0);
+    let mut df: BTreeMap<&str, f32> = BTreeMap::new();
+    for (tf, _) in &per_doc {
+        for term in tf.keys() {
+            *df.entry(term).or_default() += 1.0;
+        }
+    }
+    let mut scored: BTreeMap<String, Vec<(u32, f32)>> = BTreeMap::new();
+    let mut best: f32 = 0.0;
+    for (i, (tf, len)) in per_doc.iter().enumerate() {
+        for (term, &f) in tf {
+            let d = df[term.as_str()];
+            let idf = (1.0 + (n - d + 0.5) / (d + 0.5)).ln();
+            let score = idf * f * (K1 + 1.0) / (f + K1 * (1.0 - B + B * len / avg));
+            best = best.max(score);
+            scored
+                .entry(term.clone())
+                .or_default()
+                .push((i as u32, score));
+        }
+    }
+    let scale = if best > 0.0 {
+        f32::from(u16::MAX) / best
+    } else {
+        0.0
+    };
+    let terms = scored
+        .into_iter()
+        .map(|(term, mut postings)| {
+            postings.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let postings = postings
+                .into_iter()
+                .map(|(doc, s)| (doc, ((s * scale).round() as u16).max(1)))
+                .collect();
+            (term, postings)
+        })
+        .collect();
+    Index { terms }
+}
+
+/// What a reader asked for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    /// Every term, stemmed (a phrase's too), at most [`MAX_QUERY_TERMS`].
+    pub terms: Vec<String>,
+    /// Quoted phrases, as words (folded, not stemmed): a result contains each one.
+    pub phrases: Vec<Vec<String>>,
+    /// `tag:` filters, as tag slugs: a result has every one.
+    pub tags: Vec<String>,
+}
+
+impl Query {
+    /// Reads a query: words, `"quoted phrases"`, `tag:name`. Whatever the input, at most
+    /// [`MAX_QUERY_BYTES`] are read and [`MAX_QUERY_TERMS`] terms kept.
+    pub fn parse(input: &str) -> Query {
+        let mut cut = input.len().min(MAX_QUERY_BYTES);
+        while !input.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let input = &input[..cut];
+        let mut query = Query::default();
+        let mut rest = input;
+        while !rest.is_empty() && query.terms.len() < MAX_QUERY_TERMS {
+            rest = rest.trim_start();
+            if let Some(after) = rest.strip_prefix('"') {
+                let (phrase, next) = after.split_once('"').unwrap_or((after, ""));
+                let words: Vec<String> = words(phrase).into_iter().map(|(w, _)| w).collect();
+                if words.len() > 1 {
+                    query.phrases.push(words.clone());
+                }
+                for w in words {
+                    query.push_term(stem(&w));
+                }
+                rest = next;
+                continue;
+            }
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            let (token, next) = rest.split_at(end);
+            rest = next;
+            if let Some(tag) = token
+                .strip_prefix("tag:")
+                .or_else(|| token.strip_prefix("TAG:"))
+            {
+                let slug = crate::content::tag_slug(tag);
+                if !slug.is_empty()
+                    && query.tags.len() < MAX_QUERY_TERMS
+                    && !query.tags.contains(&slug)
+                {
+                    query.tags.push(slug);
+                }
+                continue;
+            }
+            for (w, _) in words(token) {
+                query.push_term(stem(&w));
+            }
+        }
+        query.terms.truncate(MAX_QUERY_TERMS);
+        query
+    }
+
+    fn push_term(&mut self, term: String) {
+        if self.terms.len() < MAX_QUERY_TERMS && !self.terms.contains(&term) {
+            self.terms.push(term);
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty() && self.tags.is_empty()
+    }
+}
+
+/// How much a term that only begins a query term's word counts (`build` in `builder`).
+const PREFIX_DISCOUNT: u32 = 2;
+/// The most indexed terms one query term expands to by prefix.
+pub const MAX_PREFIX_TERMS: usize = 16;
+
+/// Ranks documents for `query`: every query term must match (the term itself, or indexed
+/// terms it begins, at a discount), scores add up; best first, ties by document number.
+/// `postings(term)` answers a term's postings; `prefixed(term)` the indexed terms it begins
+/// (itself excluded), at most [`MAX_PREFIX_TERMS`].
+pub fn rank<'a>(
+    query: &Query,
+    postings: impl Fn(&str) -> Option<&'a [(u32, u16)]>,
+    prefixed: impl Fn(&str) -> Vec<&'a str>,
+) -> Vec<(u32, u32)> {
+    let mut total: Option<BTreeMap<u32, u32>> = None;
+    for term in &query.terms {
+        let mut this: BTreeMap<u32, u32> = BTreeMap::new();
+        if let Some(list) = postings(term) {
+            for &(doc, s) in list {
+                let e = this.entry(doc).or_default();
+                *e = (*e).max(u32::from(s));
+            }
+        }
+        if term.len() >= 3 {
+            for other in prefixed(term).into_iter().take(MAX_PREFIX_TERMS) {
+                for &(doc, s) in postings(other).unwrap_or_default() {
+                    let e = this.entry(doc).or_default();
+                    *e = (*e).max(u32::from(s) / PREFIX_DISCOUNT);
+                }
+            }
+        }
+        total = Some(match total {
+            None => this,
+            Some(mut so_far) => {
+                so_far.retain(|doc, _| this.contains_key(doc));
+                for (doc, s) in so_far.iter_mut() {
+                    *s += this[doc];
+                }
+                so_far
+            }
+        });
+    }
+    let mut ranked: Vec<(u32, u32)> = total.unwrap_or_default().into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked
+}
+
+/// Whether `text` holds `phrase` (folded words) as consecutive words.
+pub fn contains_phrase(text: &str, phrase: &[String]) -> bool {
+    if phrase.is_empty() {
+        return true;
+    }
+    let words: Vec<String> = words(text).into_iter().map(|(w, _)| w).collect();
+    words.windows(phrase.len()).any(|w| w == phrase)
+}
+
+/// A piece of a snippet: text as written, and whether it is a matched word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece<'a> {
+    pub text: &'a str,
+    pub marked: bool,
+}
+
+/// The part of `text` around its best match for `query`, about `width` bytes, cut at word
+/// boundaries, with every matched word marked. The best window is the one with the most
+/// distinct query terms (then the most matches); without a match, the text's start.
+pub fn snippet<'a>(text: &'a str, query: &Query, width: usize) -> (Vec<Piece<'a>>, bool, bool) {
+    let found = words(text);
+    let matches: Vec<(usize, std::ops::Range<usize>)> = found
+        .iter()
+        .filter_map(|(w, r)| {
+            let s = stem(w);
+            query
+                .terms
+                .iter()
+                .position(|t| *t == s || (t.len() >= 3 && s.starts_with(t.as_str())))
+                .map(|i| (i, r.clone()))
+        })
+        .collect();
+    let mut best = (0usize, 0usize, 0usize); // distinct, count, start byte
+    for (i, (_, r)) in matches.iter().enumerate() {
+        let start = r.start;
+        let mut distinct = Vec::new();
+        let mut count = 0;
+        for (t, r2) in &matches[i..] {
+            if r2.end > start + width {
+                break;
+            }
+            count += 1;
+            if !distinct.contains(t) {
+                distinct.push(*t);
+            }
+        }
+        if (distinct.len(), count) > (best.0, best.1) {
+            best = (distinct.len(), count, start);
+        }
+    }
+    // Start a little before the first match, at a word's start.
+    let lead = width / 5;
+    let mut from = best.2.saturating_sub(lead);
+    if best.1 == 0 {
+        from = 0;
+    }
+    if let Some(w) = found.iter().find(|(_, r)| r.end > from) {
+        if from > 0 {
+            from = w.1.start.min(best.2);
+        }
+    }
+    let mut to = (from + width).min(text.len());
+    if to < text.len() {
+        to = found
+            .iter()
+            .rev()
+            .find(|(_, r)| r.end <= to)
+            .map_or(to, |(_, r)| r.end);
+    }
+    while !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    let mut pieces = Vec::new();
+    let mut at = from;
+    for (_, r) in matches
+        .iter()
+        .filter(|(_, r)| r.start >= from && r.end <= to)
+    {
+        if r.start < at {
+            continue;
+        }
+        if r.start > at {
+            pieces.push(Piece {
+                text: &text[at..r.start],
+                marked: false,
+            });
+        }
+        pieces.push(Piece {
+            text: &text[r.clone()],
+            marked: true,
+        });
+        at = r.end;
+    }
+    if at < to {
+        pieces.push(Piece {
+            text: &text[at..to],
+            marked: false,
+        });
+    }
+    (pieces, from > 0, to < text.len())
+}
+
+/// The indexed term nearest to `term` within a small edit distance (one edit for terms of
+/// up to five letters, two beyond), the most frequent among equals; for "did you mean".
+pub fn suggest<'a>(
+    term: &str,
+    indexed: impl IntoIterator<Item = (&'a str, usize)>,
+) -> Option<&'a str> {
+    let limit = if term.chars().count() <= 5 { 1 } else { 2 };
+    let mut best: Option<(usize, usize, &str)> = None;
+    for (candidate, frequency) in indexed {
+        if candidate == term {
+            return None;
+        }
+        let gap = candidate.len().abs_diff(term.len());
+        if gap > limit {
+            continue;
+        }
+        if let Some(d) = distance(term, candidate, limit) {
+            let better = match best {
+                None => true,
+                Some((bd, bf, _)) => d < bd || (d == bd && frequency > bf),
+            };
+            if better {
+                best = Some((d, frequency, candidate));
+            }
+        }
+    }
+    best.map(|(_, _, c)| c)
+}
+
+/// Levenshtein distance (adjacent swaps count one), when at most `limit`.
+fn distance(a: &str, b: &str, limit: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        let mut row_min = usize::MAX;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+            row_min = row_min.min(d);
+        }
+        if row_min > limit {
+            return None;
+        }
+    }
+    let d = rows[a.len()][b.len()];
+    (d <= limit).then_some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(title: &str, body: &str) -> Document {
+        Document {
+            title: title.into(),
+            body: body.into(),
+            ..Document::default()
+        }
+    }
+
+    #[test]
+    fn folds_case_and_diacritics() {
+        assert_eq!(fold("Café Déjà Vu"), "cafe deja vu");
+        assert_eq!(fold("Straße ŁÓDŹ Æther"), "strasse lodz aether");
+        assert_eq!(fold("ΑΒΓ"), "αβγ", "other scripts are lower-cased");
+    }
+
+    #[test]
+    fn identifiers_are_words_and_so_are_their_parts() {
+        let w: Vec<String> = words("Set CGO_ENABLED=0, then run `buildctl`.")
+            .into_iter()
+            .map(|(w, _)| w)
+            .collect();
+        assert_eq!(
+            w,
+            [
+                "set",
+                "cgo_enabled",
+                "cgo",
+                "enabled",
+                "0",
+                "then",
+                "run",
+                "buildctl"
+            ]
+        );
+        let text = "x CGO_ENABLED y";
+        let (_, range) = &words(text)[1];
+        assert_eq!(&text[range.clone()], "CGO_ENABLED");
+        assert!(
+            words(&"a".repeat(MAX_TERM_BYTES + 1)).is_empty(),
+            "not a word"
+        );
+    }
+
+    #[test]
+    fn stems_english_endings_so_a_word_finds_its_forms() {
+        for (word, want) in [
+            ("builds", "build"),
+            ("building", "build"),
+            ("builder", "builder"),
+            ("running", "run"),
+            ("stopped", "stop"),
+            ("queries", "query"),
+            ("classes", "class"),
+            ("pass", "pass"),
+            ("status", "status"),
+            ("rust", "rust"),
+            ("go", "go"),
+            ("k8s", "k8s"),
+            ("cgo_enabled", "cgo_enabled"),
+            ("containers", "container"),
+        ] {
+            assert_eq!(stem(word), want, "{word}");
+        }
+        assert_eq!(terms("Building builds"), ["build", "build"]);
+    }
+
+    #[test]
+    fn titles_outrank_bodies_and_rare_terms_outrank_common_ones() {
+        let docs = [
+            doc("Distroless images for Go", "We ship a small image."),
+            doc(
+                "Something else",
+                "A passing mention of distroless, and images, images.",
+            ),
+            doc("Images", "Nothing about it."),
+        ];
+        let index = index(&docs);
+        let q = Query::parse("distroless");
+        let ranked = rank(&q, |t| index.terms.get(t).map(Vec::as_slice), |_| vec![]);
+        assert_eq!(ranked.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1]);
+        let both = rank(
+            &Query::parse("distroless image"),
+            |t| index.terms.get(t).map(Vec::as_slice),
+            |_| vec![],
+        );
+        assert_eq!(
+            both.iter().map(|r| r.0).collect::<Vec<_>>(),
+            [0, 1],
+            "every term must match"
+        );
+        let best = index.terms.values().flatten().map(|p| p.1).max();
+        assert_eq!(best, Some(u16::MAX));
+    }
+
+    #[test]
+    fn a_term_also_finds_the_longer_terms_it_begins_at_a_discount() {
+        let docs = [doc("Builder pattern", ""), doc("Build once", "")];
+        let index = index(&docs);
+        let prefixed = |t: &str| -> Vec<&str> {
+            index
+                .terms
+                .range(t.to_string()..)
+                .map(|(k, _)| k.as_str())
+                .take_while(|k| k.starts_with(t))
+                .filter(|k| *k != t)
+                .collect()
+        };
+        let ranked = rank(
+            &Query::parse("build"),
+            |t| index.terms.get(t).map(Vec::as_slice),
+            prefixed,
+        );
+        assert_eq!(ranked.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 0]);
+    }
+
+    #[test]
+    fn reads_words_phrases_and_tags_and_stops_at_its_bounds() {
+        let q = Query::parse(r#"BuildKit "unix socket" tag:Rust tag:go"#);
+        assert_eq!(q.terms, ["buildkit", "unix", "socket"]);
+        assert_eq!(q.phrases, [vec!["unix".to_string(), "socket".to_string()]]);
+        assert_eq!(q.tags, ["rust", "go"]);
+        let many = (0..1000)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(Query::parse(&many).terms.len(), MAX_QUERY_TERMS);
+        assert!(Query::parse(&"é".repeat(10_000)).terms.len() <= MAX_QUERY_TERMS);
+        for hostile in [
+            "",
+            "   ",
+            "!!!?.,;",
+            "\"",
+            "tag:",
+            ".*+?[a-z]{3}",
+            "<script>alert(1)</script>",
+        ] {
+            let q = Query::parse(hostile);
+            assert!(
+                q.terms
+                    .iter()
+                    .all(|t| t.chars().all(|c| c.is_alphanumeric() || c == '_')),
+                "{hostile}: {q:?}"
+            );
+        }
+        assert!(Query::parse("!!!").is_empty());
+    }
+
+    #[test]
+    fn phrases_match_consecutive_words_only() {
+        let phrase = vec!["unix".to_string(), "socket".to_string()];
+        assert!(contains_phrase("Mount the Unix socket here.", &phrase));
+        assert!(!contains_phrase("A socket, not unix.", &phrase));
+    }
+
+    #[test]
+    fn a_snippet_centres_on_the_best_match_and_marks_each_matched_word() {
+        let text = format!(
+            "{} The BuildKit daemon listens on a socket. {}",
+            "Intro words. ".repeat(30),
+            "Outro. ".repeat(30)
+        );
+        let (pieces, cut_before, cut_after) = snippet(&text, &Query::parse("buildkit sockets"), 80);
+        let marked: Vec<&str> = pieces.iter().filter(|p| p.marked).map(|p| p.text).collect();
+        assert_eq!(marked, ["BuildKit", "socket"]);
+        assert!(cut_before && cut_after);
+        let shown: String = pieces.iter().map(|p| p.text).collect();
+        assert!(shown.len() <= 80 && text.contains(&shown), "{shown:?}");
+        let (none, before, _) = snippet("Short text.", &Query::parse("absent"), 80);
+        assert_eq!((none.len(), before), (1, false));
+    }
+
+    #[test]
+    fn suggests_the_nearest_indexed_term_for_a_typo() {
+        let indexed = [
+            ("distroless", 3),
+            ("distribute", 9),
+            ("docker", 5),
+            ("rust", 4),
+        ];
+        assert_eq!(suggest("distroles", indexed), Some("distroless"));
+        assert_eq!(
+            suggest("dokcer", indexed),
+            Some("docker"),
+            "a swap is one edit"
+        );
+        assert_eq!(suggest("rusty", indexed), Some("rust"));
+        assert_eq!(suggest("kubernetes", indexed), None);
+        assert_eq!(suggest("rust", indexed), None, "it is indexed");
+    }
+}
