@@ -11,7 +11,7 @@
 set -euo pipefail
 
 CARGO_FUZZ_VERSION=0.13.2
-TARGETS=(frontmatter markdown router settings)
+TARGETS=(frontmatter markdown router search settings)
 
 seconds=${1:-}
 [[ $seconds =~ ^[1-9][0-9]*$ ]] || { echo "usage: fuzz/run.sh SECONDS [TARGET...]" >&2; exit 2; }
