@@ -180,7 +180,10 @@ fn take_local(dir: &Path, say: &mut dyn FnMut(&str)) -> Result<File, String> {
                     ));
                 }
                 // The holder names itself just after it takes the lock: give it a moment.
-                let by = std::fs::read_to_string(&path).unwrap_or_default();
+                let by = match said {
+                    true => String::new(),
+                    false => std::fs::read_to_string(&path).unwrap_or_default(),
+                };
                 let by = by.trim();
                 if !said && (!by.is_empty() || start.elapsed() >= Duration::from_secs(1)) {
                     let by = if by.is_empty() {

@@ -31,34 +31,28 @@ mod tests {
     use blog_core::search::{rank, suggest, Query};
     use std::path::Path;
 
-    /// The slugs `query` finds in the repository's content/, best first.
-    fn found(query: &str) -> Vec<String> {
-        let content =
-            source::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content"))
-                .expect("content/ loads");
-        let posts: Vec<&SourcePost> = content.posts.iter().collect();
-        let index = index(&posts);
-        let prefixed = |t: &str| -> Vec<&str> {
-            index
-                .terms
-                .range(t.to_string()..)
-                .map(|(k, _)| k.as_str())
-                .take_while(|k| k.starts_with(t))
-                .filter(|k| *k != t)
-                .collect()
-        };
-        rank(
-            &Query::parse(query),
-            |t| index.terms.get(t).map(Vec::as_slice),
-            prefixed,
-        )
-        .into_iter()
-        .map(|(doc, _)| posts[doc as usize].record.meta.slug.clone())
-        .collect()
+    /// The repository's content/.
+    fn seed() -> source::Content {
+        source::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content"))
+            .expect("content/ loads")
     }
 
     #[test]
     fn finds_the_post_a_reader_means_in_the_seed_content() {
+        let content = seed();
+        let posts: Vec<&SourcePost> = content.posts.iter().collect();
+        let index = index(&posts);
+        // The slugs `query` finds, best first.
+        let found = |query: &str| -> Vec<String> {
+            rank(
+                &Query::parse(query),
+                |t| index.postings(t),
+                |t| index.prefixed(t),
+            )
+            .into_iter()
+            .map(|(doc, _)| posts[doc as usize].record.meta.slug.clone())
+            .collect()
+        };
         let first = |q: &str| found(q).into_iter().next().unwrap_or_default();
         assert_eq!(
             first("distroless"),
@@ -81,9 +75,7 @@ mod tests {
 
     #[test]
     fn a_misspelt_term_suggests_the_indexed_one() {
-        let content =
-            source::load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content"))
-                .expect("content/ loads");
+        let content = seed();
         let posts: Vec<&SourcePost> = content.posts.iter().collect();
         let index = index(&posts);
         let terms = index.terms.iter().map(|(t, p)| (t.as_str(), p.len()));

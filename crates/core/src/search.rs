@@ -222,6 +222,24 @@ pub struct Index {
     pub terms: BTreeMap<String, Vec<(u32, u16)>>,
 }
 
+impl Index {
+    /// A term's postings, when it is indexed.
+    pub fn postings(&self, term: &str) -> Option<&[(u32, u16)]> {
+        self.terms.get(term).map(Vec::as_slice)
+    }
+
+    /// The indexed terms `term` begins, itself excluded, in order: what [`rank`] expands a
+    /// query term to.
+    pub fn prefixed(&self, term: &str) -> Vec<&str> {
+        self.terms
+            .range(term.to_string()..)
+            .map(|(k, _)| k.as_str())
+            .take_while(|k| k.starts_with(term))
+            .filter(|k| *k != term)
+            .collect()
+    }
+}
+
 /// Scores every term in every document (BM25F: each field's occurrences weighted, one
 /// length normalisation over the weighted length, the collection's IDF).
 pub fn index(docs: &[Document]) -> Index {
@@ -650,11 +668,11 @@ mod tests {
         ];
         let index = index(&docs);
         let q = Query::parse("distroless");
-        let ranked = rank(&q, |t| index.terms.get(t).map(Vec::as_slice), |_| vec![]);
+        let ranked = rank(&q, |t| index.postings(t), |_| vec![]);
         assert_eq!(ranked.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1]);
         let both = rank(
             &Query::parse("distroless image"),
-            |t| index.terms.get(t).map(Vec::as_slice),
+            |t| index.postings(t),
             |_| vec![],
         );
         assert_eq!(
@@ -670,19 +688,10 @@ mod tests {
     fn a_term_also_finds_the_longer_terms_it_begins_at_a_discount() {
         let docs = [doc("Builder pattern", ""), doc("Build once", "")];
         let index = index(&docs);
-        let prefixed = |t: &str| -> Vec<&str> {
-            index
-                .terms
-                .range(t.to_string()..)
-                .map(|(k, _)| k.as_str())
-                .take_while(|k| k.starts_with(t))
-                .filter(|k| *k != t)
-                .collect()
-        };
         let ranked = rank(
             &Query::parse("build"),
-            |t| index.terms.get(t).map(Vec::as_slice),
-            prefixed,
+            |t| index.postings(t),
+            |t| index.prefixed(t),
         );
         assert_eq!(ranked.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 0]);
     }
