@@ -360,7 +360,7 @@ impl Page<'_> {
         caching::list_key(BUILD_ID, self.site, self.now, self.req.path(), extra)
     }
 
-    async fn record<T: serde::de::DeserializeOwned>(
+    async fn record<T: kv::Stored>(
         &self,
         key: &str,
         prefetched: records::Prefetched,
@@ -444,13 +444,13 @@ impl Page<'_> {
     }
 
     async fn read_cache_api(&self, key: &str) -> Option<Vec<u8>> {
-        let url = caching::cache_api_url(self.req.host().as_deref(), key)?;
+        let url = caching::cache_api_url(self.req.host(), key)?;
         let mut resp = Cache::default().get(url, false).await.ok().flatten()?;
         resp.bytes().await.ok()
     }
 
     fn write_cache_api(&self, key: &str, page: &Cached) {
-        let Some(url) = caching::cache_api_url(self.req.host().as_deref(), key) else {
+        let Some(url) = caching::cache_api_url(self.req.host(), key) else {
             return;
         };
         let Ok(resp) = respond(

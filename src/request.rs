@@ -65,8 +65,8 @@ impl Req {
     }
 
     /// The host the request was sent to, without a port.
-    pub fn host(&self) -> Option<String> {
-        Some(Url::new(&self.url).ok()?.hostname()).filter(|h| !h.is_empty())
+    pub fn host(&self) -> Option<&str> {
+        routes::url_host(&self.url)
     }
 
     pub fn header(&self, name: &str) -> Option<String> {

@@ -73,8 +73,10 @@ pub fn render_planned(plan: &mut Plan, strip_raw_html: bool) {
     });
 }
 
-/// Names, in a post's hash, the form its body reaches the edge in: HTML rendered by sync.
-const HTML_FORMAT: &str = "html";
+/// Names, in a post's hash, the form its record reaches the edge in: HTML rendered by sync,
+/// stored after the record's JSON ([`blog_core::content::PostRecord::to_stored`]). A new
+/// form rewrites every post once.
+const HTML_FORMAT: &str = "html after json";
 
 /// The name a post's file is remembered by at the edge: its path within the content folder.
 pub fn file_key(content_dir: &Path, file: &str) -> String {
@@ -111,9 +113,15 @@ pub fn entry<T: serde::Serialize>(
     hash: &str,
     file: Option<String>,
 ) -> serde_json::Value {
+    let text = serde_json::to_string(value).expect("records serialise");
+    text_entry(key, &text, hash, file)
+}
+
+/// An entry whose value is already the text KV stores.
+fn text_entry(key: &str, text: &str, hash: &str, file: Option<String>) -> serde_json::Value {
     serde_json::json!({
         "key": key,
-        "value": serde_json::to_string(value).expect("records serialise"),
+        "value": text,
         "metadata": KeyMeta { hash: hash.to_string(), file, content_type: None },
     })
 }
@@ -132,9 +140,9 @@ pub fn post_entries(
     plan.put_posts
         .iter()
         .map(|(_, r)| {
-            entry(
+            text_entry(
                 &kv::post_key(&r.meta.slug),
-                r,
+                &r.to_stored(),
                 &source::stored_hash(r),
                 files.get(r.meta.slug.as_str()).cloned(),
             )
@@ -168,13 +176,7 @@ fn json<T: serde::Serialize>(record: &T) -> (String, String) {
 pub fn record_entries(records: &[(String, String, String)]) -> Vec<serde_json::Value> {
     records
         .iter()
-        .map(|(key, json, hash)| {
-            serde_json::json!({
-                "key": key,
-                "value": json,
-                "metadata": KeyMeta { hash: hash.clone(), file: None, content_type: None },
-            })
-        })
+        .map(|(key, json, hash)| text_entry(key, json, hash, None))
         .collect()
 }
 
@@ -445,8 +447,10 @@ mod tests {
             entry["metadata"],
             serde_json::json!({ "hash": posts[0].record.meta.hash, "file": "a.md" })
         );
-        let value: blog_core::content::PostRecord =
-            serde_json::from_str(entry["value"].as_str().unwrap()).unwrap();
+        let value = blog_core::content::PostRecord::from_stored(
+            entry["value"].as_str().unwrap().as_bytes(),
+        )
+        .unwrap();
         // What the edge reads: the record with its body as HTML, and no Markdown.
         assert_eq!(value.meta, posts[0].record.meta);
         assert_eq!(value.html, "<p>Body.</p>\n");

@@ -155,6 +155,41 @@ impl PostRecord {
         self.render(strip_raw_html);
         self
     }
+
+    /// The record as KV stores it: its JSON without the HTML, a line break, then the HTML as
+    /// it is. The edge reads the HTML as one piece of UTF-8, where inside JSON every quote
+    /// of every attribute was an escape to undo (most of an uncached post's parsing).
+    pub fn to_stored(&self) -> String {
+        let mut json = serde_json::to_value(self).expect("plain data serialises");
+        if let Some(fields) = json.as_object_mut() {
+            fields.remove("html");
+        }
+        let mut out = serde_json::to_string(&json).expect("plain data serialises");
+        out.reserve(1 + self.html.len());
+        out.push('\n');
+        out.push_str(&self.html);
+        out
+    }
+
+    /// A record from what [`Self::to_stored`] wrote, or from plain JSON (a record written
+    /// before the HTML was kept apart, its HTML inside).
+    pub fn from_stored(bytes: &[u8]) -> Result<Self, String> {
+        let mut stream = serde_json::Deserializer::from_slice(bytes).into_iter::<PostRecord>();
+        let mut record = match stream.next() {
+            Some(record) => record.map_err(|e| e.to_string())?,
+            None => return Err("empty record".into()),
+        };
+        match &bytes[stream.byte_offset()..] {
+            [] => {}
+            [b'\n', html @ ..] => {
+                record.html = std::str::from_utf8(html)
+                    .map_err(|e| format!("the HTML after the JSON is not UTF-8: {e}"))?
+                    .to_string();
+            }
+            _ => return Err("trailing characters after the record's JSON".into()),
+        }
+        Ok(record)
+    }
 }
 
 /// A post's neighbours in reading order, as the sync saw them. The newer one may still be
@@ -689,6 +724,45 @@ mod tests {
             (kept.html, kept.sections, kept.words)
         );
         assert!(back.body.is_empty());
+    }
+
+    #[test]
+    fn a_stored_record_keeps_its_html_apart_and_reads_back_whole() {
+        let old = r#"{"slug":"a","title":"A","summary":"","published":0,"hash":"h"}"#;
+        let record = PostRecord {
+            html: "<p class=\"x\">Body with \"quotes\"\nand a line\n</p>\n".into(),
+            words: 5,
+            ..serde_json::from_str(old).unwrap()
+        };
+        let stored = record.to_stored();
+        let (json, html) = stored.split_once('\n').unwrap();
+        assert!(!json.contains("html") && !json.contains("Body"), "{json}");
+        assert_eq!(html, record.html, "the HTML is stored as it is");
+        assert_eq!(PostRecord::from_stored(stored.as_bytes()).unwrap(), record);
+        // A record written as plain JSON, the HTML inside, still reads.
+        let old = serde_json::to_vec(&record).unwrap();
+        assert_eq!(PostRecord::from_stored(&old).unwrap(), record);
+        let empty = PostRecord {
+            html: String::new(),
+            ..record.clone()
+        };
+        assert_eq!(
+            PostRecord::from_stored(empty.to_stored().as_bytes()).unwrap(),
+            empty
+        );
+        for bad in [
+            &b""[..],
+            b"not json",
+            b"{\"slug\":1}",
+            b"{}x",
+            &[b"{}\n".as_slice(), &[0xff]].concat(),
+        ] {
+            assert!(
+                PostRecord::from_stored(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]

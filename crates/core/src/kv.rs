@@ -2,10 +2,9 @@
 //!
 //! | key           | value                                  | metadata            |
 //! |---------------|----------------------------------------|---------------------|
-//! | `index`       | JSON [`SiteIndex`]: settings and every synced post's metadata, newest first | `{"hash": version}` |
 //! | `site`        | JSON [`SiteRecord`]: settings, content version, scheduled instants | `{"hash": its hash}` |
-//! | `version`     | the index's content version, as text   | `{"hash": version}` |
-//! | `post/{slug}` | JSON [`PostRecord`]: metadata, Markdown body, highlighted code, neighbours | `{"hash": stored hash, "file": "name.md"}` |
+//! | `version`     | the content version, as text           | `{"hash": version}` |
+//! | `post/{slug}` | [`PostRecord`]: JSON (metadata, neighbours, sections, files), a line break, then the body as HTML | `{"hash": stored hash, "file": "name.md"}` |
 //! | `list/{list}/{page}` | JSON [`ListRecord`]: one page of the front page, a year, a tag or a feed | `{"hash": its hash}` |
 //! | `tags`        | JSON [`TagsRecord`]: every tag with its count | `{"hash": its hash}` |
 //! | `aliases`     | JSON [`Aliases`]: every old path and the post it leads to | `{"hash": its hash}` |
@@ -15,7 +14,6 @@
 //! key never changes meaning: the edge may tell browsers to keep it forever, and `blog sync`
 //! knows a file is already there from its name alone.
 //!
-//! [`SiteIndex`]: crate::content::SiteIndex
 //! [`PostRecord`]: crate::content::PostRecord
 //! [`SiteRecord`]: crate::content::SiteRecord
 //! [`ListRecord`]: crate::lists::ListRecord
@@ -24,6 +22,36 @@
 
 use serde::{Deserialize, Serialize};
 
+/// How a record is read from the bytes KV holds: JSON, but for a post, whose HTML follows
+/// its JSON as it is ([`crate::content::PostRecord::to_stored`]).
+pub trait Stored: Sized {
+    fn from_stored(bytes: &[u8]) -> Result<Self, String>;
+}
+
+macro_rules! stored_as_json {
+    ($($record:ty),*) => {$(
+        impl Stored for $record {
+            fn from_stored(bytes: &[u8]) -> Result<Self, String> {
+                serde_json::from_slice(bytes).map_err(|e| e.to_string())
+            }
+        }
+    )*};
+}
+
+stored_as_json!(
+    crate::content::SiteRecord,
+    crate::content::Aliases,
+    crate::lists::ListRecord,
+    crate::lists::TagsRecord
+);
+
+impl Stored for crate::content::PostRecord {
+    fn from_stored(bytes: &[u8]) -> Result<Self, String> {
+        crate::content::PostRecord::from_stored(bytes)
+    }
+}
+
+/// Where earlier versions kept the whole site in one record: a sync deletes it when found.
 pub const INDEX_KEY: &str = "index";
 /// The small record every post page reads beside its own (see [`crate::content::SiteRecord`]).
 pub const SITE_KEY: &str = "site";

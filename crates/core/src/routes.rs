@@ -382,6 +382,21 @@ pub fn url_parts(url: &str) -> (Range<usize>, Option<Range<usize>>) {
     }
 }
 
+/// The host of a URL as the runtime serialises a request's (scheme, `//`, host, port):
+/// without userinfo or port, `None` when empty. The runtime's serialisation has already
+/// lower-cased and punycoded it, so no parser is needed to read it.
+pub fn url_host(url: &str) -> Option<&str> {
+    let after_scheme = url.find("://")? + 3;
+    let rest = &url[after_scheme..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => &host_port[..v6.find(']').map_or(host_port.len(), |i| i + 2)],
+        None => host_port.split_once(':').map_or(host_port, |(h, _)| h),
+    };
+    (!host.is_empty()).then_some(host)
+}
+
 /// Whether a path is already what a WHATWG URL parser makes of it: it starts with `/`, has
 /// only characters the parser leaves alone, and no `.` or `..` segment for it to resolve.
 /// Any other path must go through a parser before it is routed.
@@ -405,6 +420,22 @@ pub fn query_has(query: &str, key: &str, value: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_urls_host_is_read_without_its_port_or_userinfo() {
+        assert_eq!(
+            url_host("https://blog.example/posts/a"),
+            Some("blog.example")
+        );
+        assert_eq!(url_host("http://127.0.0.1:8787/"), Some("127.0.0.1"));
+        assert_eq!(
+            url_host("https://u:p@host.workers.dev:443?q"),
+            Some("host.workers.dev")
+        );
+        assert_eq!(url_host("http://[::1]:8787/x"), Some("[::1]"));
+        assert_eq!(url_host("http:///path"), None);
+        assert_eq!(url_host("no scheme"), None);
+    }
     use super::*;
 
     /// Every page's path is one the table routes back to that page, so a link the site
