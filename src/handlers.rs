@@ -677,6 +677,17 @@ impl Page<'_> {
         let Some(plan) = feeds::plan(settings, posts, kind, tag) else {
             return self.not_found().await;
         };
+        // The feed's record carries its posts' HTML: nothing more to read. One written
+        // before it did (or too large to) names the posts, read then, all at once.
+        let carried: Option<Vec<Option<PostRecord>>> = record.as_ref().and_then(|record| {
+            plan.posts
+                .iter()
+                .map(|meta| record.feed_post(meta).map(Some))
+                .collect()
+        });
+        if let Some(carried) = carried {
+            return self.send_feed(key, &plan, &carried);
+        }
         let results = join_all(
             plan.posts
                 .iter()
@@ -702,7 +713,17 @@ impl Page<'_> {
                 Err(failure) => return Err(failure),
             });
         }
-        let feed = feeds::assemble(&plan, &fetched);
+        self.send_feed(key, &plan, &fetched)
+    }
+
+    /// A feed from its posts' records, kept when every one is the version its list names.
+    fn send_feed(
+        &self,
+        key: String,
+        plan: &feeds::FeedPlan<'_>,
+        records: &[Option<PostRecord>],
+    ) -> Outcome {
+        let feed = feeds::assemble(plan, records);
         if !feed.complete {
             return Ok(respond(
                 feed.body.into_bytes(),

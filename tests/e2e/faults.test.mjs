@@ -184,12 +184,23 @@ describe('broken KV records', () => {
   const NIX = '/posts/how-nixpacks-buildctl-and-buildkit-fit-together';
 
   /** A synced site whose KV gets `wrangler kv <args>` before its dev server starts. */
-  async function siteWith(args) {
+  async function siteWith(args, { oldFeeds = false } = {}) {
     await site?.stop();
     site = await startSite({
       beforeStart: async (s) => {
         const r = await s.kv(args);
         assert.equal(r.code, 0, r.stdout + r.stderr);
+        // The main feed's record as written before feeds carried their posts' HTML: the
+        // feed then reads its posts' own records.
+        if (oldFeeds) {
+          const got = await s.kv(['key', 'get', 'list/feed']);
+          assert.equal(got.code, 0, got.stdout + got.stderr);
+          const record = JSON.parse(got.stdout);
+          assert.ok(record.html, 'the feed record carries its posts\' HTML');
+          delete record.html;
+          const put = await s.kv(['key', 'put', 'list/feed', JSON.stringify(record)]);
+          assert.equal(put.code, 0, put.stdout + put.stderr);
+        }
       },
     });
   }
@@ -218,7 +229,16 @@ describe('broken KV records', () => {
     // Its read count badge reads the record too.
     const bad = Object.entries(statuses).filter(([p, s]) => s !== 200 && p !== MINI && p !== `${MINI}/reads.svg`);
     assert.deepEqual(bad, [], 'pages other than the broken post that did not answer 200');
-    // The feeds leave out that post's entry and keep every other.
+    // The feeds are built from their own record, which carries each post's HTML: the
+    // broken post record is not read for them.
+    for (const feed of ['/feed.xml', '/rss.xml', '/feed.json']) {
+      const posts = await feedPosts(feed);
+      assert.ok(posts.includes(MINI), `${feed}: ${posts.join(' ')}`);
+      assert.equal(posts.length, 8, `${feed}: ${posts.join(' ')}`);
+    }
+    // A feed record without the HTML reads the posts' records: it leaves out the broken
+    // post's entry and keeps every other.
+    await siteWith(['key', 'put', `post/${MINI.slice(7)}`, 'not json'], { oldFeeds: true });
     for (const feed of ['/feed.xml', '/rss.xml', '/feed.json']) {
       const posts = await feedPosts(feed);
       assert.ok(!posts.includes(MINI), `${feed} lists the broken post`);
@@ -233,20 +253,24 @@ describe('broken KV records', () => {
 
   test('a post the index lists is missing from KV: it answers 404, the rest 200', async () => {
     await siteWith(['key', 'delete', `post/${NIX.slice(7)}`]);
-    const before = site.output.length;
     const gone = await get(`${site.base}${NIX}`);
     assert.equal(gone.status, 404);
     assert.match(gone.body, /Page not found/);
     const statuses = await everyPage(site);
     const bad = Object.entries(statuses).filter(([p, s]) => s !== 200 && p !== NIX && p !== `${NIX}/reads.svg`);
     assert.deepEqual(bad, [], 'pages other than the missing post that did not answer 200');
+    // A feed whose record carries the HTML still has the entry; one that reads the posts'
+    // records leaves it out.
+    assert.equal((await feedPosts('/feed.xml')).length, 8);
+    await siteWith(['key', 'delete', `post/${NIX.slice(7)}`], { oldFeeds: true });
+    const beforeFeeds = site.output.length;
     for (const feed of ['/feed.xml', '/feed.json']) {
       const posts = await feedPosts(feed);
       assert.ok(!posts.includes(NIX), feed);
       assert.equal(posts.length, 7, feed);
     }
     // The feed, whose list names the post, says what is missing.
-    await waitFor(() => site.output.slice(before).includes(`KV has no post/${NIX.slice(7)}`), { describe: () => site.log() });
+    await waitFor(() => site.output.slice(beforeFeeds).includes(`KV has no post/${NIX.slice(7)}`), { describe: () => site.log() });
     const synced = await site.sync();
     assert.match(synced.stdout, /added\s+how-nixpacks-buildctl-and-buildkit-fit-together/);
     assert.equal((await get(`${site.base}${NIX}`)).status, 200);

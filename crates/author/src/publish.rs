@@ -7,10 +7,11 @@ use crate::highlight::Highlighter;
 use crate::limits;
 use crate::source::{self, Content, SourcePost};
 use crate::sync::{self, Change, Plan, Rename};
-use blog_core::content::{Aliases, Neighbours, SiteIndex, SiteRecord};
+use blog_core::content::{Aliases, Neighbours, PostRecord, SiteIndex, SiteRecord};
 use blog_core::kv::{self, KeyMeta};
+use blog_core::lists::ListRecord;
 use blog_core::settings::Settings;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -71,6 +72,64 @@ pub fn render_planned(plan: &mut Plan, strip_raw_html: bool) {
         source::highlight_record(record, |lang, code| highlighter.highlight(lang, code));
         record.render(strip_raw_html);
     });
+}
+
+/// Puts each listed post's body HTML into the feed records the plan writes, so a feed is
+/// built from its own record ([`blog_core::lists::ListRecord::html`]). The posts the plan
+/// writes are rendered already; a feed's other posts are rendered here, once each. A feed
+/// record that would be too large for KV with its HTML goes without it: the edge then reads
+/// its posts' records, as it does for records written before feeds carried HTML.
+pub fn feed_html(plan: &mut Plan, posts: &[SourcePost], strip_raw_html: bool) {
+    let mut feeds: Vec<(&mut String, ListRecord)> = plan
+        .put_records
+        .iter_mut()
+        .chain(plan.new_records.iter_mut())
+        .filter(|(key, _, _)| blog_core::lists::is_feed_key(key))
+        .filter_map(|(_, json, _)| {
+            let record = serde_json::from_str(json).ok()?;
+            Some((json, record))
+        })
+        .collect();
+    if feeds.is_empty() {
+        return;
+    }
+    let mut html: BTreeMap<&str, &str> = plan
+        .put_posts
+        .iter()
+        .map(|(_, r)| (r.meta.slug.as_str(), r.html.as_str()))
+        .collect();
+    let mut missing: Vec<PostRecord> = {
+        let wanted: BTreeSet<&str> = feeds
+            .iter()
+            .flat_map(|(_, record)| record.slugs())
+            .filter(|slug| !html.contains_key(slug))
+            .collect();
+        posts
+            .iter()
+            .filter(|p| wanted.contains(p.record.meta.slug.as_str()))
+            .map(|p| p.record.clone())
+            .collect()
+    };
+    let highlighter = Highlighter::new();
+    crate::cores::each(&mut missing, 1, |record| {
+        source::highlight_record(record, |lang, code| highlighter.highlight(lang, code));
+        record.render(strip_raw_html);
+    });
+    html.extend(
+        missing
+            .iter()
+            .map(|r| (r.meta.slug.as_str(), r.html.as_str())),
+    );
+    for (json, mut record) in feeds.drain(..) {
+        record.html = record
+            .slugs()
+            .filter_map(|slug| Some((slug.to_string(), html.get(slug)?.to_string())))
+            .collect();
+        let with_html = serde_json::to_string(&record).expect("records serialise");
+        if with_html.len() <= kv::MAX_VALUE_BYTES {
+            *json = with_html;
+        }
+    }
 }
 
 /// Names, in a post's hash, the form its record reaches the edge in: HTML rendered by sync,
@@ -159,12 +218,24 @@ pub fn list_records(
     let (lists, tags) = blog_core::lists::records(index, now);
     let mut out: BTreeMap<String, (String, String)> = lists
         .into_iter()
-        .map(|(key, record)| (key, json(&record)))
+        .map(|(key, record)| {
+            let (text, hash) = json(&record);
+            // A feed's record carries its posts' HTML, added when it is written: its hash says
+            // so, which rewrites once a feed record written before it did.
+            let hash = match blog_core::lists::is_feed_key(&key) {
+                true => source::hash_of(&(hash, FEED_HTML)),
+                false => hash,
+            };
+            (key, (text, hash))
+        })
         .collect();
     out.insert(kv::TAGS_KEY.into(), json(&tags));
     out.insert(kv::ALIASES_KEY.into(), json(&Aliases::of(index)));
     out
 }
+
+/// Names, in a feed record's hash, that it carries its posts' HTML.
+const FEED_HTML: &str = "feed html";
 
 /// A record's JSON and its hash.
 fn json<T: serde::Serialize>(record: &T) -> (String, String) {
@@ -455,6 +526,67 @@ mod tests {
         assert_eq!(value.meta, posts[0].record.meta);
         assert_eq!(value.html, "<p>Body.</p>\n");
         assert!(value.body.is_empty() && !posts[0].record.body.is_empty());
+    }
+
+    #[test]
+    fn a_feed_record_written_carries_the_html_of_each_of_its_posts_written_or_not() {
+        let content = content(&[
+            ("content/a.md", post_text("A", "")),
+            (
+                "content/b.md",
+                post_text("B", "")
+                    .replace("2026-06-14", "2026-06-15")
+                    .replace("Body.", "`b`"),
+            ),
+        ]);
+        let posts = content.posts.clone();
+        let a = posts.iter().find(|p| p.record.meta.slug == "a").unwrap();
+        // KV has `a` as it is: the plan writes `b` only, and the feeds that list both.
+        let remote: BTreeMap<String, Option<KeyMeta>> = [(
+            "post/a".to_string(),
+            Some(KeyMeta {
+                hash: source::stored_hash(&a.record),
+                file: Some("a.md".into()),
+                content_type: None,
+            }),
+        )]
+        .into_iter()
+        .collect();
+        let refs: Vec<&SourcePost> = posts.iter().collect();
+        let index = source::build_index(&refs, Settings::default());
+        let records: Vec<_> = posts.iter().map(|p| p.record.clone()).collect();
+        let lists = list_records(&index, 0);
+        let mut plan = sync::plan(
+            &records,
+            &BTreeSet::new(),
+            index,
+            SiteRecord::default(),
+            &remote,
+            "n",
+        );
+        sync::plan_records(&mut plan, lists, &remote);
+        assert_eq!(plan.put_posts.len(), 1);
+        render_planned(&mut plan, false);
+        feed_html(&mut plan, &posts, false);
+        let feeds: Vec<ListRecord> = plan
+            .put_records
+            .iter()
+            .chain(&plan.new_records)
+            .filter(|(key, _, _)| blog_core::lists::is_feed_key(key))
+            .map(|(_, json, _)| serde_json::from_str(json).unwrap())
+            .collect();
+        assert!(!feeds.is_empty());
+        for feed in &feeds {
+            assert_eq!(feed.html["a"], "<p>Body.</p>\n", "rendered for the feed");
+            assert!(feed.html["b"].contains("<code>b</code>"), "{:?}", feed.html);
+        }
+        let front = plan
+            .put_records
+            .iter()
+            .chain(&plan.new_records)
+            .find(|(key, _, _)| key == "list/front")
+            .unwrap();
+        assert!(!front.1.contains("\"html\""), "{}", front.1);
     }
 
     #[test]

@@ -129,6 +129,21 @@ pub struct PostRecord {
 }
 
 impl PostRecord {
+    /// A record with nothing but its metadata and body HTML: what a feed entry is made of.
+    pub fn of_meta(meta: PostMeta, html: String) -> Self {
+        PostRecord {
+            meta,
+            body: String::new(),
+            code_html: Vec::new(),
+            html,
+            sections: Vec::new(),
+            words: 0,
+            assets: AssetMap::default(),
+            cover: None,
+            neighbours: Neighbours::default(),
+        }
+    }
+
     /// Renders the body (see [`crate::markdown::render`]) into [`Self::html`], with its
     /// highlighted code and files; `strip_raw_html` drops the raw HTML the author wrote
     /// (`Settings::raw_html`).

@@ -28,6 +28,35 @@ pub struct ListRecord {
     pub skipped: usize,
     /// Published posts, from place `skipped` on.
     pub posts: Vec<PostMeta>,
+    /// A feed's record only: each listed post's body HTML, by slug, written by `blog sync`
+    /// so that a feed is built from its own record, in one read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub html: BTreeMap<String, String>,
+}
+
+/// Whether a list record is a feed's, which carries its posts' HTML ([`ListRecord::html`]).
+pub fn is_feed_key(key: &str) -> bool {
+    key == "list/feed" || key.starts_with("list/feed/")
+}
+
+impl ListRecord {
+    /// The slugs of every post the record lists, scheduled ones first.
+    pub fn slugs(&self) -> impl Iterator<Item = &str> {
+        self.scheduled
+            .iter()
+            .chain(&self.posts)
+            .map(|p| p.slug.as_str())
+    }
+
+    /// A listed post as its feed entry needs it (its metadata and body HTML, one version),
+    /// when this record carries its HTML.
+    pub fn feed_post(&self, meta: &PostMeta) -> Option<crate::content::PostRecord> {
+        let html = self.html.get(&meta.slug)?;
+        Some(crate::content::PostRecord::of_meta(
+            meta.clone(),
+            html.clone(),
+        ))
+    }
 }
 
 /// What one page of a list shows at a moment.
@@ -58,6 +87,7 @@ impl ListRecord {
                     published: published.len(),
                     skipped: lo,
                     posts: published[lo..hi].iter().map(|p| (*p).clone()).collect(),
+                    html: BTreeMap::new(),
                 }
             })
             .collect()
@@ -289,6 +319,35 @@ mod tests {
 
     fn slugs(shown: &Shown<'_>) -> Vec<String> {
         shown.posts.iter().map(|p| p.slug.clone()).collect()
+    }
+
+    #[test]
+    fn a_feed_record_gives_its_posts_with_their_html_when_it_carries_it() {
+        let now = 1_000_000;
+        let posts = list(4, 1, now);
+        let (lists, _) = records(
+            &SiteIndex::new(posts.clone(), Settings::default(), "v".into()),
+            now,
+        );
+        let feeds: Vec<&String> = lists.keys().filter(|k| is_feed_key(k)).collect();
+        assert_eq!(feeds, ["list/feed", "list/feed/rust"]);
+        assert!(!is_feed_key("list/front") && !is_feed_key("list/feedback/1"));
+        let mut record = lists["list/feed"].clone();
+        assert_eq!(record.slugs().collect::<Vec<_>>(), ["p0", "p1", "p2", "p3"]);
+        assert!(record.feed_post(&posts[1]).is_none(), "no HTML carried yet");
+        record.html = record
+            .slugs()
+            .map(|s| (s.to_string(), format!("<p>{s}</p>")))
+            .collect();
+        let back: ListRecord =
+            serde_json::from_str(&serde_json::to_string(&record).unwrap()).unwrap();
+        let entry = back.feed_post(&posts[1]).unwrap();
+        assert_eq!(
+            (entry.meta, entry.html.as_str()),
+            (posts[1].clone(), "<p>p1</p>")
+        );
+        let plain = serde_json::to_string(&lists["list/front"]).unwrap();
+        assert!(!plain.contains("html"), "other lists carry none: {plain}");
     }
 
     #[test]

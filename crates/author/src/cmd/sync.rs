@@ -110,6 +110,7 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         return Ok(());
     }
     publish::render_planned(&mut plan, strip_raw_html);
+    publish::feed_html(&mut plan, &posts, strip_raw_html);
     renew()?;
     let files: Vec<_> = plan.put_files.iter().map(|key| used[key]).collect();
     kv.put_files(&site.content, &files)?;
