@@ -29,8 +29,17 @@ pub struct Cached {
 
 struct Js {
     body: Uint8Array,
+    headers: web_sys::Headers,
     ok: ResponseInit,
-    not_modified: ResponseInit,
+    /// Made at the first 304: most pages never send one from this isolate.
+    not_modified: OnceCell<ResponseInit>,
+}
+
+fn init(status: u16, headers: &web_sys::Headers) -> ResponseInit {
+    let init = ResponseInit::new();
+    init.set_status(status);
+    init.set_headers(headers);
+    init
 }
 
 impl Cached {
@@ -59,7 +68,7 @@ impl Cached {
             }
         };
         let (init, body) = if not_modified {
-            (&js.not_modified, None)
+            (js.not_modified.get_or_init(|| init(304, &js.headers)), None)
         } else {
             (&js.ok, Some(&js.body))
         };
@@ -79,16 +88,11 @@ impl Cached {
         headers.set("content-type", self.content_type)?;
         headers.set("cache-control", &self.cache_control)?;
         headers.set("etag", &self.etag)?;
-        let init = |status: u16| {
-            let init = ResponseInit::new();
-            init.set_status(status);
-            init.set_headers(&headers);
-            init
-        };
         Ok(Js {
             body: Uint8Array::from(self.body.as_slice()),
-            ok: init(200),
-            not_modified: init(304),
+            ok: init(200, &headers),
+            headers,
+            not_modified: OnceCell::new(),
         })
     }
 }
