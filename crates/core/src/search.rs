@@ -215,94 +215,240 @@ pub struct Document {
     pub body: String,
 }
 
-/// Every term of a collection with its postings: `(document number, score)`, best first.
-/// Scores are BM25F, scaled so the best posting of the whole index is `u16::MAX`.
+/// Words too common to tell posts apart: neither indexed nor searched for, so the shards
+/// of `th`, `an` and `to` stay small and "the go image" means "go image".
+pub const STOPWORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "if", "in", "into",
+    "is", "it", "its", "of", "on", "or", "so", "than", "that", "the", "their", "then", "there",
+    "these", "they", "this", "to", "was", "were", "which", "with",
+];
+
+/// Whether a folded word is a stopword (before stemming: `this` would stem to `thi`).
+pub fn is_stopword(word: &str) -> bool {
+    STOPWORDS.contains(&word)
+}
+
+/// One post in a term's postings: its number, the term's weighted frequency there (in
+/// half units of [`Field::weight`], so a whole number: a title occurrence counts 10, a
+/// body one 2), and the post's weighted length, quantised to a byte ([`quantise_len`]).
+///
+/// Nothing here depends on the rest of the collection: a new post changes only the
+/// postings of its own terms, and IDF and length normalisation are computed when a query
+/// is answered, from the collection's size and average length ([`Stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Posting {
+    pub doc: u32,
+    pub tf: u32,
+    pub len: u8,
+}
+
+/// What BM25 needs of the whole collection besides a term's postings: how many posts it
+/// holds (N) and their average weighted length (in the same half units).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stats {
+    pub docs: u32,
+    pub avg_len: f32,
+}
+
+/// A weighted length as one byte: `round(ln(len) * 16)`, so a step is about 6% of the
+/// length, from 1 to some 8 million half units; length normalisation needs no more.
+pub fn quantise_len(len: u32) -> u8 {
+    if len <= 1 {
+        return 0;
+    }
+    ((len as f32).ln() * 16.0).round().min(255.0) as u8
+}
+
+/// The length a quantised byte stands for.
+pub fn dequantise_len(q: u8) -> f32 {
+    (f32::from(q) / 16.0).exp()
+}
+
+/// Every term of a collection with its postings (in document order), and the collection's
+/// [`Stats`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Index {
-    pub terms: BTreeMap<String, Vec<(u32, u16)>>,
+    pub terms: BTreeMap<String, Vec<Posting>>,
+    pub docs: u32,
+    /// Every document's weighted length, in document order.
+    pub lengths: Vec<u32>,
 }
 
 impl Index {
-    /// A term's postings, when it is indexed.
-    pub fn postings(&self, term: &str) -> Option<&[(u32, u16)]> {
-        self.terms.get(term).map(Vec::as_slice)
-    }
-
-    /// The indexed terms `term` begins, itself excluded, in order: what [`rank`] expands a
-    /// query term to.
-    pub fn prefixed(&self, term: &str) -> Vec<&str> {
-        self.terms
-            .range(term.to_string()..)
-            .map(|(k, _)| k.as_str())
-            .take_while(|k| k.starts_with(term))
-            .filter(|k| *k != term)
-            .collect()
+    pub fn stats(&self) -> Stats {
+        let total: u64 = self.lengths.iter().map(|&l| u64::from(l)).sum();
+        Stats {
+            docs: self.docs,
+            avg_len: (total as f32 / self.docs.max(1) as f32).max(1.0),
+        }
     }
 }
 
-/// Scores every term in every document (BM25F: each field's occurrences weighted, one
-/// length normalisation over the weighted length, the collection's IDF).
-pub fn index(docs: &[Document]) -> Index {
-    let mut per_doc: Vec<(BTreeMap<String, f32>, f32)> = Vec::with_capacity(docs.len());
-    for doc in docs {
-        let mut tf: BTreeMap<String, f32> = BTreeMap::new();
-        let mut len = 0.0;
-        let mut add = |text: &str, field: Field| {
-            for term in terms(text) {
-                *tf.entry(term).or_default() += field.weight();
-                len += field.weight();
+/// A document's weighted term frequencies and its weighted length (half units).
+pub fn weigh(doc: &Document) -> (BTreeMap<String, u32>, u32) {
+    let mut tf: BTreeMap<String, u32> = BTreeMap::new();
+    let mut len = 0;
+    let mut add = |text: &str, field: Field| {
+        let weight = (field.weight() * 2.0) as u32;
+        for (word, _) in words(text) {
+            if is_stopword(&word) {
+                continue;
             }
-        };
-        add(&doc.title, Field::Title);
-        for h in &doc.headings {
-            add(h, Field::Heading);
+            *tf.entry(stem(&word)).or_default() += weight;
+            len += weight;
         }
-        for t in &doc.tags {
-            add(t, Field::Tag);
-        }
-        add(&doc.summary, Field::Summary);
-        add(&doc.body, Field::Body);
-        per_doc.push((tf, len));
-    }
-    let n = docs.len() as f32;
-    let avg = (per_doc.iter().map(|(_, l)| l).sum::<f32>() / n.max(1.0)).max(1.0);
-    let mut df: BTreeMap<&str, f32> = BTreeMap::new();
-    for (tf, _) in &per_doc {
-        for term in tf.keys() {
-            *df.entry(term).or_default() += 1.0;
-        }
-    }
-    let mut scored: BTreeMap<String, Vec<(u32, f32)>> = BTreeMap::new();
-    let mut best: f32 = 0.0;
-    for (i, (tf, len)) in per_doc.iter().enumerate() {
-        for (term, &f) in tf {
-            let d = df[term.as_str()];
-            let idf = (1.0 + (n - d + 0.5) / (d + 0.5)).ln();
-            let score = idf * f * (K1 + 1.0) / (f + K1 * (1.0 - B + B * len / avg));
-            best = best.max(score);
-            scored
-                .entry(term.clone())
-                .or_default()
-                .push((i as u32, score));
-        }
-    }
-    let scale = if best > 0.0 {
-        f32::from(u16::MAX) / best
-    } else {
-        0.0
     };
-    let terms = scored
-        .into_iter()
-        .map(|(term, mut postings)| {
-            postings.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            let postings = postings
+    add(&doc.title, Field::Title);
+    for h in &doc.headings {
+        add(h, Field::Heading);
+    }
+    for t in &doc.tags {
+        add(t, Field::Tag);
+    }
+    add(&doc.summary, Field::Summary);
+    add(&doc.body, Field::Body);
+    (tf, len)
+}
+
+/// Indexes `docs`, numbered by their place: each term's postings, in document order.
+pub fn index(docs: &[Document]) -> Index {
+    index_weighed(docs.iter().map(weigh).collect())
+}
+
+/// [`index`] from documents already [`weigh`]ed (which may run on several cores).
+pub fn index_weighed(weighed: Vec<(BTreeMap<String, u32>, u32)>) -> Index {
+    let mut terms: BTreeMap<String, Vec<Posting>> = BTreeMap::new();
+    let mut lengths = Vec::with_capacity(weighed.len());
+    for (doc, (tf, len)) in weighed.into_iter().enumerate() {
+        let q = quantise_len(len);
+        for (term, f) in tf {
+            terms.entry(term).or_default().push(Posting {
+                doc: doc as u32,
+                tf: f,
+                len: q,
+            });
+        }
+        lengths.push(len);
+    }
+    Index {
+        docs: lengths.len() as u32,
+        terms,
+        lengths,
+    }
+}
+
+/// The scale of a score as [`rank`] adds them: BM25 times this, as an integer.
+const SCORE_SCALE: f32 = 1000.0;
+
+/// BM25 of one posting (`df`: how many documents hold the term), scaled to an integer.
+pub fn score(posting: &Posting, df: usize, stats: Stats) -> u16 {
+    let n = stats.docs.max(1) as f32;
+    let d = (df as f32).min(n);
+    let idf = (1.0 + (n - d + 0.5) / (d + 0.5)).ln();
+    let f = posting.tf as f32 / 2.0;
+    let len = dequantise_len(posting.len) / stats.avg_len.max(1.0);
+    let s = idf * f * (K1 + 1.0) / (f + K1 * (1.0 - B + B * len));
+    ((s * SCORE_SCALE).round().clamp(1.0, f32::from(u16::MAX))) as u16
+}
+
+/// The scored postings of `term` in `terms` among the first `visible` documents.
+fn scored(postings: &[Posting], visible: u32, stats: Stats) -> Vec<(u32, u16)> {
+    let df = postings.len();
+    postings
+        .iter()
+        .filter(|p| p.doc < visible)
+        .map(|p| (p.doc, score(p, df, stats)))
+        .collect()
+}
+
+/// Answers `query` from the postings of its terms' shards (`terms`: every term the
+/// shards hold) and its tags' lists (`tags`, one per [`Query::tags`], in order): the
+/// documents among the first `visible` that match every term and carry every tag, best
+/// first, with their scores (see [`rank`]). A query of tags alone lists them newest first.
+pub fn answer(
+    query: &Query,
+    terms: &BTreeMap<String, Vec<Posting>>,
+    tags: &[Vec<u32>],
+    stats: Stats,
+    visible: u32,
+) -> Vec<(u32, u32)> {
+    let mut table: BTreeMap<&str, Vec<(u32, u16)>> = BTreeMap::new();
+    for term in &query.terms {
+        let wanted = std::iter::once(term.as_str()).chain(
+            (term.len() >= 3)
+                .then(|| prefixed(terms, term))
                 .into_iter()
-                .map(|(doc, s)| (doc, ((s * scale).round() as u16).max(1)))
-                .collect();
-            (term, postings)
-        })
-        .collect();
-    Index { terms }
+                .flatten(),
+        );
+        for t in wanted {
+            if let Some((key, postings)) = terms.get_key_value(t) {
+                table
+                    .entry(key.as_str())
+                    .or_insert_with(|| scored(postings, visible, stats));
+            }
+        }
+    }
+    let mut ranked = if query.terms.is_empty() {
+        // Tags alone: every post that has them, newest first.
+        let mut all: Vec<(u32, u32)> = tags
+            .first()
+            .map(|docs| {
+                docs.iter()
+                    .filter(|&&d| d < visible)
+                    .map(|&d| (d, 0))
+                    .collect()
+            })
+            .unwrap_or_default();
+        all.reverse();
+        all
+    } else {
+        rank(
+            query,
+            |t| table.get(t).map(Vec::as_slice),
+            |t| prefixed(terms, t),
+        )
+    };
+    if !tags.is_empty() && tags.len() == query.tags.len() {
+        ranked.retain(|(doc, _)| tags.iter().all(|list| list.binary_search(doc).is_ok()));
+    } else if !query.tags.is_empty() {
+        ranked.clear();
+    }
+    ranked
+}
+
+/// The indexed terms `term` begins, itself excluded, in order, at most
+/// [`MAX_PREFIX_TERMS`]: what [`rank`] expands a query term to.
+pub fn prefixed<'a, V>(terms: &'a BTreeMap<String, V>, term: &str) -> Vec<&'a str> {
+    terms
+        .range::<str, _>((std::ops::Bound::Excluded(term), std::ops::Bound::Unbounded))
+        .map(|(k, _)| k.as_str())
+        .take_while(|k| k.starts_with(term))
+        .take(MAX_PREFIX_TERMS)
+        .collect()
+}
+
+/// "Did you mean": for the first query term nothing visible matches (neither itself nor a
+/// term it begins), the nearest term among `terms` that a visible document holds.
+/// Returns the term asked for and the one suggested.
+pub fn did_you_mean<'a>(
+    query: &Query,
+    terms: &'a BTreeMap<String, Vec<Posting>>,
+    visible: u32,
+) -> Option<(String, &'a str)> {
+    let seen = |postings: &Vec<Posting>| postings.iter().filter(|p| p.doc < visible).count();
+    for term in &query.terms {
+        let matched = terms.get(term.as_str()).is_some_and(|p| seen(p) > 0)
+            || (term.len() >= 3 && prefixed(terms, term).iter().any(|t| seen(&terms[*t]) > 0));
+        if matched {
+            continue;
+        }
+        let candidates = terms
+            .iter()
+            .map(|(t, p)| (t.as_str(), seen(p)))
+            .filter(|(_, n)| *n > 0);
+        return suggest(term, candidates).map(|s| (term.clone(), s));
+    }
+    None
 }
 
 /// What a reader asked for.
@@ -336,7 +482,7 @@ impl Query {
                     query.phrases.push(words.clone());
                 }
                 for w in words {
-                    query.push_term(stem(&w));
+                    query.push_term(&w);
                 }
                 rest = next;
                 continue;
@@ -358,14 +504,18 @@ impl Query {
                 continue;
             }
             for (w, _) in words(token) {
-                query.push_term(stem(&w));
+                query.push_term(&w);
             }
         }
         query.terms.truncate(MAX_QUERY_TERMS);
         query
     }
 
-    fn push_term(&mut self, term: String) {
+    fn push_term(&mut self, word: &str) {
+        if is_stopword(word) {
+            return;
+        }
+        let term = stem(word);
         if self.terms.len() < MAX_QUERY_TERMS && !self.terms.contains(&term) {
             self.terms.push(term);
         }
@@ -656,6 +806,19 @@ mod tests {
         assert_eq!(terms("Building builds"), ["build", "build"]);
     }
 
+    fn found(index: &Index, query: &str) -> Vec<u32> {
+        answer(
+            &Query::parse(query),
+            &index.terms,
+            &[],
+            index.stats(),
+            index.docs,
+        )
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect()
+    }
+
     #[test]
     fn titles_outrank_bodies_and_rare_terms_outrank_common_ones() {
         let docs = [
@@ -667,33 +830,85 @@ mod tests {
             doc("Images", "Nothing about it."),
         ];
         let index = index(&docs);
-        let q = Query::parse("distroless");
-        let ranked = rank(&q, |t| index.postings(t), |_| vec![]);
-        assert_eq!(ranked.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1]);
-        let both = rank(
-            &Query::parse("distroless image"),
-            |t| index.postings(t),
-            |_| vec![],
-        );
+        assert_eq!(found(&index, "distroless"), [0, 1]);
         assert_eq!(
-            both.iter().map(|r| r.0).collect::<Vec<_>>(),
+            found(&index, "distroless image"),
             [0, 1],
             "every term must match"
         );
-        let best = index.terms.values().flatten().map(|p| p.1).max();
-        assert_eq!(best, Some(u16::MAX));
+        assert_eq!(
+            found(&index, "the distroless"),
+            [0, 1],
+            "stopwords are dropped"
+        );
+    }
+
+    #[test]
+    fn scores_come_from_the_collection_at_query_time() {
+        // A term in every post weighs less than a term in one, and a longer post's
+        // occurrence less than a shorter one's: IDF and length from Stats, not the shard.
+        let p = Posting {
+            doc: 0,
+            tf: 2,
+            len: quantise_len(20),
+        };
+        let stats = Stats {
+            docs: 100,
+            avg_len: 20.0,
+        };
+        assert!(score(&p, 1, stats) > score(&p, 100, stats));
+        let long = Posting {
+            len: quantise_len(2000),
+            ..p
+        };
+        assert!(score(&p, 1, stats) > score(&long, 1, stats));
+        for len in [2, 10, 100, 1000, 100_000] {
+            let back = dequantise_len(quantise_len(len));
+            assert!((back / len as f32 - 1.0).abs() < 0.04, "{len} -> {back}");
+        }
     }
 
     #[test]
     fn a_term_also_finds_the_longer_terms_it_begins_at_a_discount() {
         let docs = [doc("Builder pattern", ""), doc("Build once", "")];
         let index = index(&docs);
-        let ranked = rank(
-            &Query::parse("build"),
-            |t| index.postings(t),
-            |t| index.prefixed(t),
+        assert_eq!(found(&index, "build"), [1, 0]);
+    }
+
+    #[test]
+    fn tags_filter_and_alone_list_newest_first() {
+        let docs = [doc("Go one", ""), doc("Go two", ""), doc("Go three", "")];
+        let index = index(&docs);
+        let tagged = vec![0, 2];
+        let q = Query::parse("go tag:rust");
+        let got: Vec<u32> = answer(
+            &q,
+            &index.terms,
+            std::slice::from_ref(&tagged),
+            index.stats(),
+            3,
+        )
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
+        let mut sorted = got.clone();
+        sorted.sort();
+        assert_eq!(sorted, [0, 2]);
+        let alone: Vec<u32> = answer(
+            &Query::parse("tag:rust"),
+            &index.terms,
+            &[tagged],
+            index.stats(),
+            3,
+        )
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
+        assert_eq!(alone, [2, 0]);
+        assert!(
+            answer(&q, &index.terms, &[], index.stats(), 3).is_empty(),
+            "a tag no post has finds nothing"
         );
-        assert_eq!(ranked.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 0]);
     }
 
     #[test]
