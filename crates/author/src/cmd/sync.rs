@@ -102,7 +102,10 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         .unwrap_or_default();
     let site_record = SiteRecord::of(&index, now.as_secs() as i64);
     let nonce = now.as_nanos().to_string();
-    let list_records = publish::list_records(&index, now.as_secs() as i64);
+    let mut list_records = publish::list_records(&index, now.as_secs() as i64);
+    // The search index's pieces go with the list records: only the changed ones are
+    // written, after the posts and before `version`; the ones no term needs are deleted.
+    list_records.extend(blog_author::search::records(&posts, now.as_secs() as i64));
     let mut plan = sync::plan(&records, &file_keys, index, site_record, &remote, &nonce);
     sync::plan_records(&mut plan, list_records, &remote);
     if dry_run {
