@@ -248,15 +248,15 @@ pub fn decode_shard(text: &[u8], into: &mut BTreeMap<String, Vec<Posting>>) -> R
         r.at += len;
         let n = r.count(3)?;
         let mut postings = Vec::with_capacity(n);
-        let mut next = 0u32;
+        let mut next = Some(0u32);
         for _ in 0..n {
             let doc = next
-                .checked_add(r.u32()?)
+                .and_then(|next| next.checked_add(r.u32().ok()?))
                 .ok_or(Corrupt("number too large"))?;
             let tf = r.u32()?;
             let len = r.byte()?;
             postings.push(Posting { doc, tf, len });
-            next = doc.saturating_add(1);
+            next = doc.checked_add(1);
         }
         into.insert(term, postings);
     }
@@ -280,13 +280,13 @@ pub fn decode_docs(text: &[u8]) -> Result<Vec<u32>, Corrupt> {
     r.start()?;
     let n = r.count(1)?;
     let mut docs = Vec::with_capacity(n);
-    let mut next = 0u32;
+    let mut next = Some(0u32);
     for _ in 0..n {
         let doc = next
-            .checked_add(r.u32()?)
+            .and_then(|next| next.checked_add(r.u32().ok()?))
             .ok_or(Corrupt("number too large"))?;
         docs.push(doc);
-        next = doc.saturating_add(1);
+        next = doc.checked_add(1);
     }
     r.end()?;
     Ok(docs)
@@ -555,6 +555,10 @@ mod tests {
             base64_encode(&[2, 0]),
             base64_encode(&[1, 0xff, 0xff, 0xff, 0xff, 0x0f]),
             base64_encode(&[1, 1, 2, 0xff, 0xfe, 1, 0, 0, 0]),
+            // u32::MAX, then one more post: there is no number after it.
+            base64_encode(&[
+                1, 1, 1, b'x', 2, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 0, 0, 1, 0,
+            ]),
         ] {
             let mut into = BTreeMap::new();
             assert!(decode_shard(bad.as_bytes(), &mut into).is_err(), "{bad:?}");
