@@ -180,8 +180,9 @@ test('search works with JavaScript off, at 320px, in the dark', async () => {
   try {
     await page.goto(`${site.base}/`);
     // The header's form, by its label: type and press Enter, as a reader would.
-    await page.getByLabel('Search', { exact: true }).fill('distroless');
-    await Promise.all([page.waitForURL(/\/search\?q=distroless$/), page.keyboard.press('Enter')]);
+    const box = page.getByLabel('Search', { exact: true });
+    await box.fill('distroless');
+    await Promise.all([page.waitForURL(/\/search\?q=distroless$/), box.press('Enter')]);
     assert.equal(await page.locator('h1').innerText(), 'Search');
     const first = page.locator('ol.results li.post h2 a').first();
     assert.match(await first.innerText(), /From 342MB to 37MB/);

@@ -178,7 +178,7 @@ describe('search', () => {
   test('every page has the search form and names the OpenSearch description', async () => {
     for (const page of ['/', GO_IMAGE, '/archive', '/tags', '/search']) {
       const { body } = await get(`${site.base}${page}`);
-      assert.match(body, /<form class="site-search" action="\/search" method="get" role="search">\s*<label for="site-q">Search<\/label>\s*<input id="site-q" type="search" name="q"/, page);
+      assert.match(body, /<form class="site-search" action="\/search" method="get" role="search" aria-label="Site search">\s*<label for="site-q">Search<\/label>\s*<input id="site-q" type="search" name="q"/, page);
       assert.match(body, /<link rel="search" type="application\/opensearchdescription\+xml" title="[^"]+" href="\/opensearch\.xml">/, page);
     }
     const os = await get(`${site.base}/opensearch.xml`);

@@ -41,6 +41,8 @@ Environment:
   BLOG_WRANGLER_TIMEOUT  Seconds one wrangler call or local KV request may take [default: 300]
   BLOG_KV_STALE_MS       How long a KV location may serve old values after a write
                          [default: 0 locally, 60000 with --remote]
+  BLOG_NO_SEARCH         Leave the search index out (and delete it from KV): for
+                         measuring what search adds to a sync
 ";
 
 pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(), String> {
@@ -105,7 +107,9 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
     let mut list_records = publish::list_records(&index, now.as_secs() as i64);
     // The search index's pieces go with the list records: only the changed ones are
     // written, after the posts and before `version`; the ones no term needs are deleted.
-    list_records.extend(blog_author::search::records(&posts, now.as_secs() as i64));
+    if std::env::var_os("BLOG_NO_SEARCH").is_none() {
+        list_records.extend(blog_author::search::records(&posts, now.as_secs() as i64));
+    }
     let mut plan = sync::plan(&records, &file_keys, index, site_record, &remote, &nonce);
     sync::plan_records(&mut plan, list_records, &remote);
     if dry_run {
