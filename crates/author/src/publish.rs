@@ -9,6 +9,7 @@ use crate::source::{self, Content, SourcePost};
 use crate::sync::{self, Change, Plan, Rename};
 use blog_core::content::{Aliases, Neighbours, SiteIndex, SiteRecord};
 use blog_core::kv::{self, KeyMeta};
+use blog_core::search_store;
 use blog_core::settings::Settings;
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
@@ -316,7 +317,9 @@ fn write_report(
         };
         writeln!(out, "  {verb}{what:<9} {}", record.meta.slug)?;
     }
-    for key in &plan.delete_keys {
+    let is_search = |key: &String| key.starts_with(search_store::PREFIX);
+    let removed: Vec<&String> = plan.delete_keys.iter().filter(|k| !is_search(k)).collect();
+    for key in &removed {
         writeln!(
             out,
             "  {verb}removed   {}",
@@ -351,7 +354,7 @@ fn write_report(
         "  {:>7} {:>8} {:>8} {:>8} {:>10}  {index}",
         plan.count(Change::Added),
         plan.count(Change::Updated),
-        plan.delete_keys.len(),
+        removed.len(),
         renamed.len(),
         plan.unchanged.len(),
     )?;
@@ -360,7 +363,7 @@ fn write_report(
         "{} added, {} updated, {} removed, {} unchanged; index {index}",
         plan.count(Change::Added),
         plan.count(Change::Updated),
-        plan.delete_keys.len(),
+        removed.len(),
         plan.unchanged.len(),
     )?;
     writeln!(
@@ -370,6 +373,19 @@ fn write_report(
         plan.delete_files.len(),
         plan.unchanged_files
     )?;
+    let search_written = plan
+        .put_records
+        .iter()
+        .chain(&plan.new_records)
+        .filter(|(k, _, _)| is_search(k))
+        .count();
+    let search_removed = plan.delete_keys.len() - removed.len();
+    if search_written + search_removed > 0 {
+        writeln!(
+            out,
+            "search index: {search_written} pieces {verb}written, {search_removed} {verb}removed"
+        )?;
+    }
     if plan.is_empty() {
         writeln!(out, "Nothing to write.")?;
     }
@@ -642,6 +658,28 @@ mod tests {
         assert!(
             posts[0].record.code_html.is_empty(),
             "check leaves small posts as they are"
+        );
+    }
+
+    #[test]
+    fn the_report_counts_search_pieces_apart_from_posts() {
+        let plan = Plan {
+            delete_keys: vec!["post/gone".into(), "search/t/zz".into()],
+            put_records: vec![("search/t/go".into(), String::new(), "h".into())],
+            ..Plan::default()
+        };
+        let text = report(&plan, &[], &BTreeMap::new(), false);
+        assert!(
+            text.contains("0 added, 0 updated, 1 removed, 0 unchanged"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  removed   gone\n") && !text.contains("removed   search/"),
+            "{text}"
+        );
+        assert!(
+            text.contains("search index: 1 pieces written, 1 removed"),
+            "{text}"
         );
     }
 }

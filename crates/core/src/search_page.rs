@@ -234,7 +234,8 @@ pub fn render(
     let q = search.params.q.as_str();
     let page = search.params.page;
     let pages = total.div_ceil(store::PER_PAGE);
-    let searched = !search.query.is_empty();
+    // A query of stopwords or punctuation alone was still a search: it finds nothing.
+    let searched = !q.trim().is_empty();
     let previous = (searched && page > 1 && page <= pages).then(|| search_path(q, page - 1));
     let next = (searched && page < pages).then(|| search_path(q, page + 1));
     let title = match (searched, page) {
@@ -390,6 +391,17 @@ mod tests {
         assert!(page.contains("<meta name=\"robots\" content=\"noindex\">"));
         assert!(!page.contains("<b>"));
         assert!(page.contains(r#"action="/search""#));
+    }
+
+    #[test]
+    fn a_query_of_stopwords_or_punctuation_says_nothing_matched() {
+        let site = Settings::default();
+        for q in ["q=the+and", "q=%21%21%3F"] {
+            let page = render(&site, &Search::new(q), Vec::new(), 0, None);
+            assert!(page.contains("No posts match"), "{q}");
+        }
+        let empty = render(&site, &Search::new("q=+"), Vec::new(), 0, None);
+        assert!(!empty.contains("No posts match"), "no query, no verdict");
     }
 
     #[test]
