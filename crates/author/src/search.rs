@@ -5,6 +5,7 @@
 use crate::source::{hash_of, SourcePost};
 use blog_core::content::tag_slug;
 use blog_core::date::Timestamp;
+use blog_core::kv::KeyMeta;
 use blog_core::search::{self, Document, Index};
 use blog_core::search_store::{self as store, DocTable, Head};
 use std::collections::BTreeMap;
@@ -34,7 +35,7 @@ pub fn indexed(posts: &[SourcePost]) -> Vec<&SourcePost> {
 }
 
 /// A post's weighted term frequencies and length ([`search::weigh`]).
-type Weighed = (BTreeMap<String, u32>, u32);
+type Weighed = (Vec<(String, u32)>, u32);
 
 /// The index of `posts`, in their order: a posting's document number is a place in it.
 /// Posts are read on every core.
@@ -47,11 +48,59 @@ pub fn index(posts: &[&SourcePost]) -> Index {
     search::index_weighed(weighed.into_iter().map(|(_, w)| w).collect())
 }
 
+/// Names the index's form in [`inputs`]: a change of how posts are indexed or stored
+/// changes it, so every piece is written again.
+const INDEX_FORMAT: &str = "search 1";
+
+/// What the index is made of: each indexed post's slug, content hash and instant, and
+/// which of them are scheduled at `now`. The head is stored under this hash: when KV holds
+/// a head of the same inputs, every piece written with it is there too (the head is
+/// written last), and a sync needs to build nothing.
+pub fn inputs(indexed: &[&SourcePost], now: Timestamp) -> String {
+    let posts: Vec<(&str, &str, Timestamp)> = indexed
+        .iter()
+        .map(|p| {
+            let m = &p.record.meta;
+            (m.slug.as_str(), m.hash.as_str(), m.published)
+        })
+        .collect();
+    let scheduled = posts.iter().filter(|p| p.2 > now).count();
+    hash_of(&(INDEX_FORMAT, posts, scheduled))
+}
+
+/// The search pieces a sync publishes (see [`records`]), or, when KV's head was made from
+/// the same inputs, the pieces KV holds under their stored hashes: the plan then writes
+/// and deletes none of them, and no post is read for the index. `remote` is KV's listing.
+pub fn records_unless_current(
+    posts: &[SourcePost],
+    now: Timestamp,
+    remote: &BTreeMap<String, Option<KeyMeta>>,
+) -> BTreeMap<String, (String, String)> {
+    let held: Vec<(&String, Option<&KeyMeta>)> = remote
+        .iter()
+        .filter(|(k, _)| k.starts_with(store::PREFIX))
+        .map(|(k, m)| (k, m.as_ref()))
+        .collect();
+    let current = matches!(
+        remote.get(store::HEAD_KEY),
+        Some(Some(m)) if m.hash == inputs(&indexed(posts), now)
+    ) && held.iter().all(|(_, m)| m.is_some());
+    if current {
+        return held
+            .into_iter()
+            .filter_map(|(k, m)| Some((k.clone(), (String::new(), m?.hash.clone()))))
+            .collect();
+    }
+    records(posts, now)
+}
+
 /// Every piece of the search index for `posts` (drafts left out), by key: its text and
-/// that text's hash, as [`crate::publish::list_records`] gives list records. `now` is the
-/// sync's moment: posts after it are the head's scheduled ones.
+/// that text's hash (the head's: its [`inputs`]), as [`crate::publish::list_records`]
+/// gives list records. `now` is the sync's moment: posts after it are the head's
+/// scheduled ones.
 pub fn records(posts: &[SourcePost], now: Timestamp) -> BTreeMap<String, (String, String)> {
     let indexed = indexed(posts);
+    let inputs = inputs(&indexed, now);
     let index = index(&indexed);
     let mut out = BTreeMap::new();
     let mut put = |key: String, text: String| {
@@ -102,11 +151,21 @@ pub fn records(posts: &[SourcePost], now: Timestamp) -> BTreeMap<String, (String
             .filter(|&at| at > now)
             .collect(),
     };
-    put(
-        store::HEAD_KEY.to_string(),
-        serde_json::to_string(&head).expect("the head serialises"),
-    );
+    let head = serde_json::to_string(&head).expect("the head serialises");
+    out.insert(store::HEAD_KEY.to_string(), (head, inputs));
     out
+}
+
+/// Takes the search head out of `entries`, if it is there.
+pub fn take_head(entries: &mut Vec<serde_json::Value>) -> Option<serde_json::Value> {
+    let at = entries.iter().position(|e| e["key"] == store::HEAD_KEY)?;
+    Some(entries.remove(at))
+}
+
+/// Puts the search head last among `entries` (bulk entries with a `key`): pieces are
+/// written in order, and a head in KV vouches for the pieces written with it.
+pub fn head_last(entries: &mut [serde_json::Value]) {
+    entries.sort_by_key(|e| e["key"] == store::HEAD_KEY);
 }
 
 #[cfg(test)]
@@ -211,6 +270,51 @@ mod tests {
     }
 
     #[test]
+    fn a_sync_with_nothing_new_builds_no_index_and_changes_no_piece() {
+        let content = seed();
+        let pieces = records(&content.posts, 0);
+        let held: BTreeMap<String, Option<KeyMeta>> = pieces
+            .iter()
+            .map(|(k, (_, hash))| {
+                let meta = KeyMeta {
+                    hash: hash.clone(),
+                    file: None,
+                    content_type: None,
+                };
+                (k.clone(), Some(meta))
+            })
+            .collect();
+        let kept = records_unless_current(&content.posts, 0, &held);
+        assert_eq!(kept.len(), pieces.len());
+        assert!(
+            kept.values().all(|(text, _)| text.is_empty()),
+            "nothing built"
+        );
+        assert!(kept.iter().all(|(k, (_, h))| &pieces[k].1 == h));
+        // A post's edit, or a scheduled post coming due, builds the index again.
+        let mut edited = seed();
+        edited.posts[0].record.meta.hash.push('x');
+        assert!(records_unless_current(&edited.posts, 0, &held)
+            .values()
+            .all(|(text, _)| !text.is_empty()));
+        let last = content
+            .posts
+            .iter()
+            .map(|p| p.record.meta.published)
+            .max()
+            .unwrap();
+        let before = records(&content.posts, last - 1);
+        assert_ne!(before[store::HEAD_KEY].1, pieces[store::HEAD_KEY].1);
+        let mut entries = vec![
+            serde_json::json!({"key": "search/head"}),
+            serde_json::json!({"key": "search/t/zz"}),
+            serde_json::json!({"key": "list/front"}),
+        ];
+        head_last(&mut entries);
+        assert_eq!(entries[2]["key"], "search/head");
+    }
+
+    #[test]
     fn an_edit_rewrites_only_the_shards_of_the_terms_it_changes() {
         let mut content = seed();
         let before = records(&content.posts, 0);
@@ -220,6 +324,7 @@ mod tests {
             .find(|p| !p.draft)
             .expect("a published post");
         post.record.body.push_str("\n\nA zyxwvut appears.\n");
+        post.record.meta.hash.push_str("-edited");
         let after = records(&content.posts, 0);
         let changed: Vec<&String> = after
             .iter()

@@ -7,7 +7,7 @@
 //! Scores are computed at sync, where the whole collection is known: a stored posting is a
 //! post's number and its precomputed score for the term, so a query only adds numbers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The most terms a query is read for: the rest of it is ignored, so one query's work is
 /// bounded whatever it sends.
@@ -96,36 +96,47 @@ fn fold_char(c: char, out: &mut String) {
 /// word, as readers search for identifiers), and each of its parts counts as a word too.
 pub fn words(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
     let mut out = Vec::new();
-    let mut start = None;
-    let flush = |out: &mut Vec<(String, std::ops::Range<usize>)>, range: std::ops::Range<usize>| {
-        let raw = text[range.clone()].trim_matches('_');
+    scan_words(text, |word, range| out.push((word.to_string(), range)));
+    out
+}
+
+/// [`words`] without a string per word: `found` gets each word folded into one buffer
+/// (what indexing calls for every word of every post).
+pub fn scan_words(text: &str, mut found: impl FnMut(&str, std::ops::Range<usize>)) {
+    let mut buf = String::new();
+    let mut flush = |range: std::ops::Range<usize>| {
+        let run = &text[range.clone()];
+        let raw = run.trim_matches('_');
         if raw.is_empty() || raw.len() > MAX_TERM_BYTES {
             return;
         }
-        let offset = range.start + text[range.clone()].find(raw).unwrap_or(0);
-        let whole = offset..offset + raw.len();
-        out.push((fold(raw), whole.clone()));
+        let offset = range.start + (run.len() - run.trim_start_matches('_').len());
+        buf.clear();
+        raw.chars().for_each(|c| fold_char(c, &mut buf));
+        found(&buf, offset..offset + raw.len());
         if raw.contains('_') {
             let mut at = offset;
             for part in raw.split('_') {
                 if !part.is_empty() {
-                    out.push((fold(part), at..at + part.len()));
+                    buf.clear();
+                    part.chars().for_each(|c| fold_char(c, &mut buf));
+                    found(&buf, at..at + part.len());
                 }
                 at += part.len() + 1;
             }
         }
     };
+    let mut start = None;
     for (i, c) in text.char_indices() {
         if c.is_alphanumeric() || c == '_' {
             start.get_or_insert(i);
         } else if let Some(s) = start.take() {
-            flush(&mut out, s..i);
+            flush(s..i);
         }
     }
     if let Some(s) = start {
-        flush(&mut out, s..text.len());
+        flush(s..text.len());
     }
-    out
 }
 
 /// A word's stem: common English endings dropped (`builds`, `building`, `built` stay
@@ -158,7 +169,11 @@ pub fn stem(word: &str) -> String {
         ("es", ""),
         ("s", ""),
     ] {
-        if let Some(base) = word.strip_suffix(suffix) {
+        // Bytes, not a string pattern: this runs for every distinct word of every post.
+        if !word.as_bytes().ends_with(suffix.as_bytes()) {
+            continue;
+        }
+        if let Some(base) = word.get(..word.len() - suffix.len()) {
             if suffix == "s" && (base.ends_with('s') || base.ends_with('u') || base.ends_with('i'))
             {
                 continue;
@@ -284,19 +299,25 @@ impl Index {
     }
 }
 
-/// A document's weighted term frequencies and its weighted length (half units).
-pub fn weigh(doc: &Document) -> (BTreeMap<String, u32>, u32) {
-    let mut tf: BTreeMap<String, u32> = BTreeMap::new();
+/// A document's weighted term frequencies (in no order) and its weighted length (half units).
+pub fn weigh(doc: &Document) -> (Vec<(String, u32)>, u32) {
+    // Counted by word first, then each distinct word stemmed once: a post repeats its words.
+    let mut by_word: HashMap<String, u32> = HashMap::new();
     let mut len = 0;
     let mut add = |text: &str, field: Field| {
         let weight = (field.weight() * 2.0) as u32;
-        for (word, _) in words(text) {
-            if is_stopword(&word) {
-                continue;
+        scan_words(text, |word, _| {
+            if is_stopword(word) {
+                return;
             }
-            *tf.entry(stem(&word)).or_default() += weight;
+            match by_word.get_mut(word) {
+                Some(f) => *f += weight,
+                None => {
+                    by_word.insert(word.to_string(), weight);
+                }
+            }
             len += weight;
-        }
+        });
     };
     add(&doc.title, Field::Title);
     for h in &doc.headings {
@@ -307,7 +328,11 @@ pub fn weigh(doc: &Document) -> (BTreeMap<String, u32>, u32) {
     }
     add(&doc.summary, Field::Summary);
     add(&doc.body, Field::Body);
-    (tf, len)
+    let mut tf: HashMap<String, u32> = HashMap::with_capacity(by_word.len());
+    for (word, f) in by_word {
+        *tf.entry(stem(&word)).or_default() += f;
+    }
+    (tf.into_iter().collect(), len)
 }
 
 /// Indexes `docs`, numbered by their place: each term's postings, in document order.
@@ -316,8 +341,8 @@ pub fn index(docs: &[Document]) -> Index {
 }
 
 /// [`index`] from documents already [`weigh`]ed (which may run on several cores).
-pub fn index_weighed(weighed: Vec<(BTreeMap<String, u32>, u32)>) -> Index {
-    let mut terms: BTreeMap<String, Vec<Posting>> = BTreeMap::new();
+pub fn index_weighed(weighed: Vec<(Vec<(String, u32)>, u32)>) -> Index {
+    let mut terms: HashMap<String, Vec<Posting>> = HashMap::new();
     let mut lengths = Vec::with_capacity(weighed.len());
     for (doc, (tf, len)) in weighed.into_iter().enumerate() {
         let q = quantise_len(len);
@@ -332,7 +357,7 @@ pub fn index_weighed(weighed: Vec<(BTreeMap<String, u32>, u32)>) -> Index {
     }
     Index {
         docs: lengths.len() as u32,
-        terms,
+        terms: terms.into_iter().collect(),
         lengths,
     }
 }
@@ -594,8 +619,17 @@ pub struct Piece<'a> {
 /// distinct query terms (then the most matches); without a match, the text's start.
 pub fn snippet<'a>(text: &'a str, query: &Query, width: usize) -> (Vec<Piece<'a>>, bool, bool) {
     let found = words(text);
+    // A stem keeps its word's first two characters (it only ever changes the end of a word
+    // of four letters or more), so a word that does not begin like a query term is no match:
+    // most words are never stemmed.
+    let heads: Vec<&str> = query
+        .terms
+        .iter()
+        .map(|t| &t[..t.char_indices().nth(2).map_or(t.len(), |(i, _)| i)])
+        .collect();
     let matches: Vec<(usize, std::ops::Range<usize>)> = found
         .iter()
+        .filter(|(w, _)| heads.iter().any(|h| w.starts_with(h)))
         .filter_map(|(w, r)| {
             let s = stem(w);
             query

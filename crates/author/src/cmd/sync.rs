@@ -108,7 +108,10 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
     // The search index's pieces go with the list records: only the changed ones are
     // written, after the posts and before `version`; the ones no term needs are deleted.
     if std::env::var_os("BLOG_NO_SEARCH").is_none() {
-        list_records.extend(blog_author::search::records(&posts, now.as_secs() as i64));
+        let now = now.as_secs() as i64;
+        list_records.extend(blog_author::search::records_unless_current(
+            &posts, now, &remote,
+        ));
     }
     let mut plan = sync::plan(&records, &file_keys, index, site_record, &remote, &nonce);
     sync::plan_records(&mut plan, list_records, &remote);
@@ -135,9 +138,15 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         index_entries.push(publish::site_entry(site_record, hash));
     }
     index_entries.extend(publish::record_entries(&plan.put_records));
-    let new_records = publish::record_entries(&plan.new_records);
+    let mut new_records = publish::record_entries(&plan.new_records);
+    // The search head vouches for the pieces written before it (a later sync that finds it
+    // current builds no index): it goes last of all, after the changed pieces too.
+    let head = blog_author::search::take_head(&mut new_records);
+    index_entries.extend(head);
+    blog_author::search::head_last(&mut index_entries);
     if stale.is_zero() {
         index_entries.extend(new_records);
+        blog_author::search::head_last(&mut index_entries);
     } else {
         let (added, changed): (Vec<_>, Vec<_>) = entries
             .into_iter()
