@@ -89,7 +89,7 @@ export function searchLines(rows) {
   out.push('', '| posts | query | matches | KV keys | bytes read: 1st / 2nd / 3rd round trip | native: match / whole page |', '|---|---|---|---|---|---|');
   for (const r of rows) {
     for (const q of r.queries) {
-      out.push(`| ${r.count} | \`${q.query}\` | ${q.matches} | ${q.keys} | ${kb(q.bytes1)} / ${kb(q.bytes2)} / ${kb(q.bytes3)} | ${q.match_us.toFixed(0)} µs / ${q.page_us.toFixed(0)} µs |`);
+      out.push(`| ${r.count} | \`${q.text}\` | ${q.matches} | ${q.keys} | ${kb(q.bytes1)} / ${kb(q.bytes2)} / ${kb(q.bytes3)} | ${q.match_us.toFixed(0)} µs / ${q.page_us.toFixed(0)} µs |`);
     }
   }
   return out;

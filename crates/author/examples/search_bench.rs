@@ -126,7 +126,7 @@ fn main() {
             third_bytes,
         );
         println!(
-            "search_bench: query=\"{}\" matches={} keys={} bytes1={first_bytes} bytes2={second_bytes} bytes3={third_bytes} match_us={match_us:.1} page_us={page_us:.1}",
+            "search_bench: query text=\"{}\" matches={} keys={} bytes1={first_bytes} bytes2={second_bytes} bytes3={third_bytes} match_us={match_us:.1} page_us={page_us:.1}",
             q.replace('"', "'"),
             matches.docs.len(),
             first.len() + tables_raw.len() + posts_raw.len(),

@@ -362,7 +362,7 @@ pub fn index_weighed(weighed: Vec<(Vec<(String, u32)>, u32)>) -> Index {
     }
 }
 
-/// The scale of a score as [`rank`] adds them: BM25 times this, as an integer.
+/// The scale of a score as [`answer`] adds them: BM25 times this, as an integer.
 const SCORE_SCALE: f32 = 1000.0;
 
 /// BM25 of one posting (`df`: how many documents hold the term), scaled to an integer.
@@ -376,20 +376,53 @@ pub fn score(posting: &Posting, df: usize, stats: Stats) -> u16 {
     ((s * SCORE_SCALE).round().clamp(1.0, f32::from(u16::MAX))) as u16
 }
 
-/// The scored postings of `term` in `terms` among the first `visible` documents.
-fn scored(postings: &[Posting], visible: u32, stats: Stats) -> Vec<(u32, u16)> {
-    let df = postings.len();
-    postings
+/// What BM25 needs per query, computed once: the length normalisation of each quantised
+/// length (no logarithm or exponential per posting).
+struct Norms {
+    table: [f32; 256],
+}
+
+impl Norms {
+    fn new(stats: Stats) -> Norms {
+        let avg = stats.avg_len.max(1.0);
+        let mut table = [0.0; 256];
+        for (q, cell) in table.iter_mut().enumerate() {
+            *cell = K1 * (1.0 - B + B * dequantise_len(q as u8) / avg);
+        }
+        Norms { table }
+    }
+}
+
+/// The scored postings among the first `visible` documents, in document order, each
+/// scaled by `weight` (1 for the term asked for, a half for a term it begins).
+fn scored(
+    postings: &[Posting],
+    visible: u32,
+    stats: Stats,
+    norms: &Norms,
+    weight: f32,
+) -> Vec<(u32, u32)> {
+    let n = stats.docs.max(1) as f32;
+    let d = (postings.len() as f32).min(n);
+    let idf = (1.0 + (n - d + 0.5) / (d + 0.5)).ln() * (K1 + 1.0) * weight * SCORE_SCALE;
+    let end = postings.partition_point(|p| p.doc < visible);
+    postings[..end]
         .iter()
-        .filter(|p| p.doc < visible)
-        .map(|p| (p.doc, score(p, df, stats)))
+        .map(|p| {
+            let f = p.tf as f32 / 2.0;
+            let s = idf * f / (f + norms.table[p.len as usize]);
+            (p.doc, (s.round() as u32).max(1))
+        })
         .collect()
 }
 
-/// Answers `query` from the postings of its terms' shards (`terms`: every term the
-/// shards hold) and its tags' lists (`tags`, one per [`Query::tags`], in order): the
-/// documents among the first `visible` that match every term and carry every tag, best
-/// first, with their scores (see [`rank`]). A query of tags alone lists them newest first.
+/// Answers `query` from the postings of its terms' shards (`terms`: at least every term
+/// the query asks for and the terms they begin) and its tags' lists (`tags`, one per
+/// [`Query::tags`], in order): the documents among the first `visible` that match every
+/// term (the term itself, or at half weight one of the first [`MAX_PREFIX_TERMS`] it
+/// begins) and carry every tag, best first (ties: the older first), with their scores.
+/// A query of tags alone lists them newest first. Work is linear in the postings read,
+/// then one sort.
 pub fn answer(
     query: &Query,
     terms: &BTreeMap<String, Vec<Posting>>,
@@ -397,52 +430,80 @@ pub fn answer(
     stats: Stats,
     visible: u32,
 ) -> Vec<(u32, u32)> {
-    let mut table: BTreeMap<&str, Vec<(u32, u16)>> = BTreeMap::new();
+    if tags.len() != query.tags.len() {
+        // A tag no post has: nothing carries it.
+        return Vec::new();
+    }
+    let norms = Norms::new(stats);
+    // Documents and scores so far, in document order.
+    let mut total: Option<Vec<(u32, u32)>> = None;
     for term in &query.terms {
-        let wanted = std::iter::once(term.as_str()).chain(
-            (term.len() >= 3)
-                .then(|| prefixed(terms, term))
-                .into_iter()
-                .flatten(),
-        );
-        for t in wanted {
-            if let Some((key, postings)) = terms.get_key_value(t) {
-                table
-                    .entry(key.as_str())
-                    .or_insert_with(|| scored(postings, visible, stats));
+        let mut this: Vec<(u32, u32)> = terms
+            .get(term.as_str())
+            .map(|p| scored(p, visible, stats, &norms, 1.0))
+            .unwrap_or_default();
+        if term.len() >= 3 {
+            let longer = prefixed(terms, term);
+            if !longer.is_empty() {
+                for t in longer {
+                    this.extend(scored(&terms[t], visible, stats, &norms, 0.5));
+                }
+                // Best score per document.
+                this.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+                this.dedup_by_key(|e| e.0);
             }
         }
+        total = Some(match total {
+            None => this,
+            Some(so_far) => intersect(&so_far, &this),
+        });
     }
-    let mut ranked = if query.terms.is_empty() {
-        // Tags alone: every post that has them, newest first.
-        let mut all: Vec<(u32, u32)> = tags
-            .first()
-            .map(|docs| {
-                docs.iter()
-                    .filter(|&&d| d < visible)
-                    .map(|&d| (d, 0))
-                    .collect()
-            })
-            .unwrap_or_default();
-        all.reverse();
-        all
-    } else {
-        rank(
-            query,
-            |t| table.get(t).map(Vec::as_slice),
-            |t| prefixed(terms, t),
-        )
+    let mut ranked = match total {
+        Some(ranked) => ranked,
+        None => {
+            // Tags alone: every post that has them, newest first.
+            let mut all: Vec<(u32, u32)> = tags
+                .first()
+                .map(|docs| {
+                    docs.iter()
+                        .filter(|&&d| d < visible)
+                        .map(|&d| (d, 0))
+                        .collect()
+                })
+                .unwrap_or_default();
+            all.reverse();
+            all
+        }
     };
-    if !tags.is_empty() && tags.len() == query.tags.len() {
+    if !tags.is_empty() {
         ranked.retain(|(doc, _)| tags.iter().all(|list| list.binary_search(doc).is_ok()));
-    } else if !query.tags.is_empty() {
-        ranked.clear();
+    }
+    if !query.terms.is_empty() {
+        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     }
     ranked
 }
 
+/// The documents in both lists (each in document order), their scores added.
+fn intersect(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    let mut out = Vec::with_capacity(a.len().min(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push((a[i].0, a[i].1 + b[j].1));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
 /// The indexed terms `term` begins, itself excluded, in order, at most
-/// [`MAX_PREFIX_TERMS`]: what [`rank`] expands a query term to.
+/// [`MAX_PREFIX_TERMS`]: what [`answer`] expands a query term to.
 pub fn prefixed<'a, V>(terms: &'a BTreeMap<String, V>, term: &str) -> Vec<&'a str> {
     terms
         .range::<str, _>((std::ops::Bound::Excluded(term), std::ops::Bound::Unbounded))
@@ -551,52 +612,8 @@ impl Query {
     }
 }
 
-/// How much a term that only begins a query term's word counts (`build` in `builder`).
-const PREFIX_DISCOUNT: u32 = 2;
 /// The most indexed terms one query term expands to by prefix.
 pub const MAX_PREFIX_TERMS: usize = 16;
-
-/// Ranks documents for `query`: every query term must match (the term itself, or indexed
-/// terms it begins, at a discount), scores add up; best first, ties by document number.
-/// `postings(term)` answers a term's postings; `prefixed(term)` the indexed terms it begins
-/// (itself excluded), at most [`MAX_PREFIX_TERMS`].
-pub fn rank<'a>(
-    query: &Query,
-    postings: impl Fn(&str) -> Option<&'a [(u32, u16)]>,
-    prefixed: impl Fn(&str) -> Vec<&'a str>,
-) -> Vec<(u32, u32)> {
-    let mut total: Option<BTreeMap<u32, u32>> = None;
-    for term in &query.terms {
-        let mut this: BTreeMap<u32, u32> = BTreeMap::new();
-        if let Some(list) = postings(term) {
-            for &(doc, s) in list {
-                let e = this.entry(doc).or_default();
-                *e = (*e).max(u32::from(s));
-            }
-        }
-        if term.len() >= 3 {
-            for other in prefixed(term).into_iter().take(MAX_PREFIX_TERMS) {
-                for &(doc, s) in postings(other).unwrap_or_default() {
-                    let e = this.entry(doc).or_default();
-                    *e = (*e).max(u32::from(s) / PREFIX_DISCOUNT);
-                }
-            }
-        }
-        total = Some(match total {
-            None => this,
-            Some(mut so_far) => {
-                so_far.retain(|doc, _| this.contains_key(doc));
-                for (doc, s) in so_far.iter_mut() {
-                    *s += this[doc];
-                }
-                so_far
-            }
-        });
-    }
-    let mut ranked: Vec<(u32, u32)> = total.unwrap_or_default().into_iter().collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    ranked
-}
 
 /// Whether `text` holds `phrase` (folded words) as consecutive words.
 pub fn contains_phrase(text: &str, phrase: &[String]) -> bool {

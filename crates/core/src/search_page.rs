@@ -52,7 +52,15 @@ impl Search {
             if key == store::HEAD_KEY {
                 head = serde_json::from_slice(value).map_err(|_| Corrupt("head"))?;
             } else if key.starts_with("search/t/") {
-                store::decode_shard(value, &mut terms)?;
+                // Only the terms asked for and those they begin: a shard of common words
+                // holds long postings the query does not need.
+                let wanted = |t: &str| {
+                    self.query
+                        .terms
+                        .iter()
+                        .any(|q| t == q || (q.len() >= 3 && t.starts_with(q.as_str())))
+                };
+                store::decode_shard_where(value, wanted, &mut terms)?;
             } else {
                 tags.push(store::decode_docs(value)?);
             }
@@ -64,6 +72,14 @@ impl Search {
             search::answer(&self.query, &terms, &tags, head.stats(), visible)
         };
         let suggestion = if ranked.is_empty() && !self.query.terms.is_empty() {
+            // Every term of the shards, for the nearest one.
+            let mut all: BTreeMap<String, Vec<Posting>> = BTreeMap::new();
+            for (key, value) in keys.iter().zip(values) {
+                if let (true, Some(value)) = (key.starts_with("search/t/"), value) {
+                    store::decode_shard(value, &mut all)?;
+                }
+            }
+            terms = all;
             search::did_you_mean(&self.query, &terms, visible)
                 .and_then(|(asked, term)| replace_word(&self.params.q, &asked, term))
         } else {

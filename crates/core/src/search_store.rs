@@ -219,20 +219,33 @@ pub fn encode_shard<'a>(terms: impl IntoIterator<Item = (&'a str, &'a [Posting])
         put_varint(&mut out, term.len() as u64);
         out.extend_from_slice(term.as_bytes());
         put_varint(&mut out, postings.len() as u64);
+        let mut block = Vec::with_capacity(postings.len() * 3);
         let mut last = 0;
         for (i, p) in postings.iter().enumerate() {
             let delta = if i == 0 { p.doc } else { p.doc - last - 1 };
-            put_varint(&mut out, u64::from(delta));
-            put_varint(&mut out, u64::from(p.tf));
-            out.push(p.len);
+            put_varint(&mut block, u64::from(delta));
+            put_varint(&mut block, u64::from(p.tf));
+            block.push(p.len);
             last = p.doc;
         }
+        // The block's size, so a query skips the terms it does not ask for unread.
+        put_varint(&mut out, block.len() as u64);
+        out.extend_from_slice(&block);
     }
     base64_encode(&out)
 }
 
 /// Reads a shard [`encode_shard`] wrote into `into`; anything else is [`Corrupt`].
 pub fn decode_shard(text: &[u8], into: &mut BTreeMap<String, Vec<Posting>>) -> Result<(), Corrupt> {
+    decode_shard_where(text, |_| true, into)
+}
+
+/// [`decode_shard`] for the terms `wanted` keeps: the others' postings are skipped unread.
+pub fn decode_shard_where(
+    text: &[u8],
+    wanted: impl Fn(&str) -> bool,
+    into: &mut BTreeMap<String, Vec<Posting>>,
+) -> Result<(), Corrupt> {
     let bytes = base64_decode(text)?;
     let mut r = Reader {
         bytes: &bytes,
@@ -247,6 +260,15 @@ pub fn decode_shard(text: &[u8], into: &mut BTreeMap<String, Vec<Posting>>) -> R
             .to_string();
         r.at += len;
         let n = r.count(3)?;
+        let block = r.count(1)?;
+        if block < n * 3 {
+            return Err(Corrupt("postings shorter than their count"));
+        }
+        if !wanted(&term) {
+            r.at += block;
+            continue;
+        }
+        let block_end = r.at + block;
         let mut postings = Vec::with_capacity(n);
         let mut next = Some(0u32);
         for _ in 0..n {
@@ -257,6 +279,9 @@ pub fn decode_shard(text: &[u8], into: &mut BTreeMap<String, Vec<Posting>>) -> R
             let len = r.byte()?;
             postings.push(Posting { doc, tf, len });
             next = doc.checked_add(1);
+        }
+        if r.at != block_end {
+            return Err(Corrupt("postings of another size than said"));
         }
         into.insert(term, postings);
     }
@@ -522,6 +547,13 @@ mod tests {
         decode_shard(text.as_bytes(), &mut read).unwrap();
         assert_eq!(read["build"], a);
         assert_eq!(read["buildkit"], b);
+        let mut some = BTreeMap::new();
+        decode_shard_where(text.as_bytes(), |t| t == "buildkit", &mut some).unwrap();
+        assert_eq!(
+            some.keys().collect::<Vec<_>>(),
+            ["buildkit"],
+            "the other term skipped"
+        );
         let mut empty = BTreeMap::new();
         decode_shard(encode_shard([]).as_bytes(), &mut empty).unwrap();
         assert!(empty.is_empty());
