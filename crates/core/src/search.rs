@@ -430,6 +430,19 @@ pub fn answer(
     stats: Stats,
     visible: u32,
 ) -> Vec<(u32, u32)> {
+    answer_top(query, terms, tags, stats, visible, usize::MAX)
+}
+
+/// [`answer`], with only the first `top` in order: the rest follow unordered (a page
+/// shows ten, and the others are only counted).
+pub fn answer_top(
+    query: &Query,
+    terms: &BTreeMap<String, Vec<Posting>>,
+    tags: &[Vec<u32>],
+    stats: Stats,
+    visible: u32,
+    top: usize,
+) -> Vec<(u32, u32)> {
     if tags.len() != query.tags.len() {
         // A tag no post has: nothing carries it.
         return Vec::new();
@@ -479,7 +492,13 @@ pub fn answer(
         ranked.retain(|(doc, _)| tags.iter().all(|list| list.binary_search(doc).is_ok()));
     }
     if !query.terms.is_empty() {
-        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let order = |a: &(u32, u32), b: &(u32, u32)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+        if top < ranked.len() {
+            ranked.select_nth_unstable_by(top, order);
+            ranked[..top].sort_unstable_by(order);
+        } else {
+            ranked.sort_unstable_by(order);
+        }
     }
     ranked
 }
@@ -924,6 +943,24 @@ mod tests {
         let docs = [doc("Builder pattern", ""), doc("Build once", "")];
         let index = index(&docs);
         assert_eq!(found(&index, "build"), [1, 0]);
+    }
+
+    #[test]
+    fn the_first_results_are_the_same_whether_or_not_the_rest_are_ordered() {
+        let docs: Vec<Document> = (0..50)
+            .map(|i| {
+                doc(
+                    &format!("rust {}", "go ".repeat(i % 7)),
+                    &"rust ".repeat(i % 5),
+                )
+            })
+            .collect();
+        let index = index(&docs);
+        let q = Query::parse("rust");
+        let all = answer(&q, &index.terms, &[], index.stats(), 50);
+        let top = answer_top(&q, &index.terms, &[], index.stats(), 50, 10);
+        assert_eq!(all.len(), top.len());
+        assert_eq!(all[..10], top[..10]);
     }
 
     #[test]

@@ -69,7 +69,12 @@ impl Search {
         let ranked = if keys.is_empty() {
             Vec::new()
         } else {
-            search::answer(&self.query, &terms, &tags, head.stats(), visible)
+            let top = if self.query.phrases.is_empty() {
+                self.params.page.saturating_mul(store::PER_PAGE)
+            } else {
+                store::PHRASE_CANDIDATES
+            };
+            search::answer_top(&self.query, &terms, &tags, head.stats(), visible, top)
         };
         let suggestion = if ranked.is_empty() && !self.query.terms.is_empty() {
             // Every term of the shards, for the nearest one.

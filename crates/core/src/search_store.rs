@@ -334,6 +334,17 @@ pub fn base64_encode(bytes: &[u8]) -> String {
     out
 }
 
+/// Each byte's value in [`BASE64`], or 255 for a byte that is not one of its letters.
+const BASE64_VALUES: [u8; 256] = {
+    let mut table = [255u8; 256];
+    let mut i = 0;
+    while i < 64 {
+        table[BASE64[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// Reads [`base64_encode`]'s text (padding, if any, ignored).
 pub fn base64_decode(text: &[u8]) -> Result<Vec<u8>, Corrupt> {
     let text = text
@@ -347,14 +358,10 @@ pub fn base64_decode(text: &[u8]) -> Result<Vec<u8>, Corrupt> {
     for chunk in text.chunks(4) {
         let mut n = 0u32;
         for (i, &c) in chunk.iter().enumerate() {
-            let v = match c {
-                b'A'..=b'Z' => c - b'A',
-                b'a'..=b'z' => c - b'a' + 26,
-                b'0'..=b'9' => c - b'0' + 52,
-                b'+' => 62,
-                b'/' => 63,
-                _ => return Err(Corrupt("not base64")),
-            };
+            let v = BASE64_VALUES[c as usize];
+            if v == 255 {
+                return Err(Corrupt("not base64"));
+            }
             n |= u32::from(v) << (18 - 6 * i);
         }
         for i in 0..chunk.len() - 1 {
