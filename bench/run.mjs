@@ -26,6 +26,7 @@ import {
 import { int, kb, mark, median, ms, pct, ratio, table, us } from './stats.mjs';
 import { KV_DELAY_MS, scaleFigures } from './scale.mjs';
 import { syncFigures } from './sync.mjs';
+import { searchFigures, searchLines } from './search.mjs';
 import { SYNC_SETTLE_MS } from '../tests/tools/sync-settle.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -716,12 +717,28 @@ async function mainUncached() {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
+/** BENCH_ONLY=search: section 9 alone (search's size, reads, native time and sync cost). */
+async function mainSearch() {
+  await begin('BENCH_ONLY=search: ');
+  const rows = await searchFigures({ progress });
+  R.machine.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const M = R.machine;
+  const out = [
+    `Benchmark of the blog worker, section 9 only (BENCH_ONLY=search), ${M.date}`,
+    `machine: ${M.nproc} cores, ${M.cpu}, ${M.memory}; load average ${M.loadStart} at start, ${M.loadEnd} at end`,
+    '',
+    ...searchLines(rows),
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
 async function main() {
   if (ONLY === 'reads') return mainReads();
+  if (ONLY === 'search') return mainSearch();
   if (ONLY === 'slow') return mainSlow();
   if (ONLY === 'scale') return mainScale();
   if (ONLY === 'uncached') return mainUncached();
-  if (ONLY) throw new Error(`BENCH_ONLY=${ONLY}: only "reads", "slow", "scale" and "uncached" are known`);
+  if (ONLY) throw new Error(`BENCH_ONLY=${ONLY}: only "reads", "slow", "scale", "uncached" and "search" are known`);
   await begin('');
 
   progress('bundle: wrangler deploy --dry-run');

@@ -38,6 +38,7 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
         Route::Stylesheet => return static_asset(req, &STYLESHEET_PAGES, pages::STYLE_VERSION),
         Route::Favicon => return static_asset(req, &FAVICON_PAGES, pages::FAVICON_VERSION),
         Route::File { name } => return file(req, env, &name).await,
+        Route::Search => return crate::search::results(req, env, ctx).await,
         Route::Redirect { location } => return Ok(redirect(&location)?.into()),
         Route::MethodNotAllowed => {
             let mut resp = respond(
@@ -173,6 +174,16 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
             .await
         }
         Route::Manifest => page.manifest().await,
+        Route::OpenSearch => {
+            let cache_control = page.lifetime().page_cache(0);
+            page.cached(
+                page.list_key(""),
+                blog_core::search_page::OPENSEARCH_TYPE,
+                cache_control,
+                async || Ok(Some(blog_core::search_page::opensearch(&site.settings))),
+            )
+            .await
+        }
         _ => page.not_found().await,
     }
 }
@@ -187,11 +198,12 @@ pub fn ready(route: &Route, req: &Req, env: &Env, ctx: &Context) -> Option<Outco
         Route::Favicon => Some(static_asset(req, &FAVICON_PAGES, pages::FAVICON_VERSION)),
         Route::Post { slug } => post_from_memory(slug, req, env, ctx),
         Route::Index => home_from_memory(req, env, ctx),
+        Route::Search => crate::search::from_memory(req),
         _ => None,
     }
 }
 
-fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     (crate::now_ms() / 1000) as Timestamp
 }
 
@@ -271,7 +283,7 @@ async fn file(req: &Req, env: &Env, name: &str) -> Outcome {
 }
 
 /// Answers from a cached response: 304 when the reader already has it.
-fn send(req: &Req, page: &Cached) -> Outcome {
+pub(crate) fn send(req: &Req, page: &Cached) -> Outcome {
     let not_modified = req
         .header("if-none-match")
         .is_some_and(|v| pages::etag_matches(&v, &page.etag));
@@ -342,16 +354,16 @@ fn count_read(req: &Req, env: &Env, ctx: &Context, slug: &str) {
 }
 
 /// A page of the site as it stands at this second, and the request's I/O handles.
-struct Page<'a> {
-    site: &'a SiteRecord,
-    now: Timestamp,
-    req: &'a Req,
-    env: &'a Env,
-    ctx: &'a Context,
+pub(crate) struct Page<'a> {
+    pub(crate) site: &'a SiteRecord,
+    pub(crate) now: Timestamp,
+    pub(crate) req: &'a Req,
+    pub(crate) env: &'a Env,
+    pub(crate) ctx: &'a Context,
 }
 
 impl Page<'_> {
-    fn lifetime(&self) -> Lifetime {
+    pub(crate) fn lifetime(&self) -> Lifetime {
         Lifetime::of_site(self.site, self.now)
     }
 
@@ -387,7 +399,7 @@ impl Page<'_> {
 
     /// A page under `key`: kept in memory or the Cache API, else built by `build` (`None`:
     /// not found), kept and sent.
-    async fn cached(
+    pub(crate) async fn cached(
         &self,
         key: String,
         content_type: &'static str,

@@ -10,6 +10,7 @@ mod counter;
 mod handlers;
 mod records;
 mod request;
+mod search;
 
 use blog_core::routes;
 use blog_core::settings::Settings;

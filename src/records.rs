@@ -25,7 +25,7 @@ mod binding {
     }
 }
 
-async fn get_bytes(env: &Env, key: &str) -> Result<Option<Vec<u8>>, Failure> {
+pub async fn get_bytes(env: &Env, key: &str) -> Result<Option<Vec<u8>>, Failure> {
     use worker::js_sys::{ArrayBuffer, Reflect, Uint8Array};
     use worker::wasm_bindgen::{JsCast, JsValue};
     let failed = |e: JsValue| Failure::internal(format!("KV get {key}"), worker::Error::from(e));

@@ -64,6 +64,11 @@ impl Req {
             .is_some_and(|q| routes::query_has(&self.url[q], key, value))
     }
 
+    /// The query string as sent, without its `?` (empty when there is none).
+    pub fn query(&self) -> &str {
+        self.query.clone().map_or("", |q| &self.url[q])
+    }
+
     /// The host the request was sent to, without a port.
     pub fn host(&self) -> Option<&str> {
         routes::url_host(&self.url)

@@ -1,9 +1,15 @@
 //! Any query and any text: reading the query stays within its bounds and yields only plain
 //! terms, and marking a snippet never panics and only cuts the text, whatever either holds.
+//! Any search URL and any stored piece: the page number stays in range, the query text in its
+//! bound, and a damaged shard or list is refused or read, never a panic; what is read encodes
+//! back to the same postings.
 #![no_main]
 
 use blog_core::search::{fold, snippet, stem, words, Query, MAX_QUERY_TERMS, MAX_TERM_BYTES};
+use blog_core::search_page::Search;
+use blog_core::search_store::{self as store, Params, MAX_PAGE, MAX_Q_BYTES};
 use libfuzzer_sys::fuzz_target;
+use std::collections::BTreeMap;
 
 fuzz_target!(|input: &str| {
     let (query_text, text) = input.split_once('\n').unwrap_or((input, input));
@@ -23,5 +29,28 @@ fuzz_target!(|input: &str| {
     assert!(shown.len() <= 160 + 4 * MAX_TERM_BYTES, "{} bytes", shown.len());
     if !cut_before && !cut_after {
         assert_eq!(shown, text);
+    }
+
+    // The URL's parameters.
+    let params = Params::from_query(query_text);
+    assert!((1..=MAX_PAGE).contains(&params.page), "{params:?}");
+    assert!(params.q.len() <= MAX_Q_BYTES, "{}", params.q.len());
+    let search = Search::new(query_text);
+    assert!(search.keys().len() <= 1 + 2 * MAX_QUERY_TERMS);
+
+    // Stored pieces, as the text after the first line; whatever they hold, no panic.
+    let mut terms = BTreeMap::new();
+    if store::decode_shard(text.as_bytes(), &mut terms).is_ok() {
+        let again = store::encode_shard(terms.iter().map(|(t, p)| (t.as_str(), p.as_slice())));
+        let mut back = BTreeMap::new();
+        store::decode_shard(again.as_bytes(), &mut back).expect("what was read encodes back");
+        assert_eq!(back, terms);
+    }
+    if let Ok(docs) = store::decode_docs(text.as_bytes()) {
+        assert!(docs.windows(2).all(|w| w[0] < w[1]), "numbers ascend");
+    }
+    let values: Vec<Option<Vec<u8>>> = search.keys().iter().map(|_| Some(text.as_bytes().to_vec())).collect();
+    if let Ok(matches) = search.matches(&values, i64::from(text.len() as u32)) {
+        assert!(matches.wanted().len() <= store::PHRASE_CANDIDATES.max(store::PER_PAGE));
     }
 });

@@ -27,6 +27,9 @@ const PAGES = {
   // Two posts a page (the settings below): a year's second page, with its page links.
   'paged year': '/2026/page/2/',
   'not-found': '/no-such-page',
+  // Results with marked words, and the "no results, did you mean" answer.
+  search: '/search?q=go+image',
+  'search without results': '/search?q=distrolesss',
 };
 
 let site;

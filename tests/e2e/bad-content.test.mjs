@@ -161,7 +161,10 @@ describe('the emptiness check can see writes', () => {
     const names = (await kvKeys(stateDir)).map((k) => k.name).sort();
     const posts = (await fs.readdir(contentDir)).map((f) => `post/${f.replace(/\.md$/, '')}`);
     const lists = names.filter((n) => n.startsWith('list/'));
-    assert.deepEqual(names.filter((n) => !n.startsWith('list/')), ['aliases', ...posts, 'site', 'tags', 'version'].sort());
+    assert.deepEqual(names.filter((n) => !n.startsWith('list/') && !n.startsWith('search/')), ['aliases', ...posts, 'site', 'tags', 'version'].sort());
+    // And the search index: its head, the doc table of the first 256 posts, term shards.
+    const search = names.filter((n) => n.startsWith('search/'));
+    assert.ok(['search/head', 'search/d/0'].every((k) => search.includes(k)) && search.some((k) => k.startsWith('search/t/')), search.join(' '));
     // One record per list page: the front page, the feed, each year's and each tag's pages.
     for (const key of ['list/front', 'list/feed', 'list/sitemap/1', 'list/tag/rust/1', 'list/feed/rust']) {
       assert.ok(lists.includes(key), `${key} in ${lists.join(' ')}`);

@@ -169,6 +169,44 @@ test('the browser\'s favicon request does not end in a 404', async () => {
   assert.ok(declared || res.ok, `no <link rel="icon"> and GET /favicon.ico answered ${res.status}`);
 });
 
+test('search works with JavaScript off, at 320px, in the dark', async () => {
+  const { context, page, problems } = await openPage({
+    viewport: { width: 320, height: 640 },
+    isMobile: true,
+    deviceScaleFactor: 2,
+    colorScheme: 'dark',
+    javaScriptEnabled: false,
+  });
+  try {
+    await page.goto(`${site.base}/`);
+    // The header's form, by its label: type and press Enter, as a reader would.
+    const box = page.getByLabel('Search', { exact: true });
+    await box.fill('distroless');
+    await Promise.all([page.waitForURL(/\/search\?q=distroless$/), box.press('Enter')]);
+    assert.equal(await page.locator('h1').innerText(), 'Search');
+    const first = page.locator('ol.results li.post h2 a').first();
+    assert.match(await first.innerText(), /From 342MB to 37MB/);
+    assert.ok((await page.locator('ol.results mark').count()) > 0, 'matched words are marked');
+    assert.equal(await page.locator('#q').inputValue(), 'distroless', 'the form shows the query back');
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 320, `search page scrollWidth ${width} <= 320`);
+    const [bg, mark] = await page.evaluate(() => [
+      getComputedStyle(document.body).backgroundColor,
+      getComputedStyle(document.querySelector('mark')).backgroundColor,
+    ]);
+    assert.notEqual(bg, 'rgb(253, 253, 252)', `dark background (${bg})`);
+    assert.notEqual(mark, bg, 'marks stand out');
+    await page.screenshot({ path: shot('search-320-dark.png'), fullPage: true });
+    // The results page's own form searches again.
+    await page.locator('#q').fill('"unix socket"');
+    await Promise.all([page.waitForURL(/q=%22unix\+socket%22/), page.locator('form.search button').click()]);
+    assert.ok((await page.locator('ol.results li').count()) > 0);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test('dark mode uses the dark palette', async () => {
   const { context, page, problems } = await openPage({ colorScheme: 'dark' });
   try {
@@ -201,7 +239,7 @@ for (const scheme of ['light', 'dark']) {
     try {
       const { posts } = await getIndex(site);
       const found = [];
-      for (const p of ['/', posts[0].href, '/nope']) {
+      for (const p of ['/', posts[0].href, '/nope', '/search?q=docker', '/search?q=dokcerr']) {
         await page.goto(`${site.base}${p}`);
         const results = await new AxeBuilder({ page }).analyze();
         for (const v of results.violations) {

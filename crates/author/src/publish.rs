@@ -10,6 +10,7 @@ use crate::sync::{self, Change, Plan, Rename};
 use blog_core::content::{Aliases, Neighbours, PostRecord, SiteIndex, SiteRecord};
 use blog_core::kv::{self, KeyMeta};
 use blog_core::lists::ListRecord;
+use blog_core::search_store;
 use blog_core::settings::Settings;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
@@ -389,7 +390,9 @@ fn write_report(
         };
         writeln!(out, "  {verb}{what:<9} {}", record.meta.slug)?;
     }
-    for key in &plan.delete_keys {
+    let is_search = |key: &String| key.starts_with(search_store::PREFIX);
+    let removed: Vec<&String> = plan.delete_keys.iter().filter(|k| !is_search(k)).collect();
+    for key in &removed {
         writeln!(
             out,
             "  {verb}removed   {}",
@@ -424,7 +427,7 @@ fn write_report(
         "  {:>7} {:>8} {:>8} {:>8} {:>10}  {index}",
         plan.count(Change::Added),
         plan.count(Change::Updated),
-        plan.delete_keys.len(),
+        removed.len(),
         renamed.len(),
         plan.unchanged.len(),
     )?;
@@ -433,7 +436,7 @@ fn write_report(
         "{} added, {} updated, {} removed, {} unchanged; index {index}",
         plan.count(Change::Added),
         plan.count(Change::Updated),
-        plan.delete_keys.len(),
+        removed.len(),
         plan.unchanged.len(),
     )?;
     writeln!(
@@ -443,6 +446,19 @@ fn write_report(
         plan.delete_files.len(),
         plan.unchanged_files
     )?;
+    let search_written = plan
+        .put_records
+        .iter()
+        .chain(&plan.new_records)
+        .filter(|(k, _, _)| is_search(k))
+        .count();
+    let search_removed = plan.delete_keys.len() - removed.len();
+    if search_written + search_removed > 0 {
+        writeln!(
+            out,
+            "search index: {search_written} pieces {verb}written, {search_removed} {verb}removed"
+        )?;
+    }
     if plan.is_empty() {
         writeln!(out, "Nothing to write.")?;
     }
@@ -778,6 +794,28 @@ mod tests {
         assert!(
             posts[0].record.code_html.is_empty(),
             "check leaves small posts as they are"
+        );
+    }
+
+    #[test]
+    fn the_report_counts_search_pieces_apart_from_posts() {
+        let plan = Plan {
+            delete_keys: vec!["post/gone".into(), "search/t/zz".into()],
+            put_records: vec![("search/t/go".into(), String::new(), "h".into())],
+            ..Plan::default()
+        };
+        let text = report(&plan, &[], &BTreeMap::new(), false);
+        assert!(
+            text.contains("0 added, 0 updated, 1 removed, 0 unchanged"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  removed   gone\n") && !text.contains("removed   search/"),
+            "{text}"
+        );
+        assert!(
+            text.contains("search index: 1 pieces written, 1 removed"),
+            "{text}"
         );
     }
 }

@@ -1,9 +1,14 @@
-//! The search index's input: each published post as [`Document`] fields, taken from its
-//! source (the Markdown's text, code included, and its headings), scored by
-//! [`blog_core::search::index`].
+//! The search index a sync writes: each published post as [`Document`] fields, taken from
+//! its source (the Markdown's text, code included, and its headings), numbered in
+//! publication order, and cut into the pieces KV holds ([`blog_core::search_store`]).
 
-use crate::source::SourcePost;
+use crate::source::{hash_of, SourcePost};
+use blog_core::content::tag_slug;
+use blog_core::date::Timestamp;
+use blog_core::kv::KeyMeta;
 use blog_core::search::{self, Document, Index};
+use blog_core::search_store::{self as store, DocTable, Head};
+use std::collections::BTreeMap;
 
 /// A post's fields as search reads them.
 pub fn document(post: &SourcePost) -> Document {
@@ -18,17 +23,156 @@ pub fn document(post: &SourcePost) -> Document {
     }
 }
 
+/// The posts search finds, in the order they are numbered: published ones (never drafts),
+/// oldest first, so a new post takes the next number and renumbers none.
+pub fn indexed(posts: &[SourcePost]) -> Vec<&SourcePost> {
+    let mut indexed: Vec<&SourcePost> = posts.iter().filter(|p| !p.draft).collect();
+    indexed.sort_by(|a, b| {
+        let (a, b) = (&a.record.meta, &b.record.meta);
+        (a.published, &a.slug).cmp(&(b.published, &b.slug))
+    });
+    indexed
+}
+
+/// A post's weighted term frequencies and length ([`search::weigh`]).
+type Weighed = (Vec<(String, u32)>, u32);
+
 /// The index of `posts`, in their order: a posting's document number is a place in it.
+/// Posts are read on every core.
 pub fn index(posts: &[&SourcePost]) -> Index {
-    let docs: Vec<Document> = posts.iter().map(|p| document(p)).collect();
-    search::index(&docs)
+    let mut weighed: Vec<(&SourcePost, Weighed)> =
+        posts.iter().map(|p| (*p, Default::default())).collect();
+    crate::cores::each(&mut weighed, 64, |(post, out)| {
+        *out = search::weigh(&document(post));
+    });
+    search::index_weighed(weighed.into_iter().map(|(_, w)| w).collect())
+}
+
+/// Names the index's form in [`inputs`]: a change of how posts are indexed or stored
+/// changes it, so every piece is written again.
+const INDEX_FORMAT: &str = "search 1";
+
+/// What the index is made of: each indexed post's slug, content hash and instant, and
+/// which of them are scheduled at `now`. The head is stored under this hash: when KV holds
+/// a head of the same inputs, every piece written with it is there too (the head is
+/// written last), and a sync needs to build nothing.
+pub fn inputs(indexed: &[&SourcePost], now: Timestamp) -> String {
+    let posts: Vec<(&str, &str, Timestamp)> = indexed
+        .iter()
+        .map(|p| {
+            let m = &p.record.meta;
+            (m.slug.as_str(), m.hash.as_str(), m.published)
+        })
+        .collect();
+    let scheduled = posts.iter().filter(|p| p.2 > now).count();
+    hash_of(&(INDEX_FORMAT, posts, scheduled))
+}
+
+/// The search pieces a sync publishes (see [`records`]), or, when KV's head was made from
+/// the same inputs, the pieces KV holds under their stored hashes: the plan then writes
+/// and deletes none of them, and no post is read for the index. `remote` is KV's listing.
+pub fn records_unless_current(
+    posts: &[SourcePost],
+    now: Timestamp,
+    remote: &BTreeMap<String, Option<KeyMeta>>,
+) -> BTreeMap<String, (String, String)> {
+    let held: Vec<(&String, Option<&KeyMeta>)> = remote
+        .iter()
+        .filter(|(k, _)| k.starts_with(store::PREFIX))
+        .map(|(k, m)| (k, m.as_ref()))
+        .collect();
+    let current = matches!(
+        remote.get(store::HEAD_KEY),
+        Some(Some(m)) if m.hash == inputs(&indexed(posts), now)
+    ) && held.iter().all(|(_, m)| m.is_some());
+    if current {
+        return held
+            .into_iter()
+            .filter_map(|(k, m)| Some((k.clone(), (String::new(), m?.hash.clone()))))
+            .collect();
+    }
+    records(posts, now)
+}
+
+/// Every piece of the search index for `posts` (drafts left out), by key: its text and
+/// that text's hash (the head's: its [`inputs`]), as [`crate::publish::list_records`]
+/// gives list records. `now` is the sync's moment: posts after it are the head's
+/// scheduled ones.
+pub fn records(posts: &[SourcePost], now: Timestamp) -> BTreeMap<String, (String, String)> {
+    let indexed = indexed(posts);
+    let inputs = inputs(&indexed, now);
+    let index = index(&indexed);
+    let mut out = BTreeMap::new();
+    let mut put = |key: String, text: String| {
+        let hash = hash_of(&text);
+        out.insert(key, (text, hash));
+    };
+    let mut shards: BTreeMap<String, Vec<(&str, &[search::Posting])>> = BTreeMap::new();
+    for (term, postings) in &index.terms {
+        shards
+            .entry(store::term_key(term))
+            .or_default()
+            .push((term.as_str(), postings.as_slice()));
+    }
+    for (key, terms) in shards {
+        put(key, store::encode_shard(terms));
+    }
+    let mut tags: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    for (doc, post) in indexed.iter().enumerate() {
+        for tag in &post.record.meta.tags {
+            let list = tags.entry(tag_slug(tag)).or_default();
+            if list.last() != Some(&(doc as u32)) {
+                list.push(doc as u32);
+            }
+        }
+    }
+    for (slug, docs) in tags {
+        put(store::tag_key(&slug), store::encode_docs(&docs));
+    }
+    for (n, chunk) in indexed.chunks(store::DOCS_PER_TABLE as usize).enumerate() {
+        let table = DocTable(
+            chunk
+                .iter()
+                .map(|p| (p.record.meta.slug.clone(), p.record.meta.published))
+                .collect(),
+        );
+        put(
+            store::doc_table_key(n as u32),
+            serde_json::to_string(&table).expect("doc tables serialise"),
+        );
+    }
+    let stats = index.stats();
+    let head = Head {
+        docs: stats.docs,
+        avg_len: stats.avg_len,
+        scheduled: indexed
+            .iter()
+            .map(|p| p.record.meta.published)
+            .filter(|&at| at > now)
+            .collect(),
+    };
+    let head = serde_json::to_string(&head).expect("the head serialises");
+    out.insert(store::HEAD_KEY.to_string(), (head, inputs));
+    out
+}
+
+/// Takes the search head out of `entries`, if it is there.
+pub fn take_head(entries: &mut Vec<serde_json::Value>) -> Option<serde_json::Value> {
+    let at = entries.iter().position(|e| e["key"] == store::HEAD_KEY)?;
+    Some(entries.remove(at))
+}
+
+/// Puts the search head last among `entries` (bulk entries with a `key`): pieces are
+/// written in order, and a head in KV vouches for the pieces written with it.
+pub fn head_last(entries: &mut [serde_json::Value]) {
+    entries.sort_by_key(|e| e["key"] == store::HEAD_KEY);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::source;
-    use blog_core::search::{rank, suggest, Query};
+    use blog_core::search::Query;
     use std::path::Path;
 
     /// The repository's content/.
@@ -37,22 +181,28 @@ mod tests {
             .expect("content/ loads")
     }
 
-    #[test]
-    fn finds_the_post_a_reader_means_in_the_seed_content() {
-        let content = seed();
-        let posts: Vec<&SourcePost> = content.posts.iter().collect();
+    /// The slugs `query` finds in the seed content, best first.
+    fn finder(content: &source::Content) -> impl Fn(&str) -> Vec<String> + '_ {
+        let posts = indexed(&content.posts);
         let index = index(&posts);
-        // The slugs `query` finds, best first.
-        let found = |query: &str| -> Vec<String> {
-            rank(
+        move |query: &str| {
+            search::answer(
                 &Query::parse(query),
-                |t| index.postings(t),
-                |t| index.prefixed(t),
+                &index.terms,
+                &[],
+                index.stats(),
+                index.docs,
             )
             .into_iter()
             .map(|(doc, _)| posts[doc as usize].record.meta.slug.clone())
             .collect()
-        };
+        }
+    }
+
+    #[test]
+    fn finds_the_post_a_reader_means_in_the_seed_content() {
+        let content = seed();
+        let found = finder(&content);
         let first = |q: &str| found(q).into_iter().next().unwrap_or_default();
         assert_eq!(
             first("distroless"),
@@ -76,9 +226,120 @@ mod tests {
     #[test]
     fn a_misspelt_term_suggests_the_indexed_one() {
         let content = seed();
-        let posts: Vec<&SourcePost> = content.posts.iter().collect();
+        let posts = indexed(&content.posts);
         let index = index(&posts);
-        let terms = index.terms.iter().map(|(t, p)| (t.as_str(), p.len()));
-        assert_eq!(suggest("distrolless", terms), Some("distroless"));
+        let q = Query::parse("distrolless");
+        assert_eq!(
+            search::did_you_mean(&q, &index.terms, index.docs),
+            Some(("distrolless".to_string(), "distroless"))
+        );
+    }
+
+    #[test]
+    fn drafts_are_never_indexed_and_posts_number_oldest_first() {
+        let mut content = seed();
+        content.posts[0].draft = true;
+        let draft = content.posts[0].record.meta.slug.clone();
+        let posts = indexed(&content.posts);
+        assert_eq!(posts.len(), content.posts.len() - 1);
+        assert!(posts.iter().all(|p| p.record.meta.slug != draft));
+        let pieces = records(&content.posts, 0);
+        assert!(!pieces["search/d/0"].0.contains(&format!("\"{draft}\"")));
+        assert!(posts
+            .windows(2)
+            .all(|w| w[0].record.meta.published <= w[1].record.meta.published));
+    }
+
+    #[test]
+    fn the_pieces_read_back_into_the_index_they_came_from() {
+        let content = seed();
+        let pieces = records(&content.posts, 0);
+        let posts = indexed(&content.posts);
+        let index = index(&posts);
+        let mut read = BTreeMap::new();
+        for (key, (text, _)) in &pieces {
+            if key.starts_with("search/t/") {
+                store::decode_shard(text.as_bytes(), &mut read).unwrap();
+            }
+        }
+        assert_eq!(read, index.terms);
+        let head: Head = serde_json::from_str(&pieces[store::HEAD_KEY].0).unwrap();
+        assert_eq!(head.docs as usize, posts.len());
+        let table: DocTable = serde_json::from_str(&pieces["search/d/0"].0).unwrap();
+        assert_eq!(table.get(0).map(|d| &d.0), Some(&posts[0].record.meta.slug));
+    }
+
+    #[test]
+    fn a_sync_with_nothing_new_builds_no_index_and_changes_no_piece() {
+        let content = seed();
+        let pieces = records(&content.posts, 0);
+        let held: BTreeMap<String, Option<KeyMeta>> = pieces
+            .iter()
+            .map(|(k, (_, hash))| {
+                let meta = KeyMeta {
+                    hash: hash.clone(),
+                    file: None,
+                    content_type: None,
+                };
+                (k.clone(), Some(meta))
+            })
+            .collect();
+        let kept = records_unless_current(&content.posts, 0, &held);
+        assert_eq!(kept.len(), pieces.len());
+        assert!(
+            kept.values().all(|(text, _)| text.is_empty()),
+            "nothing built"
+        );
+        assert!(kept.iter().all(|(k, (_, h))| &pieces[k].1 == h));
+        // A post's edit, or a scheduled post coming due, builds the index again.
+        let mut edited = seed();
+        edited.posts[0].record.meta.hash.push('x');
+        assert!(records_unless_current(&edited.posts, 0, &held)
+            .values()
+            .all(|(text, _)| !text.is_empty()));
+        let last = content
+            .posts
+            .iter()
+            .map(|p| p.record.meta.published)
+            .max()
+            .unwrap();
+        let before = records(&content.posts, last - 1);
+        assert_ne!(before[store::HEAD_KEY].1, pieces[store::HEAD_KEY].1);
+        let mut entries = vec![
+            serde_json::json!({"key": "search/head"}),
+            serde_json::json!({"key": "search/t/zz"}),
+            serde_json::json!({"key": "list/front"}),
+        ];
+        head_last(&mut entries);
+        assert_eq!(entries[2]["key"], "search/head");
+    }
+
+    #[test]
+    fn an_edit_rewrites_only_the_shards_of_the_terms_it_changes() {
+        let mut content = seed();
+        let before = records(&content.posts, 0);
+        let post = content
+            .posts
+            .iter_mut()
+            .find(|p| !p.draft)
+            .expect("a published post");
+        post.record.body.push_str("\n\nA zyxwvut appears.\n");
+        post.record.meta.hash.push_str("-edited");
+        let after = records(&content.posts, 0);
+        let changed: Vec<&String> = after
+            .iter()
+            .filter(|(k, (_, hash))| before.get(*k).map(|(_, h)| h) != Some(hash))
+            .map(|(k, _)| k)
+            .collect();
+        // The new word's shard, the shard of "appear", and the head (a longer post
+        // changes the average length); the doc tables and every other shard stay.
+        assert!(changed.contains(&&"search/t/zy".to_string()), "{changed:?}");
+        assert!(changed.contains(&&"search/head".to_string()), "{changed:?}");
+        assert!(
+            changed.len() <= 4 && after.len() > 50,
+            "{} of {} pieces changed: {changed:?}",
+            changed.len(),
+            after.len()
+        );
     }
 }

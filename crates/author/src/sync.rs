@@ -4,6 +4,7 @@
 use crate::source::{hash_of, stored_hash};
 use blog_core::content::{PostRecord, SiteIndex, SiteRecord};
 use blog_core::kv::{self, KeyMeta};
+use blog_core::search_store;
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,8 +132,8 @@ pub fn plan(
 }
 
 /// Adds to `plan` the records in `records` (by key: JSON and hash) whose hash the edge does
-/// not hold (apart, those whose key it does not hold at all), and deletes the `list/…` keys
-/// no longer among them.
+/// not hold (apart, those whose key it does not hold at all), and deletes the `list/…` and
+/// `search/…` keys no longer among them.
 pub fn plan_records(
     plan: &mut Plan,
     records: BTreeMap<String, (String, String)>,
@@ -141,7 +142,10 @@ pub fn plan_records(
     plan.delete_keys.extend(
         remote
             .keys()
-            .filter(|k| k.starts_with(kv::LIST_PREFIX) && !records.contains_key(*k))
+            .filter(|k| {
+                (k.starts_with(kv::LIST_PREFIX) || k.starts_with(search_store::PREFIX))
+                    && !records.contains_key(*k)
+            })
             .cloned(),
     );
     for (key, (json, hash)) in records {
@@ -382,6 +386,8 @@ mod tests {
             ("list/front", "1"),
             ("list/year/2020/1", "1"),
             ("tags", "1"),
+            ("search/t/go", "1"),
+            ("search/t/ru", "1"),
         ]);
         let mut plan = Plan::default();
         let records = BTreeMap::from([
@@ -394,6 +400,10 @@ mod tests {
                 "list/tag/new/1".to_string(),
                 ("{}".to_string(), "1".to_string()),
             ),
+            (
+                "search/t/go".to_string(),
+                ("x".to_string(), "1".to_string()),
+            ),
         ]);
         plan_records(&mut plan, records, &held);
         let keys = |records: &[(String, String, String)]| -> Vec<String> {
@@ -405,7 +415,11 @@ mod tests {
             ["list/tag/new/1"],
             "apart: new keys"
         );
-        assert_eq!(plan.delete_keys, ["list/year/2020/1"]);
+        assert_eq!(
+            plan.delete_keys,
+            ["list/year/2020/1", "search/t/ru"],
+            "a search shard no term needs is deleted, an unchanged one left alone"
+        );
     }
 
     #[test]

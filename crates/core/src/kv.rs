@@ -42,7 +42,8 @@ stored_as_json!(
     crate::content::SiteRecord,
     crate::content::Aliases,
     crate::lists::ListRecord,
-    crate::lists::TagsRecord
+    crate::lists::TagsRecord,
+    crate::search_store::DocTable
 );
 
 impl Stored for crate::content::PostRecord {

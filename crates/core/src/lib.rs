@@ -21,5 +21,7 @@ pub mod ranking;
 pub mod readers;
 pub mod routes;
 pub mod search;
+pub mod search_page;
+pub mod search_store;
 pub mod settings;
 pub mod slug;

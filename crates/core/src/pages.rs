@@ -38,7 +38,7 @@ pub struct ShareImage {
 }
 
 impl Head {
-    fn page(site: &Settings, title: String, description: &str, path: &str) -> Self {
+    pub(crate) fn page(site: &Settings, title: String, description: &str, path: &str) -> Self {
         Head {
             title,
             description: description.to_string(),

@@ -43,6 +43,10 @@ pub enum Route {
     Stylesheet,
     Favicon,
     Manifest,
+    /// Search results for the URL's query: `/search?q=…&page=n`.
+    Search,
+    /// The OpenSearch description of the site's search.
+    OpenSearch,
     /// A file a post links to, by its content-addressed name: `/files/{hash}.{ext}`.
     File {
         name: String,
@@ -78,6 +82,8 @@ pub const ROBOTS_PATH: &str = "/robots.txt";
 pub const STYLESHEET_PATH: &str = "/style.css";
 pub const FAVICON_PATH: &str = "/favicon.svg";
 pub const MANIFEST_PATH: &str = "/site.webmanifest";
+pub const SEARCH_PATH: &str = "/search";
+pub const OPENSEARCH_PATH: &str = "/opensearch.xml";
 const POSTS_PREFIX: &str = "/posts/";
 const TAGS_PREFIX: &str = "/tags/";
 const TAG_FEED_SUFFIX: &str = "/feed.xml";
@@ -124,6 +130,8 @@ impl Route {
             Route::Stylesheet => STYLESHEET_PATH.into(),
             Route::Favicon => FAVICON_PATH.into(),
             Route::Manifest => MANIFEST_PATH.into(),
+            Route::Search => SEARCH_PATH.into(),
+            Route::OpenSearch => OPENSEARCH_PATH.into(),
             Route::File { name } => format!("{}{name}", kv::FILE_URL_PREFIX),
             Route::Redirect { location } => location.clone(),
             Route::NotFound | Route::MethodNotAllowed => return None,
@@ -217,6 +225,9 @@ pub fn resolve(method: &str, path: &str) -> Route {
         FAVICON_PATH => return Route::Favicon,
         "/favicon.ico" => return redirect(Route::Favicon),
         MANIFEST_PATH => return Route::Manifest,
+        SEARCH_PATH => return Route::Search,
+        "/search/" => return redirect(Route::Search),
+        OPENSEARCH_PATH => return Route::OpenSearch,
         TAGS_PATH => return Route::Tags,
         ARCHIVE_PATH => return Route::Archive,
         "/archive/" => return redirect(Route::Archive),
@@ -494,6 +505,8 @@ mod tests {
             Route::Stylesheet,
             Route::Favicon,
             Route::Manifest,
+            Route::Search,
+            Route::OpenSearch,
             Route::File {
                 name: "0123456789abcdef0123456789abcdef.png".into(),
             },

@@ -7,7 +7,7 @@
 //! Scores are computed at sync, where the whole collection is known: a stored posting is a
 //! post's number and its precomputed score for the term, so a query only adds numbers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The most terms a query is read for: the rest of it is ignored, so one query's work is
 /// bounded whatever it sends.
@@ -96,36 +96,47 @@ fn fold_char(c: char, out: &mut String) {
 /// word, as readers search for identifiers), and each of its parts counts as a word too.
 pub fn words(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
     let mut out = Vec::new();
-    let mut start = None;
-    let flush = |out: &mut Vec<(String, std::ops::Range<usize>)>, range: std::ops::Range<usize>| {
-        let raw = text[range.clone()].trim_matches('_');
+    scan_words(text, |word, range| out.push((word.to_string(), range)));
+    out
+}
+
+/// [`words`] without a string per word: `found` gets each word folded into one buffer
+/// (what indexing calls for every word of every post).
+pub fn scan_words(text: &str, mut found: impl FnMut(&str, std::ops::Range<usize>)) {
+    let mut buf = String::new();
+    let mut flush = |range: std::ops::Range<usize>| {
+        let run = &text[range.clone()];
+        let raw = run.trim_matches('_');
         if raw.is_empty() || raw.len() > MAX_TERM_BYTES {
             return;
         }
-        let offset = range.start + text[range.clone()].find(raw).unwrap_or(0);
-        let whole = offset..offset + raw.len();
-        out.push((fold(raw), whole.clone()));
+        let offset = range.start + (run.len() - run.trim_start_matches('_').len());
+        buf.clear();
+        raw.chars().for_each(|c| fold_char(c, &mut buf));
+        found(&buf, offset..offset + raw.len());
         if raw.contains('_') {
             let mut at = offset;
             for part in raw.split('_') {
                 if !part.is_empty() {
-                    out.push((fold(part), at..at + part.len()));
+                    buf.clear();
+                    part.chars().for_each(|c| fold_char(c, &mut buf));
+                    found(&buf, at..at + part.len());
                 }
                 at += part.len() + 1;
             }
         }
     };
+    let mut start = None;
     for (i, c) in text.char_indices() {
         if c.is_alphanumeric() || c == '_' {
             start.get_or_insert(i);
         } else if let Some(s) = start.take() {
-            flush(&mut out, s..i);
+            flush(s..i);
         }
     }
     if let Some(s) = start {
-        flush(&mut out, s..text.len());
+        flush(s..text.len());
     }
-    out
 }
 
 /// A word's stem: common English endings dropped (`builds`, `building`, `built` stay
@@ -158,7 +169,11 @@ pub fn stem(word: &str) -> String {
         ("es", ""),
         ("s", ""),
     ] {
-        if let Some(base) = word.strip_suffix(suffix) {
+        // Bytes, not a string pattern: this runs for every distinct word of every post.
+        if !word.as_bytes().ends_with(suffix.as_bytes()) {
+            continue;
+        }
+        if let Some(base) = word.get(..word.len() - suffix.len()) {
             if suffix == "s" && (base.ends_with('s') || base.ends_with('u') || base.ends_with('i'))
             {
                 continue;
@@ -215,94 +230,330 @@ pub struct Document {
     pub body: String,
 }
 
-/// Every term of a collection with its postings: `(document number, score)`, best first.
-/// Scores are BM25F, scaled so the best posting of the whole index is `u16::MAX`.
+/// Words too common to tell posts apart: neither indexed nor searched for, so the shards
+/// of `th`, `an` and `to` stay small and "the go image" means "go image".
+pub const STOPWORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "if", "in", "into",
+    "is", "it", "its", "of", "on", "or", "so", "than", "that", "the", "their", "then", "there",
+    "these", "they", "this", "to", "was", "were", "which", "with",
+];
+
+/// Whether a folded word is a stopword (before stemming: `this` would stem to `thi`).
+pub fn is_stopword(word: &str) -> bool {
+    STOPWORDS.contains(&word)
+}
+
+/// One post in a term's postings: its number, the term's weighted frequency there (in
+/// half units of [`Field::weight`], so a whole number: a title occurrence counts 10, a
+/// body one 2), and the post's weighted length, quantised to a byte ([`quantise_len`]).
+///
+/// Nothing here depends on the rest of the collection: a new post changes only the
+/// postings of its own terms, and IDF and length normalisation are computed when a query
+/// is answered, from the collection's size and average length ([`Stats`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Posting {
+    pub doc: u32,
+    pub tf: u32,
+    pub len: u8,
+}
+
+/// What BM25 needs of the whole collection besides a term's postings: how many posts it
+/// holds (N) and their average weighted length (in the same half units).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stats {
+    pub docs: u32,
+    pub avg_len: f32,
+}
+
+/// A weighted length as one byte: `round(ln(len) * 16)`, so a step is about 6% of the
+/// length, from 1 to some 8 million half units; length normalisation needs no more.
+pub fn quantise_len(len: u32) -> u8 {
+    if len <= 1 {
+        return 0;
+    }
+    ((len as f32).ln() * 16.0).round().min(255.0) as u8
+}
+
+/// The length a quantised byte stands for.
+pub fn dequantise_len(q: u8) -> f32 {
+    (f32::from(q) / 16.0).exp()
+}
+
+/// Every term of a collection with its postings (in document order), and the collection's
+/// [`Stats`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Index {
-    pub terms: BTreeMap<String, Vec<(u32, u16)>>,
+    pub terms: BTreeMap<String, Vec<Posting>>,
+    pub docs: u32,
+    /// Every document's weighted length, in document order.
+    pub lengths: Vec<u32>,
 }
 
 impl Index {
-    /// A term's postings, when it is indexed.
-    pub fn postings(&self, term: &str) -> Option<&[(u32, u16)]> {
-        self.terms.get(term).map(Vec::as_slice)
-    }
-
-    /// The indexed terms `term` begins, itself excluded, in order: what [`rank`] expands a
-    /// query term to.
-    pub fn prefixed(&self, term: &str) -> Vec<&str> {
-        self.terms
-            .range(term.to_string()..)
-            .map(|(k, _)| k.as_str())
-            .take_while(|k| k.starts_with(term))
-            .filter(|k| *k != term)
-            .collect()
+    pub fn stats(&self) -> Stats {
+        let total: u64 = self.lengths.iter().map(|&l| u64::from(l)).sum();
+        Stats {
+            docs: self.docs,
+            avg_len: (total as f32 / self.docs.max(1) as f32).max(1.0),
+        }
     }
 }
 
-/// Scores every term in every document (BM25F: each field's occurrences weighted, one
-/// length normalisation over the weighted length, the collection's IDF).
-pub fn index(docs: &[Document]) -> Index {
-    let mut per_doc: Vec<(BTreeMap<String, f32>, f32)> = Vec::with_capacity(docs.len());
-    for doc in docs {
-        let mut tf: BTreeMap<String, f32> = BTreeMap::new();
-        let mut len = 0.0;
-        let mut add = |text: &str, field: Field| {
-            for term in terms(text) {
-                *tf.entry(term).or_default() += field.weight();
-                len += field.weight();
+/// A document's weighted term frequencies (in no order) and its weighted length (half units).
+pub fn weigh(doc: &Document) -> (Vec<(String, u32)>, u32) {
+    // Counted by word first, then each distinct word stemmed once: a post repeats its words.
+    let mut by_word: HashMap<String, u32> = HashMap::new();
+    let mut len = 0;
+    let mut add = |text: &str, field: Field| {
+        let weight = (field.weight() * 2.0) as u32;
+        scan_words(text, |word, _| {
+            if is_stopword(word) {
+                return;
             }
-        };
-        add(&doc.title, Field::Title);
-        for h in &doc.headings {
-            add(h, Field::Heading);
-        }
-        for t in &doc.tags {
-            add(t, Field::Tag);
-        }
-        add(&doc.summary, Field::Summary);
-        add(&doc.body, Field::Body);
-        per_doc.push((tf, len));
-    }
-    let n = docs.len() as f32;
-    let avg = (per_doc.iter().map(|(_, l)| l).sum::<f32>() / n.max(1.0)).max(1.0);
-    let mut df: BTreeMap<&str, f32> = BTreeMap::new();
-    for (tf, _) in &per_doc {
-        for term in tf.keys() {
-            *df.entry(term).or_default() += 1.0;
-        }
-    }
-    let mut scored: BTreeMap<String, Vec<(u32, f32)>> = BTreeMap::new();
-    let mut best: f32 = 0.0;
-    for (i, (tf, len)) in per_doc.iter().enumerate() {
-        for (term, &f) in tf {
-            let d = df[term.as_str()];
-            let idf = (1.0 + (n - d + 0.5) / (d + 0.5)).ln();
-            let score = idf * f * (K1 + 1.0) / (f + K1 * (1.0 - B + B * len / avg));
-            best = best.max(score);
-            scored
-                .entry(term.clone())
-                .or_default()
-                .push((i as u32, score));
-        }
-    }
-    let scale = if best > 0.0 {
-        f32::from(u16::MAX) / best
-    } else {
-        0.0
+            match by_word.get_mut(word) {
+                Some(f) => *f += weight,
+                None => {
+                    by_word.insert(word.to_string(), weight);
+                }
+            }
+            len += weight;
+        });
     };
-    let terms = scored
-        .into_iter()
-        .map(|(term, mut postings)| {
-            postings.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            let postings = postings
-                .into_iter()
-                .map(|(doc, s)| (doc, ((s * scale).round() as u16).max(1)))
-                .collect();
-            (term, postings)
+    add(&doc.title, Field::Title);
+    for h in &doc.headings {
+        add(h, Field::Heading);
+    }
+    for t in &doc.tags {
+        add(t, Field::Tag);
+    }
+    add(&doc.summary, Field::Summary);
+    add(&doc.body, Field::Body);
+    let mut tf: HashMap<String, u32> = HashMap::with_capacity(by_word.len());
+    for (word, f) in by_word {
+        *tf.entry(stem(&word)).or_default() += f;
+    }
+    (tf.into_iter().collect(), len)
+}
+
+/// Indexes `docs`, numbered by their place: each term's postings, in document order.
+pub fn index(docs: &[Document]) -> Index {
+    index_weighed(docs.iter().map(weigh).collect())
+}
+
+/// [`index`] from documents already [`weigh`]ed (which may run on several cores).
+pub fn index_weighed(weighed: Vec<(Vec<(String, u32)>, u32)>) -> Index {
+    let mut terms: HashMap<String, Vec<Posting>> = HashMap::new();
+    let mut lengths = Vec::with_capacity(weighed.len());
+    for (doc, (tf, len)) in weighed.into_iter().enumerate() {
+        let q = quantise_len(len);
+        for (term, f) in tf {
+            terms.entry(term).or_default().push(Posting {
+                doc: doc as u32,
+                tf: f,
+                len: q,
+            });
+        }
+        lengths.push(len);
+    }
+    Index {
+        docs: lengths.len() as u32,
+        terms: terms.into_iter().collect(),
+        lengths,
+    }
+}
+
+/// The scale of a score as [`answer`] adds them: BM25 times this, as an integer.
+const SCORE_SCALE: f32 = 1000.0;
+
+/// BM25 of one posting (`df`: how many documents hold the term), scaled to an integer.
+pub fn score(posting: &Posting, df: usize, stats: Stats) -> u16 {
+    let n = stats.docs.max(1) as f32;
+    let d = (df as f32).min(n);
+    let idf = (1.0 + (n - d + 0.5) / (d + 0.5)).ln();
+    let f = posting.tf as f32 / 2.0;
+    let len = dequantise_len(posting.len) / stats.avg_len.max(1.0);
+    let s = idf * f * (K1 + 1.0) / (f + K1 * (1.0 - B + B * len));
+    ((s * SCORE_SCALE).round().clamp(1.0, f32::from(u16::MAX))) as u16
+}
+
+/// What BM25 needs per query, computed once: the length normalisation of each quantised
+/// length (no logarithm or exponential per posting).
+struct Norms {
+    table: [f32; 256],
+}
+
+impl Norms {
+    fn new(stats: Stats) -> Norms {
+        let avg = stats.avg_len.max(1.0);
+        let mut table = [0.0; 256];
+        for (q, cell) in table.iter_mut().enumerate() {
+            *cell = K1 * (1.0 - B + B * dequantise_len(q as u8) / avg);
+        }
+        Norms { table }
+    }
+}
+
+/// The scored postings among the first `visible` documents, in document order, each
+/// scaled by `weight` (1 for the term asked for, a half for a term it begins).
+fn scored(
+    postings: &[Posting],
+    visible: u32,
+    stats: Stats,
+    norms: &Norms,
+    weight: f32,
+) -> Vec<(u32, u32)> {
+    let n = stats.docs.max(1) as f32;
+    let d = (postings.len() as f32).min(n);
+    let idf = (1.0 + (n - d + 0.5) / (d + 0.5)).ln() * (K1 + 1.0) * weight * SCORE_SCALE;
+    let end = postings.partition_point(|p| p.doc < visible);
+    postings[..end]
+        .iter()
+        .map(|p| {
+            let f = p.tf as f32 / 2.0;
+            let s = idf * f / (f + norms.table[p.len as usize]);
+            (p.doc, (s.round() as u32).max(1))
         })
-        .collect();
-    Index { terms }
+        .collect()
+}
+
+/// Answers `query` from the postings of its terms' shards (`terms`: at least every term
+/// the query asks for and the terms they begin) and its tags' lists (`tags`, one per
+/// [`Query::tags`], in order): the documents among the first `visible` that match every
+/// term (the term itself, or at half weight one of the first [`MAX_PREFIX_TERMS`] it
+/// begins) and carry every tag, best first (ties: the older first), with their scores.
+/// A query of tags alone lists them newest first. Work is linear in the postings read,
+/// then one sort.
+pub fn answer(
+    query: &Query,
+    terms: &BTreeMap<String, Vec<Posting>>,
+    tags: &[Vec<u32>],
+    stats: Stats,
+    visible: u32,
+) -> Vec<(u32, u32)> {
+    answer_top(query, terms, tags, stats, visible, usize::MAX)
+}
+
+/// [`answer`], with only the first `top` in order: the rest follow unordered (a page
+/// shows ten, and the others are only counted).
+pub fn answer_top(
+    query: &Query,
+    terms: &BTreeMap<String, Vec<Posting>>,
+    tags: &[Vec<u32>],
+    stats: Stats,
+    visible: u32,
+    top: usize,
+) -> Vec<(u32, u32)> {
+    if tags.len() != query.tags.len() {
+        // A tag no post has: nothing carries it.
+        return Vec::new();
+    }
+    let norms = Norms::new(stats);
+    // Documents and scores so far, in document order.
+    let mut total: Option<Vec<(u32, u32)>> = None;
+    for term in &query.terms {
+        let mut this: Vec<(u32, u32)> = terms
+            .get(term.as_str())
+            .map(|p| scored(p, visible, stats, &norms, 1.0))
+            .unwrap_or_default();
+        if term.len() >= 3 {
+            let longer = prefixed(terms, term);
+            if !longer.is_empty() {
+                for t in longer {
+                    this.extend(scored(&terms[t], visible, stats, &norms, 0.5));
+                }
+                // Best score per document.
+                this.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+                this.dedup_by_key(|e| e.0);
+            }
+        }
+        total = Some(match total {
+            None => this,
+            Some(so_far) => intersect(&so_far, &this),
+        });
+    }
+    let mut ranked = match total {
+        Some(ranked) => ranked,
+        None => {
+            // Tags alone: every post that has them, newest first.
+            let mut all: Vec<(u32, u32)> = tags
+                .first()
+                .map(|docs| {
+                    docs.iter()
+                        .filter(|&&d| d < visible)
+                        .map(|&d| (d, 0))
+                        .collect()
+                })
+                .unwrap_or_default();
+            all.reverse();
+            all
+        }
+    };
+    if !tags.is_empty() {
+        ranked.retain(|(doc, _)| tags.iter().all(|list| list.binary_search(doc).is_ok()));
+    }
+    if !query.terms.is_empty() {
+        let order = |a: &(u32, u32), b: &(u32, u32)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+        if top < ranked.len() {
+            ranked.select_nth_unstable_by(top, order);
+            ranked[..top].sort_unstable_by(order);
+        } else {
+            ranked.sort_unstable_by(order);
+        }
+    }
+    ranked
+}
+
+/// The documents in both lists (each in document order), their scores added.
+fn intersect(a: &[(u32, u32)], b: &[(u32, u32)]) -> Vec<(u32, u32)> {
+    let mut out = Vec::with_capacity(a.len().min(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push((a[i].0, a[i].1 + b[j].1));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+/// The indexed terms `term` begins, itself excluded, in order, at most
+/// [`MAX_PREFIX_TERMS`]: what [`answer`] expands a query term to.
+pub fn prefixed<'a, V>(terms: &'a BTreeMap<String, V>, term: &str) -> Vec<&'a str> {
+    terms
+        .range::<str, _>((std::ops::Bound::Excluded(term), std::ops::Bound::Unbounded))
+        .map(|(k, _)| k.as_str())
+        .take_while(|k| k.starts_with(term))
+        .take(MAX_PREFIX_TERMS)
+        .collect()
+}
+
+/// "Did you mean": for the first query term nothing visible matches (neither itself nor a
+/// term it begins), the nearest term among `terms` that a visible document holds.
+/// Returns the term asked for and the one suggested.
+pub fn did_you_mean<'a>(
+    query: &Query,
+    terms: &'a BTreeMap<String, Vec<Posting>>,
+    visible: u32,
+) -> Option<(String, &'a str)> {
+    let seen = |postings: &Vec<Posting>| postings.iter().filter(|p| p.doc < visible).count();
+    for term in &query.terms {
+        let matched = terms.get(term.as_str()).is_some_and(|p| seen(p) > 0)
+            || (term.len() >= 3 && prefixed(terms, term).iter().any(|t| seen(&terms[*t]) > 0));
+        if matched {
+            continue;
+        }
+        let candidates = terms
+            .iter()
+            .map(|(t, p)| (t.as_str(), seen(p)))
+            .filter(|(_, n)| *n > 0);
+        return suggest(term, candidates).map(|s| (term.clone(), s));
+    }
+    None
 }
 
 /// What a reader asked for.
@@ -336,7 +587,7 @@ impl Query {
                     query.phrases.push(words.clone());
                 }
                 for w in words {
-                    query.push_term(stem(&w));
+                    query.push_term(&w);
                 }
                 rest = next;
                 continue;
@@ -358,14 +609,18 @@ impl Query {
                 continue;
             }
             for (w, _) in words(token) {
-                query.push_term(stem(&w));
+                query.push_term(&w);
             }
         }
         query.terms.truncate(MAX_QUERY_TERMS);
         query
     }
 
-    fn push_term(&mut self, term: String) {
+    fn push_term(&mut self, word: &str) {
+        if is_stopword(word) {
+            return;
+        }
+        let term = stem(word);
         if self.terms.len() < MAX_QUERY_TERMS && !self.terms.contains(&term) {
             self.terms.push(term);
         }
@@ -376,52 +631,8 @@ impl Query {
     }
 }
 
-/// How much a term that only begins a query term's word counts (`build` in `builder`).
-const PREFIX_DISCOUNT: u32 = 2;
 /// The most indexed terms one query term expands to by prefix.
 pub const MAX_PREFIX_TERMS: usize = 16;
-
-/// Ranks documents for `query`: every query term must match (the term itself, or indexed
-/// terms it begins, at a discount), scores add up; best first, ties by document number.
-/// `postings(term)` answers a term's postings; `prefixed(term)` the indexed terms it begins
-/// (itself excluded), at most [`MAX_PREFIX_TERMS`].
-pub fn rank<'a>(
-    query: &Query,
-    postings: impl Fn(&str) -> Option<&'a [(u32, u16)]>,
-    prefixed: impl Fn(&str) -> Vec<&'a str>,
-) -> Vec<(u32, u32)> {
-    let mut total: Option<BTreeMap<u32, u32>> = None;
-    for term in &query.terms {
-        let mut this: BTreeMap<u32, u32> = BTreeMap::new();
-        if let Some(list) = postings(term) {
-            for &(doc, s) in list {
-                let e = this.entry(doc).or_default();
-                *e = (*e).max(u32::from(s));
-            }
-        }
-        if term.len() >= 3 {
-            for other in prefixed(term).into_iter().take(MAX_PREFIX_TERMS) {
-                for &(doc, s) in postings(other).unwrap_or_default() {
-                    let e = this.entry(doc).or_default();
-                    *e = (*e).max(u32::from(s) / PREFIX_DISCOUNT);
-                }
-            }
-        }
-        total = Some(match total {
-            None => this,
-            Some(mut so_far) => {
-                so_far.retain(|doc, _| this.contains_key(doc));
-                for (doc, s) in so_far.iter_mut() {
-                    *s += this[doc];
-                }
-                so_far
-            }
-        });
-    }
-    let mut ranked: Vec<(u32, u32)> = total.unwrap_or_default().into_iter().collect();
-    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    ranked
-}
 
 /// Whether `text` holds `phrase` (folded words) as consecutive words.
 pub fn contains_phrase(text: &str, phrase: &[String]) -> bool {
@@ -444,8 +655,17 @@ pub struct Piece<'a> {
 /// distinct query terms (then the most matches); without a match, the text's start.
 pub fn snippet<'a>(text: &'a str, query: &Query, width: usize) -> (Vec<Piece<'a>>, bool, bool) {
     let found = words(text);
+    // A stem keeps its word's first two characters (it only ever changes the end of a word
+    // of four letters or more), so a word that does not begin like a query term is no match:
+    // most words are never stemmed.
+    let heads: Vec<&str> = query
+        .terms
+        .iter()
+        .map(|t| &t[..t.char_indices().nth(2).map_or(t.len(), |(i, _)| i)])
+        .collect();
     let matches: Vec<(usize, std::ops::Range<usize>)> = found
         .iter()
+        .filter(|(w, _)| heads.iter().any(|h| w.starts_with(h)))
         .filter_map(|(w, r)| {
             let s = stem(w);
             query
@@ -656,6 +876,19 @@ mod tests {
         assert_eq!(terms("Building builds"), ["build", "build"]);
     }
 
+    fn found(index: &Index, query: &str) -> Vec<u32> {
+        answer(
+            &Query::parse(query),
+            &index.terms,
+            &[],
+            index.stats(),
+            index.docs,
+        )
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect()
+    }
+
     #[test]
     fn titles_outrank_bodies_and_rare_terms_outrank_common_ones() {
         let docs = [
@@ -667,33 +900,103 @@ mod tests {
             doc("Images", "Nothing about it."),
         ];
         let index = index(&docs);
-        let q = Query::parse("distroless");
-        let ranked = rank(&q, |t| index.postings(t), |_| vec![]);
-        assert_eq!(ranked.iter().map(|r| r.0).collect::<Vec<_>>(), [0, 1]);
-        let both = rank(
-            &Query::parse("distroless image"),
-            |t| index.postings(t),
-            |_| vec![],
-        );
+        assert_eq!(found(&index, "distroless"), [0, 1]);
         assert_eq!(
-            both.iter().map(|r| r.0).collect::<Vec<_>>(),
+            found(&index, "distroless image"),
             [0, 1],
             "every term must match"
         );
-        let best = index.terms.values().flatten().map(|p| p.1).max();
-        assert_eq!(best, Some(u16::MAX));
+        assert_eq!(
+            found(&index, "the distroless"),
+            [0, 1],
+            "stopwords are dropped"
+        );
+    }
+
+    #[test]
+    fn scores_come_from_the_collection_at_query_time() {
+        // A term in every post weighs less than a term in one, and a longer post's
+        // occurrence less than a shorter one's: IDF and length from Stats, not the shard.
+        let p = Posting {
+            doc: 0,
+            tf: 2,
+            len: quantise_len(20),
+        };
+        let stats = Stats {
+            docs: 100,
+            avg_len: 20.0,
+        };
+        assert!(score(&p, 1, stats) > score(&p, 100, stats));
+        let long = Posting {
+            len: quantise_len(2000),
+            ..p
+        };
+        assert!(score(&p, 1, stats) > score(&long, 1, stats));
+        for len in [2, 10, 100, 1000, 100_000] {
+            let back = dequantise_len(quantise_len(len));
+            assert!((back / len as f32 - 1.0).abs() < 0.04, "{len} -> {back}");
+        }
     }
 
     #[test]
     fn a_term_also_finds_the_longer_terms_it_begins_at_a_discount() {
         let docs = [doc("Builder pattern", ""), doc("Build once", "")];
         let index = index(&docs);
-        let ranked = rank(
-            &Query::parse("build"),
-            |t| index.postings(t),
-            |t| index.prefixed(t),
+        assert_eq!(found(&index, "build"), [1, 0]);
+    }
+
+    #[test]
+    fn the_first_results_are_the_same_whether_or_not_the_rest_are_ordered() {
+        let docs: Vec<Document> = (0..50)
+            .map(|i| {
+                doc(
+                    &format!("rust {}", "go ".repeat(i % 7)),
+                    &"rust ".repeat(i % 5),
+                )
+            })
+            .collect();
+        let index = index(&docs);
+        let q = Query::parse("rust");
+        let all = answer(&q, &index.terms, &[], index.stats(), 50);
+        let top = answer_top(&q, &index.terms, &[], index.stats(), 50, 10);
+        assert_eq!(all.len(), top.len());
+        assert_eq!(all[..10], top[..10]);
+    }
+
+    #[test]
+    fn tags_filter_and_alone_list_newest_first() {
+        let docs = [doc("Go one", ""), doc("Go two", ""), doc("Go three", "")];
+        let index = index(&docs);
+        let tagged = vec![0, 2];
+        let q = Query::parse("go tag:rust");
+        let got: Vec<u32> = answer(
+            &q,
+            &index.terms,
+            std::slice::from_ref(&tagged),
+            index.stats(),
+            3,
+        )
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
+        let mut sorted = got.clone();
+        sorted.sort();
+        assert_eq!(sorted, [0, 2]);
+        let alone: Vec<u32> = answer(
+            &Query::parse("tag:rust"),
+            &index.terms,
+            &[tagged],
+            index.stats(),
+            3,
+        )
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
+        assert_eq!(alone, [2, 0]);
+        assert!(
+            answer(&q, &index.terms, &[], index.stats(), 3).is_empty(),
+            "a tag no post has finds nothing"
         );
-        assert_eq!(ranked.iter().map(|r| r.0).collect::<Vec<_>>(), [1, 0]);
     }
 
     #[test]

@@ -41,6 +41,8 @@ Environment:
   BLOG_WRANGLER_TIMEOUT  Seconds one wrangler call or local KV request may take [default: 300]
   BLOG_KV_STALE_MS       How long a KV location may serve old values after a write
                          [default: 0 locally, 60000 with --remote]
+  BLOG_NO_SEARCH         Leave the search index out (and delete it from KV): for
+                         measuring what search adds to a sync
 ";
 
 pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(), String> {
@@ -102,7 +104,15 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         .unwrap_or_default();
     let site_record = SiteRecord::of(&index, now.as_secs() as i64);
     let nonce = now.as_nanos().to_string();
-    let list_records = publish::list_records(&index, now.as_secs() as i64);
+    let mut list_records = publish::list_records(&index, now.as_secs() as i64);
+    // The search index's pieces go with the list records: only the changed ones are
+    // written, after the posts and before `version`; the ones no term needs are deleted.
+    if std::env::var_os("BLOG_NO_SEARCH").is_none() {
+        let now = now.as_secs() as i64;
+        list_records.extend(blog_author::search::records_unless_current(
+            &posts, now, &remote,
+        ));
+    }
     let mut plan = sync::plan(&records, &file_keys, index, site_record, &remote, &nonce);
     sync::plan_records(&mut plan, list_records, &remote);
     if dry_run {
@@ -129,9 +139,15 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         index_entries.push(publish::site_entry(site_record, hash));
     }
     index_entries.extend(publish::record_entries(&plan.put_records));
-    let new_records = publish::record_entries(&plan.new_records);
+    let mut new_records = publish::record_entries(&plan.new_records);
+    // The search head vouches for the pieces written before it (a later sync that finds it
+    // current builds no index): it goes last of all, after the changed pieces too.
+    let head = blog_author::search::take_head(&mut new_records);
+    index_entries.extend(head);
+    blog_author::search::head_last(&mut index_entries);
     if stale.is_zero() {
         index_entries.extend(new_records);
+        blog_author::search::head_last(&mut index_entries);
     } else {
         let (added, changed): (Vec<_>, Vec<_>) = entries
             .into_iter()

@@ -1,0 +1,96 @@
+// Section 9 (BENCH_ONLY=search): search at 2,000 and 10,000 generated posts. For each size,
+// `blog sync` with the search index and without it (BLOG_NO_SEARCH), interleaved, into fresh
+// local KV: a first sync, three syncs with nothing changed and an edit of one post; then, over
+// the records the sync wrote, the index's size in KV and what queries cost
+// (crates/author/examples/search_bench.rs): the bytes each of their round trips reads and the
+// native time of their work.
+import fs from 'node:fs';
+import path from 'node:path';
+import { writePosts } from './content.mjs';
+import { BLOG, ENV, OUT, ROOT, runOk } from './proc.mjs';
+import { median } from './stats.mjs';
+
+const SIZES = (process.env.BENCH_SEARCH_SIZES ?? '2000,10000').split(',').map(Number);
+/** A three-word query of common words, one of rarer ones, a phrase, a tag, a typo. */
+const QUERIES = ['build cache latency', 'durable object storage', '"key value store"', 'sqlite tag:rust', 'laytency'];
+const NAMESPACE = /^id\s*=\s*"([^"]+)"/m.exec(fs.readFileSync(path.join(ROOT, 'wrangler.toml'), 'utf8'))[1];
+
+async function timed(args, env) {
+  const started = process.hrtime.bigint();
+  const r = await runOk(BLOG, args, { cwd: ROOT, env: { ...ENV, ...env } });
+  return { ...r, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+async function syncs(count, contentDir, progress) {
+  const out = {};
+  const kinds = { search: {}, without: { BLOG_NO_SEARCH: '1' } };
+  const state = (kind) => path.join(OUT, 'search', String(count), `state-${kind}`);
+  for (const kind of Object.keys(kinds)) fs.rmSync(state(kind), { recursive: true, force: true });
+  const sync = (kind) => timed(['sync', '--content', contentDir, '--persist-to', state(kind)], kinds[kind]);
+  for (const kind of Object.keys(kinds)) {
+    progress(`search: ${count} posts, first sync (${kind})`);
+    out[kind] = { first: (await sync(kind)).seconds, again: [], edit: null };
+  }
+  for (let i = 0; i < 3; i++) {
+    for (const kind of Object.keys(kinds)) out[kind].again.push((await sync(kind)).seconds);
+  }
+  const files = fs.readdirSync(contentDir).sort();
+  const file = path.join(contentDir, files[Math.floor(files.length / 2)]);
+  const text = fs.readFileSync(file, 'utf8');
+  fs.appendFileSync(file, '\nOne more paragraph, added by the benchmark.\n');
+  for (const kind of Object.keys(kinds)) out[kind].edit = (await sync(kind)).seconds;
+  fs.writeFileSync(file, text);
+  for (const kind of Object.keys(kinds)) await sync(kind);
+  for (const kind of Object.keys(kinds)) out[kind].again = median(out[kind].again);
+  return { ...out, state: state('search') };
+}
+
+function parse(stdout) {
+  return [...stdout.matchAll(/^search_bench: (\w+) (.*)$/gm)].map((m) => {
+    const row = { kind: m[1] };
+    for (const [, k, v] of m[2].matchAll(/(\w+)=("[^"]*"|\S+)/g)) row[k] = v.startsWith('"') ? v.slice(1, -1) : Number(v);
+    return row;
+  });
+}
+
+/** Section 9's figures at every size. */
+export async function searchFigures({ progress }) {
+  await runOk('cargo', ['build', '--quiet', '--release', '-p', 'blog-author', '--example', 'search_bench'], { cwd: ROOT });
+  const rows = [];
+  for (const count of SIZES) {
+    const contentDir = path.join(OUT, 'search', String(count), 'content');
+    fs.rmSync(contentDir, { recursive: true, force: true });
+    await writePosts(contentDir, count, { bytes: 6000 });
+    const sync = await syncs(count, contentDir, progress);
+    const kvJson = path.join(OUT, 'search', String(count), 'kv.json');
+    progress(`search: ${count} posts, the queries`);
+    await runOk('node', [path.join(ROOT, 'bench/kv-export.mjs'), sync.state, NAMESPACE, kvJson], { cwd: ROOT });
+    const r = await runOk(path.join(ROOT, 'target/release/examples/search_bench'), [kvJson, ...QUERIES], { cwd: ROOT });
+    const parsed = parse(r.stdout);
+    rows.push({ count, sync, index: parsed.find((p) => p.kind === 'index'), queries: parsed.filter((p) => p.kind === 'query'), text: r.stdout });
+  }
+  return rows;
+}
+
+const kb = (b) => (b >= 1e6 ? `${(b / 1e6).toFixed(2)} MB` : `${(b / 1e3).toFixed(1)} KB`);
+const s = (x) => `${x.toFixed(2)} s`;
+const pct = (a, b) => `${a >= b ? '+' : ''}${(((a - b) / b) * 100).toFixed(0)}%`;
+
+/** Section 9's tables. */
+export function searchLines(rows) {
+  const out = [`9. Search at ${rows.map((r) => r.count.toLocaleString('en')).join(' and ')} generated posts`];
+  out.push('', '| posts | index in KV | pieces | first sync with / without search | nothing changed (median of 3) | one post edited |', '|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const { search: w, without: wo } = r.sync;
+    out.push(
+      `| ${r.count} | ${kb(r.index.bytes)} | ${r.index.pieces} | ${s(w.first)} / ${s(wo.first)} (${pct(w.first, wo.first)}) | ${s(w.again)} / ${s(wo.again)} (${pct(w.again, wo.again)}) | ${s(w.edit)} / ${s(wo.edit)} (${pct(w.edit, wo.edit)}) |`,
+    );
+  }
+  out.push('', '| posts | query | matches | KV keys | bytes read: 1st / 2nd / 3rd round trip | native: match / whole page |', '|---|---|---|---|---|---|');
+  for (const r of rows) {
+    for (const q of r.queries) {
+      out.push(`| ${r.count} | \`${q.text}\` | ${q.matches} | ${q.keys} | ${kb(q.bytes1)} / ${kb(q.bytes2)} / ${kb(q.bytes3)} | ${q.match_us.toFixed(0)} µs / ${q.page_us.toFixed(0)} µs |`);
+    }
+  }
+  return out;
+}
