@@ -41,6 +41,8 @@ process.on('exit', () => {
   for (const dir of leftovers) {
     try {
       rmSync(dir, { recursive: true, force: true });
+      // The dates lock `blog sync` writes beside a content folder.
+      rmSync(`${dir}.lock`, { force: true });
     } catch {}
   }
 });
@@ -77,6 +79,7 @@ export async function tempDir(prefix) {
 
 export async function removeTemp(dir) {
   await fs.rm(dir, { recursive: true, force: true });
+  await fs.rm(`${dir}.lock`, { force: true });
   leftovers.delete(dir);
 }
 

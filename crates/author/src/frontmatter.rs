@@ -10,6 +10,8 @@
 //! draft = false                # optional
 //! aliases = ["/posts/old-name"] # optional: old paths that redirect here
 //! cover = "cover.png"          # optional: the image shown when the post is shared
+//! updated = 2026-07-01         # optional: when the text last changed (else `blog sync` knows)
+//! minor = true                 # optional: this edit keeps the date of the last change
 //! +++
 //! ```
 //!
@@ -21,8 +23,8 @@ use blog_core::date::{self, DateTime};
 use toml::de::{DeTable, DeValue};
 
 pub const FENCE: &str = "+++";
-pub const FIELDS: [&str; 8] = [
-    "title", "date", "summary", "slug", "tags", "draft", "aliases", "cover",
+pub const FIELDS: [&str; 10] = [
+    "title", "date", "summary", "slug", "tags", "draft", "aliases", "cover", "updated", "minor",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,10 @@ pub struct FrontMatter {
     pub aliases: Vec<(String, usize)>,
     /// The share image's path relative to the post, with the line it is on.
     pub cover: Option<(String, usize)>,
+    /// When the text last changed, as the author says, with the line it is on.
+    pub updated: Option<(DateTime, usize)>,
+    /// The edit is minor: the date of the last change stays.
+    pub minor: bool,
 }
 
 /// A post split into its parsed front matter and its Markdown body.
@@ -102,6 +108,7 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
     let mut warnings = Vec::new();
     let (mut title, mut date, mut summary, mut slug) = (None, None, None, None);
     let (mut tags, mut draft, mut aliases, mut cover) = (Vec::new(), false, Vec::new(), None);
+    let (mut updated, mut minor) = (None, false);
     for (key, value) in table.iter() {
         let line = line_of(key.span().start);
         let name: &str = key.get_ref();
@@ -128,6 +135,15 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
                 Err(e) => errors.push(Diagnostic::error(file, line, format!("`date`: {e}"))),
             },
             ("draft", DeValue::Boolean(b)) => draft = *b,
+            ("minor", DeValue::Boolean(b)) => minor = *b,
+            ("updated", DeValue::Datetime(d)) => match toml_date(d) {
+                Ok(d) => updated = Some((d, line)),
+                Err(e) => errors.push(Diagnostic::error(file, line, format!("`updated`: {e}"))),
+            },
+            ("updated", DeValue::String(s)) => match date::parse_rfc3339(s) {
+                Ok(d) => updated = Some((d, line)),
+                Err(e) => errors.push(Diagnostic::error(file, line, format!("`updated`: {e}"))),
+            },
             ("cover", DeValue::String(s)) if !s.trim().is_empty() => {
                 cover = Some((s.trim().to_string(), line))
             }
@@ -170,7 +186,8 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
             }
             ("title" | "summary" | "slug", _) => wrong_type("a string in quotes"),
             ("date", _) => wrong_type("a date such as 2026-06-14"),
-            ("draft", _) => wrong_type("true or false"),
+            ("draft" | "minor", _) => wrong_type("true or false"),
+            ("updated", _) => wrong_type("a date such as 2026-07-01"),
             ("tags", _) => wrong_type("a list of strings such as [\"rust\", \"web\"]"),
             ("aliases", _) => wrong_type("a list of paths such as [\"/posts/old-name\"]"),
             ("cover", _) => {
@@ -219,6 +236,16 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
             "the post has no body: write the post's Markdown after the closing `+++`",
         ));
     }
+    // Both on one clock (the site's, or the offsets written), so comparable as written.
+    if let (Some(published), Some((changed, line))) = (&date, &updated) {
+        if changed.timestamp() < published.timestamp() {
+            errors.push(Diagnostic::error(
+                file,
+                *line,
+                "`updated` is before `date`: a post cannot change before it is published; fix the date or remove `updated`",
+            ));
+        }
+    }
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.line);
         return Err(errors);
@@ -236,6 +263,8 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
             draft,
             aliases,
             cover,
+            updated,
+            minor,
         },
         body,
         body_line: closing_line + 1,
@@ -440,6 +469,23 @@ mod tests {
         assert!(errors_of(&GOOD.replace("tags", "cover = \"\"\ntags"))[0]
             .message
             .contains("`cover`"));
+    }
+
+    #[test]
+    fn reads_updated_and_minor_and_rejects_an_update_before_publication() {
+        let text = GOOD.replace("tags", "updated = 2026-07-01\nminor = true\ntags");
+        let front = parse("p.md", &text).unwrap().front;
+        let (updated, line) = front.updated.unwrap();
+        assert_eq!(
+            (updated.timestamp(), line, front.minor),
+            (date::days_from_civil(2026, 7, 1) * 86_400, 5, true)
+        );
+        let e = errors_of(&GOOD.replace("tags", "updated = 2026-06-01\ntags"));
+        assert_eq!((e.len(), e[0].line), (1, 5), "{e:?}");
+        assert!(e[0].message.contains("`updated` is before `date`"), "{e:?}");
+        let e = errors_of(&GOOD.replace("tags", "updated = \"soon\"\nminor = 1\ntags"));
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e[0].message.starts_with("`updated`") && e[1].message.contains("true or false"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod cores;
+pub mod dates;
 pub mod diagnostic;
 pub mod frontmatter;
 pub mod highlight;

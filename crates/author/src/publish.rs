@@ -43,6 +43,13 @@ pub fn prepare(
         // (both in the hash already) and the raw HTML setting.
         post.record.meta.hash =
             source::hash_of(&(&post.record.meta.hash, HTML_FORMAT, strip_raw_html));
+        // And from the syntax the renderer has learnt since (callouts…), named only where
+        // the body may use it: such a post, synced before, is rendered again; others keep
+        // their hash.
+        let syntax = blog_core::markdown::extended_syntax(&post.record.body);
+        if !syntax.is_empty() {
+            post.record.meta.hash = source::hash_of(&(&post.record.meta.hash, syntax));
+        }
         if highlighting == Highlighting::All || limits::may_outgrow_kv(post) {
             post.highlight(|lang, code| highlighter.highlight(lang, code));
             post.record.render(strip_raw_html);
@@ -816,6 +823,39 @@ mod tests {
         assert!(
             text.contains("search index: 1 pieces written, 1 removed"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn a_body_with_an_alert_is_hashed_with_the_callouts_it_may_hold_and_others_are_not() {
+        let plain = post_text("A", "");
+        let alert = plain.replace("Body.", "> [!WARNING]\n> Body.");
+        let hash = |text: &str| {
+            let content = content(&[("content/a.md", text.to_string())]);
+            let parsed = content.posts[0].record.meta.hash.clone();
+            let (posts, _) = prepare(&content, Settings::default(), false, Highlighting::All);
+            (parsed, posts[0].record.meta.hash.clone())
+        };
+        let (parsed, prepared) = hash(&plain);
+        assert_eq!(
+            prepared,
+            source::hash_of(&(&parsed, HTML_FORMAT, false)),
+            "a post without the new syntax keeps the hash it had"
+        );
+        let (parsed, prepared) = hash(&alert);
+        assert_eq!(
+            prepared,
+            source::hash_of(&(
+                source::hash_of(&(&parsed, HTML_FORMAT, false)),
+                ["callouts"]
+            ))
+        );
+        let content = content(&[("content/a.md", alert)]);
+        let (posts, _) = prepare(&content, Settings::default(), false, Highlighting::All);
+        assert!(
+            posts[0].record.html.contains("aria-label=\"Warning\""),
+            "{}",
+            posts[0].record.html
         );
     }
 }

@@ -36,6 +36,11 @@ pub struct SourcePost {
     pub files: Vec<String>,
     /// The `date` as written; one without an offset is on the site's clock (see [`Content::localise`]).
     pub date: DateTime,
+    /// The `updated` date as written, if any, and once localised, its instant.
+    pub updated: Option<DateTime>,
+    pub updated_at: Option<blog_core::date::Timestamp>,
+    /// `minor = true`: this edit keeps the date of the last change (see [`crate::dates`]).
+    pub minor: bool,
 }
 
 /// A place where a post points at a file: an image, a link or its cover.
@@ -70,23 +75,8 @@ impl RefKind {
 impl SourcePost {
     /// Resolves this post's date in the site's time zone (see [`Content::localise`]).
     pub fn localise(&mut self, zone: &jiff::tz::TimeZone) {
-        let date = self.date;
-        let published = match date.offset_minutes {
-            Some(_) => date.timestamp(),
-            // A time on the site's clock; in a daylight-saving gap, the later reading, as
-            // clocks and calendars do.
-            None => jiff::civil::DateTime::new(
-                date.year as i16,
-                date.month as i8,
-                date.day as i8,
-                date.hour as i8,
-                date.minute as i8,
-                date.second as i8,
-                0,
-            )
-            .and_then(|civil| zone.to_ambiguous_timestamp(civil).compatible())
-            .map_or_else(|_| date.timestamp(), |ts| ts.as_second()),
-        };
+        let published = instant_on(self.date, zone);
+        self.updated_at = self.updated.map(|d| instant_on(d, zone));
         let offset = utc_offset_minutes(zone, published);
         let meta = &mut self.record.meta;
         if (meta.published, meta.utc_offset) != (published, offset) {
@@ -96,11 +86,43 @@ impl SourcePost {
         }
     }
 
+    /// Sets when the post's text last changed (see [`PostMeta::with_updated`]), and its hash.
+    ///
+    /// [`PostMeta::with_updated`]: blog_core::content::PostMeta::with_updated
+    pub fn set_updated(&mut self, updated: Option<blog_core::date::Timestamp>) {
+        let meta = std::mem::take(&mut self.record.meta).with_updated(updated);
+        let changed = meta.updated != self.record.meta.updated;
+        self.record.meta = meta;
+        if changed {
+            self.record.meta.hash = record_hash(&self.record);
+        }
+    }
+
     /// Attaches highlighted code (see [`markdown::code_blocks`]). The hash does not change:
     /// it already names the highlighter (see [`Highlighted`]), so a post can be known to be
     /// unchanged before it is highlighted, and only the posts a sync writes are.
     pub fn highlight(&mut self, highlight: impl Fn(&str, &str) -> Option<String>) {
         highlight_record(&mut self.record, highlight);
+    }
+}
+
+/// The instant of a date as written: its own offset's, or on the site's clock.
+fn instant_on(date: DateTime, zone: &jiff::tz::TimeZone) -> blog_core::date::Timestamp {
+    match date.offset_minutes {
+        Some(_) => date.timestamp(),
+        // A time on the site's clock; in a daylight-saving gap, the later reading, as
+        // clocks and calendars do.
+        None => jiff::civil::DateTime::new(
+            date.year as i16,
+            date.month as i8,
+            date.day as i8,
+            date.hour as i8,
+            date.minute as i8,
+            date.second as i8,
+            0,
+        )
+        .and_then(|civil| zone.to_ambiguous_timestamp(civil).compatible())
+        .map_or_else(|_| date.timestamp(), |ts| ts.as_second()),
     }
 }
 
@@ -122,6 +144,9 @@ pub struct Content {
     pub diagnostics: Vec<Diagnostic>,
     /// Every file a post uses, by its path inside the content folder.
     pub files: BTreeMap<String, FileInfo>,
+    /// The dates lock's new text, when stamping the posts changed it (see [`crate::dates`]):
+    /// what `blog sync` writes.
+    pub dates_lock: Option<String>,
 }
 
 impl Content {
@@ -243,6 +268,12 @@ fn record_hash_and_len(record: &PostRecord) -> (String, usize) {
         &record.body,
         Highlighted(&record.body),
     );
+    // The date of the last change joins the hash only where there is one, so posts never
+    // changed hash as before.
+    if let Some(updated) = m.updated {
+        let (hash, len) = hash_and_len(&(text, &record.assets, &record.cover, m.utc_offset));
+        return (hash_of(&(hash, "updated", updated)), len);
+    }
     // The offset joins the hash only where a time zone moves the date, so sites in UTC
     // hash as before time zones existed.
     if m.utc_offset != 0 {
@@ -331,6 +362,7 @@ pub fn parse_post(
             utc_offset: 0,
             tags: front.tags,
             aliases,
+            updated: None,
             hash: String::new(),
         },
         body,
@@ -375,6 +407,9 @@ pub fn parse_post(
         file_refs,
         files: Vec::new(),
         date: front.date,
+        updated: front.updated.map(|(d, _)| d),
+        updated_at: None,
+        minor: front.minor,
     };
     Ok((post, warnings))
 }

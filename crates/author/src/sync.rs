@@ -225,6 +225,7 @@ mod tests {
                 utc_offset: 0,
                 tags: vec![],
                 aliases: vec![],
+                updated: None,
                 hash: hash.into(),
             },
             body: "b".into(),

@@ -33,6 +33,7 @@ fn post(
             utc_offset: 0,
             tags: tags.iter().map(|t| t.to_string()).collect(),
             aliases: vec![],
+            updated: None,
             hash: format!("sample-{slug}"),
         },
         markdown,

@@ -26,6 +26,11 @@ pub struct PostMeta {
     /// and reads counted under an old `/posts/` slug still count for this post.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    /// When the post's text last changed, Unix seconds: `updated` in the front matter, else
+    /// what `blog sync` recorded in the content's lock file. Only ever after `published`
+    /// (see [`Self::with_updated`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated: Option<Timestamp>,
     /// Content hash of the whole post record: changes whenever anything a reader sees changes.
     pub hash: String,
 }
@@ -48,6 +53,37 @@ impl PostMeta {
 
     pub fn url(&self) -> String {
         routes::post_path(&self.slug)
+    }
+
+    /// Sets when the text last changed, kept only when a reader could tell it from the
+    /// publication: on a later day on the site's clock. An edit on the day of publication
+    /// (or before it, a scheduled post or a draft) is part of publishing it.
+    pub fn with_updated(mut self, updated: Option<Timestamp>) -> Self {
+        let day = |t: Timestamp| date::local(t, self.utc_offset).div_euclid(86_400);
+        self.updated = updated.filter(|&u| day(u) > day(self.published));
+        self
+    }
+
+    /// The last change readers were told of: the update, else the publication.
+    pub fn modified(&self) -> Timestamp {
+        self.updated.unwrap_or(self.published)
+    }
+
+    /// "Jul 1, 2026", on the site's clock (at the offset of publication), when updated.
+    pub fn display_updated(&self) -> Option<String> {
+        self.updated
+            .map(|u| date::format_long(date::local(u, self.utc_offset)))
+    }
+
+    /// RFC 3339 of the update, at the site's offset of publication.
+    pub fn iso_updated(&self) -> Option<String> {
+        self.updated
+            .map(|u| date::format_rfc3339_at(u, self.utc_offset))
+    }
+
+    /// RFC 3339 of [`Self::modified`].
+    pub fn iso_modified(&self) -> String {
+        date::format_rfc3339_at(self.modified(), self.utc_offset)
     }
 
     /// The post's read count badge.
@@ -601,6 +637,7 @@ mod tests {
             utc_offset: 0,
             tags: vec![],
             aliases: vec![],
+            updated: None,
             hash: String::new(),
         }
     }
@@ -630,6 +667,32 @@ mod tests {
         assert_eq!(visible.find("b").map(|(i, _)| i), Some(1));
         assert_eq!(visible.find("a").map(|(i, _)| i), Some(2));
         assert!(visible.find("future").is_none(), "removed");
+    }
+
+    #[test]
+    fn an_update_shows_only_from_the_day_after_publication_on_the_sites_clock() {
+        let day = 86_400;
+        let post = meta("a", "A", 10 * day);
+        let at = |t| post.clone().with_updated(t).updated;
+        assert_eq!(at(None), None);
+        assert_eq!(at(Some(10 * day + 3600)), None, "the day it came out");
+        assert_eq!(at(Some(5 * day)), None, "before it came out (a draft)");
+        assert_eq!(at(Some(11 * day)), Some(11 * day));
+        // 23:30 UTC is the next day in Berlin in summer (+02:00).
+        let berlin = PostMeta {
+            utc_offset: 120,
+            ..post.clone()
+        };
+        let late = 10 * day + 23 * 3600 + 1800;
+        assert_eq!(berlin.clone().with_updated(Some(late)).updated, Some(late));
+        let shown = berlin.with_updated(Some(late));
+        assert_eq!(shown.display_updated().as_deref(), Some("Jan 12, 1970"));
+        assert_eq!(
+            shown.iso_updated().as_deref(),
+            Some("1970-01-12T01:30:00+02:00")
+        );
+        assert_eq!(shown.modified(), late);
+        assert_eq!(post.modified(), 10 * day);
     }
 
     #[test]

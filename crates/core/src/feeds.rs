@@ -64,7 +64,7 @@ impl FeedInfo<'_> {
 /// The instant a feed last changed: its newest entry, or the epoch for an empty feed so the
 /// document stays byte-for-byte stable until a post appears.
 fn updated(entries: &[FeedEntry]) -> Timestamp {
-    entries.iter().map(|e| e.meta.published).max().unwrap_or(0)
+    entries.iter().map(|e| e.meta.modified()).max().unwrap_or(0)
 }
 
 /// Room for the escaped content (escaping grows HTML by about a quarter) and each entry's metadata.
@@ -123,9 +123,8 @@ pub fn atom(info: &FeedInfo, entries: &[FeedEntry]) -> String {
         link(&mut out, 2, "alternate", "text/html", &url);
         element(&mut out, 2, "id", &url);
         element(&mut out, 2, "published", &when);
-        // Posts carry no edit date; Atom requires `updated`, and publication is the last
-        // change a reader was told about.
-        element(&mut out, 2, "updated", &when);
+        // Atom requires `updated`: the post's last change of text, else its publication.
+        element(&mut out, 2, "updated", &meta.iso_modified());
         if !meta.summary.is_empty() {
             element(&mut out, 2, "summary", &meta.summary);
         }
@@ -226,6 +225,8 @@ struct JsonItem<'a> {
     #[serde(skip_serializing_if = "String::is_empty")]
     summary: String,
     date_published: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_modified: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<String>,
 }
@@ -257,6 +258,7 @@ pub fn json_feed(info: &FeedInfo, entries: &[FeedEntry]) -> String {
                     content_html: strip_control_cow(entry.content_html),
                     summary: strip_control(&meta.summary),
                     date_published: meta.iso_date(),
+                    date_modified: meta.iso_updated(),
                     tags: meta.tags.iter().map(|t| strip_control(t)).collect(),
                 }
             })
@@ -757,7 +759,7 @@ pub fn sitemap_part(
         (1, Some(tags)) => sitemap_pages(site, tags, now, posts.len()),
         _ => Vec::new(),
     };
-    urls.extend(posts.iter().map(|p| (p.url(), Some(p.published))));
+    urls.extend(posts.iter().map(|p| (p.url(), Some(p.modified()))));
     Some(sitemap(settings, &urls))
 }
 
@@ -790,6 +792,7 @@ mod tests {
             utc_offset: 0,
             tags: vec!["rust".into(), "c&c".into()],
             aliases: vec![],
+            updated: None,
             hash: "h".into(),
         }
     }
@@ -1208,6 +1211,31 @@ mod tests {
         assert!(xml.contains(
             "<loc>https://blog.example.com/posts/a?x=1&amp;y=2</loc>\n    <lastmod>2026-06-14T00:00:00Z</lastmod>"
         ));
+    }
+
+    #[test]
+    fn an_updated_post_carries_its_last_change_in_atom_and_json_feed() {
+        let settings = settings();
+        let mut posts = posts();
+        posts[1] = posts[1].clone().with_updated(Some(JUNE_14 + 17 * DAY));
+        let xml = atom(&info(&settings, "/feed.xml"), &entries(&posts));
+        assert!(
+            xml.contains("  <updated>2026-07-01T00:00:00Z</updated>\n  <author>"),
+            "the feed changed with the update: {xml}"
+        );
+        assert!(
+            xml.contains("<published>2026-05-15T00:00:00Z</published>\n    <updated>2026-07-01T00:00:00Z</updated>"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<published>2026-06-14T00:00:00Z</published>\n    <updated>2026-06-14T00:00:00Z</updated>"),
+            "{xml}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&json_feed(&info(&settings, "/feed.json"), &entries(&posts)))
+                .unwrap();
+        assert_eq!(json["items"][1]["date_modified"], "2026-07-01T00:00:00Z");
+        assert!(json["items"][0].get("date_modified").is_none());
     }
 
     #[test]

@@ -245,13 +245,14 @@ pub fn records(index: &SiteIndex, now: Timestamp) -> (BTreeMap<String, ListRecor
     };
     add(List::Front, &all);
     add(List::Feed, &all);
-    // The sitemap needs a post's address and date, nothing else.
+    // The sitemap needs a post's address and dates, nothing else.
     let located: Vec<PostMeta> = all
         .iter()
         .map(|p| PostMeta {
             slug: p.slug.clone(),
             published: p.published,
             utc_offset: p.utc_offset,
+            updated: p.updated,
             ..PostMeta::default()
         })
         .collect();

@@ -1,12 +1,13 @@
-//! Markdown to HTML: a pulldown-cmark event pipeline that adds stable heading ids and points
-//! images and file links at the post's published files.
+//! Markdown to HTML: a pulldown-cmark event pipeline that adds stable heading ids, points
+//! images and file links at the post's published files and turns GitHub's alerts
+//! (`> [!NOTE]`) into callouts.
 
 use crate::content::{published_url, Asset, AssetMap};
 use crate::html::{escape_attr, escape_attr_into, escape_text_into};
 /// Heading ids are slugs, the same as tags' URL segments.
 pub use crate::slug::slugify;
 use pulldown_cmark::{
-    html, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
+    html, BlockQuoteKind, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
 };
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -33,6 +34,54 @@ pub fn options() -> Options {
         | Options::ENABLE_TASKLISTS
         | Options::ENABLE_SMART_PUNCTUATION
         | Options::ENABLE_HEADING_ATTRIBUTES
+        // GitHub's alerts: a blockquote opening with `[!NOTE]`, `[!TIP]`, `[!IMPORTANT]`,
+        // `[!WARNING]` or `[!CAUTION]` (the only syntax this option adds).
+        | Options::ENABLE_GFM
+}
+
+/// The syntax a body uses beyond what every renderer of this blog has understood, by name:
+/// a post's hash names these, so a post written before the renderer understood them is
+/// rendered again once it does, and every other post keeps its hash. Found from the text
+/// alone, before anything is rendered.
+pub fn extended_syntax(markdown: &str) -> Vec<&'static str> {
+    let mut found = Vec::new();
+    // Alerts' markers are case-insensitive (`[!note]` too): any `[!` may open one.
+    if markdown.contains("[!") {
+        found.push("callouts");
+    }
+    found
+}
+
+/// A callout's opening HTML: an `<aside>` in the role of a note, named by its kind, whose
+/// first line is the kind's icon and word (so a feed reader that drops the styles still
+/// shows "Warning" before the text).
+macro_rules! callout_open {
+    ($class:literal, $label:literal, $icon:literal) => {
+        concat!(
+            "<aside class=\"callout ", $class, "\" role=\"note\" aria-label=\"", $label, "\">\n",
+            "<p class=\"callout-title\"><svg class=\"icon\" viewBox=\"0 0 16 16\" width=\"16\" height=\"16\" aria-hidden=\"true\" focusable=\"false\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"1.5\" stroke-linecap=\"round\" stroke-linejoin=\"round\">",
+            $icon,
+            "</svg><strong>", $label, "</strong></p>\n"
+        )
+    };
+}
+
+/// Each alert's kind and its callout's opening: the word that labels it and its icon (drawn
+/// in the text's colour; a different shape for each, so no meaning rests on colour alone).
+#[rustfmt::skip]
+const CALLOUTS: [(BlockQuoteKind, &str); 5] = [
+    (BlockQuoteKind::Note, callout_open!("note", "Note", "<circle cx=\"8\" cy=\"8\" r=\"6.5\"/><path d=\"M8 7.5v3.5M8 5v.01\"/>")),
+    (BlockQuoteKind::Tip, callout_open!("tip", "Tip", "<path d=\"M5.5 10.5a4 4 0 1 1 5 0V12h-5zM6.5 14.5h3\"/>")),
+    (BlockQuoteKind::Important, callout_open!("important", "Important", "<path d=\"M1.5 2.5h13v8.5H7l-3.5 3v-3h-2zM8 4.5v3.5M8 9.5v.01\"/>")),
+    (BlockQuoteKind::Warning, callout_open!("warning", "Warning", "<path d=\"M8 1.5l7 12.5H1zM8 6v3.5M8 11.5v.01\"/>")),
+    (BlockQuoteKind::Caution, callout_open!("caution", "Caution", "<path d=\"M5 1.5h6L14.5 5v6L11 14.5H5L1.5 11V5zM8 4.5v4M8 11v.01\"/>")),
+];
+
+fn callout_start(kind: BlockQuoteKind) -> &'static str {
+    CALLOUTS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or("<aside>\n", |(_, html)| html)
 }
 
 /// A fenced code block as the author wrote it.
@@ -203,6 +252,12 @@ impl<'a> Iterator for Body<'a> {
                     } else {
                         "<input type=\"checkbox\" disabled aria-label=\"To do\"> "
                     })))
+                }
+                Event::Start(Tag::BlockQuote(Some(kind))) => {
+                    return Some(Event::Html(CowStr::Borrowed(callout_start(*kind))))
+                }
+                Event::End(TagEnd::BlockQuote(Some(_))) => {
+                    return Some(Event::Html(CowStr::Borrowed("</aside>\n")))
                 }
                 Event::Html(_) | Event::InlineHtml(_) if self.opts.strip_raw_html => continue,
                 _ => {}
@@ -874,6 +929,78 @@ mod tests {
             }
             assert_eq!(cut.words, text.split_whitespace().count(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn github_alerts_become_labelled_callouts_with_an_icon_and_a_word() {
+        let r = render_plain(
+            "> [!WARNING]\n> Mounting the socket is *root* on the host.\n\n> [!tip]\n> Lower case works.\n\n> A plain quote.\n",
+        );
+        let warning = "<aside class=\"callout warning\" role=\"note\" aria-label=\"Warning\">\n<p class=\"callout-title\"><svg class=\"icon\"";
+        assert!(r.html.starts_with(warning), "{}", r.html);
+        assert!(
+            r.html.contains("</svg><strong>Warning</strong></p>\n<p>Mounting the socket is <em>root</em> on the host.</p>\n</aside>"),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("aria-label=\"Tip\""), "{}", r.html);
+        assert!(
+            r.html
+                .contains("<blockquote>\n<p>A plain quote.</p>\n</blockquote>"),
+            "{}",
+            r.html
+        );
+        assert!(!r.html.contains("[!"), "the marker is not text: {}", r.html);
+        assert!(
+            r.html.contains("aria-hidden=\"true\""),
+            "the icon is decoration"
+        );
+        // Each kind its own word and its own icon.
+        let kinds = ["NOTE", "TIP", "IMPORTANT", "WARNING", "CAUTION"];
+        let icons: HashSet<String> = kinds
+            .iter()
+            .map(|k| {
+                let html = render_plain(&format!("> [!{k}]\n> x\n")).html;
+                let word = format!("<strong>{}{}</strong>", &k[..1], k[1..].to_lowercase());
+                assert!(html.contains(&word), "{html}");
+                html[html.find("<svg").unwrap()..html.find("</svg>").unwrap()].to_string()
+            })
+            .collect();
+        assert_eq!(icons.len(), kinds.len());
+    }
+
+    #[test]
+    fn an_unknown_alert_or_a_marker_after_text_stays_a_quote() {
+        for md in [
+            "> [!DANGER]\n> x\n",
+            "> Text [!NOTE]\n> x\n",
+            "> [!NOTE] on one line\n",
+        ] {
+            let html = render_plain(md).html;
+            assert!(html.starts_with("<blockquote>"), "{md:?}: {html}");
+            assert!(!html.contains("callout"), "{md:?}: {html}");
+        }
+    }
+
+    #[test]
+    fn callouts_survive_raw_html_stripping_and_nest() {
+        let r = render(
+            "> [!NOTE]\n> Outer <b>x</b>\n>\n> > [!CAUTION]\n> > Inner\n",
+            &RenderOptions {
+                strip_raw_html: true,
+                ..RenderOptions::default()
+            },
+        );
+        assert_eq!(r.html.matches("<aside").count(), 2, "{}", r.html);
+        assert_eq!(r.html.matches("</aside>").count(), 2, "{}", r.html);
+        assert!(!r.html.contains("<b>"), "{}", r.html);
+        assert!(r.html.contains("aria-label=\"Caution\""), "{}", r.html);
+    }
+
+    #[test]
+    fn only_a_body_that_may_hold_an_alert_names_callouts() {
+        assert_eq!(extended_syntax("> [!note]\n> x\n"), ["callouts"]);
+        assert!(extended_syntax("> a quote\n\n[link](x)\n").is_empty());
     }
 
     #[test]

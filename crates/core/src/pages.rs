@@ -469,6 +469,8 @@ fn blog_posting(site: &Settings, meta: &PostMeta, image: Option<&ShareImage>) ->
         #[serde(rename = "@type")]
         kind: &'static str,
         author: Person<'a>,
+        #[serde(rename = "dateModified", skip_serializing_if = "Option::is_none")]
+        date_modified: Option<String>,
         #[serde(rename = "datePublished")]
         date_published: String,
         description: &'a str,
@@ -496,6 +498,7 @@ fn blog_posting(site: &Settings, meta: &PostMeta, image: Option<&ShareImage>) ->
             kind: "Person",
             name: &site.author,
         },
+        date_modified: meta.iso_updated(),
         date_published: meta.iso_date(),
         description: &meta.summary,
         headline: &meta.title,
@@ -548,6 +551,7 @@ mod tests {
             utc_offset: 0,
             tags: vec!["Rust".into()],
             aliases: vec![],
+            updated: None,
             hash: "h".into(),
         }
     }
@@ -754,6 +758,40 @@ mod tests {
              \"mainEntityOfPage\":\"https://blog.example/posts/p\",\"url\":\"https://blog.example/posts/p\"}"
         );
         assert!(!blog_posting(&site, &post, None).contains("image"));
+    }
+
+    #[test]
+    fn an_updated_post_says_so_beside_its_date_and_in_its_json_ld() {
+        let site = site();
+        let published = meta("p", "P", "2026-05-02");
+        let updated = published.clone().with_updated(Some(
+            date::parse_rfc3339("2026-07-01T10:00:00Z")
+                .unwrap()
+                .timestamp(),
+        ));
+        let record = |meta: PostMeta| PostRecord {
+            meta,
+            body: String::new(),
+            code_html: vec![],
+            html: "<p>x</p>".into(),
+            sections: Vec::new(),
+            words: 1,
+            assets: Default::default(),
+            cover: None,
+            neighbours: Default::default(),
+        };
+        let page = post(&site, &record(updated.clone()), i64::MAX);
+        assert!(
+            page.contains("<time datetime=\"2026-05-02T00:00:00Z\">May 2, 2026</time> · Updated <time datetime=\"2026-07-01T10:00:00Z\">Jul 1, 2026</time> · 1 min read"),
+            "{page}"
+        );
+        assert!(blog_posting(&site, &updated, None)
+            .contains("\"dateModified\":\"2026-07-01T10:00:00Z\",\"datePublished\""),);
+        let page = post(&site, &record(published.clone()), i64::MAX);
+        assert!(
+            !page.contains("Updated") && !page.contains("dateModified"),
+            "{page}"
+        );
     }
 
     #[test]

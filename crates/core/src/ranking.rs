@@ -212,6 +212,7 @@ mod tests {
                 utc_offset: 0,
                 tags: vec![],
                 aliases: vec![],
+                updated: None,
                 hash: String::new(),
             })
             .collect()

@@ -5,6 +5,7 @@ pub mod check;
 pub mod new;
 pub mod sync;
 
+use blog_author::dates;
 use blog_author::limits;
 use blog_author::publish::{self, Highlighting};
 use blog_author::source::{self, Content, SourcePost};
@@ -37,7 +38,32 @@ fn load(site: &Site) -> Result<(Settings, Content), String> {
     }
     let settings = settings.expect("checked above");
     content.localise(&source::time_zone(&settings));
+    // When each post's text last changed: the lock beside the content folder says, and
+    // what changed since is dated now.
+    let lock = dates::Lock::read(&dates::lock_path(&site.content)).map_err(|problem| {
+        eprintln!("{problem}");
+        publish::nothing_written(1)
+    })?;
+    let stamped = dates::stamp(
+        &mut content.posts,
+        |post| publish::file_key(&site.content, &post.file),
+        &lock,
+        now(),
+    );
+    if stamped != lock {
+        content.dates_lock = Some(stamped.to_text());
+    }
     Ok((settings, content))
+}
+
+/// The command's clock, read once: every load in one run dates changes alike.
+fn now() -> blog_core::date::Timestamp {
+    static NOW: std::sync::OnceLock<blog_core::date::Timestamp> = std::sync::OnceLock::new();
+    *NOW.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
+    })
 }
 
 /// The records a sync would publish and their index; fails, printing each problem, when

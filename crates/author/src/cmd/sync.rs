@@ -119,6 +119,13 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         print!("{}", publish::report(&plan, &renamed, &used, true));
         return Ok(());
     }
+    // The dates go to disk before the edge hears of them, so a sync that stops half way
+    // and runs again publishes the same dates.
+    if let Some(text) = &content.dates_lock {
+        let path = blog_author::dates::lock_path(&site.content);
+        blog_author::dates::write(&path, text)?;
+        println!("  dates     written to {} (commit it)", path.display());
+    }
     publish::render_planned(&mut plan, strip_raw_html);
     publish::feed_html(&mut plan, &posts, strip_raw_html);
     renew()?;

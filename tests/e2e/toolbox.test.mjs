@@ -1,0 +1,234 @@
+// The technical writer's toolbox on the real Worker: callouts, in pages (in a real browser,
+// light and dark, at 320px, with axe) and in the feeds a real parser reads; honest dates,
+// from the front matter and from the lock `blog sync` keeps beside the content, on pages,
+// in feeds, JSON-LD and the sitemap. One site on a copy of the project's posts, which use
+// each of these for real; the dates' edits happen on that copy.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+import { get, run, startSite, textOf } from './harness.mjs';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const BUDGET = 14 * 1024;
+const PHASE_2 = '/posts/phase-2-rebuilt-the-build-pipeline';
+const NIXPACKS = '/posts/how-nixpacks-buildctl-and-buildkit-fit-together';
+
+let site;
+let browser;
+
+before(async () => {
+  site = await startSite({ copyContent: true });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+});
+
+after(async () => {
+  await browser?.close();
+  await site?.stop();
+});
+
+const gz = (text) => gzipSync(Buffer.from(text)).length;
+
+/** A page in the browser, with every console error and page error it raised. */
+async function open(p, options = {}) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console.${msg.type()}: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  const res = await page.goto(site.base + p);
+  assert.equal(res.status(), 200, p);
+  return { context, page, problems };
+}
+
+describe('callouts', () => {
+  test('an alert in a post is a labelled note with its word and an icon, the marker gone', async () => {
+    const { status, body } = await get(site.base + PHASE_2);
+    assert.equal(status, 200);
+    const aside = /<aside class="callout warning" role="note" aria-label="Warning">([\s\S]*?)<\/aside>/.exec(body);
+    assert.ok(aside, 'the Phase 2 post warns its reader in a callout');
+    assert.match(aside[1], /<svg class="icon"[^>]*aria-hidden="true"/);
+    assert.match(aside[1], /<strong>Warning<\/strong>/);
+    assert.match(textOf(aside[1]), /docker\.sock/);
+    assert.doesNotMatch(body, /\[!WARNING\]/);
+    const nixpacks = await get(site.base + NIXPACKS);
+    assert.match(nixpacks.body, /<aside class="callout note" role="note" aria-label="Note">/);
+    // Its footnote reference still links to the footnote.
+    assert.match(nixpacks.body, /<aside class="callout note"[\s\S]*?href="#1"[\s\S]*?<\/aside>/);
+  });
+
+  test('every feed carries the callout, and a real feed parser reads it as text that says Warning', async () => {
+    const urls = ['/feed.xml', '/rss.xml', '/feed.json'].map((p) => site.base + p);
+    const checked = await run('python3', ['tests/feedcheck.py', ...urls]);
+    assert.equal(checked.code, 0, checked.stdout + checked.stderr);
+    assert.match(checked.stdout, /3 of 3 feeds ok/);
+    const script = [
+      'import feedparser, sys, re',
+      'for url in sys.argv[1:]:',
+      '    feed = feedparser.parse(url)',
+      '    entry = next(e for e in feed.entries if e.link.endswith("phase-2-rebuilt-the-build-pipeline"))',
+      '    html = entry.content[0].value',
+      '    text = re.sub(r"<[^>]+>", "", html)',
+      '    print(url, "Warning" in text and "docker.sock" in text and "[!WARNING]" not in text)',
+    ].join('\n');
+    const parsed = await run('python3', ['-c', script, urls[0], urls[1]]);
+    assert.equal(parsed.code, 0, parsed.stderr);
+    assert.deepEqual(parsed.stdout.trim().split('\n').map((l) => l.split(' ')[1]), ['True', 'True'], parsed.stdout);
+    const json = JSON.parse((await get(urls[2])).body);
+    const item = json.items.find((i) => i.url.endsWith('phase-2-rebuilt-the-build-pipeline'));
+    assert.match(item.content_html, /<aside class="callout warning" role="note" aria-label="Warning">/);
+  });
+
+  for (const scheme of ['light', 'dark']) {
+    test(`a callout passes axe, raises no console error and follows the ${scheme} scheme`, async () => {
+      const { context, page, problems } = await open(PHASE_2, { colorScheme: scheme });
+      try {
+        // The callouts themselves: this post's wide code blocks (a scroll region without a
+        // tab stop) are another matter, the same on every post with code wider than the page.
+        const { violations } = await new AxeBuilder({ page }).include('aside.callout').analyze();
+        const report = violations.map((v) => `${v.id}: ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
+        assert.deepEqual(report, []);
+        assert.deepEqual(problems, []);
+        const look = await page.evaluate(() => {
+          const title = document.querySelector('.callout.warning .callout-title');
+          const aside = title.closest('aside');
+          return {
+            title: getComputedStyle(title).color,
+            border: getComputedStyle(aside).borderLeftColor,
+            icon: title.querySelector('svg').getBoundingClientRect().width,
+          };
+        });
+        const want = scheme === 'light' ? 'rgb(128, 85, 0)' : 'rgb(210, 153, 34)';
+        assert.deepEqual(look, { title: want, border: want, icon: 16 });
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  test('at 320px wide a post with callouts does not overflow, and stays within 14 KB gzip', async () => {
+    const { context, page } = await open(PHASE_2, { viewport: { width: 320, height: 640 }, isMobile: true });
+    try {
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 320, `scrollWidth ${width}`);
+    } finally {
+      await context.close();
+    }
+    const { body } = await get(site.base + PHASE_2);
+    const css = await get(`${site.base}${/href="(\/style\.css\?v=[^"]+)"/.exec(body)[1]}`);
+    const total = gz(body) + gz(css.body);
+    console.log(`callouts: ${PHASE_2} ${gz(body)} B + stylesheet ${gz(css.body)} B gzip = ${total} B`);
+    assert.ok(total <= BUDGET, `${total} B`);
+  });
+});
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** "Dec 2, 2026": a date as the site shows it (its time zone is UTC). */
+const shown = (d) => `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}`;
+const MINI = 'mini-vercel-clone-in-rust-in-one-day';
+
+/** The "Updated …" a post page shows beside its date: [datetime, text], or null. */
+async function updatedOn(p) {
+  const { status, body } = await get(site.base + p);
+  assert.equal(status, 200, p);
+  const m = /<p class="meta">[\s\S]*?· Updated <time datetime="([^"]+)">([^<]+)<\/time>/.exec(body);
+  return m ? [m[1], m[2]] : null;
+}
+
+describe('honest dates', () => {
+  const lockFile = () => `${site.contentDir}.lock`;
+  const postFile = () => path.join(site.contentDir, `${MINI}.md`);
+
+  test('updated in the front matter shows beside the date, in feeds, JSON-LD and the sitemap', async () => {
+    assert.deepEqual(await updatedOn(NIXPACKS), ['2026-06-20T00:00:00Z', 'Jun 20, 2026']);
+    assert.equal(await updatedOn(PHASE_2), null, 'a post never edited says nothing');
+    const { body } = await get(site.base + NIXPACKS);
+    assert.match(body, /"dateModified":"2026-06-20T00:00:00Z","datePublished":"2026-05-24T18:00:00Z"/);
+    const atom = (await get(`${site.base}/feed.xml`)).body;
+    const entry = atom.split('<entry>').find((e) => e.includes(NIXPACKS));
+    assert.match(entry, /<published>2026-05-24T18:00:00Z<\/published>\s*<updated>2026-06-20T00:00:00Z<\/updated>/);
+    const json = JSON.parse((await get(`${site.base}/feed.json`)).body);
+    const item = json.items.find((i) => i.url.endsWith(NIXPACKS));
+    assert.equal(item.date_modified, '2026-06-20T00:00:00Z');
+    assert.ok(json.items.filter((i) => i.date_modified).length === 1, 'only the updated post has date_modified');
+    const sitemap = (await get(`${site.base}/sitemap-1.xml`)).body;
+    assert.match(sitemap, new RegExp(`${NIXPACKS}</loc>\\s*<lastmod>2026-06-20T00:00:00Z</lastmod>`));
+    assert.match(sitemap, new RegExp(`${PHASE_2}</loc>\\s*<lastmod>2026-05-24T09:00:00Z</lastmod>`));
+    const parsed = await run('python3', [
+      '-c',
+      'import feedparser,sys\nf=feedparser.parse(sys.argv[1])\ne=[e for e in f.entries if e.link.endswith(sys.argv[2])][0]\nprint(f.bozo, e.published, e.updated)',
+      `${site.base}/feed.xml`,
+      NIXPACKS,
+    ]);
+    assert.equal(parsed.stdout.trim(), 'False 2026-05-24T18:00:00Z 2026-06-20T00:00:00Z', parsed.stderr);
+  });
+
+  test('an edit of the text is dated by the sync that publishes it, and the date never moves after', async () => {
+    const firstLock = await fs.readFile(lockFile(), 'utf8');
+    assert.match(firstLock, new RegExp(`"${MINI}.md" = \\{ text = "[0-9a-f]+" \\}`), 'first seen: no date of change');
+    const original = await fs.readFile(postFile(), 'utf8');
+    await fs.writeFile(postFile(), original.replace('This is the whole story, mistakes included.', 'This is the whole story, every mistake included.'));
+    const before = new Date();
+    const edited = await site.sync();
+    assert.equal(edited.code, 0, edited.stdout + edited.stderr);
+    assert.match(edited.stdout, /dates +written to .*\.lock \(commit it\)/);
+    const lock = await fs.readFile(lockFile(), 'utf8');
+    const changed = new RegExp(`"${MINI}.md" = \\{ text = "[0-9a-f]+", changed = "([^"]+)" \\}`).exec(lock);
+    assert.ok(changed, lock);
+    const at = new Date(changed[1]);
+    assert.ok(at >= new Date(Math.floor(before / 1000) * 1000) && at <= new Date(), `${changed[1]} is the sync's time`);
+    assert.deepEqual(await updatedOn(`/posts/${MINI}`), [changed[1], shown(at)]);
+    const entry = (await get(`${site.base}/feed.xml`)).body.split('<entry>').find((e) => e.includes(`/posts/${MINI}<`));
+    assert.match(entry, new RegExp(`<updated>${changed[1]}</updated>`));
+
+    // A sync with nothing new moves nothing: same lock, same page.
+    const again = await site.sync();
+    assert.match(again.stdout, /Nothing to write/);
+    assert.equal(await fs.readFile(lockFile(), 'utf8'), lock);
+
+    // Whitespace and front matter order are no change of text; a minor edit keeps the date.
+    const text = await fs.readFile(postFile(), 'utf8');
+    const reflowed = text
+      .replace('every mistake included.', 'every mistake\nincluded.')
+      .replace(/^(summary = .*)\n(tags = .*)$/m, '$2\n$1');
+    await fs.writeFile(postFile(), reflowed.replace('title = ', 'minor = false\ntitle = '));
+    await new Promise((r) => setTimeout(r, 1100));
+    const reflow = await site.sync();
+    assert.equal(reflow.code, 0, reflow.stdout + reflow.stderr);
+    assert.doesNotMatch(reflow.stdout, /dates +written/);
+    await fs.writeFile(postFile(), reflowed.replace('title = ', 'minor = true\ntitle = ').replace('By midnight I had 57 commits', 'By midnight I had 57 small commits'));
+    const minor = await site.sync();
+    assert.equal(minor.code, 0, minor.stdout + minor.stderr);
+    assert.match(minor.stdout, /^ {2}updated +mini-vercel-clone-in-rust-in-one-day$/m, 'the text changed');
+    const minorLock = await fs.readFile(lockFile(), 'utf8');
+    assert.notEqual(minorLock, lock, 'the lock knows the new text');
+    assert.ok(minorLock.includes(`changed = "${changed[1]}"`), minorLock);
+    assert.deepEqual(await updatedOn(`/posts/${MINI}`), [changed[1], shown(at)], 'the date stays');
+    const feeds = await run('python3', ['tests/feedcheck.py', ...['/feed.xml', '/rss.xml', '/feed.json'].map((p) => site.base + p)]);
+    assert.equal(feeds.code, 0, feeds.stdout + feeds.stderr);
+  });
+
+  test('an update before the publication date is a blog check error at its line', async () => {
+    const text = await fs.readFile(postFile(), 'utf8');
+    const bad = text.replace('title = ', 'updated = 2020-01-01\ntitle = ');
+    await fs.writeFile(postFile(), bad);
+    try {
+      const checked = await site.check();
+      assert.equal(checked.code, 1, checked.stdout + checked.stderr);
+      const line = bad.split('\n').indexOf('updated = 2020-01-01') + 1;
+      assert.match(checked.stderr, new RegExp(`${MINI}\\.md:${line}: error: \`updated\` is before \`date\``));
+    } finally {
+      await fs.writeFile(postFile(), text);
+    }
+  });
+});
