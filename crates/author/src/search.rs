@@ -8,7 +8,8 @@ use blog_core::date::Timestamp;
 use blog_core::kv::KeyMeta;
 use blog_core::search::{self, Document, Index};
 use blog_core::search_store::{self as store, DocTable, Head};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
 /// A post's fields as search reads them.
 pub fn document(post: &SourcePost) -> Document {
@@ -34,18 +35,118 @@ pub fn indexed(posts: &[SourcePost]) -> Vec<&SourcePost> {
     indexed
 }
 
-/// A post's weighted term frequencies and length ([`search::weigh`]).
-type Weighed = (Vec<(String, u32)>, u32);
+use search::Weighed;
 
 /// The index of `posts`, in their order: a posting's document number is a place in it.
 /// Posts are read on every core.
 pub fn index(posts: &[&SourcePost]) -> Index {
-    let mut weighed: Vec<(&SourcePost, Weighed)> =
-        posts.iter().map(|p| (*p, Default::default())).collect();
+    index_cached(posts, &mut TermCache::default())
+}
+
+/// [`index`], taking each post's weighted terms from `cache` when it holds them for the
+/// post's content hash, and leaving in `cache` those of `posts` alone (what a later
+/// [`TermCache::save`] keeps).
+pub fn index_cached(posts: &[&SourcePost], cache: &mut TermCache) -> Index {
+    let mut weighed: Vec<(&SourcePost, Option<Weighed>)> = posts
+        .iter()
+        .map(|p| (*p, cache.terms.remove(&p.record.meta.hash)))
+        .collect();
     crate::cores::each(&mut weighed, 64, |(post, out)| {
-        *out = search::weigh(&document(post));
+        if out.is_none() {
+            *out = Some(search::weigh(&document(post)));
+        }
     });
-    search::index_weighed(weighed.into_iter().map(|(_, w)| w).collect())
+    let index = search::index_weighed(weighed.iter().filter_map(|(_, w)| w.as_ref()));
+    cache.terms = weighed
+        .into_iter()
+        .filter_map(|(p, w)| Some((p.record.meta.hash.clone(), w?)))
+        .collect();
+    cache.used = true;
+    index
+}
+
+/// Each post's weighted terms ([`search::weigh`] of its [`document`]) by the post's content
+/// hash, kept on the author's machine between syncs so an edit weighs only the posts it
+/// changed. Only a speed-up: a missing, unreadable or older file is an empty cache, an
+/// entry is found only under the hash of the content it was made from, and the file names
+/// [`TERMS_FORMAT`] and [`search::WEIGH_VERSION`], so entries made by other indexing code
+/// are never read.
+#[derive(Default, Debug, PartialEq)]
+pub struct TermCache {
+    terms: HashMap<String, Weighed>,
+    /// Whether an index was made with it since it was read (and it holds that index's posts).
+    pub used: bool,
+}
+
+/// The first line of a [`TermCache`] file.
+fn terms_header() -> String {
+    format!("{TERMS_FORMAT} {INDEX_FORMAT} {}", search::WEIGH_VERSION)
+}
+
+const TERMS_FORMAT: &str = "blog search terms";
+/// The last line of a [`TermCache`] file.
+const TERMS_END: &str = "end\n";
+
+impl TermCache {
+    /// The cache in `path`, or an empty one when it is missing or not one of this version's.
+    pub fn load(path: &Path) -> TermCache {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| TermCache::parse(&text))
+            .unwrap_or_default()
+    }
+
+    fn parse(text: &str) -> Option<TermCache> {
+        // A file cut short anywhere lacks the last line.
+        let mut lines = text.strip_suffix(TERMS_END)?.lines();
+        if lines.next()? != terms_header() {
+            return None;
+        }
+        let mut terms = HashMap::new();
+        while let Some(line) = lines.next() {
+            let mut head = line.split('\t');
+            let hash = head.next()?.to_string();
+            let len: u32 = head.next()?.parse().ok()?;
+            let count: usize = head.next()?.parse().ok()?;
+            let mut tf = Vec::with_capacity(count);
+            for _ in 0..count {
+                let (term, f) = lines.next()?.split_once('\t')?;
+                tf.push((term.to_string(), f.parse().ok()?));
+            }
+            terms.insert(hash, (tf, len));
+        }
+        Some(TermCache { terms, used: false })
+    }
+
+    fn text(&self) -> String {
+        let mut out = terms_header();
+        out.push('\n');
+        for (hash, (tf, len)) in &self.terms {
+            out.push_str(&format!("{hash}\t{len}\t{}\n", tf.len()));
+            for (term, f) in tf {
+                out.push_str(term);
+                out.push('\t');
+                out.push_str(&f.to_string());
+                out.push('\n');
+            }
+        }
+        out.push_str(TERMS_END);
+        out
+    }
+
+    /// Writes the cache to `path` (through a file beside it, renamed: an interrupted write
+    /// leaves the old cache or none). A cache that cannot be written is only not kept.
+    pub fn save(&self, path: &Path) {
+        let tmp = path.with_extension("tmp");
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&tmp, self.text()))
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = written {
+            eprintln!("  search: cannot keep {}: {e}", path.display());
+        }
+    }
 }
 
 /// Names the index's form in [`inputs`]: a change of how posts are indexed or stored
@@ -75,6 +176,7 @@ pub fn records_unless_current(
     posts: &[SourcePost],
     now: Timestamp,
     remote: &BTreeMap<String, Option<KeyMeta>>,
+    cache: &mut TermCache,
 ) -> BTreeMap<String, (String, String)> {
     let held: Vec<(&String, Option<&KeyMeta>)> = remote
         .iter()
@@ -91,7 +193,7 @@ pub fn records_unless_current(
             .filter_map(|(k, m)| Some((k.clone(), (String::new(), m?.hash.clone()))))
             .collect();
     }
-    records(posts, now)
+    records_cached(posts, now, cache)
 }
 
 /// Every piece of the search index for `posts` (drafts left out), by key: its text and
@@ -99,9 +201,19 @@ pub fn records_unless_current(
 /// gives list records. `now` is the sync's moment: posts after it are the head's
 /// scheduled ones.
 pub fn records(posts: &[SourcePost], now: Timestamp) -> BTreeMap<String, (String, String)> {
+    records_cached(posts, now, &mut TermCache::default())
+}
+
+/// [`records`], with the posts' weighted terms taken from and left in `cache`
+/// ([`index_cached`]).
+pub fn records_cached(
+    posts: &[SourcePost],
+    now: Timestamp,
+    cache: &mut TermCache,
+) -> BTreeMap<String, (String, String)> {
     let indexed = indexed(posts);
     let inputs = inputs(&indexed, now);
-    let index = index(&indexed);
+    let index = index_cached(&indexed, cache);
     let mut out = BTreeMap::new();
     let mut put = |key: String, text: String| {
         let hash = hash_of(&text);
@@ -284,7 +396,7 @@ mod tests {
                 (k.clone(), Some(meta))
             })
             .collect();
-        let kept = records_unless_current(&content.posts, 0, &held);
+        let kept = records_unless_current(&content.posts, 0, &held, &mut TermCache::default());
         assert_eq!(kept.len(), pieces.len());
         assert!(
             kept.values().all(|(text, _)| text.is_empty()),
@@ -294,9 +406,11 @@ mod tests {
         // A post's edit, or a scheduled post coming due, builds the index again.
         let mut edited = seed();
         edited.posts[0].record.meta.hash.push('x');
-        assert!(records_unless_current(&edited.posts, 0, &held)
-            .values()
-            .all(|(text, _)| !text.is_empty()));
+        assert!(
+            records_unless_current(&edited.posts, 0, &held, &mut TermCache::default())
+                .values()
+                .all(|(text, _)| !text.is_empty())
+        );
         let last = content
             .posts
             .iter()
@@ -341,5 +455,61 @@ mod tests {
             changed.len(),
             after.len()
         );
+    }
+
+    #[test]
+    fn kept_terms_make_the_same_index_and_stale_ones_are_never_read() {
+        let content = seed();
+        let posts = indexed(&content.posts);
+        let fresh = index(&posts);
+        let dir = std::env::temp_dir().join(format!("blog-terms-{}", std::process::id()));
+        let path = dir.join("state/blog-search-terms.txt");
+        let _ = std::fs::remove_dir_all(&dir);
+        // None kept yet: every post is weighed, and the cache holds them all once saved.
+        let mut cache = TermCache::load(&path);
+        assert_eq!(cache, TermCache::default());
+        let built = index_cached(&posts, &mut cache);
+        assert_eq!(built.terms, fresh.terms);
+        assert!(cache.used);
+        assert_eq!(cache.terms.len(), posts.len());
+        cache.save(&path);
+        let mut read = TermCache::load(&path);
+        assert_eq!(read.terms, cache.terms);
+        assert!(!read.used);
+        // A post's kept terms are found only under its content's hash: a post whose terms
+        // were kept wrongly is read afresh once its content changes.
+        let mut edited = seed();
+        let post = edited.posts.iter_mut().find(|p| !p.draft).unwrap();
+        post.record.body.push_str("\n\nA zyxwvut appears.\n");
+        post.record.meta.hash.push_str("-edited");
+        let edited_posts = indexed(&edited.posts);
+        let from_cache = index_cached(&edited_posts, &mut read);
+        assert_eq!(from_cache.terms, index(&edited_posts).terms);
+        assert!(from_cache.terms.contains_key("zyxwvut"));
+        assert_eq!(from_cache.lengths, index(&edited_posts).lengths);
+        // Only the posts indexed now are kept: the old hash is gone.
+        assert_eq!(read.terms.len(), edited_posts.len());
+        assert!(read.terms.keys().all(|h| !h.is_empty()));
+        assert!(!read.terms.contains_key(
+            &content
+                .posts
+                .iter()
+                .find(|p| !p.draft)
+                .unwrap()
+                .record
+                .meta
+                .hash
+        ));
+        // Another indexer's file, a damaged one and none at all are empty caches.
+        let text = std::fs::read_to_string(&path).unwrap();
+        let other = text.replacen(&terms_header(), "blog search terms search 0 0", 1);
+        std::fs::write(&path, other).unwrap();
+        assert_eq!(TermCache::load(&path), TermCache::default());
+        for cut in [text.len() / 2, text.len() - 6, text.len() - 1] {
+            std::fs::write(&path, &text[..cut]).unwrap();
+            assert_eq!(TermCache::load(&path), TermCache::default(), "cut at {cut}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(TermCache::load(&path), TermCache::default());
     }
 }

@@ -299,6 +299,10 @@ impl Index {
     }
 }
 
+/// Names how [`weigh`] reads a document (its words, stopwords, stems and field weights):
+/// raise it with any change to them, so weighted terms kept from before are never used.
+pub const WEIGH_VERSION: u32 = 1;
+
 /// A document's weighted term frequencies (in no order) and its weighted length (half units).
 pub fn weigh(doc: &Document) -> (Vec<(String, u32)>, u32) {
     // Counted by word first, then each distinct word stemmed once: a post repeats its words.
@@ -337,27 +341,35 @@ pub fn weigh(doc: &Document) -> (Vec<(String, u32)>, u32) {
 
 /// Indexes `docs`, numbered by their place: each term's postings, in document order.
 pub fn index(docs: &[Document]) -> Index {
-    index_weighed(docs.iter().map(weigh).collect())
+    let weighed: Vec<_> = docs.iter().map(weigh).collect();
+    index_weighed(&weighed)
 }
 
-/// [`index`] from documents already [`weigh`]ed (which may run on several cores).
-pub fn index_weighed(weighed: Vec<(Vec<(String, u32)>, u32)>) -> Index {
-    let mut terms: HashMap<String, Vec<Posting>> = HashMap::new();
-    let mut lengths = Vec::with_capacity(weighed.len());
+/// A document's [`weigh`]ed terms and length.
+pub type Weighed = (Vec<(String, u32)>, u32);
+
+/// [`index`] from documents already [`weigh`]ed (which may run on several cores, or be kept
+/// from an earlier run): terms are borrowed while postings gather, each copied once.
+pub fn index_weighed<'a>(weighed: impl IntoIterator<Item = &'a Weighed>) -> Index {
+    let mut terms: HashMap<&str, Vec<Posting>> = HashMap::new();
+    let mut lengths = Vec::new();
     for (doc, (tf, len)) in weighed.into_iter().enumerate() {
-        let q = quantise_len(len);
+        let q = quantise_len(*len);
         for (term, f) in tf {
-            terms.entry(term).or_default().push(Posting {
+            terms.entry(term.as_str()).or_default().push(Posting {
                 doc: doc as u32,
-                tf: f,
+                tf: *f,
                 len: q,
             });
         }
-        lengths.push(len);
+        lengths.push(*len);
     }
     Index {
         docs: lengths.len() as u32,
-        terms: terms.into_iter().collect(),
+        terms: terms
+            .into_iter()
+            .map(|(term, postings)| (term.to_string(), postings))
+            .collect(),
         lengths,
     }
 }

@@ -46,7 +46,13 @@ Environment:
 ";
 
 pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(), String> {
-    let kv = Kv::new(place);
+    let kv = Kv::new(place.clone());
+    // Read beside the content, which it does not need; kept beside the writes.
+    let cache_path = terms_cache(&place);
+    let cache_read = {
+        let path = cache_path.clone();
+        std::thread::spawn(move || blog_author::search::TermCache::load(&path))
+    };
     // One sync at a time: held from before the listing until the last write. A dry run
     // only reads.
     let mut lease = if dry_run {
@@ -105,13 +111,18 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
     let site_record = SiteRecord::of(&index, now.as_secs() as i64);
     let nonce = now.as_nanos().to_string();
     let mut list_records = publish::list_records(&index, now.as_secs() as i64);
+    let mut cache_saved = None;
     // The search index's pieces go with the list records: only the changed ones are
     // written, after the posts and before `version`; the ones no term needs are deleted.
     if std::env::var_os("BLOG_NO_SEARCH").is_none() {
         let now = now.as_secs() as i64;
+        let mut cache = cache_read.join().unwrap_or_default();
         list_records.extend(blog_author::search::records_unless_current(
-            &posts, now, &remote,
+            &posts, now, &remote, &mut cache,
         ));
+        if !dry_run && cache.used {
+            cache_saved = Some(std::thread::spawn(move || cache.save(&cache_path)));
+        }
     }
     let mut plan = sync::plan(&records, &file_keys, index, site_record, &remote, &nonce);
     sync::plan_records(&mut plan, list_records, &remote);
@@ -200,8 +211,26 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         let settle = Duration::from_millis(kv::SYNC_SETTLE_MS);
         std::thread::sleep(settle.saturating_sub(at.elapsed()));
     }
+    if let Some(saved) = cache_saved {
+        saved
+            .join()
+            .expect("keeping the search cache does not panic");
+    }
     print!("{}", publish::report(&plan, &renamed, &used, false));
     Ok(())
+}
+
+/// Where a sync keeps each post's weighted terms for the next one
+/// ([`blog_author::search::TermCache`]): in the local state folder, which deleting resets
+/// it with the state, or for the account's KV under `target/`. Never committed; safe to delete.
+fn terms_cache(place: &Place) -> std::path::PathBuf {
+    match place {
+        Place::Local { persist_to } => persist_to
+            .as_deref()
+            .unwrap_or(std::path::Path::new(".wrangler/state"))
+            .join("blog-search-terms.txt"),
+        Place::Remote => std::path::PathBuf::from("target/blog/search-terms.txt"),
+    }
 }
 
 /// Lets `stale` pass, so every KV location serves what was just written.
