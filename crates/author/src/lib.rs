@@ -11,6 +11,7 @@ pub mod highlight;
 pub mod lease;
 pub mod limits;
 pub mod publish;
+pub mod related;
 pub mod search;
 pub mod source;
 pub mod sync;

@@ -222,6 +222,8 @@ mod tests {
                 tags: vec![],
                 aliases: vec![],
                 updated: None,
+                series: None,
+                series_part: None,
                 hash: hash.into(),
             },
             body: "b".into(),
@@ -232,6 +234,8 @@ mod tests {
             assets: Default::default(),
             cover: None,
             neighbours: Default::default(),
+            related: Vec::new(),
+            series: None,
         }
     }
 
