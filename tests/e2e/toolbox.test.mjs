@@ -365,3 +365,58 @@ describe('series', () => {
     }
   });
 });
+
+describe('math', () => {
+  const GO = '/posts/from-342mb-to-37mb-the-go-image-i-was-shipping-wrong';
+
+  test('formulas are MathML made at sync: no script, no web font, dollars elsewhere left alone', async () => {
+    const { body } = await get(site.base + GO);
+    assert.match(body, /<math display="inline"><mfrac><mrow><mn>37<\/mn><\/mrow><mrow><mn>342<\/mn><\/mrow><\/mfrac><mo>≈<\/mo>/);
+    assert.match(body, /<math display="block"><mi mathvariant="normal">Δ<\/mi><mo>=<\/mo>/);
+    assert.doesNotMatch(textOf(body), /\\frac|\$\$/, 'no TeX left for readers');
+    assert.deepEqual([...body.matchAll(/<script[^>]*>/g)].map((m) => m[0]), ['<script type="application/ld+json">']);
+    const css = (await get(`${site.base}${/href="(\/style\.css\?v=[^"]+)"/.exec(body)[1]}`)).body;
+    assert.doesNotMatch(css, /@font-face|url\(/);
+    // A dollar in code stays a dollar.
+    const fintech = (await get(`${site.base}/posts/building-a-fintech-platform-with-go-microservices`)).body;
+    assert.match(fintech, /balance_cents &gt;= \$1<\/code>/);
+    assert.doesNotMatch(fintech, /<math/);
+    const feeds = await run('python3', ['tests/feedcheck.py', `${site.base}/feed.xml`, `${site.base}/feed.json`]);
+    assert.equal(feeds.code, 0, feeds.stdout + feeds.stderr);
+  });
+
+  for (const scheme of ['light', 'dark']) {
+    test(`formulas pass axe and take the text's colour (${scheme})`, async () => {
+      const { context, page, problems } = await open(GO, { colorScheme: scheme, viewport: { width: 320, height: 640 } });
+      try {
+        const { violations } = await new AxeBuilder({ page }).include('math').analyze();
+        assert.deepEqual(violations.map((v) => `${v.id}: ${v.help}`), []);
+        assert.deepEqual(problems, []);
+        const colours = await page.evaluate(() => ({
+          math: getComputedStyle(document.querySelector('math[display="block"] mi')).color,
+          text: getComputedStyle(document.querySelector('.body p')).color,
+          width: document.documentElement.scrollWidth,
+          drawn: document.querySelector('math[display="block"]').getBoundingClientRect().height,
+        }));
+        assert.equal(colours.math, colours.text);
+        assert.ok(colours.width <= 320, `scrollWidth ${colours.width}`);
+        assert.ok(colours.drawn > 10, `the block formula is drawn (${colours.drawn}px high)`);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  test('a formula that does not parse is a blog check error at its line with the parser\'s message', async () => {
+    const file = path.join(site.contentDir, 'zz-bad-math.md');
+    await fs.writeFile(file, '+++\ntitle = "Bad math"\ndate = 2026-01-01\nsummary = "S."\n+++\n\nFine $x$.\n\nBroken $x^$ here.\n\n$$\n\\nosuchcommand{y}\n$$\n');
+    try {
+      const checked = await site.check();
+      assert.equal(checked.code, 1, checked.stdout + checked.stderr);
+      assert.match(checked.stderr, /zz-bad-math\.md:9: error: the formula does not parse: expected a token/);
+      assert.match(checked.stderr, /zz-bad-math\.md:11: error: the formula does not parse: unknown primitive command found/);
+    } finally {
+      await fs.rm(file);
+    }
+  });
+});

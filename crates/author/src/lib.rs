@@ -10,6 +10,7 @@ pub mod frontmatter;
 pub mod highlight;
 pub mod lease;
 pub mod limits;
+pub mod math;
 pub mod publish;
 pub mod related;
 pub mod search;

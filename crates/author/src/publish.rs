@@ -45,7 +45,12 @@ pub fn prepare(
         // the body may use it: such a post, synced before, is rendered again; others keep
         // their hash.
         let syntax = blog_core::markdown::extended_syntax(&post.record.body);
-        if !syntax.is_empty() {
+        if syntax.contains(&"math") {
+            // The MathML follows from the body and the math renderer, which the
+            // highlighter's name covers too (see build.rs).
+            post.record.meta.hash =
+                source::hash_of(&(&post.record.meta.hash, &syntax, env!("BLOG_HIGHLIGHTER_ID")));
+        } else if !syntax.is_empty() {
             post.record.meta.hash = source::hash_of(&(&post.record.meta.hash, syntax));
         }
         if highlighting == Highlighting::All || limits::may_outgrow_kv(post) {

@@ -365,6 +365,23 @@ pub fn parse_post(
             ));
         }
     }
+    // Formulas are made into MathML now: a broken one is an error at its line, and
+    // rendering one costs microseconds.
+    let math_html = crate::math::render_all(&body, body_line).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| {
+                Diagnostic::error(
+                    file,
+                    e.line,
+                    format!(
+                        "the formula does not parse: {}: fix the LaTeX, or write \\$ for a dollar sign",
+                        e.message
+                    ),
+                )
+            })
+            .collect::<Vec<_>>()
+    })?;
     let (aliases, alias_lines) = front.aliases.into_iter().unzip();
     let mut record = PostRecord {
         meta: PostMeta {
@@ -382,6 +399,7 @@ pub fn parse_post(
         },
         body,
         code_html: Vec::new(),
+        math_html,
         html: String::new(),
         sections: Vec::new(),
         words: 0,

@@ -228,6 +228,7 @@ mod tests {
             },
             body: "b".into(),
             code_html: vec![],
+            math_html: Vec::new(),
             html: String::new(),
             sections: Vec::new(),
             words: 0,

@@ -147,6 +147,9 @@ pub struct PostRecord {
     /// the body is.
     #[serde(skip)]
     pub code_html: Vec<Option<String>>,
+    /// Each formula of the body as MathML, in order, made by `blog sync`. Author side only.
+    #[serde(skip)]
+    pub math_html: Vec<String>,
     /// The body as HTML, rendered by `blog sync` ([`Self::render`]): the edge renders a
     /// page around it and parses no Markdown.
     #[serde(default)]
@@ -247,6 +250,7 @@ impl PostRecord {
                 code_html: &self.code_html,
                 strip_raw_html,
                 assets: &self.assets,
+                math_html: &self.math_html,
             },
         );
         self.html = rendered.html;
@@ -1006,6 +1010,7 @@ mod tests {
             meta: index.posts[1].clone(),
             body: String::new(),
             code_html: vec![],
+            math_html: Vec::new(),
             html: String::new(),
             sections: Vec::new(),
             words: 0,

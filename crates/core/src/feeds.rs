@@ -850,6 +850,7 @@ mod tests {
             meta: meta.clone(),
             body: body.into(),
             code_html: Default::default(),
+            math_html: Vec::new(),
             html: String::new(),
             sections: Vec::new(),
             words: 0,
