@@ -113,7 +113,17 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
             })
             .await
         }
-        Route::Feed { kind, tag } => page.feed(kind, tag.as_deref(), prefetched).await,
+        Route::Feed { kind, tag } => page.feed(kind, tag.as_deref(), None, prefetched).await,
+        Route::Series { slug } => {
+            page.list_page(List::Series(&slug), 1, prefetched, |site, shown| {
+                pages::series(site, &slug, shown)
+            })
+            .await
+        }
+        Route::SeriesFeed { slug } => {
+            page.feed(FeedKind::Atom, None, Some(&slug), prefetched)
+                .await
+        }
         Route::Sitemap => {
             let cache_control = page.lifetime().page_cache(caching::SITEMAP_MAX_AGE);
             page.cached(
@@ -666,19 +676,22 @@ impl Page<'_> {
         Ok(resp.into())
     }
 
+    /// The site's feeds, a tag's, or with `series` a series' (in Atom).
     async fn feed(
         &self,
         kind: FeedKind,
         tag: Option<&str>,
+        series: Option<&str>,
         prefetched: records::Prefetched,
     ) -> Outcome {
         let key = self.list_key("");
         if let Some(page) = cache::get(&key) {
             return send(self.req, &page);
         }
-        let list = match tag {
-            Some(tag) => List::TagFeed(tag),
-            None => List::Feed,
+        let list = match (series, tag) {
+            (Some(series), _) => List::Series(series),
+            (None, Some(tag)) => List::TagFeed(tag),
+            (None, None) => List::Feed,
         };
         let settings = &self.site.settings;
         let record: Option<ListRecord> = self.record(&list.key(1), prefetched).await?;
@@ -686,7 +699,11 @@ impl Page<'_> {
             .as_ref()
             .and_then(|r| r.page_at(self.now, list.per_page(settings), 1));
         let posts = shown.map(|s| s.posts).unwrap_or_default();
-        let Some(plan) = feeds::plan(settings, posts, kind, tag) else {
+        let plan = match series {
+            Some(series) => feeds::series_plan(settings, posts, series),
+            None => feeds::plan(settings, posts, kind, tag),
+        };
+        let Some(plan) = plan else {
             return self.not_found().await;
         };
         // The feed's record carries its posts' HTML: nothing more to read. One written

@@ -8,12 +8,13 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 
 /// The crates whose versions shape the highlighted HTML.
-const CRATES: [&str; 3] = ["syntect", "two-face", "fancy-regex"];
+const CRATES: [&str; 4] = ["syntect", "two-face", "fancy-regex", "pulldown-latex"];
 
 fn main() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let sources = [
         here.join("src/highlight.rs"),
+        here.join("src/math.rs"),
         here.join("../core/src/markdown.rs"),
     ];
     let lock = here.join("../../Cargo.lock");

@@ -47,6 +47,13 @@ async function postBody(href) {
   return textOf(body[1]);
 }
 
+/** The related posts a post's page ends with, as links. */
+async function relatedOf(slug) {
+  const { body } = await get(`${site.base}/posts/${slug}`);
+  const nav = /<nav class="related"[\s\S]*?<\/nav>/.exec(body);
+  return nav ? [...nav[0].matchAll(/href="([^"]+)"/g)].map((m) => m[1]) : [];
+}
+
 /** What the index lists (not Popular Reads, which moves with reads). */
 async function listing() {
   return (await getIndex(site)).posts.map(({ href, title, summary, datetime }) => ({ href, title, summary, datetime }));
@@ -164,14 +171,25 @@ test('deleting a post file removes the post: off the index, its URL 404', async 
   const slug = victim.href.split('/').pop();
   assert.equal((await get(`${site.base}${victim.href}`)).status, 200);
 
+  const others = (await slugsOnDisk()).filter((s) => s !== slug);
+  const relatedBefore = Object.fromEntries(await Promise.all(others.map(async (s) => [s, await relatedOf(s)])));
   await fs.rm(path.join(site.contentDir, `${slug}.md`));
   const res = await site.sync();
   assert.equal(res.code, 0, res.stderr);
-  // Its neighbours now neighbour each other.
+  // Its neighbours now neighbour each other, and the posts whose related posts changed
+  // (every one that named it, at least) show others: those are rewritten, no other.
   const [newerSlug, olderSlug] = [before[0], before[2]].map((p) => p.href.split('/').pop());
-  assert.deepEqual(sorted(changes(res.stdout)), sorted([['removed', slug], ['updated', newerSlug], ['updated', olderSlug]]));
+  const relatedChanged = [];
+  for (const s of others) {
+    const now = await relatedOf(s);
+    assert.ok(!now.includes(victim.href), `${s} still names the removed post`);
+    if (JSON.stringify(now) !== JSON.stringify(relatedBefore[s]) && s !== newerSlug && s !== olderSlug) relatedChanged.push(s);
+  }
+  assert.ok(others.some((s) => relatedBefore[s].includes(victim.href)), 'some post named it as related');
+  const updated = [newerSlug, olderSlug, ...relatedChanged];
+  assert.deepEqual(sorted(changes(res.stdout)), sorted([['removed', slug], ...updated.map((s) => ['updated', s])]));
   const files = await slugsOnDisk();
-  assert.deepEqual(summary(res.stdout), { added: 0, updated: 2, removed: 1, unchanged: files.length - 2, index: 'written' });
+  assert.deepEqual(summary(res.stdout), { added: 0, updated: updated.length, removed: 1, unchanged: files.length - updated.length, index: 'written' });
 
   const after = await listing();
   assert.deepEqual(after, before.filter((p) => p.href !== victim.href), 'the same list without it');

@@ -90,12 +90,12 @@ describe('callouts', () => {
   });
 
   for (const scheme of ['light', 'dark']) {
-    test(`a callout passes axe, raises no console error and follows the ${scheme} scheme`, async () => {
+    test(`a callout and the related posts pass axe, raises no console error and follows the ${scheme} scheme`, async () => {
       const { context, page, problems } = await open(PHASE_2, { colorScheme: scheme });
       try {
         // The callouts themselves: this post's wide code blocks (a scroll region without a
         // tab stop) are another matter, the same on every post with code wider than the page.
-        const { violations } = await new AxeBuilder({ page }).include('aside.callout').analyze();
+        const { violations } = await new AxeBuilder({ page }).include('aside.callout').include('nav.related').analyze();
         const report = violations.map((v) => `${v.id}: ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
         assert.deepEqual(report, []);
         assert.deepEqual(problems, []);
@@ -229,6 +229,194 @@ describe('honest dates', () => {
       assert.match(checked.stderr, new RegExp(`${MINI}\\.md:${line}: error: \`updated\` is before \`date\``));
     } finally {
       await fs.writeFile(postFile(), text);
+    }
+  });
+});
+
+describe('related posts', () => {
+  test('every post ends with up to three others, never itself nor a neighbour it links, each answering', async () => {
+    const posts = [...(await get(`${site.base}/archive`)).body.matchAll(/href="(\/\d{4}\/)"/g)].map((m) => m[1]);
+    assert.ok(posts.length > 0);
+    const slugs = [];
+    for (const year of new Set(posts)) {
+      const { body } = await get(site.base + year);
+      slugs.push(...[...body.matchAll(/<a href="\/posts\/([^"]+)"/g)].map((m) => m[1]));
+    }
+    assert.equal(new Set(slugs).size, 8, `${slugs}`);
+    for (const slug of new Set(slugs)) {
+      const { body } = await get(`${site.base}/posts/${slug}`);
+      const nav = /<nav class="related" aria-labelledby="related-title">\n<h2 id="related-title">Related posts<\/h2>([\s\S]*?)<\/nav>/.exec(body);
+      assert.ok(nav, `${slug} has related posts`);
+      const related = [...nav[1].matchAll(/href="\/posts\/([^"]+)"/g)].map((m) => m[1]);
+      assert.ok(related.length >= 1 && related.length <= 3, `${slug}: ${related}`);
+      assert.ok(!related.includes(slug), `${slug} relates to itself`);
+      const neighbours = [...body.matchAll(/<a class="(?:previous|next)" href="\/posts\/([^"]+)"/g)].map((m) => m[1]);
+      for (const n of neighbours) assert.ok(!related.includes(n), `${slug}: ${n} is linked twice`);
+      for (const r of related) assert.equal((await get(`${site.base}/posts/${r}`)).status, 200, r);
+    }
+    const { body } = await get(`${site.base}/posts/${MINI}`);
+    assert.match(body, /<nav class="related"[\s\S]*?href="\/posts\/how-nixpacks-buildctl-and-buildkit-fit-together"[\s\S]*?<\/nav>/);
+  });
+});
+
+describe('series', () => {
+  const SERIES = '/series/building-a-mini-vercel';
+
+  /** The series box of a post page: { part, of, parts: [href or null (this one)], prev, next }. */
+  async function seriesOn(p) {
+    const { status, body } = await get(site.base + p);
+    assert.equal(status, 200, p);
+    const nav = /<nav class="series" aria-label="Series">([\s\S]*?)<\/nav>/.exec(body);
+    if (!nav) return null;
+    const head = /<p>Part (\d+) of (\d+) of <a href="([^"]+)">([^<]+)<\/a><\/p>/.exec(nav[1]);
+    const items = [...nav[1].matchAll(/<li( aria-current="page")?>(?:<a href="([^"]+)">)?/g)].map((m) => (m[1] ? null : m[2]));
+    const prev = /<a href="([^"]+)">← Part \d+<\/a>/.exec(nav[1])?.[1] ?? null;
+    const next = /<a href="([^"]+)">Part \d+ →<\/a>/.exec(nav[1])?.[1] ?? null;
+    return { part: Number(head[1]), of: Number(head[2]), url: head[3], name: head[4], items, prev, next };
+  }
+
+  test('each part says which of how many it is, lists the parts and links the next and previous', async () => {
+    assert.deepEqual(await seriesOn(`/posts/${MINI}`), {
+      part: 1, of: 2, url: SERIES, name: 'Building a mini Vercel',
+      items: [null, PHASE_2], prev: null, next: PHASE_2,
+    });
+    assert.deepEqual(await seriesOn(PHASE_2), {
+      part: 2, of: 2, url: SERIES, name: 'Building a mini Vercel',
+      items: [`/posts/${MINI}`, null], prev: `/posts/${MINI}`, next: null,
+    });
+    assert.equal(await seriesOn(NIXPACKS), null, 'a post in no series shows none');
+    // Related posts leave out the series' parts, already linked.
+    const { body } = await get(site.base + PHASE_2);
+    const related = /<nav class="related"[\s\S]*?<\/nav>/.exec(body)[0];
+    assert.doesNotMatch(related, new RegExp(MINI));
+  });
+
+  test('the series page lists its parts in order with its own Atom feed; tag and year pages name it', async () => {
+    const { status, body } = await get(site.base + SERIES);
+    assert.equal(status, 200);
+    const parts = [...body.matchAll(/<h2><a href="([^"]+)">/g)].map((m) => m[1]);
+    assert.deepEqual(parts, [`/posts/${MINI}`, PHASE_2]);
+    assert.match(body, /<link rel="alternate" type="application\/atom\+xml" title="[^"]*Building a mini Vercel" href="\/series\/building-a-mini-vercel\/feed.xml">/);
+    const feed = await run('python3', ['tests/feedcheck.py', `${site.base}${SERIES}/feed.xml`]);
+    assert.equal(feed.code, 0, feed.stdout + feed.stderr);
+    const atom = (await get(`${site.base}${SERIES}/feed.xml`)).body;
+    assert.equal((atom.match(/<entry>/g) ?? []).length, 2, atom.slice(0, 500));
+    for (const p of ['/tags/rust', '/2026/']) {
+      const page = (await get(site.base + p)).body;
+      assert.match(page, /<a class="in-series" href="\/series\/building-a-mini-vercel">Series: Building a mini Vercel<\/a>/, p);
+    }
+    assert.equal((await get(`${site.base}/series/no-such-series`)).status, 404);
+    assert.equal((await get(`${site.base}/series/no-such-series/feed.xml`)).status, 404);
+  });
+
+  test('a scheduled part stays hidden everywhere until it is due', async () => {
+    const due = new Date(Math.ceil(Date.now() / 1000 + 25) * 1000);
+    const iso = due.toISOString().replace('.000Z', 'Z');
+    await fs.writeFile(
+      path.join(site.contentDir, 'phase-3.md'),
+      `+++\ntitle = "Phase 3: Previews for Pull Requests"\ndate = ${iso}\nsummary = "The third part."\ntags = ["rust", "devops"]\nseries = "Building a mini Vercel"\n+++\n\nPreview URLs for every pull request, built by the same pipeline.\n`,
+    );
+    const synced = await site.sync();
+    assert.equal(synced.code, 0, synced.stdout + synced.stderr);
+    assert.ok(Date.now() < due.getTime() - 3000, 'the sync left time to look before the part is due');
+    const before = await seriesOn(PHASE_2);
+    assert.deepEqual([before.of, before.next], [2, null]);
+    assert.doesNotMatch((await get(site.base + SERIES)).body, /phase-3/);
+    assert.doesNotMatch((await get(`${site.base}${SERIES}/feed.xml`)).body, /phase-3/);
+    assert.equal((await get(`${site.base}/posts/phase-3`)).status, 404);
+    await new Promise((r) => setTimeout(r, Math.max(0, due.getTime() - Date.now()) + 1500));
+    const after = await seriesOn(PHASE_2);
+    assert.deepEqual([after.part, after.of, after.next], [2, 3, '/posts/phase-3']);
+    assert.deepEqual((await seriesOn('/posts/phase-3')).prev, PHASE_2);
+    const parts = [...(await get(site.base + SERIES)).body.matchAll(/<h2><a href="([^"]+)">/g)].map((m) => m[1]);
+    assert.deepEqual(parts, [`/posts/${MINI}`, PHASE_2, '/posts/phase-3']);
+    assert.match((await get(`${site.base}${SERIES}/feed.xml`)).body, /phase-3/);
+  });
+
+  for (const scheme of ['light', 'dark']) {
+    test(`the series page and a part's series box pass axe (${scheme})`, async () => {
+      for (const [p, scope] of [[SERIES, 'main'], [PHASE_2, 'nav.series']]) {
+        const { context, page, problems } = await open(p, { colorScheme: scheme });
+        try {
+          const { violations } = await new AxeBuilder({ page }).include(scope).analyze();
+          assert.deepEqual(violations.map((v) => `${p} ${v.id}: ${v.help}`), []);
+          assert.deepEqual(problems, []);
+        } finally {
+          await context.close();
+        }
+      }
+    });
+  }
+
+  test('the series page and a part fit a 320px screen and 14 KB gzip', async () => {
+    for (const p of [SERIES, PHASE_2]) {
+      const { context, page } = await open(p, { viewport: { width: 320, height: 640 }, isMobile: true });
+      try {
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(width <= 320, `${p} scrollWidth ${width}`);
+      } finally {
+        await context.close();
+      }
+      const { body } = await get(site.base + p);
+      const css = await get(`${site.base}${/href="(\/style\.css\?v=[^"]+)"/.exec(body)[1]}`);
+      const total = gz(body) + gz(css.body);
+      console.log(`series: ${p} ${gz(body)} B + stylesheet ${gz(css.body)} B gzip = ${total} B`);
+      assert.ok(total <= BUDGET, `${p}: ${total} B`);
+    }
+  });
+});
+
+describe('math', () => {
+  const GO = '/posts/from-342mb-to-37mb-the-go-image-i-was-shipping-wrong';
+
+  test('formulas are MathML made at sync: no script, no web font, dollars elsewhere left alone', async () => {
+    const { body } = await get(site.base + GO);
+    assert.match(body, /<math display="inline"><mfrac><mrow><mn>37<\/mn><\/mrow><mrow><mn>342<\/mn><\/mrow><\/mfrac><mo>≈<\/mo>/);
+    assert.match(body, /<math display="block"><mi mathvariant="normal">Δ<\/mi><mo>=<\/mo>/);
+    assert.doesNotMatch(textOf(body), /\\frac|\$\$/, 'no TeX left for readers');
+    assert.deepEqual([...body.matchAll(/<script[^>]*>/g)].map((m) => m[0]), ['<script type="application/ld+json">']);
+    const css = (await get(`${site.base}${/href="(\/style\.css\?v=[^"]+)"/.exec(body)[1]}`)).body;
+    assert.doesNotMatch(css, /@font-face|url\(/);
+    // A dollar in code stays a dollar.
+    const fintech = (await get(`${site.base}/posts/building-a-fintech-platform-with-go-microservices`)).body;
+    assert.match(fintech, /balance_cents &gt;= \$1<\/code>/);
+    assert.doesNotMatch(fintech, /<math/);
+    const feeds = await run('python3', ['tests/feedcheck.py', `${site.base}/feed.xml`, `${site.base}/feed.json`]);
+    assert.equal(feeds.code, 0, feeds.stdout + feeds.stderr);
+  });
+
+  for (const scheme of ['light', 'dark']) {
+    test(`formulas pass axe and take the text's colour (${scheme})`, async () => {
+      const { context, page, problems } = await open(GO, { colorScheme: scheme, viewport: { width: 320, height: 640 } });
+      try {
+        const { violations } = await new AxeBuilder({ page }).include('math').analyze();
+        assert.deepEqual(violations.map((v) => `${v.id}: ${v.help}`), []);
+        assert.deepEqual(problems, []);
+        const colours = await page.evaluate(() => ({
+          math: getComputedStyle(document.querySelector('math[display="block"] mi')).color,
+          text: getComputedStyle(document.querySelector('.body p')).color,
+          width: document.documentElement.scrollWidth,
+          drawn: document.querySelector('math[display="block"]').getBoundingClientRect().height,
+        }));
+        assert.equal(colours.math, colours.text);
+        assert.ok(colours.width <= 320, `scrollWidth ${colours.width}`);
+        assert.ok(colours.drawn > 10, `the block formula is drawn (${colours.drawn}px high)`);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  test('a formula that does not parse is a blog check error at its line with the parser\'s message', async () => {
+    const file = path.join(site.contentDir, 'zz-bad-math.md');
+    await fs.writeFile(file, '+++\ntitle = "Bad math"\ndate = 2026-01-01\nsummary = "S."\n+++\n\nFine $x$.\n\nBroken $x^$ here.\n\n$$\n\\nosuchcommand{y}\n$$\n');
+    try {
+      const checked = await site.check();
+      assert.equal(checked.code, 1, checked.stdout + checked.stderr);
+      assert.match(checked.stderr, /zz-bad-math\.md:9: error: the formula does not parse: expected a token/);
+      assert.match(checked.stderr, /zz-bad-math\.md:11: error: the formula does not parse: unknown primitive command found/);
+    } finally {
+      await fs.rm(file);
     }
   });
 });

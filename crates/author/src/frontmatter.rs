@@ -12,6 +12,8 @@
 //! cover = "cover.png"          # optional: the image shown when the post is shared
 //! updated = 2026-07-01         # optional: when the text last changed (else `blog sync` knows)
 //! minor = true                 # optional: this edit keeps the date of the last change
+//! series = "Building a mini Vercel" # optional: the series the post is a part of
+//! series_part = 2              # optional: its place in the series (else date order)
 //! +++
 //! ```
 //!
@@ -23,8 +25,19 @@ use blog_core::date::{self, DateTime};
 use toml::de::{DeTable, DeValue};
 
 pub const FENCE: &str = "+++";
-pub const FIELDS: [&str; 10] = [
-    "title", "date", "summary", "slug", "tags", "draft", "aliases", "cover", "updated", "minor",
+pub const FIELDS: [&str; 12] = [
+    "title",
+    "date",
+    "summary",
+    "slug",
+    "tags",
+    "draft",
+    "aliases",
+    "cover",
+    "updated",
+    "minor",
+    "series",
+    "series_part",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +56,10 @@ pub struct FrontMatter {
     pub updated: Option<(DateTime, usize)>,
     /// The edit is minor: the date of the last change stays.
     pub minor: bool,
+    /// The series the post belongs to, with the line it is on.
+    pub series: Option<(String, usize)>,
+    /// Its place in the series, with the line it is on.
+    pub series_part: Option<(u32, usize)>,
 }
 
 /// A post split into its parsed front matter and its Markdown body.
@@ -109,6 +126,7 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
     let (mut title, mut date, mut summary, mut slug) = (None, None, None, None);
     let (mut tags, mut draft, mut aliases, mut cover) = (Vec::new(), false, Vec::new(), None);
     let (mut updated, mut minor) = (None, false);
+    let (mut series, mut series_part) = (None, None);
     for (key, value) in table.iter() {
         let line = line_of(key.span().start);
         let name: &str = key.get_ref();
@@ -136,6 +154,19 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
             },
             ("draft", DeValue::Boolean(b)) => draft = *b,
             ("minor", DeValue::Boolean(b)) => minor = *b,
+            ("series", DeValue::String(s)) if !s.trim().is_empty() => {
+                series = Some((s.trim().to_string(), line))
+            }
+            ("series_part", DeValue::Integer(n)) => {
+                match u32::from_str_radix(n.as_str(), n.radix()) {
+                    Ok(n) if n >= 1 => series_part = Some((n, line)),
+                    _ => errors.push(Diagnostic::error(
+                        file,
+                        line,
+                        "`series_part` must be a whole number from 1, such as 2",
+                    )),
+                }
+            }
             ("updated", DeValue::Datetime(d)) => match toml_date(d) {
                 Ok(d) => updated = Some((d, line)),
                 Err(e) => errors.push(Diagnostic::error(file, line, format!("`updated`: {e}"))),
@@ -188,6 +219,10 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
             ("date", _) => wrong_type("a date such as 2026-06-14"),
             ("draft" | "minor", _) => wrong_type("true or false"),
             ("updated", _) => wrong_type("a date such as 2026-07-01"),
+            ("series", _) => {
+                wrong_type("the series' name in quotes, such as \"Building a mini Vercel\"")
+            }
+            ("series_part", _) => wrong_type("a whole number from 1, such as 2"),
             ("tags", _) => wrong_type("a list of strings such as [\"rust\", \"web\"]"),
             ("aliases", _) => wrong_type("a list of paths such as [\"/posts/old-name\"]"),
             ("cover", _) => {
@@ -265,6 +300,8 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
             cover,
             updated,
             minor,
+            series,
+            series_part,
         },
         body,
         body_line: closing_line + 1,

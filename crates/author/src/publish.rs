@@ -7,7 +7,9 @@ use crate::highlight::Highlighter;
 use crate::limits;
 use crate::source::{self, Content, SourcePost};
 use crate::sync::{self, Change, Plan, Rename};
-use blog_core::content::{Aliases, Neighbours, PostRecord, SiteIndex, SiteRecord};
+use blog_core::content::{
+    Aliases, Neighbour, Neighbours, PostRecord, Series, SiteIndex, SiteRecord,
+};
 use blog_core::kv::{self, KeyMeta};
 use blog_core::lists::ListRecord;
 use blog_core::search_store;
@@ -47,7 +49,12 @@ pub fn prepare(
         // the body may use it: such a post, synced before, is rendered again; others keep
         // their hash.
         let syntax = blog_core::markdown::extended_syntax(&post.record.body);
-        if !syntax.is_empty() {
+        if syntax.contains(&"math") {
+            // The MathML follows from the body and the math renderer, which the
+            // highlighter's name covers too (see build.rs).
+            post.record.meta.hash =
+                source::hash_of(&(&post.record.meta.hash, &syntax, env!("BLOG_HIGHLIGHTER_ID")));
+        } else if !syntax.is_empty() {
             post.record.meta.hash = source::hash_of(&(&post.record.meta.hash, syntax));
         }
         if highlighting == Highlighting::All || limits::may_outgrow_kv(post) {
@@ -68,7 +75,64 @@ pub fn prepare(
             .remove(post.record.meta.slug.as_str())
             .unwrap_or_default();
     }
+    // Each series' parts in reading order, on every part.
+    let mut series: BTreeMap<String, Vec<&blog_core::content::PostMeta>> = BTreeMap::new();
+    for meta in &index.posts {
+        if let Some(name) = &meta.series {
+            series
+                .entry(blog_core::content::series_slug(name))
+                .or_default()
+                .push(meta);
+        }
+    }
+    let series: BTreeMap<String, Series> = series
+        .into_iter()
+        .map(|(slug, mut parts)| {
+            blog_core::content::series_order(&mut parts);
+            let name = parts[0].series.clone().unwrap_or_default();
+            let parts = parts.into_iter().map(Neighbour::of).collect();
+            (slug.clone(), Series { name, slug, parts })
+        })
+        .collect();
+    for post in &mut posts {
+        post.record.series = post
+            .record
+            .meta
+            .series
+            .as_ref()
+            .and_then(|name| series.get(&blog_core::content::series_slug(name)))
+            .cloned();
+    }
     (posts, index)
+}
+
+/// Chooses each post's related posts (see [`crate::related`]): never one its page already
+/// links as a neighbour, nor one not out at `now` (the sync's clock) unless it is out
+/// before the post itself.
+pub fn relate(posts: &mut [SourcePost], now: blog_core::date::Timestamp) {
+    let docs: Vec<_> = posts.iter().map(crate::search::document).collect();
+    let metas: Vec<&blog_core::content::PostMeta> = posts.iter().map(|p| &p.record.meta).collect();
+    // What a post's page already links: its neighbours, and its series' parts.
+    let linked = |a: usize, b: usize| {
+        let record = &posts[a].record;
+        let n = &record.neighbours;
+        let slug = &metas[b].slug;
+        [&n.older, &n.newer]
+            .into_iter()
+            .flatten()
+            .chain(record.series.iter().flat_map(|s| &s.parts))
+            .any(|n| &n.slug == slug)
+    };
+    let chosen = crate::related::related(&docs, |a, b| {
+        !linked(a, b) && metas[b].published <= now.max(metas[a].published)
+    });
+    let related: Vec<Vec<Neighbour>> = chosen
+        .iter()
+        .map(|found| found.iter().map(|&b| Neighbour::of(metas[b])).collect())
+        .collect();
+    for (post, related) in posts.iter_mut().zip(related) {
+        post.record.related = related;
+    }
 }
 
 /// Highlights the code of the posts a plan writes and renders their bodies, on every core
@@ -857,5 +921,101 @@ mod tests {
             "{}",
             posts[0].record.html
         );
+    }
+
+    #[test]
+    fn the_seed_posts_relate_to_others_never_themselves_nor_their_neighbours() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
+        let content = source::load_dir(&dir).unwrap();
+        let relate = || {
+            let (mut posts, _) = prepare(
+                &content,
+                Settings::default(),
+                false,
+                Highlighting::WhereLimitsNeedIt,
+            );
+            relate(&mut posts, i64::MAX);
+            posts
+        };
+        let posts = relate();
+        let related = |slug: &str| -> Vec<String> {
+            let post = posts.iter().find(|p| p.record.meta.slug == slug).unwrap();
+            post.record.related.iter().map(|r| r.slug.clone()).collect()
+        };
+        for post in &posts {
+            let r = &post.record;
+            let slugs = related(&r.meta.slug);
+            assert!(!slugs.is_empty() && slugs.len() <= 3, "{slugs:?}");
+            assert!(!slugs.contains(&r.meta.slug));
+            for n in [&r.neighbours.older, &r.neighbours.newer]
+                .into_iter()
+                .flatten()
+            {
+                assert!(
+                    !slugs.contains(&n.slug),
+                    "{} links {} already",
+                    r.meta.slug,
+                    n.slug
+                );
+            }
+        }
+        // The two mini-Vercel posts are neighbours by date with the Nixpacks post between
+        // them; the first's closest other is the deploy pipeline's explainer.
+        assert!(
+            related("mini-vercel-clone-in-rust-in-one-day")
+                .contains(&"how-nixpacks-buildctl-and-buildkit-fit-together".to_string()),
+            "{:?}",
+            related("mini-vercel-clone-in-rust-in-one-day")
+        );
+        let again = relate();
+        for (a, b) in posts.iter().zip(&again) {
+            assert_eq!(a.record.related, b.record.related, "stable");
+            assert_eq!(
+                source::stored_hash(&a.record),
+                source::stored_hash(&b.record)
+            );
+        }
+    }
+
+    #[test]
+    fn a_post_does_not_relate_to_one_not_out_yet_unless_it_comes_out_after_it() {
+        let text = |title: &str, date: &str| {
+            format!("+++\ntitle = \"{title}\"\ndate = {date}\nsummary = \"S.\"\ntags = [\"rust\"]\n+++\n\nCargo builds and caches for {title}.\n")
+        };
+        let content = content(&[
+            ("content/a.md", text("Alpha", "2026-01-01")),
+            ("content/b.md", text("Beta", "2026-02-01")),
+            ("content/c.md", text("Gamma", "2026-03-01")),
+            ("content/d.md", text("Delta", "2026-04-01")),
+            (
+                "content/later.md",
+                text("Later", "2030-01-01").replace("for Later", "for Alpha, Beta and Gamma"),
+            ),
+        ]);
+        let (mut posts, _) = prepare(&content, Settings::default(), false, Highlighting::All);
+        let now = blog_core::date::parse_rfc3339("2026-06-01")
+            .unwrap()
+            .timestamp();
+        relate(&mut posts, now);
+        for post in &posts {
+            let slugs: Vec<&str> = post
+                .record
+                .related
+                .iter()
+                .map(|r| r.slug.as_str())
+                .collect();
+            if post.record.meta.slug == "later" {
+                assert_eq!(
+                    slugs.len(),
+                    3,
+                    "a scheduled post may show older ones: {slugs:?}"
+                );
+            } else {
+                assert!(!slugs.contains(&"later"), "{slugs:?}");
+            }
+        }
+        // Once it is out, it is the closest to Alpha.
+        relate(&mut posts, i64::MAX);
+        assert_eq!(posts[0].record.related[0].slug, "later");
     }
 }

@@ -177,13 +177,23 @@ impl Content {
 }
 
 /// The hash a post's KV entry carries, which the next sync compares: its content hash,
-/// joined by its neighbours where it has any (their titles and links are on its page, so a
-/// renamed or new neighbour rewrites it).
+/// joined by its neighbours and its related posts where it has any (their titles and links
+/// are on its page, so a renamed or new neighbour rewrites it).
 pub fn stored_hash(record: &PostRecord) -> String {
-    if record.neighbours.is_empty() {
+    let hash = if record.neighbours.is_empty() {
         record.meta.hash.clone()
     } else {
         hash_of(&(&record.meta.hash, &record.neighbours))
+    };
+    // Related posts and a series' parts show as titles too, so the same holds for them.
+    let hash = if record.related.is_empty() {
+        hash
+    } else {
+        hash_of(&(hash, "related", &record.related))
+    };
+    match &record.series {
+        None => hash,
+        Some(series) => hash_of(&(hash, "series", series)),
     }
 }
 
@@ -268,11 +278,14 @@ fn record_hash_and_len(record: &PostRecord) -> (String, usize) {
         &record.body,
         Highlighted(&record.body),
     );
-    // The date of the last change joins the hash only where there is one, so posts never
-    // changed hash as before.
-    if let Some(updated) = m.updated {
+    // The date of the last change and the series join the hash only where there are
+    // some, so other posts hash as before.
+    if m.updated.is_some() || m.series.is_some() {
         let (hash, len) = hash_and_len(&(text, &record.assets, &record.cover, m.utc_offset));
-        return (hash_of(&(hash, "updated", updated)), len);
+        return (
+            hash_of(&(hash, "updated", m.updated, &m.series, m.series_part)),
+            len,
+        );
     }
     // The offset joins the hash only where a time zone moves the date, so sites in UTC
     // hash as before time zones existed.
@@ -352,6 +365,23 @@ pub fn parse_post(
             ));
         }
     }
+    // Formulas are made into MathML now: a broken one is an error at its line, and
+    // rendering one costs microseconds.
+    let math_html = crate::math::render_all(&body, body_line).map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| {
+                Diagnostic::error(
+                    file,
+                    e.line,
+                    format!(
+                        "the formula does not parse: {}: fix the LaTeX, or write \\$ for a dollar sign",
+                        e.message
+                    ),
+                )
+            })
+            .collect::<Vec<_>>()
+    })?;
     let (aliases, alias_lines) = front.aliases.into_iter().unzip();
     let mut record = PostRecord {
         meta: PostMeta {
@@ -363,16 +393,21 @@ pub fn parse_post(
             tags: front.tags,
             aliases,
             updated: None,
+            series: front.series.as_ref().map(|(name, _)| name.clone()),
+            series_part: front.series_part.map(|(n, _)| n),
             hash: String::new(),
         },
         body,
         code_html: Vec::new(),
+        math_html,
         html: String::new(),
         sections: Vec::new(),
         words: 0,
         assets: Default::default(),
         cover: None,
         neighbours: Default::default(),
+        related: Vec::new(),
+        series: None,
     };
     let (hash, hashed_bytes) = record_hash_and_len(&record);
     record.meta.hash = hash;

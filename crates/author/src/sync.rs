@@ -226,16 +226,21 @@ mod tests {
                 tags: vec![],
                 aliases: vec![],
                 updated: None,
+                series: None,
+                series_part: None,
                 hash: hash.into(),
             },
             body: "b".into(),
             code_html: vec![],
+            math_html: Vec::new(),
             html: String::new(),
             sections: Vec::new(),
             words: 0,
             assets: Default::default(),
             cover: None,
             neighbours: Default::default(),
+            related: Vec::new(),
+            series: None,
         }
     }
 

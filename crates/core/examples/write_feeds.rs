@@ -34,6 +34,8 @@ fn post(
             tags: tags.iter().map(|t| t.to_string()).collect(),
             aliases: vec![],
             updated: None,
+            series: None,
+            series_part: None,
             hash: format!("sample-{slug}"),
         },
         markdown,

@@ -128,6 +128,16 @@ pub fn post_key(
         shows(newer),
         site.settings_version,
     );
+    // Related posts and a series' parts show the same way, those out at `now`.
+    for related in record.related_at(now) {
+        let _ = write!(memory, ":{}", shows(Some(related)));
+    }
+    if let Some(series) = record.series.as_ref() {
+        let _ = write!(memory, ":series\0{}", series.name);
+        for part in series.parts.iter().filter(|p| p.published <= now) {
+            let _ = write!(memory, ":{}", shows(Some(part)));
+        }
+    }
     let shown = memory.len();
     if let Some(at) = site.next_publication(now) {
         let _ = write!(memory, "@{at}");
@@ -218,6 +228,7 @@ pub fn route_record(route: &Route) -> Option<String> {
         Route::Tags => crate::kv::TAGS_KEY.into(),
         Route::Feed { tag: None, .. } => List::Feed.key(1),
         Route::Feed { tag: Some(tag), .. } => List::TagFeed(tag).key(1),
+        Route::Series { slug } | Route::SeriesFeed { slug } => List::Series(slug).key(1),
         Route::SitemapPart { part } => List::Sitemap.key(*part),
         _ => return None,
     })
@@ -303,12 +314,15 @@ mod tests {
             meta: metas[i].clone(),
             body: String::new(),
             code_html: vec![],
+            math_html: Vec::new(),
             html: String::new(),
             sections: Vec::new(),
             words: 0,
             assets: Default::default(),
             cover: None,
             neighbours: crate::content::Neighbours::of_list(&metas).swap_remove(i),
+            related: Vec::new(),
+            series: None,
         }
     }
 
@@ -357,6 +371,30 @@ mod tests {
     }
 
     #[test]
+    fn a_post_key_names_the_related_posts_it_shows_once_they_are_out() {
+        let list = [("c", 300), ("b", 200), ("a", 100)];
+        let plain = record_in(&list, "a");
+        let key = |record: &PostRecord, now| {
+            post_key("b1", &site(vec![5_000]), record, now)
+                .unwrap()
+                .shown()
+                .to_string()
+        };
+        let mut related = plain.clone();
+        related.related = vec![crate::content::Neighbour::of(&post("c", 300))];
+        assert_ne!(key(&plain, 1_000), key(&related, 1_000));
+        let mut retitled = related.clone();
+        retitled.related[0].title = "C, again".into();
+        assert_ne!(key(&related, 1_000), key(&retitled, 1_000));
+        // One not out yet shows nothing, and names nothing, until it is.
+        let mut soon = plain.clone();
+        soon.related = vec![crate::content::Neighbour::of(&post("soon", 5_000))];
+        assert_eq!(key(&plain, 1_000), key(&soon, 1_000));
+        assert_ne!(key(&plain, 5_000), key(&soon, 5_000));
+        assert!(soon.related_at(1_000).is_empty() && soon.related_at(5_000).len() == 1);
+    }
+
+    #[test]
     fn another_post_changing_leaves_a_post_key_alone_unless_it_shows_on_the_page() {
         let before = [("d", 400), ("c", 300), ("b", 200), ("a", 100)];
         let key = |list: &[PostMeta], slug: &str| {
@@ -365,12 +403,15 @@ mod tests {
                 meta: list[i].clone(),
                 body: String::new(),
                 code_html: vec![],
+                math_html: Vec::new(),
                 html: String::new(),
                 sections: Vec::new(),
                 words: 0,
                 assets: Default::default(),
                 cover: None,
                 neighbours: crate::content::Neighbours::of_list(list).swap_remove(i),
+                related: Vec::new(),
+                series: None,
             };
             post_key("b", &site(vec![]), &record, 1_000).unwrap()
         };

@@ -31,6 +31,12 @@ pub struct PostMeta {
     /// (see [`Self::with_updated`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated: Option<Timestamp>,
+    /// The series the post is a part of (`series` in the front matter), and its place in it
+    /// when the author numbered it (`series_part`; else date order, see [`series_order`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series_part: Option<u32>,
     /// Content hash of the whole post record: changes whenever anything a reader sees changes.
     pub hash: String,
 }
@@ -141,6 +147,9 @@ pub struct PostRecord {
     /// the body is.
     #[serde(skip)]
     pub code_html: Vec<Option<String>>,
+    /// Each formula of the body as MathML, in order, made by `blog sync`. Author side only.
+    #[serde(skip)]
+    pub math_html: Vec<String>,
     /// The body as HTML, rendered by `blog sync` ([`Self::render`]): the edge renders a
     /// page around it and parses no Markdown.
     #[serde(default)]
@@ -162,6 +171,67 @@ pub struct PostRecord {
     /// needs this record and the small [`SiteRecord`], never the list of every post.
     #[serde(default, skip_serializing_if = "Neighbours::is_empty")]
     pub neighbours: Neighbours,
+    /// Up to three posts like this one, best first, chosen by `blog sync` from shared tags
+    /// and words; never this post nor a neighbour its page already links.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Neighbour>,
+    /// Every part of the post's series, in reading order, written by `blog sync` like the
+    /// neighbours: the page shows "Part 2 of 3" and the parts out at its moment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<Series>,
+}
+
+/// A series as a post's page shows it: its name, its page, its parts in reading order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Series {
+    pub name: String,
+    pub slug: String,
+    pub parts: Vec<Neighbour>,
+}
+
+/// What a part's page shows of its series at a moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesAt<'a> {
+    pub name: &'a str,
+    pub url: String,
+    /// The parts out, in reading order.
+    pub parts: Vec<&'a Neighbour>,
+    /// This post's place among them, from 1.
+    pub part: usize,
+    pub previous: Option<&'a Neighbour>,
+    pub next: Option<&'a Neighbour>,
+}
+
+impl Series {
+    /// The series as `slug`'s page shows it at `now`: scheduled parts hidden until due.
+    pub fn at(&self, slug: &str, now: Timestamp) -> Option<SeriesAt<'_>> {
+        let parts: Vec<&Neighbour> = self.parts.iter().filter(|p| p.published <= now).collect();
+        let i = parts.iter().position(|p| p.slug == slug)?;
+        Some(SeriesAt {
+            name: &self.name,
+            url: routes::series_path(&self.slug),
+            previous: i.checked_sub(1).map(|j| parts[j]),
+            next: parts.get(i + 1).copied(),
+            part: i + 1,
+            parts,
+        })
+    }
+}
+
+/// A series' reading order: parts the author numbered by number, then by date (and title).
+pub fn series_order(posts: &mut [&PostMeta]) {
+    posts.sort_by(|a, b| {
+        (a.series_part.unwrap_or(u32::MAX), a.published, &a.title).cmp(&(
+            b.series_part.unwrap_or(u32::MAX),
+            b.published,
+            &b.title,
+        ))
+    });
+}
+
+/// The URL segment of a series' name, as a tag's.
+pub fn series_slug(name: &str) -> String {
+    tag_slug(name)
 }
 
 impl PostRecord {
@@ -177,7 +247,15 @@ impl PostRecord {
             assets: AssetMap::default(),
             cover: None,
             neighbours: Neighbours::default(),
+            math_html: Vec::new(),
+            related: Vec::new(),
+            series: None,
         }
+    }
+
+    /// The related posts a reader sees at `now`: those already out.
+    pub fn related_at(&self, now: Timestamp) -> Vec<&Neighbour> {
+        self.related.iter().filter(|r| r.published <= now).collect()
     }
 
     /// Renders the body (see [`crate::markdown::render`]) into [`Self::html`], with its
@@ -190,6 +268,7 @@ impl PostRecord {
                 code_html: &self.code_html,
                 strip_raw_html,
                 assets: &self.assets,
+                math_html: &self.math_html,
             },
         );
         self.html = rendered.html;
@@ -638,6 +717,8 @@ mod tests {
             tags: vec![],
             aliases: vec![],
             updated: None,
+            series: None,
+            series_part: None,
             hash: String::new(),
         }
     }
@@ -693,6 +774,42 @@ mod tests {
         );
         assert_eq!(shown.modified(), late);
         assert_eq!(post.modified(), 10 * day);
+    }
+
+    #[test]
+    fn a_series_shows_its_parts_out_in_reading_order_with_this_ones_place() {
+        let part = |slug: &str, published, n: Option<u32>| PostMeta {
+            series: Some("Building".into()),
+            series_part: n,
+            ..meta(slug, slug, published)
+        };
+        let (one, two, three) = (
+            part("one", 300, Some(1)),
+            part("two", 100, Some(2)),
+            part("three", 900, None),
+        );
+        let mut parts = vec![&three, &two, &one];
+        series_order(&mut parts);
+        let order: Vec<&str> = parts.iter().map(|p| p.slug.as_str()).collect();
+        assert_eq!(order, ["one", "two", "three"], "numbers first, then dates");
+        let series = Series {
+            name: "Building".into(),
+            slug: series_slug("Building"),
+            parts: parts.into_iter().map(Neighbour::of).collect(),
+        };
+        let at = series.at("two", 500).unwrap();
+        assert_eq!(
+            (at.part, at.parts.len(), at.url.as_str()),
+            (2, 2, "/series/building")
+        );
+        assert_eq!(at.previous.map(|p| p.slug.as_str()), Some("one"));
+        assert!(at.next.is_none(), "part three is not out yet");
+        let at = series.at("two", 900).unwrap();
+        assert_eq!(
+            (at.parts.len(), at.next.map(|p| p.slug.as_str())),
+            (3, Some("three"))
+        );
+        assert!(series.at("three", 500).is_none());
     }
 
     #[test]
@@ -911,12 +1028,15 @@ mod tests {
             meta: index.posts[1].clone(),
             body: String::new(),
             code_html: vec![],
+            math_html: Vec::new(),
             html: String::new(),
             sections: Vec::new(),
             words: 0,
             assets: Default::default(),
             cover: None,
             neighbours: all[1].clone(),
+            related: Vec::new(),
+            series: None,
         };
         let json = serde_json::to_string(&record).unwrap();
         assert!(

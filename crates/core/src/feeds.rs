@@ -629,6 +629,25 @@ pub fn plan<'a>(
     })
 }
 
+/// A series' Atom feed, from its parts newest first; `None` when none is out.
+pub fn series_plan<'a>(
+    settings: &'a Settings,
+    posts: Vec<&'a PostMeta>,
+    slug: &str,
+) -> Option<FeedPlan<'a>> {
+    let name = posts.iter().find_map(|p| p.series.as_ref())?;
+    Some(FeedPlan {
+        kind: FeedKind::Atom,
+        info: FeedInfo {
+            title: format!("{} · {name}", settings.title),
+            self_path: routes::series_feed_path(slug),
+            home_path: routes::series_path(slug),
+            settings,
+        },
+        posts: posts.into_iter().take(settings.feed_posts).collect(),
+    })
+}
+
 /// A feed document, and whether it may be kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Assembled {
@@ -793,6 +812,8 @@ mod tests {
             tags: vec!["rust".into(), "c&c".into()],
             aliases: vec![],
             updated: None,
+            series: None,
+            series_part: None,
             hash: "h".into(),
         }
     }
@@ -829,12 +850,15 @@ mod tests {
             meta: meta.clone(),
             body: body.into(),
             code_html: Default::default(),
+            math_html: Vec::new(),
             html: String::new(),
             sections: Vec::new(),
             words: 0,
             assets: Default::default(),
             cover: None,
             neighbours: Default::default(),
+            related: Vec::new(),
+            series: None,
         }
         .rendered(false)
     }

@@ -198,7 +198,12 @@ pub enum List<'a> {
     TagFeed(&'a str),
     /// The sitemap's posts, a part's worth a page (slugs and dates only).
     Sitemap,
+    /// A series' parts, its page's and its feed's (one page).
+    Series(&'a str),
 }
+
+/// The most parts a series page lists.
+pub const SERIES_PARTS: usize = 200;
 
 impl List<'_> {
     pub fn per_page(&self, settings: &crate::settings::Settings) -> usize {
@@ -207,6 +212,7 @@ impl List<'_> {
             List::Feed | List::TagFeed(_) => settings.feed_posts,
             List::Year(_) | List::Tag(_) => settings.posts_per_page,
             List::Sitemap => crate::feeds::SITEMAP_PART_POSTS,
+            List::Series(_) => SERIES_PARTS,
         }
         .max(1)
     }
@@ -220,11 +226,15 @@ impl List<'_> {
             List::Tag(slug) => format!("list/tag/{slug}/{page}"),
             List::TagFeed(slug) => format!("list/feed/{slug}"),
             List::Sitemap => format!("list/sitemap/{page}"),
+            List::Series(slug) => format!("list/series/{slug}"),
         }
     }
 
     fn one_page(&self) -> bool {
-        matches!(self, List::Front | List::Feed | List::TagFeed(_))
+        matches!(
+            self,
+            List::Front | List::Feed | List::TagFeed(_) | List::Series(_)
+        )
     }
 }
 
@@ -284,6 +294,19 @@ pub fn records(index: &SiteIndex, now: Timestamp) -> (BTreeMap<String, ListRecor
                 published,
             });
         }
+    }
+    // Each series' parts, newest first as every list is: its page orders them to read.
+    let mut series: BTreeMap<String, Vec<&PostMeta>> = BTreeMap::new();
+    for post in &all {
+        if let Some(name) = &post.series {
+            series
+                .entry(crate::content::series_slug(name))
+                .or_default()
+                .push(post);
+        }
+    }
+    for (slug, posts) in &series {
+        add(List::Series(slug), posts);
     }
     tags.scheduled = all
         .iter()

@@ -37,6 +37,8 @@ pub fn options() -> Options {
         // GitHub's alerts: a blockquote opening with `[!NOTE]`, `[!TIP]`, `[!IMPORTANT]`,
         // `[!WARNING]` or `[!CAUTION]` (the only syntax this option adds).
         | Options::ENABLE_GFM
+        // `$...$` and `$$...$$`: rendered to MathML by `blog sync`, spliced in by position.
+        | Options::ENABLE_MATH
 }
 
 /// The syntax a body uses beyond what every renderer of this blog has understood, by name:
@@ -48,6 +50,9 @@ pub fn extended_syntax(markdown: &str) -> Vec<&'static str> {
     // Alerts' markers are case-insensitive (`[!note]` too): any `[!` may open one.
     if markdown.contains("[!") {
         found.push("callouts");
+    }
+    if markdown.contains('$') {
+        found.push("math");
     }
     found
 }
@@ -165,6 +170,9 @@ pub struct RenderOptions<'a> {
     pub strip_raw_html: bool,
     /// The post's files by the URL written in the Markdown (see `PostRecord::assets`).
     pub assets: &'a AssetMap,
+    /// Each formula as MathML, by position, made by `blog sync`; one missing is written
+    /// as its TeX, escaped.
+    pub math_html: &'a [String],
 }
 
 static NO_ASSETS: AssetMap = AssetMap::new();
@@ -175,6 +183,7 @@ impl Default for RenderOptions<'_> {
             code_html: &[],
             strip_raw_html: false,
             assets: &NO_ASSETS,
+            math_html: &[],
         }
     }
 }
@@ -195,6 +204,7 @@ pub fn render<'a>(markdown: &'a str, opts: &RenderOptions<'a>) -> Rendered {
         words: 0,
         fenced: 0,
         images: 0,
+        formulas: 0,
     };
     let mut out = String::with_capacity(markdown.len() * 3 / 2 + code_html_len(opts.code_html));
     html::push_html(&mut out, &mut body);
@@ -224,6 +234,8 @@ struct Body<'a> {
     fenced: usize,
     /// Images met so far.
     images: usize,
+    /// Formulas met so far.
+    formulas: usize,
 }
 
 impl<'a> Iterator for Body<'a> {
@@ -258,6 +270,12 @@ impl<'a> Iterator for Body<'a> {
                 }
                 Event::End(TagEnd::BlockQuote(Some(_))) => {
                     return Some(Event::Html(CowStr::Borrowed("</aside>\n")))
+                }
+                Event::InlineMath(_) | Event::DisplayMath(_) => {
+                    self.formulas += 1;
+                    if let Some(html) = self.opts.math_html.get(self.formulas - 1) {
+                        return Some(Event::InlineHtml(CowStr::Borrowed(html.as_str())));
+                    }
                 }
                 Event::Html(_) | Event::InlineHtml(_) if self.opts.strip_raw_html => continue,
                 _ => {}
@@ -998,9 +1016,37 @@ mod tests {
     }
 
     #[test]
+    fn formulas_take_the_mathml_made_for_them_by_position_and_dollars_stay_text() {
+        let md = "Ratio $a$ and\n\n$$\nb\n$$\n\nCosts $5 and $10 a month.\n\nIn code `$x$`, escaped \\$5.\n";
+        let math = ["<math>A</math>".to_string()];
+        let r = render(
+            md,
+            &RenderOptions {
+                math_html: &math,
+                ..RenderOptions::default()
+            },
+        );
+        assert!(r.html.contains("Ratio <math>A</math> and"), "{}", r.html);
+        // The second has none: its TeX, escaped, as pulldown-cmark writes it.
+        assert!(r.html.contains("math-display"), "{}", r.html);
+        assert!(
+            r.html.contains("<p>Costs $5 and $10 a month.</p>"),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html
+                .contains("<p>In code <code>$x$</code>, escaped $5.</p>"),
+            "{}",
+            r.html
+        );
+    }
+
+    #[test]
     fn only_a_body_that_may_hold_an_alert_names_callouts() {
         assert_eq!(extended_syntax("> [!note]\n> x\n"), ["callouts"]);
         assert!(extended_syntax("> a quote\n\n[link](x)\n").is_empty());
+        assert_eq!(extended_syntax("Costs $5.\n"), ["math"]);
     }
 
     #[test]

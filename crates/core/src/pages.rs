@@ -174,6 +174,21 @@ pub struct PostPage<'a> {
     pub previous: Option<&'a Neighbour>,
     /// The post published just after this one, once it is published.
     pub next: Option<&'a Neighbour>,
+    /// Posts like this one, already out.
+    pub related: Vec<&'a Neighbour>,
+    /// The post's series, as out at the page's moment.
+    pub series: Option<crate::content::SeriesAt<'a>>,
+}
+
+#[derive(Template)]
+#[template(path = "series.html")]
+pub struct SeriesPage<'a> {
+    pub site: &'a Settings,
+    pub head: Head,
+    pub name: &'a str,
+    pub feed_url: String,
+    /// The parts out, in reading order.
+    pub posts: Vec<&'a PostMeta>,
 }
 
 #[derive(Template)]
@@ -309,6 +324,8 @@ pub fn post(site: &Settings, record: &PostRecord, now: Timestamp) -> String {
         tags: meta.tag_links(),
         previous,
         next,
+        related: record.related_at(now),
+        series: record.series.as_ref().and_then(|s| s.at(&meta.slug, now)),
     }
     .render_into(&mut html)
     .expect("post template renders");
@@ -368,6 +385,33 @@ pub fn tag(site: &Settings, tag_slug: &str, shown: &Shown<'_>) -> Option<String>
         }
         .render()
         .expect("tag template renders"),
+    )
+}
+
+/// A series' page: its parts out at the moment `shown` was taken, in reading order; `None`
+/// when none is.
+pub fn series(site: &Settings, slug: &str, shown: &Shown<'_>) -> Option<String> {
+    let name = shown.posts.iter().find_map(|p| p.series.as_deref())?;
+    let mut posts = shown.posts.clone();
+    crate::content::series_order(&mut posts);
+    let feed_url = routes::series_feed_path(slug);
+    let mut head = Head::page(
+        site,
+        format!("{name} · {}", site.title),
+        &format!("{name}: a series in {} parts.", posts.len()),
+        &routes::series_path(slug),
+    );
+    head.tag_feed = Some((format!("{} · {name}", site.title), feed_url.clone()));
+    Some(
+        SeriesPage {
+            site,
+            head,
+            name,
+            feed_url,
+            posts,
+        }
+        .render()
+        .expect("series template renders"),
     )
 }
 
@@ -552,6 +596,8 @@ mod tests {
             tags: vec!["Rust".into()],
             aliases: vec![],
             updated: None,
+            series: None,
+            series_part: None,
             hash: "h".into(),
         }
     }
@@ -649,12 +695,15 @@ mod tests {
             meta: index.posts[1].clone(),
             body: "## One\n\nSome **bold** text.\n\n## Two\n\n## Three\n".into(),
             code_html: vec![],
+            math_html: Vec::new(),
             html: String::new(),
             sections: Vec::new(),
             words: 0,
             assets: Default::default(),
             cover: None,
             neighbours: Neighbours::of_list(&index.posts).swap_remove(1),
+            related: Vec::new(),
+            series: None,
         }
         .rendered(false);
         let html = post(&site, &record, i64::MAX);
@@ -703,6 +752,7 @@ mod tests {
             meta: visible.posts[0].clone(),
             body: "![A chart](chart.png)\n".into(),
             code_html: vec![],
+            math_html: Vec::new(),
             html: String::new(),
             sections: Vec::new(),
             words: 0,
@@ -711,6 +761,8 @@ mod tests {
                 .collect(),
             cover: Some(asset("/files/bb.png", 1200, 630)),
             neighbours: Neighbours::default(),
+            related: Vec::new(),
+            series: None,
         }
         .rendered(false);
         let html = post(&site, &record, i64::MAX);
@@ -773,12 +825,15 @@ mod tests {
             meta,
             body: String::new(),
             code_html: vec![],
+            math_html: Vec::new(),
             html: "<p>x</p>".into(),
             sections: Vec::new(),
             words: 1,
             assets: Default::default(),
             cover: None,
             neighbours: Default::default(),
+            related: Vec::new(),
+            series: None,
         };
         let page = post(&site, &record(updated.clone()), i64::MAX);
         assert!(
@@ -795,6 +850,37 @@ mod tests {
     }
 
     #[test]
+    fn a_post_ends_with_its_related_posts_that_are_out() {
+        let site = site();
+        let mut record = PostRecord {
+            meta: meta("p", "P", "2026-05-02"),
+            body: String::new(),
+            code_html: vec![],
+            math_html: Vec::new(),
+            html: "<p>x</p>".into(),
+            sections: Vec::new(),
+            words: 1,
+            assets: Default::default(),
+            cover: None,
+            neighbours: Default::default(),
+            related: Vec::new(),
+            series: None,
+        };
+        assert!(!post(&site, &record, i64::MAX).contains("Related"));
+        record.related = vec![
+            Neighbour::of(&meta("q", "Q & co", "2026-04-01")),
+            Neighbour::of(&meta("later", "Later", "2026-09-01")),
+        ];
+        let at = date::parse_rfc3339("2026-06-01").unwrap().timestamp();
+        let page = post(&site, &record, at);
+        assert!(
+            page.contains("<nav class=\"related\" aria-labelledby=\"related-title\">\n<h2 id=\"related-title\">Related posts</h2>\n<ul>\n<li><a href=\"/posts/q\">Q &#38; co</a></li>\n</ul>"),
+            "{page}"
+        );
+        assert!(!page.contains("/posts/later"), "not out yet");
+    }
+
+    #[test]
     fn short_posts_have_no_table_of_contents() {
         let site = site();
         let index = SiteIndex::new(vec![meta("p", "P", "2026-05-02")], site.clone(), "v".into());
@@ -803,12 +889,15 @@ mod tests {
             meta: visible.posts[0].clone(),
             body: "## One\n\n## Two\n".into(),
             code_html: vec![],
+            math_html: Vec::new(),
             html: String::new(),
             sections: Vec::new(),
             words: 0,
             assets: Default::default(),
             cover: None,
             neighbours: Neighbours::default(),
+            related: Vec::new(),
+            series: None,
         }
         .rendered(false);
         let html = post(&site, &record, i64::MAX);

@@ -213,6 +213,8 @@ mod tests {
                 tags: vec![],
                 aliases: vec![],
                 updated: None,
+                series: None,
+                series_part: None,
                 hash: String::new(),
             })
             .collect()

@@ -22,6 +22,14 @@ pub enum Route {
         slug: String,
         page: usize,
     },
+    /// A series' parts in reading order: `/series/{slug}`.
+    Series {
+        slug: String,
+    },
+    /// A series' Atom feed: `/series/{slug}/feed.xml`.
+    SeriesFeed {
+        slug: String,
+    },
     /// Every year with its number of posts and its pages: `/archive`.
     Archive,
     /// One page of a year's posts, newest first: `/{year}/`, then `/{year}/page/{n}/`.
@@ -86,6 +94,7 @@ pub const SEARCH_PATH: &str = "/search";
 pub const OPENSEARCH_PATH: &str = "/opensearch.xml";
 const POSTS_PREFIX: &str = "/posts/";
 const TAGS_PREFIX: &str = "/tags/";
+const SERIES_PREFIX: &str = "/series/";
 const TAG_FEED_SUFFIX: &str = "/feed.xml";
 const READS_BADGE_SUFFIX: &str = "/reads.svg";
 const PAGE_SEGMENT: &str = "/page/";
@@ -106,6 +115,8 @@ impl Route {
             Route::ReadsBadge { slug } => reads_badge_path(slug),
             Route::Tags => TAGS_PATH.into(),
             Route::Tag { slug, page } => tag_page_path(slug, *page),
+            Route::Series { slug } => series_path(slug),
+            Route::SeriesFeed { slug } => series_feed_path(slug),
             Route::Archive => ARCHIVE_PATH.into(),
             Route::Year { year, page } => year_path(*year, *page),
             // A tag has one feed, in Atom.
@@ -152,6 +163,16 @@ pub fn post_path(slug: &str) -> String {
 /// [`Route::ReadsBadge`]'s path.
 pub fn reads_badge_path(slug: &str) -> String {
     format!("{POSTS_PREFIX}{slug}{READS_BADGE_SUFFIX}")
+}
+
+/// [`Route::Series`]'s path.
+pub fn series_path(slug: &str) -> String {
+    format!("{SERIES_PREFIX}{slug}")
+}
+
+/// [`Route::SeriesFeed`]'s path.
+pub fn series_feed_path(slug: &str) -> String {
+    format!("{SERIES_PREFIX}{slug}{TAG_FEED_SUFFIX}")
 }
 
 /// [`Route::Tag`]'s path, first page.
@@ -238,6 +259,9 @@ pub fn resolve(method: &str, path: &str) -> Route {
     if let Some(rest) = path.strip_prefix(TAGS_PREFIX) {
         return tag_route(rest);
     }
+    if let Some(rest) = path.strip_prefix(SERIES_PREFIX) {
+        return series_route(rest);
+    }
     if let Some(route) = year_route(path) {
         return route;
     }
@@ -311,6 +335,23 @@ fn year_route(path: &str) -> Option<Route> {
         }
     };
     Some(Route::Year { year, page })
+}
+
+/// `/series/{slug}` and its feed; a series' segment is spelled as a tag's.
+fn series_route(rest: &str) -> Route {
+    if rest.contains(PAGE_SEGMENT) {
+        return Route::NotFound;
+    }
+    match tag_route(rest) {
+        Route::Tag { slug, page: 1 } => Route::Series { slug },
+        Route::Feed {
+            tag: Some(slug), ..
+        } => Route::SeriesFeed { slug },
+        Route::Redirect { .. } => Route::Redirect {
+            location: format!("{SERIES_PREFIX}{}", rest.trim_end_matches('/')),
+        },
+        _ => Route::NotFound,
+    }
 }
 
 fn tag_route(rest: &str) -> Route {
@@ -448,6 +489,34 @@ mod tests {
         assert_eq!(url_host("no scheme"), None);
     }
     use super::*;
+
+    #[test]
+    fn a_series_has_a_page_and_an_atom_feed() {
+        let page = Route::Series {
+            slug: "building-a-mini-vercel".into(),
+        };
+        assert_eq!(page.href(), "/series/building-a-mini-vercel");
+        assert_eq!(resolve("GET", &page.href()), page);
+        let feed = Route::SeriesFeed {
+            slug: "building-a-mini-vercel".into(),
+        };
+        assert_eq!(feed.href(), "/series/building-a-mini-vercel/feed.xml");
+        assert_eq!(resolve("GET", &feed.href()), feed);
+        assert_eq!(
+            resolve("GET", "/series/building-a-mini-vercel/"),
+            Route::Redirect {
+                location: "/series/building-a-mini-vercel".into()
+            }
+        );
+        for bad in [
+            "/series/",
+            "/series/Upper",
+            "/series/a/page/2",
+            "/series/a/b",
+        ] {
+            assert_eq!(resolve("GET", bad), Route::NotFound, "{bad}");
+        }
+    }
 
     /// Every page's path is one the table routes back to that page, so a link the site
     /// writes never 404s or redirects.

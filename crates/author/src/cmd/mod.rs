@@ -75,7 +75,8 @@ fn prepare(
     drafts: bool,
     highlighting: Highlighting,
 ) -> Result<(Vec<SourcePost>, SiteIndex), String> {
-    let (posts, index) = publish::prepare(content, settings, drafts, highlighting);
+    let (mut posts, index) = publish::prepare(content, settings, drafts, highlighting);
+    publish::relate(&mut posts, now());
     let problems = limits::check(&posts, &index, &site.content);
     if !problems.is_empty() {
         for problem in &problems {
