@@ -235,7 +235,8 @@ pub fn series_slug(name: &str) -> String {
 }
 
 impl PostRecord {
-    /// A record with nothing but its metadata and body HTML: what a feed entry is made of.
+    /// A record with nothing but its metadata and body HTML: what a feed entry is made of
+    /// (and where a test needs no more).
     pub fn of_meta(meta: PostMeta, html: String) -> Self {
         PostRecord {
             meta,

@@ -822,18 +822,8 @@ mod tests {
                 .timestamp(),
         ));
         let record = |meta: PostMeta| PostRecord {
-            meta,
-            body: String::new(),
-            code_html: vec![],
-            math_html: Vec::new(),
-            html: "<p>x</p>".into(),
-            sections: Vec::new(),
             words: 1,
-            assets: Default::default(),
-            cover: None,
-            neighbours: Default::default(),
-            related: Vec::new(),
-            series: None,
+            ..PostRecord::of_meta(meta, "<p>x</p>".into())
         };
         let page = post(&site, &record(updated.clone()), i64::MAX);
         assert!(
@@ -853,18 +843,8 @@ mod tests {
     fn a_post_ends_with_its_related_posts_that_are_out() {
         let site = site();
         let mut record = PostRecord {
-            meta: meta("p", "P", "2026-05-02"),
-            body: String::new(),
-            code_html: vec![],
-            math_html: Vec::new(),
-            html: "<p>x</p>".into(),
-            sections: Vec::new(),
             words: 1,
-            assets: Default::default(),
-            cover: None,
-            neighbours: Default::default(),
-            related: Vec::new(),
-            series: None,
+            ..PostRecord::of_meta(meta("p", "P", "2026-05-02"), "<p>x</p>".into())
         };
         assert!(!post(&site, &record, i64::MAX).contains("Related"));
         record.related = vec![
