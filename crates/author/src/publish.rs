@@ -139,8 +139,18 @@ pub fn relate(posts: &mut [SourcePost], now: blog_core::date::Timestamp) {
 /// the machine has. Only these need it: a post's hash names the highlighter and the raw HTML
 /// setting rather than the HTML, so the plan was made without rendering anything.
 pub fn render_planned(plan: &mut Plan, strip_raw_html: bool) {
+    render_all(&mut plan.put_posts, strip_raw_html, |(_, record)| record);
+}
+
+/// Highlights and renders the record each item holds, on every core the machine has.
+fn render_all<T: Send>(
+    items: &mut [T],
+    strip_raw_html: bool,
+    record: fn(&mut T) -> &mut PostRecord,
+) {
     let highlighter = Highlighter::new();
-    crate::cores::each(&mut plan.put_posts, 1, |(_, record)| {
+    crate::cores::each(items, 1, |item| {
+        let record = record(item);
         source::highlight_record(record, |lang, code| highlighter.highlight(lang, code));
         record.render(strip_raw_html);
     });
@@ -182,11 +192,7 @@ pub fn feed_html(plan: &mut Plan, posts: &[SourcePost], strip_raw_html: bool) {
             .map(|p| p.record.clone())
             .collect()
     };
-    let highlighter = Highlighter::new();
-    crate::cores::each(&mut missing, 1, |record| {
-        source::highlight_record(record, |lang, code| highlighter.highlight(lang, code));
-        record.render(strip_raw_html);
-    });
+    render_all(&mut missing, strip_raw_html, |record| record);
     html.extend(
         missing
             .iter()
