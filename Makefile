@@ -52,7 +52,7 @@ test: tools build $(BLOG) chromium python-deps rust-components
 lint: rust-components
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
-	cargo clippy -p blog-worker --target wasm32-unknown-unknown --locked -- -D warnings
+	cargo clippy -p blog-worker -p blog-bench-floor --target wasm32-unknown-unknown --locked -- -D warnings
 
 # Long fuzzing runs; findings land in fuzz/artifacts/ (commit the ones that found bugs).
 fuzz:

@@ -20,6 +20,7 @@ import {
   prepareBlogDir,
   workerdBlog,
   workerdLimit,
+  workerdFloor,
   workerdLimitKv,
   wranglerSite,
 } from './servers.mjs';
@@ -276,7 +277,7 @@ async function publish(site, entries) {
 const UNCACHED_VARIANTS = [
   { id: 'wrangler', runtime: 'wrangler', host: null, label: 'custom domain: Cache API lookup + write', reference: 'wrangler/limit+cache' },
   { id: 'wrangler-workers.dev', runtime: 'wrangler', host: WORKERS_DEV_HOST, label: '*.workers.dev: no Cache API' },
-  { id: 'workerd', runtime: 'workerd', host: WORKERS_DEV_HOST, label: '*.workers.dev: no Cache API', reference: 'workerd/limit+kv' },
+  { id: 'workerd', runtime: 'workerd', host: WORKERS_DEV_HOST, label: '*.workers.dev: no Cache API', reference: 'workerd/limit+kv', floor: 'workerd/floor' },
 ];
 
 /**
@@ -286,6 +287,7 @@ const UNCACHED_VARIANTS = [
 const UNCACHED_REFERENCES = {
   'wrangler/limit+cache': 'limit + the post\'s KV read + Cache API lookup (miss) + write',
   'workerd/limit+kv': 'limit + the post\'s KV read',
+  'workerd/floor': 'floor: a workers-rs Worker doing only that KV read',
 };
 
 /**
@@ -317,7 +319,12 @@ async function uncached({ sites, limits, references, baseSite, slugs }) {
       const start = (r * 677) % slugs.length;
       const paths = [...slugs.slice(start), ...slugs.slice(0, start)].map((s) => `/posts/${s}`);
       const pair = {};
-      const targets = { blog: site, limit: limits[rt], ...(v.reference ? { reference: references[v.reference] } : {}) };
+      const targets = {
+        blog: site,
+        limit: limits[rt],
+        ...(v.reference ? { reference: references[v.reference] } : {}),
+        ...(v.floor ? { floor: references[v.floor] } : {}),
+      };
       for (const who of rotate(Object.keys(targets), r)) {
         const target = targets[who];
         pair[who] = await wrkCount(target.base, paths, n, { connections: CONNECTIONS, host: v.host });
@@ -325,12 +332,14 @@ async function uncached({ sites, limits, references, baseSite, slugs }) {
       }
       pair.ratio = pair.blog.rps / pair.limit.rps;
       if (pair.reference) pair.referenceRatio = pair.reference.rps / pair.limit.rps;
+      if (pair.floor) pair.floorRatio = pair.floor.rps / pair.limit.rps;
       if (r < 0) {
         progress(`uncached warm-up ${v.id}: ${int(pair.blog.rps)} req/s (not kept)`);
         continue;
       }
       results[v.id].push(pair);
-      const ref = pair.reference ? `; ${UNCACHED_REFERENCES[v.reference]} ${int(pair.reference.rps)} (${ratio(pair.referenceRatio)})` : '';
+      const ref = (pair.reference ? `; ${UNCACHED_REFERENCES[v.reference]} ${int(pair.reference.rps)} (${ratio(pair.referenceRatio)})` : '') +
+        (pair.floor ? `; ${UNCACHED_REFERENCES[v.floor]} ${int(pair.floor.rps)} (${ratio(pair.floorRatio)})` : '');
       progress(`uncached round ${r + 1}/${ROUNDS} ${v.id}: ${n} distinct posts at ${int(pair.blog.rps)} req/s, limit ${int(pair.limit.rps)} (${ratio(pair.ratio)})${ref}`);
     }
   }
@@ -690,22 +699,23 @@ async function mainUncached() {
   const dBlog = await workerdBlog({ name: 'workerd-blog', dir: prepareBlogDir('workerd-blog', { bundleDir: R.bundle.dir, kvJson: realKv, date }) });
   R.limitPage = await writeLimitPage(dBlog.base, largest.slug);
   await dBlog.stop();
-  const [wMany, wLimit, wLimitCache, dMany, dLimit, dLimitKv] = await Promise.all([
+  const [wMany, wLimit, wLimitCache, dMany, dLimit, dLimitKv, dFloor] = await Promise.all([
     wranglerSite({ name: 'wrangler-blog-2000', stateDir: path.join(OUT, 'many/state') }),
     wranglerSite({ name: 'wrangler-limit', config: path.join(ROOT, 'bench/limit-worker/wrangler.toml'), stateDir: path.join(OUT, 'limit/state') }),
     wranglerSite({ name: 'wrangler-limit-cache', config: path.join(ROOT, 'bench/limit-worker/cache.toml'), stateDir: limitCacheState() }),
     workerdBlog({ name: 'workerd-blog-2000', dir: prepareBlogDir('workerd-blog-2000', { bundleDir: R.bundle.dir, kvJson: manyKv, date }) }),
     workerdLimit({ name: 'workerd-limit' }),
     workerdLimitKv({ name: 'workerd-limit-kv', kvJson: manyKv, date }),
+    workerdFloor({ name: 'workerd-floor', kvJson: manyKv, date }),
   ]);
   R.uncached = await uncached({
     sites: { wrangler: wMany, workerd: dMany },
     limits: { wrangler: wLimit, workerd: dLimit },
-    references: { 'wrangler/limit+cache': wLimitCache, 'workerd/limit+kv': dLimitKv },
+    references: { 'wrangler/limit+cache': wLimitCache, 'workerd/limit+kv': dLimitKv, 'workerd/floor': dFloor },
     baseSite: manySite,
     slugs: R.sync.slugs,
   });
-  await Promise.all([wMany, wLimit, wLimitCache, dMany, dLimit, dLimitKv].map((s) => s.stop()));
+  await Promise.all([wMany, wLimit, wLimitCache, dMany, dLimit, dLimitKv, dFloor].map((s) => s.stop()));
   R.machine.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   const M = R.machine;
   const out = [
@@ -768,7 +778,7 @@ async function main() {
   R.compatibilityDate = date;
   const dBlog = await workerdBlog({ name: 'workerd-blog', dir: prepareBlogDir('workerd-blog', { bundleDir: R.bundle.dir, kvJson: realKv, date }) });
   R.limitPage = await writeLimitPage(dBlog.base, largest.slug);
-  const [wBlog, wSlow, wControl, wMany, wLimit, wLimitCache, dSlow, dControl, dMany, dLimit, dLimitKv] = await Promise.all([
+  const [wBlog, wSlow, wControl, wMany, wLimit, wLimitCache, dSlow, dControl, dMany, dLimit, dLimitKv, dFloor] = await Promise.all([
     wranglerSite({ name: 'wrangler-blog', stateDir: realState }),
     wranglerSite({ name: 'wrangler-blog-slow-do', stateDir: path.join(OUT, 'slow/state'), vars: { COUNTER_FAULT: SLOW_FAULT } }),
     wranglerSite({ name: 'wrangler-blog-control', stateDir: path.join(OUT, 'control/state') }),
@@ -780,6 +790,7 @@ async function main() {
     workerdBlog({ name: 'workerd-blog-2000', dir: prepareBlogDir('workerd-blog-2000', { bundleDir: R.bundle.dir, kvJson: manyKv, date }) }),
     workerdLimit({ name: 'workerd-limit' }),
     workerdLimitKv({ name: 'workerd-limit-kv', kvJson: manyKv, date }),
+    workerdFloor({ name: 'workerd-floor', kvJson: manyKv, date }),
   ]);
   for (const [w, d] of [[wBlog, dBlog], [wLimit, dLimit]]) {
     const a = await (await fetch(`${w.base}/posts/${largest.slug}`)).arrayBuffer();
@@ -814,11 +825,11 @@ async function main() {
   R.uncached = await uncached({
     sites: { wrangler: wMany, workerd: dMany },
     limits: { wrangler: wLimit, workerd: dLimit },
-    references: { 'wrangler/limit+cache': wLimitCache, 'workerd/limit+kv': dLimitKv },
+    references: { 'wrangler/limit+cache': wLimitCache, 'workerd/limit+kv': dLimitKv, 'workerd/floor': dFloor },
     baseSite: manySite,
     slugs: R.sync.slugs,
   });
-  await Promise.all([wMany.stop(), dMany.stop(), wLimitCache.stop(), dLimitKv.stop()]);
+  await Promise.all([wMany.stop(), dMany.stop(), wLimitCache.stop(), dLimitKv.stop(), dFloor.stop()]);
 
   await readsPhase(dBlog, readsPost.slug);
 
@@ -924,6 +935,8 @@ function uncachedLines() {
   out.push('   asked as *.workers.dev, where the Cache API stores nothing, the blog makes neither call.');
   out.push('   A reference row is a worker that does only what an uncached render must do in that setup besides rendering,');
   out.push(`   measured in the same rounds: its ratio is a ceiling for the blog's there (goal: the blog at ${ratio(GOALS.ofCeiling)} of it).`);
+  out.push('   The floor row is bench/floor-worker: the same KV read and the same page and headers, through the workers-rs SDK');
+  out.push('   and the blog\'s build (no blog code): the most any Rust Worker on this SDK reaches there, as a fraction of the ceiling.');
   const urow = (v) => {
     const list = R.uncached[v.id];
     const rr = median(list.map((p) => p.ratio));
@@ -933,6 +946,11 @@ function uncachedLines() {
       const of = median(list.map((p) => p.ratio / p.referenceRatio));
       rows[0][7] = `${ratio(of)} ${mark(of >= GOALS.ofCeiling)}`;
       rows.push([v.runtime, `  reference: ${UNCACHED_REFERENCES[v.reference]}`, int(UNCACHED_N[v.runtime]), int(median(list.map((p) => p.reference.rps))), int(median(list.map((p) => p.limit.rps))), ratio(ref), list.map((p) => p.referenceRatio.toFixed(2)).join(' '), '-', '-']);
+    }
+    if (v.floor) {
+      const fl = median(list.map((p) => p.floorRatio));
+      const of = median(list.map((p) => p.floorRatio / p.referenceRatio));
+      rows.push([v.runtime, `  ${UNCACHED_REFERENCES[v.floor]}`, int(UNCACHED_N[v.runtime]), int(median(list.map((p) => p.floor.rps))), int(median(list.map((p) => p.limit.rps))), ratio(fl), list.map((p) => p.floorRatio.toFixed(2)).join(' '), ratio(of), '-']);
     }
     return rows;
   };
@@ -961,7 +979,7 @@ function report() {
 
   const goals = [
     { key: 'cached', name: 'cached post vs limit', figure: `${ratio(cachedW.median)} wrangler, ${ratio(cachedD.median)} workerd`, target: `>= ${ratio(GOALS.cached)}`, ok: cachedW.median >= GOALS.cached && cachedD.median >= GOALS.cached },
-    { key: 'ofCeiling', name: 'uncached post vs its ceiling', figure: `${ratio(median(R.uncached.wrangler.map((p) => p.ratio / p.referenceRatio)))} wrangler as a custom domain, ${ratio(median(R.uncached.workerd.map((p) => p.ratio / p.referenceRatio)))} workerd`, target: `>= ${ratio(GOALS.ofCeiling)}`, ok: ['wrangler', 'workerd'].every((id) => median(R.uncached[id].map((p) => p.ratio / p.referenceRatio)) >= GOALS.ofCeiling) },
+    { key: 'ofCeiling', name: 'uncached post vs its ceiling', figure: `${ratio(median(R.uncached.wrangler.map((p) => p.ratio / p.referenceRatio)))} wrangler as a custom domain, ${ratio(median(R.uncached.workerd.map((p) => p.ratio / p.referenceRatio)))} workerd (a workers-rs floor ${ratio(median(R.uncached.workerd.map((p) => p.floorRatio / p.referenceRatio)))})`, target: `>= ${ratio(GOALS.ofCeiling)}`, ok: ['wrangler', 'workerd'].every((id) => median(R.uncached[id].map((p) => p.ratio / p.referenceRatio)) >= GOALS.ofCeiling) },
     { key: 'uncached', name: 'uncached post vs limit', figure: `${ratio(uncW)} wrangler as a custom domain (Cache API; ceiling ${ratio(ceilW)}), ${ratio(uncWd)} as *.workers.dev, ${ratio(uncD)} workerd (ceiling ${ratio(ceilD)})`, target: `>= ${ratio(GOALS.uncached)}`, ok: uncW >= GOALS.uncached && uncWd >= GOALS.uncached && uncD >= GOALS.uncached },
     { key: 'index', name: 'index (Popular Reads) vs limit', figure: `${ratio(indexW.median)} wrangler, ${ratio(indexD.median)} workerd`, target: `>= ${ratio(GOALS.index)}`, ok: indexW.median >= GOALS.index && indexD.median >= GOALS.index },
     { key: 'bytes', name: 'HTML + CSS compressed per page', figure: `max ${kb(R.bytes.max)} gzip -9, ${R.bytes.crossOrigin.length} cross-origin blocking`, target: `<= ${kb(BUDGET)}, 0`, ok: R.bytes.ok },

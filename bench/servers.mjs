@@ -2,7 +2,7 @@
 // `make dev` and the e2e tests run it) and workerd run directly from a capnp config.
 import fs from 'node:fs';
 import path from 'node:path';
-import { ENV, OUT, ROOT, WORKERD, WRANGLER, freePort, portIsFree, sleep, startGroup, stopGroup, tail } from './proc.mjs';
+import { ENV, OUT, ROOT, WORKERD, WRANGLER, freePort, portIsFree, runOk, sleep, startGroup, stopGroup, tail } from './proc.mjs';
 
 const READY_TIMEOUT_MS = 120_000;
 
@@ -181,6 +181,30 @@ export async function workerdLimitKv({ name, kvJson, date }) {
   const port = await freePort();
   const logFile = path.join(OUT, 'logs', `${name}.log`);
   const args = ['serve', 'limit-kv.capnp', '--socket-addr', `http=127.0.0.1:${port}`];
+  const site = makeSite({ name, runtime: 'workerd', port, logFile, launch: () => startGroup(WORKERD, args, { cwd: dir, logFile }) });
+  return site.start();
+}
+
+/**
+ * The floor of a Rust Worker (bench/floor-worker, bench/workerd/floor.capnp): built with the
+ * blog's own build script and profile, so its wasm differs from the blog's only by the code.
+ */
+export async function workerdFloor({ name, kvJson, date }) {
+  const dir = path.join(OUT, 'workerd', name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const build = path.join(OUT, 'floor-build');
+  await runOk(path.join(ROOT, 'tools/build-worker.sh'), [], { env: { ...ENV, WORKER_CRATE: 'blog-bench-floor', WORKER_OUT: build } });
+  for (const file of ['index.js', 'index_bg.wasm']) fs.copyFileSync(path.join(build, file), path.join(dir, file));
+  fs.copyFileSync(path.join(ROOT, 'bench/floor-worker/entry.mjs'), path.join(dir, 'entry.mjs'));
+  for (const file of ['page.html', 'headers.json']) fs.copyFileSync(path.join(ROOT, 'bench/limit-worker', file), path.join(dir, file));
+  fs.copyFileSync(path.join(ROOT, 'bench/workerd/kv.js'), path.join(dir, 'kv.js'));
+  fs.copyFileSync(kvJson, path.join(dir, 'kv.json'));
+  const template = fs.readFileSync(path.join(ROOT, 'bench/workerd/floor.capnp'), 'utf8');
+  fs.writeFileSync(path.join(dir, 'floor.capnp'), template.replaceAll('@DATE@', date));
+  const port = await freePort();
+  const logFile = path.join(OUT, 'logs', `${name}.log`);
+  const args = ['serve', 'floor.capnp', '--socket-addr', `http=127.0.0.1:${port}`];
   const site = makeSite({ name, runtime: 'workerd', port, logFile, launch: () => startGroup(WORKERD, args, { cwd: dir, logFile }) });
   return site.start();
 }

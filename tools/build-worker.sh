@@ -28,6 +28,8 @@
 #   WASM_OPT_BIN      default node_modules/.bin/wasm-opt   (npm package binaryen)
 #   ESBUILD_BIN       default node_modules/.bin/esbuild
 #   CARGO_TARGET_DIR  default target
+#   WORKER_CRATE      default blog-worker (make bench builds bench/floor-worker's with it)
+#   WORKER_OUT        default build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +37,8 @@ BINDGEN_BIN=${BINDGEN_BIN:-target/tools/debug/blog-bindgen}
 WASM_OPT_BIN=${WASM_OPT_BIN:-node_modules/.bin/wasm-opt}
 ESBUILD_BIN=${ESBUILD_BIN:-node_modules/.bin/esbuild}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
-OUT=build
+CRATE=${WORKER_CRATE:-blog-worker}
+OUT=${WORKER_OUT:-build}
 STAGE=$OUT/.tmp
 
 fail() { echo "build-worker: $*" >&2; exit 1; }
@@ -61,7 +64,7 @@ step "cargo build (wasm32, worker profile)"
 # not wasm-bindgen-futures'. The macros read it when they expand, so it must never change
 # between builds sharing a target directory.
 WASM_BINDGEN_USE_JS_SYS=1 cargo build --lib --profile worker --target wasm32-unknown-unknown \
-  -p blog-worker
+  -p "$CRATE"
 done_step
 # `tools/build-worker.sh cargo` stops here: make runs it beside the CLI installs on a first run.
 [[ ${1:-} == cargo ]] && exit 0
@@ -70,7 +73,7 @@ rm -rf "$STAGE"
 mkdir -p "$STAGE"
 
 step "blog-bindgen (wasm-bindgen --target module)"
-"$BINDGEN_BIN" "$TARGET_DIR/wasm32-unknown-unknown/worker/blog_worker.wasm" "$STAGE"
+"$BINDGEN_BIN" "$TARGET_DIR/wasm32-unknown-unknown/worker/${CRATE//-/_}.wasm" "$STAGE"
 done_step
 
 step "wasm-opt -O"
