@@ -3,7 +3,7 @@
 # deploy`, through wrangler.toml's [build]). It does what worker-build 0.8.7 did for this
 # crate, in five steps, without its shim:
 #
-#   1. cargo     the crate for wasm32, `worker` profile (opt-level "s", LTO, one codegen unit)
+#   1. cargo     the crate for wasm32, `worker` profile (opt-level 3, LTO, one codegen unit)
 #   2. bindgen   crates/bindgen (wasm-bindgen's own library, Cargo.lock's version) writes
 #                index.js and index_bg.wasm for `--target module`, with the glue that makes
 #                the instance again after an abort (reset-state function, abort handler);
