@@ -35,10 +35,11 @@ help:
 # target directory), npm's packages, and the Worker's then the CLI's compile (one target
 # directory, so cargo runs those two one after the other). Chromium and Python's feedparser
 # are only for `make test`.
+# `blog serve`: syncs content/ (drafts included) into local KV, runs `wrangler dev` behind a
+# local proxy, and on every save syncs again and reloads the open pages.
 dev:
 	@$(MAKE) --no-print-directory -j3 dev-ready
-	$(BLOG) sync
-	$(WRANGLER) dev --ip 127.0.0.1 --port $(PORT) --show-interactive-dev-session=false
+	$(BLOG) serve --port $(PORT)
 
 dev-ready: build $(BLOG)
 

@@ -119,10 +119,30 @@ thread_local! {
     static PAGES: RefCell<Memory<Cached>> = RefCell::new(Memory::new(MAX_ENTRIES, MAX_BYTES));
 }
 
-/// The version read less than a window ([`blog_core::kv::VERSION_RECHECK_MS`]) before `now`, if any.
+/// The version read less than a window before `now`, if any: [`blog_core::kv::VERSION_RECHECK_MS`],
+/// or what [`set_recheck_window`] said.
 pub fn recent_version(now: u64) -> Option<Option<String>> {
-    VERSION.with(|v| v.borrow().at(now).cloned())
+    let window = RECHECK
+        .get()
+        .copied()
+        .unwrap_or(blog_core::kv::VERSION_RECHECK_MS);
+    VERSION.with(|v| v.borrow().within(now, window).cloned())
 }
+
+/// Reads the version window from the environment, once per isolate
+/// ([`blog_core::kv::RECHECK_VAR`]; only `blog serve` sets it).
+pub fn set_recheck_window(env: &worker::Env) {
+    if RECHECK.get().is_none() {
+        let var = env
+            .var(blog_core::kv::RECHECK_VAR)
+            .ok()
+            .map(|v| v.to_string());
+        let _ = RECHECK.set(blog_core::kv::recheck_window(var.as_deref()));
+    }
+}
+
+/// The isolate's version window, once read.
+static RECHECK: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
 
 /// Remembers a version read that began at `read_at`.
 pub fn set_version(read_at: u64, version: Option<String>) {

@@ -77,6 +77,7 @@ mod entry {
     #[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen)]
     pub fn fetch(raw: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
         let ctx = Context::new(ctx);
+        cache::set_recheck_window(&env);
         let req = Req::new(&raw);
         // Route on the method as sent: `worker::Method` reads any it does not know (PROPFIND,
         // MKCOL, …) as GET, which would answer them, and count them as reads.

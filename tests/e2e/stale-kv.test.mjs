@@ -207,8 +207,13 @@ function watchedSlugs(e, old, now) {
 const agents = Array.from({ length: LOCATIONS }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
 const adminAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-/** One GET: { status, headers, body } (status is a string naming the error when nothing answered). */
-function get(base, target, { host, agent }) {
+/**
+ * One GET: { status, headers, body } (status is a string naming the error when nothing answered).
+ * A keep-alive socket the server closed while idle resets the next request sent on it before the
+ * server reads it; that request is sent again once on a fresh socket, as Node's http docs advise
+ * (`req.reusedSocket`). A reset on a fresh socket is an answer and is reported.
+ */
+function get(base, target, { host, agent }, retried = false) {
   const url = new URL(target, base);
   return new Promise((resolve) => {
     const req = http.request(
@@ -221,7 +226,10 @@ function get(base, target, { host, agent }) {
       },
     );
     req.setTimeout(15_000, () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => resolve({ status: `error: ${err.code ?? err.message}`, headers: {}, body: '' }));
+    req.on('error', (err) => {
+      if (!retried && req.reusedSocket && err.code === 'ECONNRESET') resolve(get(base, target, { host, agent }, true));
+      else resolve({ status: `error: ${err.code ?? err.message}`, headers: {}, body: '' });
+    });
     req.end();
   });
 }

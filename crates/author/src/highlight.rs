@@ -7,8 +7,17 @@
 //! Content-Security-Policy forbids.
 
 use blog_core::html::escape_attr_into;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use syntect::parsing::{ParseState, Scope, ScopeStack, SyntaxReference, SyntaxSet};
 use syntect::util::LinesWithEndings;
+
+/// Highlighted blocks by language and code.
+type Blocks = HashMap<(String, String), Option<String>>;
+
+/// Whether the shared highlighter keeps what it highlighted (see [`Highlighter::keep_blocks`]).
+static KEEP_BLOCKS: AtomicBool = AtomicBool::new(false);
 
 /// Scopes that give their class to everything inside them, so that a string's quotes, escapes
 /// and placeholders make one `s` run rather than five spans. Checked in this order: a JSON or
@@ -111,6 +120,9 @@ pub struct Highlighter {
     enclosing: Vec<(Scope, &'static str)>,
     nested: Vec<Scope>,
     tokens: Vec<(Scope, &'static str)>,
+    /// Blocks highlighted already, by language and code: kept by the shared highlighter,
+    /// so a sync after a save highlights only the blocks that are new.
+    memo: Option<Mutex<Blocks>>,
 }
 
 impl Default for Highlighter {
@@ -126,6 +138,22 @@ impl Highlighter {
         Self::with_syntaxes(two_face::syntax::extra_newlines())
     }
 
+    /// From now on the shared highlighter keeps each block it highlights, for a process that
+    /// syncs again and again (`blog serve`); one sync alone does not need the memory.
+    pub fn keep_blocks() {
+        KEEP_BLOCKS.store(true, Ordering::Relaxed);
+    }
+
+    /// One highlighter for the whole process: a grammar decoded and its patterns compiled
+    /// for one sync stay ready for the next (`blog serve` syncs on every save).
+    pub fn shared() -> &'static Self {
+        static SHARED: std::sync::OnceLock<Highlighter> = std::sync::OnceLock::new();
+        SHARED.get_or_init(|| Highlighter {
+            memo: Some(Mutex::default()),
+            ..Self::new()
+        })
+    }
+
     fn with_syntaxes(syntaxes: SyntaxSet) -> Self {
         let scopes = |table: &[(&str, &'static str)]| -> Vec<(Scope, &'static str)> {
             table
@@ -138,6 +166,7 @@ impl Highlighter {
             nested: NESTED.iter().map(|name| scope(name)).collect(),
             tokens: scopes(TOKENS),
             syntaxes,
+            memo: None,
         }
     }
 
@@ -150,6 +179,25 @@ impl Highlighter {
     /// tokens), or None when the language is unknown or empty (the caller then emits plain
     /// escaped code). `lang` is the fence's info string: `rust,ignore` counts as `rust`.
     pub fn highlight(&self, lang: &str, code: &str) -> Option<String> {
+        let Some(memo) = self
+            .memo
+            .as_ref()
+            .filter(|_| KEEP_BLOCKS.load(Ordering::Relaxed))
+        else {
+            return self.highlight_now(lang, code);
+        };
+        let key = (lang.to_string(), code.to_string());
+        if let Some(html) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return html.clone();
+        }
+        let html = self.highlight_now(lang, code);
+        memo.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, html.clone());
+        html
+    }
+
+    fn highlight_now(&self, lang: &str, code: &str) -> Option<String> {
         let syntax = self.syntax_for(lang)?;
         let mut state = ParseState::new(syntax);
         let mut stack = ScopeStack::new();
@@ -432,6 +480,21 @@ env:
             "const a = [1, 2].map((x) => x * 2); // doubled\n",
         ),
     ];
+
+    #[test]
+    fn the_shared_highlighter_remembers_blocks_and_answers_as_a_fresh_one() {
+        Highlighter::keep_blocks();
+        let shared = Highlighter::shared();
+        let code = "fn main() { let x = \"s\"; }\n";
+        let fresh = Highlighter::new().highlight("rust", code);
+        assert!(fresh.is_some());
+        assert_eq!(shared.highlight("rust", code), fresh);
+        assert_eq!(shared.highlight("rust", code), fresh, "from memory");
+        let memo = shared.memo.as_ref().unwrap().lock().unwrap();
+        assert!(memo.contains_key(&("rust".to_string(), code.to_string())));
+        drop(memo);
+        assert_eq!(shared.highlight("text", "plain"), None);
+    }
 
     #[test]
     fn highlights_rust_keywords_strings_comments_and_names() {

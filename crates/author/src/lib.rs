@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod cores;
 pub mod dates;
+pub mod devserver;
 pub mod diagnostic;
 pub mod frontmatter;
 pub mod highlight;
@@ -16,4 +17,5 @@ pub mod related;
 pub mod search;
 pub mod source;
 pub mod sync;
+pub mod watch;
 pub mod wrangler;

@@ -18,6 +18,7 @@ Commands:
   new    Create a post from its title: content/<slug>.md, dated now, as a draft
   check  Validate site.toml and every post, KV's size limits included; write nothing
   sync   Validate, then publish what changed to Workers KV (local dev state by default)
+  serve  Sync into local KV, serve the site, and sync and reload the browser on every save
   help   Print this message, or the help of the given command
 
 Options:
@@ -32,11 +33,12 @@ enum Command {
     New,
     Check,
     Sync,
+    Serve,
 }
 
 impl Command {
     fn named(name: &str) -> Option<Self> {
-        [Self::New, Self::Check, Self::Sync]
+        [Self::New, Self::Check, Self::Sync, Self::Serve]
             .into_iter()
             .find(|c| c.name() == name)
     }
@@ -46,6 +48,7 @@ impl Command {
             Self::New => "new",
             Self::Check => "check",
             Self::Sync => "sync",
+            Self::Serve => "serve",
         }
     }
 
@@ -54,6 +57,7 @@ impl Command {
             Self::New => cmd::new::HELP,
             Self::Check => cmd::check::HELP,
             Self::Sync => cmd::sync::HELP,
+            Self::Serve => cmd::serve::HELP,
         }
     }
 }
@@ -78,6 +82,8 @@ struct Args {
     drafts: bool,
     place: Place,
     dry_run: bool,
+    /// `blog serve`'s port.
+    port: u16,
 }
 
 /// A command line that asks for nothing `blog` does, and the command it named, if any, whose
@@ -128,6 +134,12 @@ fn run(args: Args) -> ExitCode {
         Command::New => cmd::new::run(&args.site, args.title.as_deref()),
         Command::Check => cmd::check::run(&args.site, args.drafts),
         Command::Sync => cmd::sync::run(&args.site, args.drafts, args.place, args.dry_run),
+        Command::Serve => {
+            let Place::Local { persist_to } = args.place else {
+                unreachable!("parse refuses --remote with serve")
+            };
+            cmd::serve::run(&args.site, persist_to, args.port)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -153,6 +165,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
         settings: PathBuf::from("site.toml"),
     };
     let mut persist_to: Option<PathBuf> = None;
+    let mut port: u16 = 8787;
     let (mut remote, mut drafts, mut dry_run) = (false, false, false);
     let (mut help, mut version) = (false, false);
     let mistake = |message: String, command: &Option<String>| Mistake {
@@ -176,6 +189,17 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
                     "--settings" => site.settings = value.into(),
                     _ => persist_to = Some(value.into()),
                 }
+            }
+            Long("port") => {
+                let value = parser
+                    .value()
+                    .map_err(|_| mistake("--port needs a value".into(), &command))?;
+                port = value.to_str().and_then(|v| v.parse().ok()).ok_or_else(|| {
+                    mistake(
+                        format!("--port {} is not a port number", value.to_string_lossy()),
+                        &command,
+                    )
+                })?;
             }
             Long("remote") => remote = true,
             Long("drafts") => drafts = true,
@@ -227,6 +251,12 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
     let Some(command) = Command::named(&name) else {
         return Err(mistake(format!("unknown command `{name}`"), &None));
     };
+    if remote && command == Command::Serve {
+        return Err(mistake(
+            "serve runs the site locally; it cannot be used with --remote".into(),
+            &Some(name),
+        ));
+    }
     let place = if remote {
         Place::Remote
     } else {
@@ -239,6 +269,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
         drafts,
         place,
         dry_run,
+        port,
     }))
 }
 

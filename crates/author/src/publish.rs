@@ -37,7 +37,7 @@ pub fn prepare(
     drafts: bool,
     highlighting: Highlighting,
 ) -> (Vec<SourcePost>, SiteIndex) {
-    let highlighter = Highlighter::new();
+    let highlighter = Highlighter::shared();
     let strip_raw_html = !settings.raw_html;
     let mut posts: Vec<SourcePost> = content.publishable(drafts).into_iter().cloned().collect();
     for post in &mut posts {
@@ -148,7 +148,7 @@ fn render_all<T: Send>(
     strip_raw_html: bool,
     record: fn(&mut T) -> &mut PostRecord,
 ) {
-    let highlighter = Highlighter::new();
+    let highlighter = Highlighter::shared();
     crate::cores::each(items, 1, |item| {
         let record = record(item);
         source::highlight_record(record, |lang, code| highlighter.highlight(lang, code));

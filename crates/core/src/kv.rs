@@ -67,6 +67,21 @@ pub const VERSION_RECHECK_MS: u64 = 1000;
 /// Every version read that finishes later began after the write, so the next request after
 /// a sync shows the new content, on every isolate.
 pub const SYNC_SETTLE_MS: u64 = VERSION_RECHECK_MS + 250;
+/// The Worker variable that shortens the window: `blog serve` starts `wrangler dev` with
+/// `--var VERSION_RECHECK_MS:0`, so a local isolate reads `version` on every request and a
+/// save shows at the next reload without the sync waiting out the window. Never set in
+/// `wrangler.toml`, so a deployed Worker keeps [`VERSION_RECHECK_MS`].
+pub const RECHECK_VAR: &str = "VERSION_RECHECK_MS";
+
+/// The window an isolate trusts a `version` read for, from [`RECHECK_VAR`]'s value: a number
+/// of milliseconds no longer than [`VERSION_RECHECK_MS`] (a longer one would outlast the
+/// wait of `blog sync`, which would then finish before its content shows); anything else,
+/// or nothing, is the default.
+pub fn recheck_window(var: Option<&str>) -> u64 {
+    var.and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|ms| *ms <= VERSION_RECHECK_MS)
+        .unwrap_or(VERSION_RECHECK_MS)
+}
 // Sync must wait longer than the window, or a read it waited out could still be trusted.
 const _: () = assert!(SYNC_SETTLE_MS > VERSION_RECHECK_MS);
 /// The last `version` an isolate read, and when that read began (ms since the epoch, on the
@@ -78,9 +93,14 @@ impl RecentVersion {
     /// The value (none before the first sync) if its read began less than a window before
     /// `now`. A clock that went backwards trusts nothing.
     pub fn at(&self, now: u64) -> Option<&Option<String>> {
+        self.within(now, VERSION_RECHECK_MS)
+    }
+
+    /// As [`Self::at`], for a window of `window` ms ([`recheck_window`]); 0 trusts nothing.
+    pub fn within(&self, now: u64, window: u64) -> Option<&Option<String>> {
         self.0
             .as_ref()
-            .filter(|(read_at, _)| now >= *read_at && now - read_at < VERSION_RECHECK_MS)
+            .filter(|(read_at, _)| now >= *read_at && now - read_at < window)
             .map(|(_, v)| v)
     }
 
@@ -208,6 +228,29 @@ mod tests {
             Some(&None),
             "no version key: known, and trusted too"
         );
+    }
+
+    #[test]
+    fn local_dev_may_shorten_the_version_window_but_never_lengthen_it() {
+        assert_eq!(recheck_window(None), VERSION_RECHECK_MS);
+        assert_eq!(recheck_window(Some("0")), 0);
+        assert_eq!(recheck_window(Some(" 250 ")), 250);
+        assert_eq!(
+            recheck_window(Some("5000")),
+            VERSION_RECHECK_MS,
+            "longer than sync waits"
+        );
+        assert_eq!(recheck_window(Some("soon")), VERSION_RECHECK_MS);
+        assert_eq!(recheck_window(Some("-1")), VERSION_RECHECK_MS);
+        let mut recent = RecentVersion::default();
+        recent.remember(10_000, Some("v1".into()));
+        assert_eq!(
+            recent.within(10_000, 0),
+            None,
+            "a zero window trusts no read"
+        );
+        assert_eq!(recent.within(10_249, 250), Some(&Some("v1".into())));
+        assert_eq!(recent.within(10_250, 250), None);
     }
 
     #[test]

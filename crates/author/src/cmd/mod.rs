@@ -3,9 +3,11 @@
 
 pub mod check;
 pub mod new;
+pub mod serve;
 pub mod sync;
 
 use blog_author::dates;
+use blog_author::diagnostic::Diagnostic;
 use blog_author::limits;
 use blog_author::publish::{self, Highlighting};
 use blog_author::source::{self, Content, SourcePost};
@@ -30,7 +32,7 @@ fn load(site: &Site) -> Result<(Settings, Content), String> {
         .map_err(|e| format!("cannot read {}: {e}", site.content.display()))?;
     let settings_error = settings.as_ref().err();
     for diagnostic in settings_error.into_iter().chain(&content.diagnostics) {
-        eprintln!("{diagnostic}");
+        report(diagnostic);
     }
     let errors = content.errors().count() + usize::from(settings_error.is_some());
     if errors > 0 {
@@ -56,14 +58,45 @@ fn load(site: &Site) -> Result<(Settings, Content), String> {
     Ok((settings, content))
 }
 
-/// The command's clock, read once: every load in one run dates changes alike.
+/// The command's clock, read once per run: every load in one run dates changes alike.
+/// `blog serve` starts a run for each sync ([`new_run`]).
 fn now() -> blog_core::date::Timestamp {
-    static NOW: std::sync::OnceLock<blog_core::date::Timestamp> = std::sync::OnceLock::new();
-    *NOW.get_or_init(|| {
+    let mut now = NOW.lock().unwrap_or_else(|e| e.into_inner());
+    *now.get_or_insert_with(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64)
     })
+}
+
+static NOW: std::sync::Mutex<Option<blog_core::date::Timestamp>> = std::sync::Mutex::new(None);
+
+/// Starts a new run: the next [`now`] reads the clock again.
+fn new_run() {
+    *NOW.lock().unwrap_or_else(|e| e.into_inner()) = None;
+}
+
+thread_local! {
+    /// What [`hearing`] collects, while it runs.
+    static HEARD: std::cell::RefCell<Option<Vec<Diagnostic>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Prints a problem for the author (standard error) and keeps it for [`hearing`].
+fn report(diagnostic: &Diagnostic) {
+    eprintln!("{diagnostic}");
+    HEARD.with(|heard| {
+        if let Some(heard) = heard.borrow_mut().as_mut() {
+            heard.push(diagnostic.clone());
+        }
+    });
+}
+
+/// Runs `f` on this thread, and returns what it returned with every problem it reported.
+fn hearing<T>(f: impl FnOnce() -> T) -> (T, Vec<Diagnostic>) {
+    HEARD.with(|heard| *heard.borrow_mut() = Some(Vec::new()));
+    let out = f();
+    let heard = HEARD.with(|heard| heard.borrow_mut().take().unwrap_or_default());
+    (out, heard)
 }
 
 /// The records a sync would publish and their index; fails, printing each problem, when
@@ -80,7 +113,7 @@ fn prepare(
     let problems = limits::check(&posts, &index, &site.content);
     if !problems.is_empty() {
         for problem in &problems {
-            eprintln!("{problem}");
+            report(problem);
         }
         return Err(publish::nothing_written(problems.len()));
     }

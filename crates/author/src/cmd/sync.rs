@@ -46,7 +46,33 @@ Environment:
 ";
 
 pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(), String> {
-    let kv = Kv::new(place.clone());
+    let kv = Kv::new(place);
+    publish(site, &kv, drafts, dry_run, Settle::Wait).map(drop)
+}
+
+/// Whether a sync waits, after writing `version`, until every isolate would read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settle {
+    Wait,
+    /// The isolates read `version` on every request (`blog serve`'s `wrangler dev`).
+    NoWindow,
+}
+
+/// What a finished sync published: each post's file and address.
+#[derive(Debug, Default, Clone)]
+pub struct Published {
+    pub pages: Vec<(String, String)>,
+}
+
+/// One sync through `kv`, which may stay open from one sync to the next (`blog serve`).
+pub fn publish(
+    site: &Site,
+    kv: &Kv,
+    drafts: bool,
+    dry_run: bool,
+    settle: Settle,
+) -> Result<Published, String> {
+    let place = kv.location().clone();
     // Read beside the content, which it does not need; kept beside the writes.
     let cache_path = terms_cache(&place);
     let cache_read = {
@@ -58,7 +84,7 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
     let mut lease = if dry_run {
         None
     } else {
-        Some(Lease::take(&kv, &mut |line| eprintln!("{line}"))?)
+        Some(Lease::take(kv, &mut |line| eprintln!("{line}"))?)
     };
     let mut renew = || lease.as_mut().map_or(Ok(()), Lease::renew);
     // What the edge holds is listed while the content is read and checked: the two take
@@ -102,6 +128,17 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
             Highlighting::WhereLimitsNeedIt,
         )?;
     }
+    let published = Published {
+        pages: posts
+            .iter()
+            .map(|p| {
+                (
+                    p.file.clone(),
+                    blog_core::routes::post_path(&p.record.meta.slug),
+                )
+            })
+            .collect(),
+    };
     let records: Vec<_> = posts.iter().map(|p| p.record.clone()).collect();
     let used = publish::used_files(&posts, &content);
     let file_keys: BTreeSet<String> = used.keys().cloned().collect();
@@ -128,7 +165,7 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
     sync::plan_records(&mut plan, list_records, &remote);
     if dry_run {
         print!("{}", publish::report(&plan, &renamed, &used, true));
-        return Ok(());
+        return Ok(published);
     }
     // The dates go to disk before the edge hears of them, so a sync that stops half way
     // and runs again publishes the same dates.
@@ -185,12 +222,12 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
     }
     renew()?;
     kv.put_in_batches("posts", &entries)?;
-    let mut published = None;
+    let mut written = None;
     // The site record and the list records in one call: after the posts, before `version`.
     renew()?;
     if !index_entries.is_empty() {
         kv.put_in_batches("index", &index_entries)?;
-        published = Some(Instant::now());
+        written = Some(Instant::now());
     }
     if let Some(index) = &plan.put_index {
         if !stale.is_zero() {
@@ -198,14 +235,14 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
             renew()?;
         }
         kv.put_in_batches("version", &[publish::version_entry(index)])?;
-        published = Some(Instant::now());
+        written = Some(Instant::now());
     }
     let deletions = publish::deletions(&plan);
     renew()?;
     if !deletions.is_empty() {
         kv.bulk_delete(&deletions)?;
     }
-    if let Some(at) = published {
+    if let (Some(at), Settle::Wait) = (written, settle) {
         // Isolates trust the version they read for a moment: once this has passed, every
         // one of them has read the new version, and the next request shows it.
         let settle = Duration::from_millis(kv::SYNC_SETTLE_MS);
@@ -217,7 +254,7 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
             .expect("keeping the search cache does not panic");
     }
     print!("{}", publish::report(&plan, &renamed, &used, false));
-    Ok(())
+    Ok(published)
 }
 
 /// Where a sync keeps each post's weighted terms for the next one
