@@ -15,5 +15,6 @@ pub mod publish;
 pub mod related;
 pub mod search;
 pub mod source;
+pub mod stats;
 pub mod sync;
 pub mod wrangler;

@@ -18,6 +18,7 @@ Commands:
   new    Create a post from its title: content/<slug>.md, dated now, as a draft
   check  Validate site.toml and every post, KV's size limits included; write nothing
   sync   Validate, then publish what changed to Workers KV (local dev state by default)
+  stats  Print reads per post, the site's reads per day and referring sites
   help   Print this message, or the help of the given command
 
 Options:
@@ -32,11 +33,12 @@ enum Command {
     New,
     Check,
     Sync,
+    Stats,
 }
 
 impl Command {
     fn named(name: &str) -> Option<Self> {
-        [Self::New, Self::Check, Self::Sync]
+        [Self::New, Self::Check, Self::Sync, Self::Stats]
             .into_iter()
             .find(|c| c.name() == name)
     }
@@ -46,6 +48,7 @@ impl Command {
             Self::New => "new",
             Self::Check => "check",
             Self::Sync => "sync",
+            Self::Stats => "stats",
         }
     }
 
@@ -54,6 +57,7 @@ impl Command {
             Self::New => cmd::new::HELP,
             Self::Check => cmd::check::HELP,
             Self::Sync => cmd::sync::HELP,
+            Self::Stats => cmd::stats::HELP,
         }
     }
 }
@@ -78,6 +82,8 @@ struct Args {
     drafts: bool,
     place: Place,
     dry_run: bool,
+    /// `blog stats --url`: the site to ask.
+    url: Option<String>,
 }
 
 /// A command line that asks for nothing `blog` does, and the command it named, if any, whose
@@ -128,6 +134,9 @@ fn run(args: Args) -> ExitCode {
         Command::New => cmd::new::run(&args.site, args.title.as_deref()),
         Command::Check => cmd::check::run(&args.site, args.drafts),
         Command::Sync => cmd::sync::run(&args.site, args.drafts, args.place, args.dry_run),
+        Command::Stats => {
+            cmd::stats::run(&args.site, args.place == Place::Remote, args.url.as_deref())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -153,6 +162,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
         settings: PathBuf::from("site.toml"),
     };
     let mut persist_to: Option<PathBuf> = None;
+    let mut url: Option<String> = None;
     let (mut remote, mut drafts, mut dry_run) = (false, false, false);
     let (mut help, mut version) = (false, false);
     let mistake = |message: String, command: &Option<String>| Mistake {
@@ -166,6 +176,12 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
             Err(e) => return Err(mistake(describe(e), &command)),
         };
         match arg {
+            Long("url") => {
+                let value = parser
+                    .value()
+                    .map_err(|_| mistake("--url needs a value".into(), &command))?;
+                url = Some(value.to_string_lossy().into_owned());
+            }
             Long(name @ ("content" | "settings" | "persist-to")) => {
                 let flag = format!("--{name}");
                 let value = parser
@@ -239,6 +255,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
         drafts,
         place,
         dry_run,
+        url,
     }))
 }
 
@@ -312,6 +329,19 @@ mod tests {
             }
         );
         assert_eq!(args(&["sync", "--remote"]).place, Place::Remote);
+    }
+
+    #[test]
+    fn stats_asks_local_dev_unless_told_remote_or_another_address() {
+        let a = args(&["stats"]);
+        assert_eq!(
+            (a.command, &a.place, a.url.as_deref()),
+            (Command::Stats, &Place::Local { persist_to: None }, None)
+        );
+        assert_eq!(args(&["stats", "--remote"]).place, Place::Remote);
+        let a = args(&["stats", "--url", "http://127.0.0.1:9999"]);
+        assert_eq!(a.url.as_deref(), Some("http://127.0.0.1:9999"));
+        assert_eq!(mistake(&["stats", "--url"]), "--url needs a value");
     }
 
     #[test]
@@ -424,6 +454,10 @@ mod tests {
             (
                 cmd::check::HELP,
                 &["--content", "--settings", "--drafts", "--help"],
+            ),
+            (
+                cmd::stats::HELP,
+                &["--remote", "--url", "--settings", "--help"],
             ),
             (
                 cmd::sync::HELP,

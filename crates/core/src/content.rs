@@ -97,6 +97,11 @@ impl PostMeta {
         routes::reads_badge_path(&self.slug)
     }
 
+    /// The same count as text, which the badge links to.
+    pub fn reads_text_url(&self) -> String {
+        routes::reads_text_path(&self.slug)
+    }
+
     /// Every slug this post's reads were counted under: its own and its former `/posts/` slugs.
     pub fn counted_slugs(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.slug.as_str()).chain(
