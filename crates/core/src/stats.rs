@@ -194,12 +194,32 @@ pub struct StatsReport {
     /// The first day of the daily counts.
     pub first_day: String,
     pub retention_days: u32,
-    /// Most read first (all-time, then the last 30 days, then the slug).
+    /// In no order ([`StatsReport::ranked`] puts the most read first).
     pub posts: Vec<PostReads>,
     /// The site's reads on each of the last 30 days, oldest first.
     pub site_daily: Vec<u64>,
-    /// Most referrals in the last 30 days first.
+    /// In no order ([`StatsReport::ranked`] puts the most referrals first).
     pub referrers: Vec<Referrer>,
+}
+
+impl StatsReport {
+    /// The report in the order `blog stats` prints it: posts most read first (all time,
+    /// then the last 30 days, then by slug), referring sites with the most referrals in the
+    /// last 30 days first (then all kept days, then by host). The Worker answers the
+    /// report unsorted: ordering is the reader's work, and keeps sorting code out of it.
+    pub fn ranked(mut self) -> Self {
+        self.posts.sort_by(|a, b| {
+            (b.total, b.last_30_days)
+                .cmp(&(a.total, a.last_30_days))
+                .then_with(|| a.slug.cmp(&b.slug))
+        });
+        self.referrers.sort_by(|a, b| {
+            (b.last_30_days, b.total)
+                .cmp(&(a.last_30_days, a.total))
+                .then_with(|| a.host.cmp(&b.host))
+        });
+        self
+    }
 }
 
 /// `YYYY-MM-DD` of a UTC day number.
@@ -258,18 +278,8 @@ pub fn report(
             r.total += total;
         }
     }
-    let mut posts: Vec<PostReads> = posts.into_values().collect();
-    posts.sort_by(|a, b| {
-        (b.total, b.last_30_days)
-            .cmp(&(a.total, a.last_30_days))
-            .then_with(|| a.slug.cmp(&b.slug))
-    });
-    let mut referrers: Vec<Referrer> = hosts.into_values().collect();
-    referrers.sort_by(|a, b| {
-        (b.last_30_days, b.total)
-            .cmp(&(a.last_30_days, a.total))
-            .then_with(|| a.host.cmp(&b.host))
-    });
+    let posts = posts.into_values().collect();
+    let referrers = hosts.into_values().collect();
     StatsReport {
         today: day_date(today),
         first_day: day_date(first),
@@ -447,7 +457,7 @@ mod tests {
             "old-name" => "renamed".to_string(),
             s => s.to_string(),
         };
-        let r = report(today, 400, vec![a, b], renamed);
+        let r = report(today, 400, vec![a, b], renamed).ranked();
         assert_eq!(
             (r.today.as_str(), r.first_day.as_str()),
             ("2024-10-04", "2024-09-05")

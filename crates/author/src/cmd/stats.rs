@@ -74,10 +74,16 @@ pub fn run(site: &Site, remote: bool, url: Option<&str>) -> Result<(), String> {
                 "{endpoint} answered 404: the token is not the Worker's STATS_TOKEN, or the Worker has none"
             ))
         }
+        _ if !remote && url.is_none() && said.starts_with("cannot reach") => {
+            return Err(format!(
+                "cannot read the stats: {} (is `make dev` running?)",
+                said.trim()
+            ))
+        }
         _ => return Err(format!("cannot read the stats: {}", said.trim())),
     }
     let report: StatsReport = serde_json::from_slice(&output.stdout)
         .map_err(|e| format!("{endpoint} answered something other than stats: {e}"))?;
-    print!("{}", stats::render(&base, &report));
+    print!("{}", stats::render(&base, &report.ranked()));
     Ok(())
 }
