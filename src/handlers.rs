@@ -717,11 +717,9 @@ impl Page<'_> {
             .map_err(|e| Failure::internal("stats: the counters", e))?;
         let aliases = records::aliases(self.env, self.site, None).await?;
         let today = readers::day_number(self.now);
-        let report = stats::report(today, retention, shards, |slug| {
-            aliases.counted_as(slug, self.now).to_string()
-        });
-        let body = serde_json::to_vec(&report).map_err(|e| Failure::internal("stats", e))?;
-        Ok(respond(body, headers::JSON, caching::NO_STORE, 200)?.into())
+        let renamed = aliases.renamed_posts(self.now);
+        let body = stats::answer_json(today, retention, renamed, &shards);
+        Ok(respond(body.into_bytes(), headers::JSON, caching::NO_STORE, 200)?.into())
     }
 
     /// The site's feeds, a tag's, or with `series` a series' (in Atom).

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { ROOT, get, parseIndex, run, tempDir } from './harness.mjs';
+import { BLOG, ROOT, get, parseIndex, run, tempDir } from './harness.mjs';
 import { BROWSER, popularOrder, readAs, readsShown, sleep, startSite, waitForReads } from './support.mjs';
 
 const FIXTURE = path.join(ROOT, 'tests/fixtures/counter-v1/blog-ReadCounter');
@@ -159,9 +159,11 @@ describe('a schema-3 counter with 500 days of history', () => {
   after(() => old?.stop());
 
   const report = async () => {
-    const res = await get(`${old.base}/_stats`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    assert.equal(res.status, 200, res.body);
-    return JSON.parse(res.body);
+    const { code, stdout, stderr } = await run(BLOG, ['stats', '--json', '--url', old.base], {
+      env: { ...process.env, BLOG_STATS_TOKEN: TOKEN },
+    });
+    assert.equal(code, 0, stderr);
+    return JSON.parse(stdout);
   };
 
   test('the upgrade keeps every count, and the day\'s first read rolls up the days past the retention', async () => {

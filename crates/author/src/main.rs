@@ -84,6 +84,8 @@ struct Args {
     dry_run: bool,
     /// `blog stats --url`: the site to ask.
     url: Option<String>,
+    /// `blog stats --json`: the report as JSON.
+    json: bool,
 }
 
 /// A command line that asks for nothing `blog` does, and the command it named, if any, whose
@@ -135,7 +137,8 @@ fn run(args: Args) -> ExitCode {
         Command::Check => cmd::check::run(&args.site, args.drafts),
         Command::Sync => cmd::sync::run(&args.site, args.drafts, args.place, args.dry_run),
         Command::Stats => {
-            cmd::stats::run(&args.site, args.place == Place::Remote, args.url.as_deref())
+            let remote = args.place == Place::Remote;
+            cmd::stats::run(&args.site, remote, args.url.as_deref(), args.json)
         }
     };
     match result {
@@ -163,7 +166,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
     };
     let mut persist_to: Option<PathBuf> = None;
     let mut url: Option<String> = None;
-    let (mut remote, mut drafts, mut dry_run) = (false, false, false);
+    let (mut remote, mut drafts, mut dry_run, mut json) = (false, false, false, false);
     let (mut help, mut version) = (false, false);
     let mistake = |message: String, command: &Option<String>| Mistake {
         message,
@@ -196,6 +199,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
             Long("remote") => remote = true,
             Long("drafts") => drafts = true,
             Long("dry-run") => dry_run = true,
+            Long("json") => json = true,
             Short('h') | Long("help") => help = true,
             Short('V') | Long("version") => version = true,
             Value(v) if v == "help" => help = true,
@@ -256,6 +260,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
         place,
         dry_run,
         url,
+        json,
     }))
 }
 
@@ -342,6 +347,7 @@ mod tests {
         let a = args(&["stats", "--url", "http://127.0.0.1:9999"]);
         assert_eq!(a.url.as_deref(), Some("http://127.0.0.1:9999"));
         assert_eq!(mistake(&["stats", "--url"]), "--url needs a value");
+        assert!(args(&["stats", "--json"]).json && !args(&["stats"]).json);
     }
 
     #[test]
@@ -457,7 +463,7 @@ mod tests {
             ),
             (
                 cmd::stats::HELP,
-                &["--remote", "--url", "--settings", "--help"],
+                &["--remote", "--url", "--json", "--settings", "--help"],
             ),
             (
                 cmd::sync::HELP,

@@ -6,7 +6,7 @@
 use crate::date::civil_from_days;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// How many days of daily rows a counter keeps when the settings name no other number.
 pub const DEFAULT_RETENTION_DAYS: u32 = 400;
@@ -158,6 +158,52 @@ pub struct ShardReport {
     pub daily: Vec<(String, i64, u64)>,
     /// `(host, reads in the window, reads over every day kept)`.
     pub referrers: Vec<(String, u64, u64)>,
+}
+
+/// What the stats endpoint answers: each counter's [`ShardReport`] as the counter sent it,
+/// the day, the retention, and the slugs reads were counted under that now name another
+/// post. The Worker writes it around the counters' own JSON ([`answer_json`]), parsing
+/// nothing; `blog stats` makes the report of it ([`StatsAnswer::report`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatsAnswer {
+    /// The UTC day number of the answer.
+    pub today: i64,
+    pub retention_days: u32,
+    /// A former slug, and the post it belongs to now.
+    #[serde(default)]
+    pub renamed: BTreeMap<String, String>,
+    pub shards: Vec<ShardReport>,
+}
+
+impl StatsAnswer {
+    /// The report: the counters summed, a renamed post's reads its own.
+    pub fn report(self) -> StatsReport {
+        let renamed = self.renamed;
+        report(self.today, self.retention_days, self.shards, |slug| {
+            renamed
+                .get(slug)
+                .cloned()
+                .unwrap_or_else(|| slug.to_string())
+        })
+    }
+}
+
+/// A [`StatsAnswer`]'s JSON from its parts. Each of `shards` is one counter's answer, a
+/// `ShardReport` in JSON, put in as it is; `renamed` gives, for each former slug, the post
+/// it names now.
+pub fn answer_json<'a>(
+    today: i64,
+    retention: u32,
+    renamed: impl Iterator<Item = (&'a str, &'a str)>,
+    shards: &[String],
+) -> String {
+    let renamed: BTreeMap<&str, &str> = renamed.collect();
+    let renamed = serde_json::to_string(&renamed).unwrap_or_else(|_| "{}".into());
+    format!(
+        "{{\"today\":{today},\"retention_days\":{},\"renamed\":{renamed},\"shards\":[{}]}}",
+        retention_days(retention),
+        shards.join(",")
+    )
 }
 
 /// The first day of the report's window seen from `today`.
@@ -483,6 +529,40 @@ mod tests {
         // It travels as JSON and comes back the same.
         let json = serde_json::to_string(&r).unwrap();
         assert_eq!(serde_json::from_str::<StatsReport>(&json).unwrap(), r);
+    }
+
+    #[test]
+    fn the_endpoint_wraps_the_counters_json_and_blog_stats_reads_it_back() {
+        let shard = ShardReport {
+            totals: vec![("old-name".into(), 4), ("post".into(), 1)],
+            daily: vec![("old-name".into(), 20_000, 4)],
+            referrers: vec![("lobste.rs".into(), 1, 1)],
+        };
+        let shards = [
+            serde_json::to_string(&shard).unwrap(),
+            serde_json::to_string(&ShardReport::default()).unwrap(),
+        ];
+        let renamed = [("old-name", "renamed"), ("a\"b", "c")];
+        let json = answer_json(20_000, 10, renamed.into_iter(), &shards);
+        let answer: StatsAnswer = serde_json::from_str(&json).expect(&json);
+        assert_eq!(
+            (answer.today, answer.retention_days, answer.shards.len()),
+            (20_000, MIN_RETENTION_DAYS, 2)
+        );
+        assert_eq!(answer.renamed["a\"b"], "c", "names are escaped");
+        let r = answer.report().ranked();
+        let posts: Vec<(&str, u64, u64)> = r
+            .posts
+            .iter()
+            .map(|p| (p.slug.as_str(), p.total, p.daily[29]))
+            .collect();
+        assert_eq!(posts, [("renamed", 4, 4), ("post", 1, 0)]);
+        assert_eq!(r.referrers[0].host, "lobste.rs");
+        let none = answer_json(20_000, 400, std::iter::empty(), &[]);
+        assert_eq!(
+            serde_json::from_str::<StatsAnswer>(&none).unwrap().report(),
+            report(20_000, 400, vec![], str::to_string)
+        );
     }
 
     #[test]

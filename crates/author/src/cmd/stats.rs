@@ -3,7 +3,7 @@
 
 use super::Site;
 use blog_author::{source, stats};
-use blog_core::stats::StatsReport;
+use blog_core::stats::StatsAnswer;
 use std::process::Command;
 
 pub const HELP: &str = "\
@@ -21,6 +21,7 @@ Usage: blog stats [OPTIONS]
 Options:
       --remote           Ask the deployed site instead of local dev
       --url <URL>        Ask the site at this address instead
+      --json             Print the report as JSON (posts, site_daily, referrers) instead
       --settings <FILE>  The site settings, for base_url [default: site.toml]
   -h, --help             Print help
 
@@ -29,7 +30,7 @@ Environment:
   BLOG_NODE         The node that makes the request [default: node]
 ";
 
-pub fn run(site: &Site, remote: bool, url: Option<&str>) -> Result<(), String> {
+pub fn run(site: &Site, remote: bool, url: Option<&str>, json: bool) -> Result<(), String> {
     let base = match (url, remote) {
         (Some(url), _) => url.to_string(),
         (None, true) => {
@@ -82,8 +83,14 @@ pub fn run(site: &Site, remote: bool, url: Option<&str>) -> Result<(), String> {
         }
         _ => return Err(format!("cannot read the stats: {}", said.trim())),
     }
-    let report: StatsReport = serde_json::from_slice(&output.stdout)
+    let answer: StatsAnswer = serde_json::from_slice(&output.stdout)
         .map_err(|e| format!("{endpoint} answered something other than stats: {e}"))?;
-    print!("{}", stats::render(&base, &report.ranked()));
+    let report = answer.report().ranked();
+    if json {
+        let text = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
+        println!("{text}");
+    } else {
+        print!("{}", stats::render(&base, &report));
+    }
     Ok(())
 }
