@@ -197,7 +197,12 @@ pub fn answer_json<'a>(
     renamed: impl Iterator<Item = (&'a str, &'a str)>,
     shards: &[String],
 ) -> String {
-    let renamed: BTreeMap<&str, &str> = renamed.collect();
+    // One insert at a time: `collect` would link a sort into the Worker for this alone.
+    let mut map = BTreeMap::new();
+    for (from, to) in renamed {
+        map.insert(from, to);
+    }
+    let renamed = map;
     let renamed = serde_json::to_string(&renamed).unwrap_or_else(|_| "{}".into());
     format!(
         "{{\"today\":{today},\"retention_days\":{},\"renamed\":{renamed},\"shards\":[{}]}}",
