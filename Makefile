@@ -41,7 +41,13 @@ dev:
 	@$(MAKE) --no-print-directory -j3 dev-ready
 	$(BLOG) serve --port $(PORT)
 
-dev-ready: build $(BLOG)
+dev-ready: build $(BLOG) .dev.vars
+
+# The local Worker's secrets, which `wrangler dev` reads and git ignores: a random stats
+# token, which `blog stats` reads from here too. Never overwritten.
+.dev.vars:
+	@umask 077 && printf 'STATS_TOKEN=%s\n' "$$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" > $@
+	@echo "wrote .dev.vars: a new STATS_TOKEN for the local Worker and blog stats"
 
 # The end-to-end tests and the host checks (lint, cargo test, the deploy dry run, the fuzz
 # smoke run) run side by side: see tests/run.sh.

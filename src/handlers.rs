@@ -17,7 +17,7 @@ use blog_core::headers::{self, HTML};
 use blog_core::lists::{List, ListRecord, Shown, TagsRecord};
 use blog_core::memory::Lasts;
 use blog_core::routes::{self, FeedKind, Route};
-use blog_core::{kv, pages, ranking, readers};
+use blog_core::{kv, pages, ranking, readers, stats};
 use futures_util::future::join_all;
 use std::rc::Rc;
 use std::thread::LocalKey;
@@ -79,7 +79,9 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
     match route {
         Route::Post { slug } => page.post(&slug, prefetched).await,
         Route::Index => page.home(prefetched, read.aliases).await,
-        Route::ReadsBadge { slug } => page.reads_badge(&slug, prefetched).await,
+        Route::ReadsBadge { slug } => page.reads(&slug, prefetched, ReadsAs::Badge).await,
+        Route::ReadsText { slug } => page.reads(&slug, prefetched, ReadsAs::Text).await,
+        Route::Stats => page.stats().await,
         Route::Tags => {
             let cache_control = page.lifetime().page_cache(0);
             page.cached(page.list_key(""), HTML, cache_control, async || {
@@ -306,7 +308,7 @@ pub(crate) fn send(req: &Req, page: &Cached) -> Outcome {
 fn post_from_memory(slug: &str, req: &Req, env: &Env, ctx: &Context) -> Option<Outcome> {
     let site = records::current_site_in_memory()?;
     let page = cache::get(&caching::post_memory_key(BUILD_ID, &site, slug, now()))?;
-    count_read(req, env, ctx, slug);
+    count_read(req, env, ctx, &site, slug);
     Some(send(req, &page))
 }
 
@@ -349,18 +351,36 @@ async fn without_site(slug: &str, req: &Req, env: &Env, failure: Failure) -> Out
     Ok(respond(body.into_bytes(), HTML, caching::NO_STORE, 200)?.into())
 }
 
-/// A real read of a published post goes to the counter.
-fn count_read(req: &Req, env: &Env, ctx: &Context, slug: &str) {
-    if let Some(reader) = req.is_get().then(|| reader(req)).flatten() {
-        counter::count(
-            env,
-            ctx,
-            counter::Hit {
-                slug: slug.to_string(),
-                reader,
-            },
-        );
-    }
+/// A real read of a published post goes to the counter, with the site the reader came
+/// from: the host of an external `Referer`, read only for a read that counts.
+fn count_read(req: &Req, env: &Env, ctx: &Context, site: &SiteRecord, slug: &str) {
+    let Some(reader) = req.is_get().then(|| reader(req)).flatten() else {
+        return;
+    };
+    let referrer = req.header("referer").and_then(|referer| {
+        let own: Vec<&str> = [req.host(), routes::url_host(&site.settings.base_url)]
+            .into_iter()
+            .flatten()
+            .collect();
+        stats::referring_host(&referer, &own)
+    });
+    counter::count(
+        env,
+        ctx,
+        counter::Hit {
+            slug: slug.to_string(),
+            reader,
+            referrer,
+        },
+        site.settings.stats_retention_days,
+    );
+}
+
+/// How a post's read count is shown: the badge the page draws, or the text it links to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ReadsAs {
+    Badge,
+    Text,
 }
 
 /// A page of the site as it stands at this second, and the request's I/O handles.
@@ -533,7 +553,7 @@ impl Page<'_> {
         let (req, site, now) = (self.req, self.site, self.now);
         let memory_key = caching::post_memory_key(BUILD_ID, site, slug, now);
         if let Some(page) = cache::get(&memory_key) {
-            count_read(req, self.env, self.ctx, slug);
+            count_read(req, self.env, self.ctx, site, slug);
             return send(req, &page);
         }
         let record: Option<PostRecord> = self.record(&kv::post_key(slug), prefetched).await?;
@@ -544,7 +564,7 @@ impl Page<'_> {
         }) else {
             return self.not_found().await;
         };
-        count_read(req, self.env, self.ctx, slug);
+        count_read(req, self.env, self.ctx, site, slug);
         if let Some(page) = cache::get(key.memory()) {
             cache::put_alias(memory_key, page.clone());
             return send(req, &page);
@@ -644,7 +664,9 @@ impl Page<'_> {
         }))
     }
 
-    async fn reads_badge(&self, slug: &str, prefetched: records::Prefetched) -> Outcome {
+    /// A post's read count, as the badge or as text: fresh within `BADGE_CACHE`, the text
+    /// kept nowhere.
+    async fn reads(&self, slug: &str, prefetched: records::Prefetched, to: ReadsAs) -> Outcome {
         // The post's metadata says whether it is out and which slugs its reads count under:
         // read once per content version, then kept (badges are asked for on every view).
         let meta = match cache::meta(&self.site.version, slug) {
@@ -664,6 +686,10 @@ impl Page<'_> {
         let query = StatsQuery::slugs(half_life, meta.counted_slugs());
         let stats = counter::stats(self.env, self.ctx, &query).await;
         let reads = stats.map(|s| ranking::stats_for(&meta, &s).reads);
+        if to == ReadsAs::Text {
+            let text = pages::reads_text(reads);
+            return Ok(respond(text.into_bytes(), headers::TEXT, caching::NO_STORE, 200)?.into());
+        }
         let svg = reads.map_or_else(pages::reads_badge_unknown, pages::reads_badge);
         let cache_control = if reads.is_some() {
             caching::BADGE_CACHE
@@ -674,6 +700,26 @@ impl Page<'_> {
         resp.headers_mut()
             .set("content-security-policy", headers::BADGE_CSP)?;
         Ok(resp.into())
+    }
+
+    /// The author's report, for the holder of the stats token (the Worker's `STATS_TOKEN`
+    /// secret, sent as `Authorization: Bearer …`). Anyone else gets the ordinary 404, made
+    /// the way every other 404 is, so nothing tells the endpoint apart from a missing page.
+    async fn stats(&self) -> Outcome {
+        let expected = self.env.secret("STATS_TOKEN").ok().map(|s| s.to_string());
+        let given = self.req.header("authorization");
+        if !stats::token_matches(expected.as_deref(), stats::bearer_token(given.as_deref())) {
+            return self.not_found().await;
+        }
+        let retention = self.site.settings.stats_retention_days;
+        let shards = counter::report(self.env, retention)
+            .await
+            .map_err(|e| Failure::internal("stats: the counters", e))?;
+        let aliases = records::aliases(self.env, self.site, None).await?;
+        let today = readers::day_number(self.now);
+        let renamed = aliases.renamed_posts(self.now);
+        let body = stats::answer_json(today, retention, renamed, &shards);
+        Ok(respond(body.into_bytes(), headers::JSON, caching::NO_STORE, 200)?.into())
     }
 
     /// The site's feeds, a tag's, or with `series` a series' (in Atom).

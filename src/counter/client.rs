@@ -9,8 +9,9 @@ use blog_core::counting::{
     FLUSH_DELAY, MAX_ATTEMPTS, SHARDS, STATS_TIMEOUT,
 };
 use blog_core::ranking::{self, ReadStats};
+use blog_core::stats;
 use futures_util::future::{join_all, select, Either};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 use worker::{Context, Delay, Env, Method, Request, RequestInit, Result};
@@ -26,6 +27,8 @@ thread_local! {
     /// For each query (Popular Reads' top, each badge's slugs): the last counts fetched,
     /// when, whether a refresh is under way and when one failed.
     static MEMORY: RefCell<HashMap<String, StatsMemory<Stats>>> = RefCell::new(HashMap::new());
+    /// The site's retention setting as of the last read counted, sent with each batch.
+    static RETENTION: Cell<u32> = const { Cell::new(stats::DEFAULT_RETENTION_DAYS) };
 }
 
 /// The most queries an isolate remembers counts for; past it, it starts again.
@@ -52,7 +55,9 @@ fn stub(env: &Env, fault: Option<Fault>, shard: usize) -> Result<worker::Stub> {
 /// Counts one read. It joins the isolate's pending reads, sent as one batch a moment later
 /// through `wait_until`, after the response has gone. If the isolate is torn down before
 /// that, its pending reads are lost (never counted twice).
-pub fn count(env: &Env, ctx: &Context, hit: Hit) {
+/// `retention` is the site's `stats_retention_days`: the counter rolls up older days.
+pub fn count(env: &Env, ctx: &Context, hit: Hit, retention: u32) {
+    RETENTION.with(|r| r.set(retention));
     if OUTBOX.with(|o| o.borrow_mut().add(hit)) {
         ctx.wait_until(flush(env.clone()));
     }
@@ -91,7 +96,11 @@ async fn send(env: &Env, fault: Option<Fault>, batch: &HitBatch) -> Result<Count
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_body(Some(serde_json::to_string(batch)?.into()));
-    let req = Request::new_with_init("https://counter/hits", &init)?;
+    let url = format!(
+        "https://counter/hits?{}",
+        stats::retention_query(RETENTION.with(Cell::get))
+    );
+    let req = Request::new_with_init(&url, &init)?;
     let mut resp = stub(env, fault, batch.shard)?
         .fetch_with_request(req)
         .await?;
@@ -178,4 +187,33 @@ async fn fetch_stats(env: &Env, query: &str) -> Option<Stats> {
         }
     }
     Some(Rc::new(total))
+}
+
+/// Every counter's part of the author's report, as the JSON each sent (a
+/// `blog_core::stats::ShardReport`), all or nothing: a report that left a shard out would
+/// show counts smaller than they are. Each counter rolls up the days past `retention`
+/// first, as its first read of a day does.
+pub async fn report(env: &Env, retention: u32) -> Result<Vec<String>> {
+    let fault = Fault::from_env(env);
+    let url = format!(
+        "https://counter/report?{}",
+        stats::retention_query(retention)
+    );
+    let shard_report = |shard: usize| {
+        let url = url.clone();
+        async move {
+            let mut resp = stub(env, fault, shard)?.fetch_with_str(&url).await?;
+            if resp.status_code() != 200 {
+                return Err(worker::Error::RustError(format!(
+                    "counter {shard} answered {}",
+                    resp.status_code()
+                )));
+            }
+            resp.text().await
+        }
+    };
+    join_all((0..SHARDS).map(shard_report))
+        .await
+        .into_iter()
+        .collect()
 }

@@ -8,7 +8,7 @@ mod object;
 mod schema;
 
 pub use blog_core::counting::Hit;
-pub use client::{count, stats, stats_in_memory};
+pub use client::{count, report, stats, stats_in_memory};
 // `object::ReadCounter` needs no re-export: `#[durable_object]` exports it to JavaScript under
 // its own name, the `class_name` wrangler.toml binds, from whichever module defines it.
 

@@ -5,8 +5,12 @@ use serde::Deserialize;
 use worker::{Result, SqlStorage};
 
 /// Version 1 had only `reads`; version 2 added `daily`, `seen` and `salt`; version 3
-/// `batches`. Kept in `meta` under the key `schema`.
-pub const SCHEMA_VERSION: i64 = 3;
+/// `batches`; version 4 `referrers` and the index of `daily` by day. Kept in `meta` under
+/// the key `schema`.
+pub const SCHEMA_VERSION: i64 = 4;
+
+/// The key in `meta` of the last day old rows were rolled up (see `blog_core::stats`).
+pub const ROLLED_UP: &str = "rolled_up";
 
 /// `meta(key, value)`: the object's own facts; `schema` is the version of its tables.
 const META: &str = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)";
@@ -26,6 +30,15 @@ const SALT: &str = "CREATE TABLE IF NOT EXISTS salt (day INTEGER PRIMARY KEY, va
 /// counts once.
 const BATCHES: &str =
     "CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, day INTEGER NOT NULL)";
+
+/// `referrers(host, day, reads)` (version 4): the counted reads each referring site's links
+/// brought, by UTC day; only a host, never a URL or a reader, and at most
+/// `blog_core::stats::MAX_HOSTS_PER_DAY` hosts a day.
+const REFERRERS: &str = "CREATE TABLE IF NOT EXISTS referrers (host TEXT NOT NULL, day INTEGER NOT NULL, reads INTEGER NOT NULL, PRIMARY KEY (host, day))";
+/// Daily rows by day (version 4): the report's window and the roll-up of old days read a
+/// range of days, not every row.
+const DAILY_BY_DAY: &str = "CREATE INDEX IF NOT EXISTS daily_by_day ON daily (day)";
+const REFERRERS_BY_DAY: &str = "CREATE INDEX IF NOT EXISTS referrers_by_day ON referrers (day)";
 
 /// Brings any earlier schema up to date in place, keeping every count. `today` is the
 /// current day number: reads of version 1 are dated to it.
@@ -50,6 +63,12 @@ pub fn migrate(sql: &SqlStorage, today: f64) -> Result<()> {
     sql.exec(SALT, None)?;
     // Version 3: ids of batches already counted today, so a retried batch counts once.
     sql.exec(BATCHES, None)?;
+    // Version 4: referring sites, and daily rows found by day. Nothing is rewritten: every
+    // count stays where it was, and old days are rolled up by the counter's first read of
+    // a day (`ReadCounter::roll_up`), which keeps each post's all-time total.
+    sql.exec(REFERRERS, None)?;
+    sql.exec(DAILY_BY_DAY, None)?;
+    sql.exec(REFERRERS_BY_DAY, None)?;
     if version < 2 {
         // Reads from before daily buckets existed have no date: weigh them as of today, so
         // Popular Reads looks the same after the upgrade as before it.

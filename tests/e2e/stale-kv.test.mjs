@@ -255,7 +255,7 @@ function linksOf(html) {
     const href = /href="([^"]*)"/.exec(m[1])?.[1];
     if (!href || !href.startsWith('/')) continue;
     const clean = href.replace(/[#?].*$/, '');
-    if (clean.startsWith('/posts/') && !clean.endsWith('/reads.svg')) {
+    if (clean.startsWith('/posts/') && !clean.endsWith('/reads.svg') && !clean.endsWith('/reads.txt')) {
       let kind = 'list';
       if (/class="(previous|next)"/.test(m[1])) kind = 'neighbour';
       else if (popularAt >= 0 && m.index > popularAt) kind = 'popular';

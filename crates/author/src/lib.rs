@@ -16,6 +16,7 @@ pub mod publish;
 pub mod related;
 pub mod search;
 pub mod source;
+pub mod stats;
 pub mod sync;
 pub mod watch;
 pub mod wrangler;

@@ -19,6 +19,7 @@ Commands:
   check  Validate site.toml and every post, KV's size limits included; write nothing
   sync   Validate, then publish what changed to Workers KV (local dev state by default)
   serve  Sync into local KV, serve the site, and sync and reload the browser on every save
+  stats  Print reads per post, the site's reads per day and referring sites
   help   Print this message, or the help of the given command
 
 Options:
@@ -34,11 +35,12 @@ enum Command {
     Check,
     Sync,
     Serve,
+    Stats,
 }
 
 impl Command {
     fn named(name: &str) -> Option<Self> {
-        [Self::New, Self::Check, Self::Sync, Self::Serve]
+        [Self::New, Self::Check, Self::Sync, Self::Serve, Self::Stats]
             .into_iter()
             .find(|c| c.name() == name)
     }
@@ -49,6 +51,7 @@ impl Command {
             Self::Check => "check",
             Self::Sync => "sync",
             Self::Serve => "serve",
+            Self::Stats => "stats",
         }
     }
 
@@ -58,6 +61,7 @@ impl Command {
             Self::Check => cmd::check::HELP,
             Self::Sync => cmd::sync::HELP,
             Self::Serve => cmd::serve::HELP,
+            Self::Stats => cmd::stats::HELP,
         }
     }
 }
@@ -84,6 +88,10 @@ struct Args {
     dry_run: bool,
     /// `blog serve`'s port.
     port: u16,
+    /// `blog stats --url`: the site to ask.
+    url: Option<String>,
+    /// `blog stats --json`: the report as JSON.
+    json: bool,
 }
 
 /// A command line that asks for nothing `blog` does, and the command it named, if any, whose
@@ -140,6 +148,10 @@ fn run(args: Args) -> ExitCode {
             };
             cmd::serve::run(&args.site, persist_to, args.port)
         }
+        Command::Stats => {
+            let remote = args.place == Place::Remote;
+            cmd::stats::run(&args.site, remote, args.url.as_deref(), args.json)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -166,7 +178,8 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
     };
     let mut persist_to: Option<PathBuf> = None;
     let mut port: u16 = 8787;
-    let (mut remote, mut drafts, mut dry_run) = (false, false, false);
+    let mut url: Option<String> = None;
+    let (mut remote, mut drafts, mut dry_run, mut json) = (false, false, false, false);
     let (mut help, mut version) = (false, false);
     let mistake = |message: String, command: &Option<String>| Mistake {
         message,
@@ -179,6 +192,12 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
             Err(e) => return Err(mistake(describe(e), &command)),
         };
         match arg {
+            Long("url") => {
+                let value = parser
+                    .value()
+                    .map_err(|_| mistake("--url needs a value".into(), &command))?;
+                url = Some(value.to_string_lossy().into_owned());
+            }
             Long(name @ ("content" | "settings" | "persist-to")) => {
                 let flag = format!("--{name}");
                 let value = parser
@@ -204,6 +223,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
             Long("remote") => remote = true,
             Long("drafts") => drafts = true,
             Long("dry-run") => dry_run = true,
+            Long("json") => json = true,
             Short('h') | Long("help") => help = true,
             Short('V') | Long("version") => version = true,
             Value(v) if v == "help" => help = true,
@@ -270,6 +290,8 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
         place,
         dry_run,
         port,
+        url,
+        json,
     }))
 }
 
@@ -343,6 +365,20 @@ mod tests {
             }
         );
         assert_eq!(args(&["sync", "--remote"]).place, Place::Remote);
+    }
+
+    #[test]
+    fn stats_asks_local_dev_unless_told_remote_or_another_address() {
+        let a = args(&["stats"]);
+        assert_eq!(
+            (a.command, &a.place, a.url.as_deref()),
+            (Command::Stats, &Place::Local { persist_to: None }, None)
+        );
+        assert_eq!(args(&["stats", "--remote"]).place, Place::Remote);
+        let a = args(&["stats", "--url", "http://127.0.0.1:9999"]);
+        assert_eq!(a.url.as_deref(), Some("http://127.0.0.1:9999"));
+        assert_eq!(mistake(&["stats", "--url"]), "--url needs a value");
+        assert!(args(&["stats", "--json"]).json && !args(&["stats"]).json);
     }
 
     #[test]
@@ -455,6 +491,10 @@ mod tests {
             (
                 cmd::check::HELP,
                 &["--content", "--settings", "--drafts", "--help"],
+            ),
+            (
+                cmd::stats::HELP,
+                &["--remote", "--url", "--json", "--settings", "--help"],
             ),
             (
                 cmd::sync::HELP,

@@ -773,7 +773,7 @@ fn site_page(path: &str) -> Option<String> {
         Route::Feed { .. } => "a feed".into(),
         Route::Sitemap | Route::SitemapPart { .. } => "the sitemap".into(),
         Route::File { .. } => "a stored file".into(),
-        Route::ReadsBadge { .. } => "a post's read count".into(),
+        Route::ReadsBadge { .. } | Route::ReadsText { .. } => "a post's read count".into(),
         _ => "one of the site's own files".into(),
     })
 }
@@ -968,6 +968,18 @@ pub fn parse_settings(file: &str, text: &str) -> Result<Settings, Diagnostic> {
             file,
             line("popular_half_life_days"),
             "`popular_half_life_days` must be a positive number of days such as 30",
+        ));
+    }
+    let retention = blog_core::stats::MIN_RETENTION_DAYS..=blog_core::stats::MAX_RETENTION_DAYS;
+    if !retention.contains(&settings.stats_retention_days) {
+        return Err(Diagnostic::error(
+            file,
+            line("stats_retention_days"),
+            format!(
+                "`stats_retention_days` must be between {} and {} days",
+                retention.start(),
+                retention.end()
+            ),
         ));
     }
     if let Err(e) = jiff::tz::TimeZone::get(&settings.time_zone) {
@@ -1294,6 +1306,20 @@ mod tests {
         let e = parse_settings("site.toml", "titel = \"x\"\n").unwrap_err();
         assert!(e.message.contains("titel"), "{e}");
         assert!(parse_settings("site.toml", "popular_half_life_days = 0\n").is_err());
+        let short = parse_settings("site.toml", "title = \"T\"\nstats_retention_days = 7\n");
+        let message = short.unwrap_err().to_string();
+        assert!(
+            message.starts_with(
+                "site.toml:2: error: `stats_retention_days` must be between 30 and 3660"
+            ),
+            "{message}"
+        );
+        assert_eq!(
+            parse_settings("site.toml", "stats_retention_days = 60\n")
+                .unwrap()
+                .stats_retention_days,
+            60
+        );
     }
 
     #[test]

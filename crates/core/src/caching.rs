@@ -18,7 +18,8 @@ use std::fmt::Write;
 pub const ASSET_CACHE: &str = "public, max-age=86400";
 /// Named by their content (a file's hash, an asset's fingerprint): the bytes never change.
 pub const FILE_CACHE: &str = "public, max-age=31536000, immutable";
-/// Error pages, and pages served while KV and the index disagree: kept nowhere.
+/// Error pages, pages served while KV and the index disagree, the author's stats and a
+/// read count as text: kept nowhere, by no cache.
 pub const NO_STORE: &str = "no-store";
 /// Redirects from old or non-canonical paths.
 pub const REDIRECT_CACHE: &str = "public, max-age=3600";
@@ -221,7 +222,9 @@ impl FirstReads {
 pub fn route_record(route: &Route) -> Option<String> {
     use crate::lists::List;
     Some(match route {
-        Route::Post { slug } | Route::ReadsBadge { slug } => crate::kv::post_key(slug),
+        Route::Post { slug } | Route::ReadsBadge { slug } | Route::ReadsText { slug } => {
+            crate::kv::post_key(slug)
+        }
         Route::Index => List::Front.key(1),
         Route::Year { year, page } => List::Year(*year).key(*page),
         Route::Tag { slug, page } => List::Tag(slug).key(*page),

@@ -97,6 +97,11 @@ impl PostMeta {
         routes::reads_badge_path(&self.slug)
     }
 
+    /// The same count as text, which the badge links to.
+    pub fn reads_text_url(&self) -> String {
+        routes::reads_text_path(&self.slug)
+    }
+
     /// Every slug this post's reads were counted under: its own and its former `/posts/` slugs.
     pub fn counted_slugs(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.slug.as_str()).chain(
@@ -407,6 +412,16 @@ impl Aliases {
             .find_map(|p| self.0.get(p))
             .filter(|(_, published)| *published <= now)
             .map(|(slug, _)| slug.as_str())
+    }
+
+    /// Every former slug of a post, and the post it names at `now`: what
+    /// [`Aliases::counted_as`] gives for each slug it does not give back unchanged.
+    pub fn renamed_posts(&self, now: Timestamp) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().filter_map(move |(path, (to, published))| {
+            let from = path.strip_prefix(routes::POSTS_PREFIX)?;
+            (*published <= now && !from.contains('/') && routes::post_path(from) == *path)
+                .then_some((from, to.as_str()))
+        })
     }
 
     /// The post a read counted under `slug` belongs to now: one renamed from it, if any.
@@ -880,6 +895,10 @@ mod tests {
         assert_eq!(aliases.target("/posts/other", 100), None);
         assert_eq!(aliases.counted_as("old-name", 100), "new-name");
         assert_eq!(aliases.counted_as("b", 100), "b");
+        // The same, as the stats endpoint sends it: former post slugs only, once published.
+        let renamed: Vec<_> = aliases.renamed_posts(100).collect();
+        assert_eq!(renamed, [("old-name", "new-name")]);
+        assert_eq!(aliases.renamed_posts(5).count(), 0, "not published yet");
         let tags: Vec<_> = visible
             .tags()
             .into_iter()

@@ -29,6 +29,9 @@ pub const DEFAULT_HALF_LIFE_DAYS: f64 = 30.0;
 pub struct Hit {
     pub slug: String,
     pub reader: String,
+    /// The site the reader came from (`stats::referring_host`), counted with the read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<String>,
 }
 
 /// Reads sent together. The id makes a retried batch count once even if the first attempt
@@ -372,6 +375,7 @@ mod tests {
         Hit {
             slug: slug.into(),
             reader: reader.into(),
+            referrer: None,
         }
     }
 

@@ -22,6 +22,7 @@ pub const BADGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'";
 
 pub const HTML: &str = "text/html; charset=utf-8";
 pub const TEXT: &str = "text/plain; charset=utf-8";
+pub const JSON: &str = "application/json; charset=utf-8";
 pub const CSS: &str = "text/css; charset=utf-8";
 pub const SVG: &str = "image/svg+xml";
 pub const MANIFEST: &str = "application/manifest+json";

@@ -25,3 +25,4 @@ pub mod search_page;
 pub mod search_store;
 pub mod settings;
 pub mod slug;
+pub mod stats;

@@ -447,6 +447,15 @@ pub fn reads_badge(reads: u64) -> String {
     badge(&format_reads(reads))
 }
 
+/// A post's read count as plain text (`1,234 reads`), which the badge links to: what a text
+/// browser or a screen reader gets by following it.
+pub fn reads_text(reads: Option<u64>) -> String {
+    match reads {
+        Some(reads) => format!("{}\n", format_reads(reads)),
+        None => "The read count is not available right now.\n".into(),
+    }
+}
+
 /// The badge while the counts cannot be read: no number rather than a wrong one (0).
 pub fn reads_badge_unknown() -> String {
     badge("– reads")
@@ -650,6 +659,12 @@ mod tests {
         assert!(svg.contains("<title>1,234 reads</title>") && svg.contains(">1,234 reads</text>"));
         assert!(reads_badge(1).contains(">1 read</text>"));
         assert!(reads_badge(10_000_000).len() > reads_badge(1).len());
+        assert_eq!(reads_text(Some(1234)), "1,234 reads\n");
+        assert_eq!(reads_text(Some(1)), "1 read\n");
+        assert!(
+            !reads_text(None).contains('0'),
+            "no count rather than a wrong one"
+        );
         let unknown = reads_badge_unknown();
         assert!(
             unknown.contains(">– reads</text>") && !unknown.contains("0 reads"),
@@ -713,8 +728,9 @@ mod tests {
         );
         assert!(html.contains("<strong>bold</strong>"));
         assert!(html.contains("May 2, 2026"));
+        // The badge links to the count as text, for text browsers and screen readers.
         assert!(
-            html.contains("<img class=\"reads\" src=\"/posts/p/reads.svg\""),
+            html.contains("<a href=\"/posts/p/reads.txt\"><img class=\"reads\" src=\"/posts/p/reads.svg\" alt=\"Read count\""),
             "{html}"
         );
         assert!(html.contains("<meta property=\"og:type\" content=\"article\">"));

@@ -16,6 +16,14 @@ pub enum Route {
     ReadsBadge {
         slug: String,
     },
+    /// The same count as plain text, linked from the badge for text browsers and screen
+    /// readers: `/posts/{slug}/reads.txt`.
+    ReadsText {
+        slug: String,
+    },
+    /// The author's read statistics as JSON, for the holder of the stats token only:
+    /// [`crate::stats::STATS_PATH`]. Without the token it is the ordinary 404.
+    Stats,
     Tags,
     /// One page of a tag's posts, newest first; page 1 is `/tags/{slug}`.
     Tag {
@@ -92,11 +100,12 @@ pub const FAVICON_PATH: &str = "/favicon.svg";
 pub const MANIFEST_PATH: &str = "/site.webmanifest";
 pub const SEARCH_PATH: &str = "/search";
 pub const OPENSEARCH_PATH: &str = "/opensearch.xml";
-const POSTS_PREFIX: &str = "/posts/";
+pub const POSTS_PREFIX: &str = "/posts/";
 const TAGS_PREFIX: &str = "/tags/";
 const SERIES_PREFIX: &str = "/series/";
 const TAG_FEED_SUFFIX: &str = "/feed.xml";
 const READS_BADGE_SUFFIX: &str = "/reads.svg";
+const READS_TEXT_SUFFIX: &str = "/reads.txt";
 const PAGE_SEGMENT: &str = "/page/";
 const SITEMAP_PART_PREFIX: &str = "/sitemap-";
 const SITEMAP_PART_SUFFIX: &str = ".xml";
@@ -113,6 +122,8 @@ impl Route {
             Route::Index => INDEX_PATH.into(),
             Route::Post { slug } => post_path(slug),
             Route::ReadsBadge { slug } => reads_badge_path(slug),
+            Route::ReadsText { slug } => reads_text_path(slug),
+            Route::Stats => crate::stats::STATS_PATH.into(),
             Route::Tags => TAGS_PATH.into(),
             Route::Tag { slug, page } => tag_page_path(slug, *page),
             Route::Series { slug } => series_path(slug),
@@ -163,6 +174,11 @@ pub fn post_path(slug: &str) -> String {
 /// [`Route::ReadsBadge`]'s path.
 pub fn reads_badge_path(slug: &str) -> String {
     format!("{POSTS_PREFIX}{slug}{READS_BADGE_SUFFIX}")
+}
+
+/// [`Route::ReadsText`]'s path.
+pub fn reads_text_path(slug: &str) -> String {
+    format!("{POSTS_PREFIX}{slug}{READS_TEXT_SUFFIX}")
 }
 
 /// [`Route::Series`]'s path.
@@ -249,6 +265,7 @@ pub fn resolve(method: &str, path: &str) -> Route {
         SEARCH_PATH => return Route::Search,
         "/search/" => return redirect(Route::Search),
         OPENSEARCH_PATH => return Route::OpenSearch,
+        crate::stats::STATS_PATH => return Route::Stats,
         TAGS_PATH => return Route::Tags,
         ARCHIVE_PATH => return Route::Archive,
         "/archive/" => return redirect(Route::Archive),
@@ -286,6 +303,12 @@ pub fn resolve(method: &str, path: &str) -> Route {
     if let Some(segment) = rest.strip_suffix(READS_BADGE_SUFFIX) {
         return match percent_decode(segment) {
             Some(slug) if validate_slug(&slug).is_ok() => Route::ReadsBadge { slug },
+            _ => Route::NotFound,
+        };
+    }
+    if let Some(segment) = rest.strip_suffix(READS_TEXT_SUFFIX) {
+        return match percent_decode(segment) {
+            Some(slug) if validate_slug(&slug).is_ok() => Route::ReadsText { slug },
             _ => Route::NotFound,
         };
     }
@@ -533,6 +556,10 @@ mod tests {
             Route::ReadsBadge {
                 slug: "a-post".into(),
             },
+            Route::ReadsText {
+                slug: "a-post".into(),
+            },
+            Route::Stats,
             Route::Tags,
             Route::Tag {
                 slug: "cloudflare-workers".into(),
@@ -782,6 +809,11 @@ mod tests {
         );
         assert_eq!(resolve("GET", "/posts/../reads.svg"), Route::NotFound);
         assert_eq!(resolve("GET", "/posts/a/b/reads.svg"), Route::NotFound);
+        assert_eq!(
+            resolve("GET", "/posts/a-b/reads.txt"),
+            Route::ReadsText { slug: "a-b".into() }
+        );
+        assert_eq!(resolve("GET", "/posts/a/b/reads.txt"), Route::NotFound);
     }
 
     #[test]

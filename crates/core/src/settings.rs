@@ -37,6 +37,9 @@ pub struct Settings {
     pub popular_count: usize,
     /// Popular Reads weighs a read by half every this many days.
     pub popular_half_life_days: f64,
+    /// How many days of daily read counts (and referring sites) the counter keeps; older
+    /// days are rolled up into each post's all-time total.
+    pub stats_retention_days: u32,
     pub nav: Vec<NavLink>,
     /// Whether raw HTML written inside Markdown bodies is kept (the author's choice, the
     /// default) or stripped. The Content-Security-Policy blocks scripts either way.
@@ -57,6 +60,7 @@ impl Default for Settings {
             feed_posts: 20,
             popular_count: 5,
             popular_half_life_days: 30.0,
+            stats_retention_days: crate::stats::DEFAULT_RETENTION_DAYS,
             nav: vec![],
             raw_html: true,
         }

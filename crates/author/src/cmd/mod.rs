@@ -4,6 +4,7 @@
 pub mod check;
 pub mod new;
 pub mod serve;
+pub mod stats;
 pub mod sync;
 
 use blog_author::dates;
