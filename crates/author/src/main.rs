@@ -15,10 +15,11 @@ The author's tool for this blog: start a post, check content/, publish it to Wor
 Usage: blog [OPTIONS] <COMMAND>
 
 Commands:
-  new    Create a post from its title: content/<slug>.md, dated now, as a draft
-  check  Validate site.toml and every post, KV's size limits included; write nothing
-  sync   Validate, then publish what changed to Workers KV (local dev state by default)
-  help   Print this message, or the help of the given command
+  new      Create a post from its title: content/<slug>.md, dated now, as a draft
+  check    Validate site.toml and every post, KV's size limits included; write nothing
+  sync     Validate, then publish what changed to Workers KV (local dev state by default)
+  preview  Publish a draft or scheduled post under a secret link and print it
+  help     Print this message, or the help of the given command
 
 Options:
       --content <DIR>    The posts folder [default: content]
@@ -32,11 +33,12 @@ enum Command {
     New,
     Check,
     Sync,
+    Preview,
 }
 
 impl Command {
     fn named(name: &str) -> Option<Self> {
-        [Self::New, Self::Check, Self::Sync]
+        [Self::New, Self::Check, Self::Sync, Self::Preview]
             .into_iter()
             .find(|c| c.name() == name)
     }
@@ -46,6 +48,7 @@ impl Command {
             Self::New => "new",
             Self::Check => "check",
             Self::Sync => "sync",
+            Self::Preview => "preview",
         }
     }
 
@@ -54,6 +57,7 @@ impl Command {
             Self::New => cmd::new::HELP,
             Self::Check => cmd::check::HELP,
             Self::Sync => cmd::sync::HELP,
+            Self::Preview => cmd::preview::HELP,
         }
     }
 }
@@ -72,8 +76,10 @@ enum Cli {
 #[derive(Debug)]
 struct Args {
     command: Command,
-    /// `blog new`'s title.
+    /// `blog new`'s title, or `blog preview`'s file.
     title: Option<String>,
+    /// `blog preview --revoke`.
+    revoke: bool,
     site: Site,
     drafts: bool,
     place: Place,
@@ -128,6 +134,15 @@ fn run(args: Args) -> ExitCode {
         Command::New => cmd::new::run(&args.site, args.title.as_deref()),
         Command::Check => cmd::check::run(&args.site, args.drafts),
         Command::Sync => cmd::sync::run(&args.site, args.drafts, args.place, args.dry_run),
+        Command::Preview => match &args.title {
+            Some(file) => cmd::preview::run(
+                &args.site,
+                std::path::Path::new(file),
+                args.revoke,
+                args.place,
+            ),
+            None => Err("preview needs the post's file, such as content/my-draft.md".into()),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -153,7 +168,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
         settings: PathBuf::from("site.toml"),
     };
     let mut persist_to: Option<PathBuf> = None;
-    let (mut remote, mut drafts, mut dry_run) = (false, false, false);
+    let (mut remote, mut drafts, mut dry_run, mut revoke) = (false, false, false, false);
     let (mut help, mut version) = (false, false);
     let mistake = |message: String, command: &Option<String>| Mistake {
         message,
@@ -180,6 +195,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
             Long("remote") => remote = true,
             Long("drafts") => drafts = true,
             Long("dry-run") => dry_run = true,
+            Long("revoke") => revoke = true,
             Short('h') | Long("help") => help = true,
             Short('V') | Long("version") => version = true,
             Value(v) if v == "help" => help = true,
@@ -194,7 +210,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
                 })?;
                 if command.is_none() {
                     command = Some(v);
-                } else if command.as_deref() == Some("new") && title.is_none() {
+                } else if matches!(command.as_deref(), Some("new" | "preview")) && title.is_none() {
                     title = Some(v);
                 } else {
                     return Err(mistake(format!("unexpected argument {v}"), &command));
@@ -232,9 +248,16 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
     } else {
         Place::Local { persist_to }
     };
+    if command == Command::Preview && title.is_none() {
+        return Err(mistake(
+            "preview needs the post's file, such as content/my-draft.md".into(),
+            &Some(name),
+        ));
+    }
     Ok(Cli::Run(Args {
         command,
         title,
+        revoke,
         site,
         drafts,
         place,
@@ -324,6 +347,24 @@ mod tests {
         assert_eq!(args(&["new"]).title, None);
         assert_eq!(mistake(&["new", "A", "B"]), "unexpected argument B");
         assert_eq!(mistake(&["check", "extra"]), "unexpected argument extra");
+    }
+
+    #[test]
+    fn preview_takes_one_file_and_may_revoke_it() {
+        let a = args(&["preview", "content/draft.md"]);
+        assert_eq!(a.command, Command::Preview);
+        assert_eq!(a.title.as_deref(), Some("content/draft.md"));
+        assert!(!a.revoke);
+        let a = args(&["preview", "--revoke", "content/draft.md", "--remote"]);
+        assert!(a.revoke && a.place == Place::Remote);
+        assert_eq!(
+            mistake(&["preview"]),
+            "preview needs the post's file, such as content/my-draft.md"
+        );
+        assert_eq!(
+            mistake(&["preview", "a.md", "b.md"]),
+            "unexpected argument b.md"
+        );
     }
 
     #[test]
@@ -424,6 +465,17 @@ mod tests {
             (
                 cmd::check::HELP,
                 &["--content", "--settings", "--drafts", "--help"],
+            ),
+            (
+                cmd::preview::HELP,
+                &[
+                    "--content",
+                    "--settings",
+                    "--revoke",
+                    "--remote",
+                    "--persist-to",
+                    "--help",
+                ][..],
             ),
             (
                 cmd::sync::HELP,

@@ -103,7 +103,18 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         )?;
     }
     let records: Vec<_> = posts.iter().map(|p| p.record.clone()).collect();
-    let used = publish::used_files(&posts, &content);
+    // Every preview KV holds stays at its link and shows its post as it is now: a draft's
+    // page, a scheduled post's, or once the post is out, a redirect to it.
+    let previews = blog_author::preview::refresh(
+        &remote,
+        &content,
+        &site.content,
+        &posts,
+        super::now(),
+        strip_raw_html,
+    );
+    let mut used = publish::used_files(&posts, &content);
+    used.extend(publish::used_files(&previews.sources, &content));
     let file_keys: BTreeSet<String> = used.keys().cloned().collect();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -127,6 +138,9 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
     let mut plan = sync::plan(&records, &file_keys, index, site_record, &remote, &nonce);
     sync::plan_records(&mut plan, list_records, &remote);
     if dry_run {
+        for (file, _) in &previews.put {
+            println!("  preview of {file} would be updated");
+        }
         print!("{}", publish::report(&plan, &renamed, &used, true));
         return Ok(());
     }
@@ -157,6 +171,9 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         index_entries.push(publish::site_entry(site_record, hash));
     }
     index_entries.extend(publish::record_entries(&plan.put_records));
+    // Previews show posts and files written before them; one turned into a redirect
+    // leads to a post written before it.
+    index_entries.extend(previews.put.iter().map(|(_, entry)| entry.clone()));
     let mut new_records = publish::record_entries(&plan.new_records);
     // The search head vouches for the pieces written before it (a later sync that finds it
     // current builds no index): it goes last of all, after the changed pieces too.
@@ -200,7 +217,8 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         kv.put_in_batches("version", &[publish::version_entry(index)])?;
         published = Some(Instant::now());
     }
-    let deletions = publish::deletions(&plan);
+    let mut deletions = publish::deletions(&plan);
+    deletions.extend(previews.delete.iter().cloned());
     renew()?;
     if !deletions.is_empty() {
         kv.bulk_delete(&deletions)?;
@@ -215,6 +233,15 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
         saved
             .join()
             .expect("keeping the search cache does not panic");
+    }
+    for (file, _) in &previews.put {
+        println!("  preview of {file} updated (same link)");
+    }
+    if !previews.delete.is_empty() {
+        println!(
+            "  {} previews removed with their posts",
+            previews.delete.len()
+        );
     }
     print!("{}", publish::report(&plan, &renamed, &used, false));
     Ok(())
