@@ -80,6 +80,8 @@ struct Args {
     title: Option<String>,
     /// `blog preview --revoke`.
     revoke: bool,
+    /// `blog sync --preview`.
+    preview: bool,
     site: Site,
     drafts: bool,
     place: Place,
@@ -133,7 +135,13 @@ fn run(args: Args) -> ExitCode {
     let result = match args.command {
         Command::New => cmd::new::run(&args.site, args.title.as_deref()),
         Command::Check => cmd::check::run(&args.site, args.drafts),
-        Command::Sync => cmd::sync::run(&args.site, args.drafts, args.place, args.dry_run),
+        Command::Sync => cmd::sync::run(
+            &args.site,
+            args.drafts,
+            args.place,
+            args.dry_run,
+            args.preview,
+        ),
         Command::Preview => match &args.title {
             Some(file) => cmd::preview::run(
                 &args.site,
@@ -168,7 +176,8 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
         settings: PathBuf::from("site.toml"),
     };
     let mut persist_to: Option<PathBuf> = None;
-    let (mut remote, mut drafts, mut dry_run, mut revoke) = (false, false, false, false);
+    let (mut remote, mut drafts, mut dry_run) = (false, false, false);
+    let (mut revoke, mut preview) = (false, false);
     let (mut help, mut version) = (false, false);
     let mistake = |message: String, command: &Option<String>| Mistake {
         message,
@@ -196,6 +205,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
             Long("drafts") => drafts = true,
             Long("dry-run") => dry_run = true,
             Long("revoke") => revoke = true,
+            Long("preview") => preview = true,
             Short('h') | Long("help") => help = true,
             Short('V') | Long("version") => version = true,
             Value(v) if v == "help" => help = true,
@@ -258,6 +268,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
         command,
         title,
         revoke,
+        preview,
         site,
         drafts,
         place,
@@ -485,6 +496,7 @@ mod tests {
                     "--drafts",
                     "--remote",
                     "--persist-to",
+                    "--preview",
                     "--dry-run",
                     "--help",
                 ],

@@ -227,9 +227,12 @@ pub struct Refresh {
 
 /// Keeps every preview KV holds current (the same link, what its post shows now): a sync
 /// rewrites the changed ones and deletes those whose post is gone. `prepared` are the posts
-/// the sync publishes.
+/// the sync publishes. `wanted` (post's file to its token's hash) are the previews
+/// `blog sync --preview` asks for: written when KV does not hold them yet, and any other
+/// preview of the same post deleted (one link a post).
 pub fn refresh(
     remote: &BTreeMap<String, Option<KeyMeta>>,
+    wanted: &BTreeMap<String, String>,
     content: &Content,
     content_dir: &Path,
     prepared: &[SourcePost],
@@ -238,31 +241,64 @@ pub fn refresh(
 ) -> Refresh {
     let mut out = Refresh::default();
     let mut highlighter = None;
+    let mut shown: Vec<(String, Option<&KeyMeta>, Option<String>)> = Vec::new();
     for listed in listed(remote) {
-        let post = listed.file().and_then(|file| {
+        let file = listed.file().map(str::to_string);
+        let replaced = file
+            .as_ref()
+            .and_then(|f| wanted.get(f))
+            .is_some_and(|hash| hash != listed.token_hash);
+        if replaced {
+            out.delete.push(listed.key.to_string());
+        } else {
+            shown.push((listed.token_hash.to_string(), listed.meta, file));
+        }
+    }
+    for (file, hash) in wanted {
+        if !remote.contains_key(&preview::key_of_hash(hash)) {
+            shown.push((hash.clone(), None, Some(file.clone())));
+        }
+    }
+    for (token_hash, meta, file) in shown {
+        let post = file.as_deref().and_then(|file| {
             content
                 .posts
                 .iter()
                 .find(|p| file_key(content_dir, &p.file) == file)
         });
         let Some(post) = post else {
-            out.delete.push(listed.key.to_string());
+            out.delete.push(preview::key_of_hash(&token_hash));
             continue;
         };
         let stage = stage(post, prepared, now);
         if !matches!(stage, Stage::Published { .. }) {
             out.sources.push(post.clone());
         }
-        let hash = stage.hash(listed.token_hash, strip_raw_html);
-        if listed.meta.is_some_and(|m| m.hash == hash) {
+        let hash = stage.hash(&token_hash, strip_raw_html);
+        if meta.is_some_and(|m| m.hash == hash) {
             continue;
         }
         let highlighter = highlighter.get_or_insert_with(Highlighter::new);
-        let record = stage.render(listed.token_hash, highlighter, strip_raw_html);
+        let record = stage.render(&token_hash, highlighter, strip_raw_html);
         let file = file_key(content_dir, &post.file);
         out.put.push((file.clone(), entry(&record, &hash, &file)));
     }
     out
+}
+
+/// The posts `blog sync --preview` previews: every draft and scheduled post, by file.
+pub fn unpublished<'a>(
+    content: &'a Content,
+    content_dir: &Path,
+    prepared: &[SourcePost],
+    now: Timestamp,
+) -> Vec<(String, &'a SourcePost)> {
+    content
+        .posts
+        .iter()
+        .filter(|p| !matches!(stage(p, prepared, now), Stage::Published { .. }))
+        .map(|p| (file_key(content_dir, &p.file), p))
+        .collect()
 }
 
 #[cfg(test)]
@@ -337,7 +373,15 @@ mod tests {
             false,
             crate::publish::Highlighting::All,
         );
-        refresh(remote, content, Path::new("content"), &prepared, now, false)
+        refresh(
+            remote,
+            &BTreeMap::new(),
+            content,
+            Path::new("content"),
+            &prepared,
+            now,
+            false,
+        )
     }
 
     #[test]
@@ -425,5 +469,63 @@ mod tests {
     fn a_missing_tokens_file_holds_no_token() {
         let path = Path::new("/nonexistent/content.previews");
         assert_eq!(Tokens::read(path).unwrap(), Tokens::default());
+    }
+
+    #[test]
+    fn sync_preview_adds_the_previews_kv_lacks_and_keeps_one_link_a_post() {
+        let content = content(&[
+            (
+                "content/d.md",
+                text("Draft", "2026-01-01", "draft = true\n"),
+            ),
+            ("content/later.md", text("Later", "2030-01-01", "")),
+            ("content/p.md", text("Out", "2026-01-01", "")),
+        ]);
+        let now = blog_core::date::parse_rfc3339("2026-06-01")
+            .unwrap()
+            .timestamp();
+        let (prepared, _) = crate::publish::prepare(
+            &content,
+            blog_core::settings::Settings::default(),
+            false,
+            crate::publish::Highlighting::All,
+        );
+        let files: Vec<String> = unpublished(&content, Path::new("content"), &prepared, now)
+            .into_iter()
+            .map(|(file, _)| file)
+            .collect();
+        assert_eq!(
+            files,
+            ["d.md", "later.md"],
+            "the published post has no preview"
+        );
+        let (old, new) = (preview::token_hash("old"), preview::token_hash("new"));
+        let wanted = BTreeMap::from([
+            ("d.md".to_string(), new.clone()),
+            ("later.md".to_string(), preview::token_hash("later")),
+        ]);
+        let remote = BTreeMap::from([(preview::key_of_hash(&old), listed_as("d.md", "h"))]);
+        let out = refresh(
+            &remote,
+            &wanted,
+            &content,
+            Path::new("content"),
+            &prepared,
+            now,
+            false,
+        );
+        assert_eq!(
+            out.delete,
+            [preview::key_of_hash(&old)],
+            "the post's other link goes"
+        );
+        let keys: Vec<&str> = out
+            .put
+            .iter()
+            .map(|(_, e)| e["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys.len(), 2);
+        assert!(keys.contains(&preview::key_of_hash(&new).as_str()));
+        assert!(keys.contains(&preview::key_of_hash(&preview::token_hash("later")).as_str()));
     }
 }

@@ -3,12 +3,13 @@
 
 use super::Site;
 use blog_author::lease::Lease;
+use blog_author::preview;
 use blog_author::publish::{self, Highlighting};
 use blog_author::sync;
 use blog_author::wrangler::{Kv, Place};
 use blog_core::content::SiteRecord;
-use blog_core::kv;
-use std::collections::BTreeSet;
+use blog_core::{kv, routes};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 pub const HELP: &str = "\
@@ -32,6 +33,8 @@ Options:
       --remote            Publish to the Cloudflare account's KV instead of local dev state
       --persist-to <DIR>  The local state folder, as given to `wrangler dev --persist-to`
                           [default: .wrangler/state]
+      --preview           Also give every draft and scheduled post its preview link (as
+                          `blog preview` does) and print the links
       --dry-run           Print what would be written, and write nothing
   -h, --help              Print help
 
@@ -45,7 +48,13 @@ Environment:
                          measuring what search adds to a sync
 ";
 
-pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(), String> {
+pub fn run(
+    site: &Site,
+    drafts: bool,
+    place: Place,
+    dry_run: bool,
+    preview: bool,
+) -> Result<(), String> {
     let kv = Kv::new(place.clone());
     // Read beside the content, which it does not need; kept beside the writes.
     let cache_path = terms_cache(&place);
@@ -82,6 +91,7 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
     });
     let (settings, content, mut posts, mut index) = loaded?;
     let strip_raw_html = !settings.raw_html;
+    let base_url = settings.base_url.clone();
     println!("Syncing {} to {} KV…", site.content.display(), kv.place());
     let remote = listed?;
     let renamed = publish::renames(&content, &site.content, &remote);
@@ -105,8 +115,14 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
     let records: Vec<_> = posts.iter().map(|p| p.record.clone()).collect();
     // Every preview KV holds stays at its link and shows its post as it is now: a draft's
     // page, a scheduled post's, or once the post is out, a redirect to it.
-    let previews = blog_author::preview::refresh(
+    let links = if preview {
+        Links::of(site, &content, &posts, dry_run)?
+    } else {
+        Links::default()
+    };
+    let previews = preview::refresh(
         &remote,
+        &links.wanted,
         &content,
         &site.content,
         &posts,
@@ -243,8 +259,72 @@ pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(),
             previews.delete.len()
         );
     }
+    links.commit(&base_url)?;
     print!("{}", publish::report(&plan, &renamed, &used, false));
     Ok(())
+}
+
+/// `--preview`: a link for every draft and scheduled post, its token kept in the tokens file
+/// (made now for a post that has none).
+#[derive(Default)]
+struct Links {
+    /// Post's file to its token's hash: what the sync writes.
+    wanted: BTreeMap<String, String>,
+    /// Post's file to its token, for the links printed at the end.
+    tokens: BTreeMap<String, String>,
+    /// The tokens file to write once the previews are written (a new token was made).
+    write: Option<(std::path::PathBuf, preview::Tokens)>,
+}
+
+impl Links {
+    fn of(
+        site: &Site,
+        content: &blog_author::source::Content,
+        posts: &[blog_author::source::SourcePost],
+        dry_run: bool,
+    ) -> Result<Self, String> {
+        let path = preview::tokens_path(&site.content);
+        let mut tokens = preview::Tokens::read(&path)?;
+        let mut links = Links::default();
+        let mut made = false;
+        for (file, _) in preview::unpublished(content, &site.content, posts, super::now()) {
+            let token = match tokens.0.get(&file) {
+                Some(token) => token.clone(),
+                None if dry_run => {
+                    println!("  {file} would get a preview link");
+                    continue;
+                }
+                None => {
+                    let token = preview::new_token()?;
+                    tokens.0.insert(file.clone(), token.clone());
+                    made = true;
+                    token
+                }
+            };
+            links
+                .wanted
+                .insert(file.clone(), blog_core::preview::token_hash(&token));
+            links.tokens.insert(file, token);
+        }
+        if made {
+            links.write = Some((path, tokens));
+        }
+        Ok(links)
+    }
+
+    /// Keeps the new tokens, now that their previews are written, and prints every link.
+    fn commit(self, base_url: &str) -> Result<(), String> {
+        if let Some((path, tokens)) = &self.write {
+            tokens.write(path)?;
+        }
+        if !self.tokens.is_empty() {
+            println!("Preview links (the same until `blog preview --revoke <FILE>`):");
+        }
+        for (file, token) in &self.tokens {
+            println!("  {file}  {base_url}{}", routes::preview_path(token));
+        }
+        Ok(())
+    }
 }
 
 /// Where a sync keeps each post's weighted terms for the next one
