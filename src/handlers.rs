@@ -17,7 +17,7 @@ use blog_core::headers::{self, HTML};
 use blog_core::lists::{List, ListRecord, Shown, TagsRecord};
 use blog_core::memory::Lasts;
 use blog_core::routes::{self, FeedKind, Route};
-use blog_core::{kv, pages, ranking, readers, stats};
+use blog_core::{kv, pages, preview, ranking, readers, stats};
 use futures_util::future::join_all;
 use std::rc::Rc;
 use std::thread::LocalKey;
@@ -78,6 +78,7 @@ pub async fn handle(route: Route, req: &Req, env: &Env, ctx: &Context) -> Outcom
     let prefetched = read.record;
     match route {
         Route::Post { slug } => page.post(&slug, prefetched).await,
+        Route::Preview { token } => page.preview(&token, prefetched).await,
         Route::Index => page.home(prefetched, read.aliases).await,
         Route::ReadsBadge { slug } => page.reads(&slug, prefetched, ReadsAs::Badge).await,
         Route::ReadsText { slug } => page.reads(&slug, prefetched, ReadsAs::Text).await,
@@ -583,6 +584,30 @@ impl Page<'_> {
         cache::put(key.into_memory(), page.clone(), Lasts::Key);
         cache::put_alias(memory_key, page.clone());
         send(req, &page)
+    }
+
+    /// A draft or scheduled post at its secret link. One KV read, under the token's hash;
+    /// the core says what it answers. Never kept, never counted as a read; a wrong or
+    /// revoked token is the ordinary 404.
+    async fn preview(&self, token: &str, prefetched: records::Prefetched) -> Outcome {
+        let record: Option<preview::Preview> =
+            self.record(&preview::key(token), prefetched).await?;
+        let mut resp = match preview::answer(token, record.as_ref(), self.now) {
+            preview::Answer::Page(post) => {
+                let body = pages::preview(&self.site.settings, post, self.now);
+                respond(body.into_bytes(), HTML, preview::CACHE_CONTROL, 200)?
+            }
+            preview::Answer::Redirect(location) => redirect(&location)?,
+            preview::Answer::NotFound => {
+                return Err(Failure::NotFound {
+                    settings: self.site.settings.clone(),
+                })
+            }
+        };
+        for (name, value) in preview::headers() {
+            resp.headers_mut().set(name, value)?;
+        }
+        Ok(resp.into())
     }
 
     /// The front page: its list's newest posts and Popular Reads. The counts name the

@@ -12,6 +12,7 @@ pub mod highlight;
 pub mod lease;
 pub mod limits;
 pub mod math;
+pub mod preview;
 pub mod publish;
 pub mod related;
 pub mod search;

@@ -15,12 +15,13 @@ The author's tool for this blog: start a post, check content/, publish it to Wor
 Usage: blog [OPTIONS] <COMMAND>
 
 Commands:
-  new    Create a post from its title: content/<slug>.md, dated now, as a draft
-  check  Validate site.toml and every post, KV's size limits included; write nothing
-  sync   Validate, then publish what changed to Workers KV (local dev state by default)
-  serve  Sync into local KV, serve the site, and sync and reload the browser on every save
-  stats  Print reads per post, the site's reads per day and referring sites
-  help   Print this message, or the help of the given command
+  new      Create a post from its title: content/<slug>.md, dated now, as a draft
+  check    Validate site.toml and every post, KV's size limits included; write nothing
+  sync     Validate, then publish what changed to Workers KV (local dev state by default)
+  serve    Sync into local KV, serve the site, and sync and reload the browser on every save
+  preview  Publish a draft or scheduled post under a secret link and print it
+  stats    Print reads per post, the site's reads per day and referring sites
+  help     Print this message, or the help of the given command
 
 Options:
       --content <DIR>    The posts folder [default: content]
@@ -36,13 +37,21 @@ enum Command {
     Sync,
     Serve,
     Stats,
+    Preview,
 }
 
 impl Command {
     fn named(name: &str) -> Option<Self> {
-        [Self::New, Self::Check, Self::Sync, Self::Serve, Self::Stats]
-            .into_iter()
-            .find(|c| c.name() == name)
+        [
+            Self::New,
+            Self::Check,
+            Self::Sync,
+            Self::Serve,
+            Self::Stats,
+            Self::Preview,
+        ]
+        .into_iter()
+        .find(|c| c.name() == name)
     }
 
     fn name(self) -> &'static str {
@@ -52,6 +61,7 @@ impl Command {
             Self::Sync => "sync",
             Self::Serve => "serve",
             Self::Stats => "stats",
+            Self::Preview => "preview",
         }
     }
 
@@ -62,6 +72,7 @@ impl Command {
             Self::Sync => cmd::sync::HELP,
             Self::Serve => cmd::serve::HELP,
             Self::Stats => cmd::stats::HELP,
+            Self::Preview => cmd::preview::HELP,
         }
     }
 }
@@ -80,8 +91,12 @@ enum Cli {
 #[derive(Debug)]
 struct Args {
     command: Command,
-    /// `blog new`'s title.
+    /// `blog new`'s title, or `blog preview`'s file.
     title: Option<String>,
+    /// `blog preview --revoke`.
+    revoke: bool,
+    /// `blog sync --preview`.
+    preview: bool,
     site: Site,
     drafts: bool,
     place: Place,
@@ -141,7 +156,22 @@ fn run(args: Args) -> ExitCode {
     let result = match args.command {
         Command::New => cmd::new::run(&args.site, args.title.as_deref()),
         Command::Check => cmd::check::run(&args.site, args.drafts),
-        Command::Sync => cmd::sync::run(&args.site, args.drafts, args.place, args.dry_run),
+        Command::Sync => cmd::sync::run(
+            &args.site,
+            args.drafts,
+            args.place,
+            args.dry_run,
+            args.preview,
+        ),
+        Command::Preview => match &args.title {
+            Some(file) => cmd::preview::run(
+                &args.site,
+                std::path::Path::new(file),
+                args.revoke,
+                args.place,
+            ),
+            None => Err("preview needs the post's file, such as content/my-draft.md".into()),
+        },
         Command::Serve => {
             let Place::Local { persist_to } = args.place else {
                 unreachable!("parse refuses --remote with serve")
@@ -180,6 +210,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
     let mut port: u16 = 8787;
     let mut url: Option<String> = None;
     let (mut remote, mut drafts, mut dry_run, mut json) = (false, false, false, false);
+    let (mut revoke, mut preview) = (false, false);
     let (mut help, mut version) = (false, false);
     let mistake = |message: String, command: &Option<String>| Mistake {
         message,
@@ -224,6 +255,8 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
             Long("drafts") => drafts = true,
             Long("dry-run") => dry_run = true,
             Long("json") => json = true,
+            Long("revoke") => revoke = true,
+            Long("preview") => preview = true,
             Short('h') | Long("help") => help = true,
             Short('V') | Long("version") => version = true,
             Value(v) if v == "help" => help = true,
@@ -238,7 +271,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
                 })?;
                 if command.is_none() {
                     command = Some(v);
-                } else if command.as_deref() == Some("new") && title.is_none() {
+                } else if matches!(command.as_deref(), Some("new" | "preview")) && title.is_none() {
                     title = Some(v);
                 } else {
                     return Err(mistake(format!("unexpected argument {v}"), &command));
@@ -282,9 +315,17 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
     } else {
         Place::Local { persist_to }
     };
+    if command == Command::Preview && title.is_none() {
+        return Err(mistake(
+            "preview needs the post's file, such as content/my-draft.md".into(),
+            &Some(name),
+        ));
+    }
     Ok(Cli::Run(Args {
         command,
         title,
+        revoke,
+        preview,
         site,
         drafts,
         place,
@@ -394,6 +435,24 @@ mod tests {
     }
 
     #[test]
+    fn preview_takes_one_file_and_may_revoke_it() {
+        let a = args(&["preview", "content/draft.md"]);
+        assert_eq!(a.command, Command::Preview);
+        assert_eq!(a.title.as_deref(), Some("content/draft.md"));
+        assert!(!a.revoke);
+        let a = args(&["preview", "--revoke", "content/draft.md", "--remote"]);
+        assert!(a.revoke && a.place == Place::Remote);
+        assert_eq!(
+            mistake(&["preview"]),
+            "preview needs the post's file, such as content/my-draft.md"
+        );
+        assert_eq!(
+            mistake(&["preview", "a.md", "b.md"]),
+            "unexpected argument b.md"
+        );
+    }
+
+    #[test]
     fn a_value_is_taken_as_given_even_when_it_looks_like_a_flag() {
         assert_eq!(
             args(&["check", "--content", "--odd"]).site.content,
@@ -497,6 +556,17 @@ mod tests {
                 &["--remote", "--url", "--json", "--settings", "--help"],
             ),
             (
+                cmd::preview::HELP,
+                &[
+                    "--content",
+                    "--settings",
+                    "--revoke",
+                    "--remote",
+                    "--persist-to",
+                    "--help",
+                ][..],
+            ),
+            (
                 cmd::sync::HELP,
                 &[
                     "--content",
@@ -504,6 +574,7 @@ mod tests {
                     "--drafts",
                     "--remote",
                     "--persist-to",
+                    "--preview",
                     "--dry-run",
                     "--help",
                 ],

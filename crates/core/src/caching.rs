@@ -233,6 +233,7 @@ pub fn route_record(route: &Route) -> Option<String> {
         Route::Feed { tag: Some(tag), .. } => List::TagFeed(tag).key(1),
         Route::Series { slug } | Route::SeriesFeed { slug } => List::Series(slug).key(1),
         Route::SitemapPart { part } => List::Sitemap.key(*part),
+        Route::Preview { token } => crate::preview::key(token),
         _ => return None,
     })
 }

@@ -17,6 +17,7 @@ pub mod lists;
 pub mod markdown;
 pub mod memory;
 pub mod pages;
+pub mod preview;
 pub mod ranking;
 pub mod readers;
 pub mod routes;

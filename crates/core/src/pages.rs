@@ -178,6 +178,8 @@ pub struct PostPage<'a> {
     pub related: Vec<&'a Neighbour>,
     /// The post's series, as out at the page's moment.
     pub series: Option<crate::content::SeriesAt<'a>>,
+    /// Read before it is public, at its preview link: marked so, `noindex`, no read count.
+    pub preview: bool,
 }
 
 #[derive(Template)]
@@ -293,6 +295,16 @@ pub fn year(site: &Settings, year: i64, shown: &Shown<'_>) -> String {
 /// The page carries no read count in its HTML (that comes from [`reads_badge`]), so it
 /// changes only with content.
 pub fn post(site: &Settings, record: &PostRecord, now: Timestamp) -> String {
+    post_page(site, record, now, false)
+}
+
+/// A draft or scheduled post at its preview link ([`crate::preview`]): the post's page with
+/// a visible "Preview" note, `noindex`, and no read count (a preview is never a read).
+pub fn preview(site: &Settings, record: &PostRecord, now: Timestamp) -> String {
+    post_page(site, record, now, true)
+}
+
+fn post_page(site: &Settings, record: &PostRecord, now: Timestamp, preview: bool) -> String {
     let meta = &record.meta;
     let (previous, next) = record.neighbours.at(now);
     let mut head = Head::page(
@@ -308,6 +320,7 @@ pub fn post(site: &Settings, record: &PostRecord, now: Timestamp) -> String {
         height: c.height,
     });
     head.json_ld = Some(blog_posting(site, meta, head.image.as_ref()));
+    head.noindex = preview;
     // The page is the body and some 3 KB around it: sized once rather than grown.
     let mut html = String::with_capacity(record.html.len() + 4096);
     PostPage {
@@ -326,6 +339,7 @@ pub fn post(site: &Settings, record: &PostRecord, now: Timestamp) -> String {
         next,
         related: record.related_at(now),
         series: record.series.as_ref().and_then(|s| s.at(&meta.slug, now)),
+        preview,
     }
     .render_into(&mut html)
     .expect("post template renders");
@@ -752,6 +766,37 @@ mod tests {
         let before = post(&site, &record, record.meta.published);
         let neighbours = before.split("class=\"neighbours\"").nth(1).unwrap();
         assert!(neighbours.contains("/posts/older") && !neighbours.contains("/posts/newer"));
+    }
+
+    #[test]
+    fn a_preview_is_the_post_page_marked_as_one_noindex_and_without_a_read_count() {
+        let site = site();
+        let record = PostRecord::of_meta(
+            meta("draft", "A draft", "2026-05-02"),
+            "<p>Draft text.</p>\n".into(),
+        );
+        let page = post(&site, &record, i64::MAX);
+        let shown = preview(&site, &record, i64::MAX);
+        assert!(shown.contains("<p>Draft text.</p>"));
+        assert!(shown.contains("<h1>A draft</h1>"));
+        assert!(
+            shown.contains("<p class=\"preview-note\" role=\"note\"><strong>Preview</strong>"),
+            "{shown}"
+        );
+        assert!(shown.contains("<meta name=\"robots\" content=\"noindex\">"));
+        assert!(!shown.contains("reads.svg"), "a preview is never a read");
+        // The published page has neither the note nor noindex, and counts its reads.
+        assert!(!page.contains("preview-note") && !page.contains("noindex"));
+        assert!(page.contains("/posts/draft/reads.svg"));
+        // Otherwise the two are the same page.
+        let badge = "\n · <a href=\"/posts/draft/reads.txt\"><img class=\"reads\" src=\"/posts/draft/reads.svg\" alt=\"Read count\" width=\"120\" height=\"20\"></a>";
+        let marks = |html: &str| {
+            html.lines()
+                .filter(|l| !l.contains("preview-note") && !l.contains("noindex"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        assert_eq!(page.replace(badge, ""), marks(&shown));
     }
 
     #[test]

@@ -67,6 +67,11 @@ pub enum Route {
     File {
         name: String,
     },
+    /// A draft or scheduled post at its secret link: `/preview/{token}` (see
+    /// [`crate::preview`]). Only a segment of a token's form is one.
+    Preview {
+        token: String,
+    },
     /// A non-canonical spelling of a real route: answer 301 to `location`.
     Redirect {
         location: String,
@@ -103,6 +108,7 @@ pub const OPENSEARCH_PATH: &str = "/opensearch.xml";
 pub const POSTS_PREFIX: &str = "/posts/";
 const TAGS_PREFIX: &str = "/tags/";
 const SERIES_PREFIX: &str = "/series/";
+const PREVIEW_PREFIX: &str = "/preview/";
 const TAG_FEED_SUFFIX: &str = "/feed.xml";
 const READS_BADGE_SUFFIX: &str = "/reads.svg";
 const READS_TEXT_SUFFIX: &str = "/reads.txt";
@@ -155,6 +161,7 @@ impl Route {
             Route::Search => SEARCH_PATH.into(),
             Route::OpenSearch => OPENSEARCH_PATH.into(),
             Route::File { name } => format!("{}{name}", kv::FILE_URL_PREFIX),
+            Route::Preview { token } => preview_path(token),
             Route::Redirect { location } => location.clone(),
             Route::NotFound | Route::MethodNotAllowed => return None,
         })
@@ -169,6 +176,11 @@ impl Route {
 /// [`Route::Post`]'s path, for the links every list of posts writes (without a `Route`).
 pub fn post_path(slug: &str) -> String {
     format!("{POSTS_PREFIX}{slug}")
+}
+
+/// [`Route::Preview`]'s path: what `blog preview` prints, after the site's address.
+pub fn preview_path(token: &str) -> String {
+    format!("{PREVIEW_PREFIX}{token}")
 }
 
 /// [`Route::ReadsBadge`]'s path.
@@ -288,6 +300,15 @@ pub fn resolve(method: &str, path: &str) -> Route {
         .and_then(page_number)
     {
         return Route::SitemapPart { part };
+    }
+    if let Some(token) = path.strip_prefix(PREVIEW_PREFIX) {
+        return if crate::preview::is_token(token) {
+            Route::Preview {
+                token: token.into(),
+            }
+        } else {
+            Route::NotFound
+        };
     }
     if let Some(name) = path.strip_prefix(kv::FILE_URL_PREFIX) {
         // Only a well-formed name ever reaches KV.
@@ -514,6 +535,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_preview_is_a_token_of_its_form_and_nothing_else() {
+        let token = "0123456789abcdef0123456789abcdef0123456789abcdef";
+        let page = Route::Preview {
+            token: token.into(),
+        };
+        assert_eq!(page.href(), format!("/preview/{token}"));
+        assert_eq!(resolve("GET", &page.href()), page);
+        assert_eq!(resolve("HEAD", &page.href()), page);
+        for bad in [
+            "/preview/".to_string(),
+            "/preview".to_string(),
+            format!("/preview/{token}/"),
+            format!("/preview/{}", &token[1..]),
+            format!("/preview/{}", token.to_uppercase()),
+            format!("/preview/{token}/x"),
+            "/preview/%2e%2e".to_string(),
+        ] {
+            assert_eq!(resolve("GET", &bad), Route::NotFound, "{bad}");
+        }
+    }
+
+    #[test]
     fn a_series_has_a_page_and_an_atom_feed() {
         let page = Route::Series {
             slug: "building-a-mini-vercel".into(),
@@ -560,6 +603,9 @@ mod tests {
                 slug: "a-post".into(),
             },
             Route::Stats,
+            Route::Preview {
+                token: "ab".repeat(crate::preview::TOKEN_BYTES),
+            },
             Route::Tags,
             Route::Tag {
                 slug: "cloudflare-workers".into(),

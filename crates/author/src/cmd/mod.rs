@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod new;
+pub mod preview;
 pub mod serve;
 pub mod stats;
 pub mod sync;

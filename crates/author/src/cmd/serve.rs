@@ -110,7 +110,8 @@ struct Outcome {
 
 fn sync_once(site: &Site, kv: &Kv) -> Outcome {
     super::new_run();
-    let (result, heard) = super::hearing(|| sync::publish(site, kv, true, false, Settle::NoWindow));
+    let (result, heard) =
+        super::hearing(|| sync::publish(site, kv, true, false, false, Settle::NoWindow));
     match result {
         Ok(published) => Outcome {
             problems: heard,

@@ -3,12 +3,13 @@
 
 use super::Site;
 use blog_author::lease::Lease;
+use blog_author::preview;
 use blog_author::publish::{self, Highlighting};
 use blog_author::sync;
 use blog_author::wrangler::{Kv, Place};
 use blog_core::content::SiteRecord;
-use blog_core::kv;
-use std::collections::BTreeSet;
+use blog_core::{kv, routes};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 pub const HELP: &str = "\
@@ -32,6 +33,8 @@ Options:
       --remote            Publish to the Cloudflare account's KV instead of local dev state
       --persist-to <DIR>  The local state folder, as given to `wrangler dev --persist-to`
                           [default: .wrangler/state]
+      --preview           Also give every draft and scheduled post its preview link (as
+                          `blog preview` does) and print the links
       --dry-run           Print what would be written, and write nothing
   -h, --help              Print help
 
@@ -45,9 +48,15 @@ Environment:
                          measuring what search adds to a sync
 ";
 
-pub fn run(site: &Site, drafts: bool, place: Place, dry_run: bool) -> Result<(), String> {
+pub fn run(
+    site: &Site,
+    drafts: bool,
+    place: Place,
+    dry_run: bool,
+    preview: bool,
+) -> Result<(), String> {
     let kv = Kv::new(place);
-    publish(site, &kv, drafts, dry_run, Settle::Wait).map(drop)
+    publish(site, &kv, drafts, dry_run, preview, Settle::Wait).map(drop)
 }
 
 /// Whether a sync waits, after writing `version`, until every isolate would read it.
@@ -70,6 +79,7 @@ pub fn publish(
     kv: &Kv,
     drafts: bool,
     dry_run: bool,
+    preview: bool,
     settle: Settle,
 ) -> Result<Published, String> {
     let place = kv.location().clone();
@@ -108,6 +118,7 @@ pub fn publish(
     });
     let (settings, content, mut posts, mut index) = loaded?;
     let strip_raw_html = !settings.raw_html;
+    let base_url = settings.base_url.clone();
     println!("Syncing {} to {} KV…", site.content.display(), kv.place());
     let remote = listed?;
     let renamed = publish::renames(&content, &site.content, &remote);
@@ -140,7 +151,24 @@ pub fn publish(
             .collect(),
     };
     let records: Vec<_> = posts.iter().map(|p| p.record.clone()).collect();
-    let used = publish::used_files(&posts, &content);
+    // Every preview KV holds stays at its link and shows its post as it is now: a draft's
+    // page, a scheduled post's, or once the post is out, a redirect to it.
+    let links = if preview {
+        Links::of(site, &content, &posts, dry_run)?
+    } else {
+        Links::default()
+    };
+    let previews = preview::refresh(
+        &remote,
+        &links.wanted,
+        &content,
+        &site.content,
+        &posts,
+        super::now(),
+        strip_raw_html,
+    );
+    let mut used = publish::used_files(&posts, &content);
+    used.extend(publish::used_files(&previews.sources, &content));
     let file_keys: BTreeSet<String> = used.keys().cloned().collect();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -164,6 +192,9 @@ pub fn publish(
     let mut plan = sync::plan(&records, &file_keys, index, site_record, &remote, &nonce);
     sync::plan_records(&mut plan, list_records, &remote);
     if dry_run {
+        for (file, _) in &previews.put {
+            println!("  preview of {file} would be updated");
+        }
         print!("{}", publish::report(&plan, &renamed, &used, true));
         return Ok(published);
     }
@@ -194,6 +225,9 @@ pub fn publish(
         index_entries.push(publish::site_entry(site_record, hash));
     }
     index_entries.extend(publish::record_entries(&plan.put_records));
+    // Previews show posts and files written before them; one turned into a redirect
+    // leads to a post written before it.
+    index_entries.extend(previews.put.iter().map(|(_, entry)| entry.clone()));
     let mut new_records = publish::record_entries(&plan.new_records);
     // The search head vouches for the pieces written before it (a later sync that finds it
     // current builds no index): it goes last of all, after the changed pieces too.
@@ -237,7 +271,8 @@ pub fn publish(
         kv.put_in_batches("version", &[publish::version_entry(index)])?;
         written = Some(Instant::now());
     }
-    let deletions = publish::deletions(&plan);
+    let mut deletions = publish::deletions(&plan);
+    deletions.extend(previews.delete.iter().cloned());
     renew()?;
     if !deletions.is_empty() {
         kv.bulk_delete(&deletions)?;
@@ -253,8 +288,81 @@ pub fn publish(
             .join()
             .expect("keeping the search cache does not panic");
     }
+    for (file, _) in &previews.put {
+        println!("  preview of {file} updated (same link)");
+    }
+    if !previews.delete.is_empty() {
+        println!(
+            "  {} previews removed with their posts",
+            previews.delete.len()
+        );
+    }
+    links.commit(&base_url)?;
     print!("{}", publish::report(&plan, &renamed, &used, false));
     Ok(published)
+}
+
+/// `--preview`: a link for every draft and scheduled post, its token kept in the tokens file
+/// (made now for a post that has none).
+#[derive(Default)]
+struct Links {
+    /// Post's file to its token's hash: what the sync writes.
+    wanted: BTreeMap<String, String>,
+    /// Post's file to its token, for the links printed at the end.
+    tokens: BTreeMap<String, String>,
+    /// The tokens file to write once the previews are written (a new token was made).
+    write: Option<(std::path::PathBuf, preview::Tokens)>,
+}
+
+impl Links {
+    fn of(
+        site: &Site,
+        content: &blog_author::source::Content,
+        posts: &[blog_author::source::SourcePost],
+        dry_run: bool,
+    ) -> Result<Self, String> {
+        let path = preview::tokens_path(&site.content);
+        let mut tokens = preview::Tokens::read(&path)?;
+        let mut links = Links::default();
+        let mut made = false;
+        for (file, _) in preview::unpublished(content, &site.content, posts, super::now()) {
+            let token = match tokens.0.get(&file) {
+                Some(token) => token.clone(),
+                None if dry_run => {
+                    println!("  {file} would get a preview link");
+                    continue;
+                }
+                None => {
+                    let token = preview::new_token()?;
+                    tokens.0.insert(file.clone(), token.clone());
+                    made = true;
+                    token
+                }
+            };
+            links
+                .wanted
+                .insert(file.clone(), blog_core::preview::token_hash(&token));
+            links.tokens.insert(file, token);
+        }
+        if made {
+            links.write = Some((path, tokens));
+        }
+        Ok(links)
+    }
+
+    /// Keeps the new tokens, now that their previews are written, and prints every link.
+    fn commit(self, base_url: &str) -> Result<(), String> {
+        if let Some((path, tokens)) = &self.write {
+            tokens.write(path)?;
+        }
+        if !self.tokens.is_empty() {
+            println!("Preview links (the same until `blog preview --revoke <FILE>`):");
+        }
+        for (file, token) in &self.tokens {
+            println!("  {file}  {base_url}{}", routes::preview_path(token));
+        }
+        Ok(())
+    }
 }
 
 /// Where a sync keeps each post's weighted terms for the next one
