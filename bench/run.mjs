@@ -28,6 +28,7 @@ import { int, kb, mark, median, ms, pct, ratio, table, us } from './stats.mjs';
 import { KV_DELAY_MS, scaleFigures } from './scale.mjs';
 import { syncFigures } from './sync.mjs';
 import { searchFigures, searchLines } from './search.mjs';
+import { relatedFigures, relatedLines } from './related.mjs';
 import { SYNC_SETTLE_MS } from '../tests/tools/sync-settle.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -742,13 +743,29 @@ async function mainSearch() {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
+/** BENCH_ONLY=related: section 10 alone (blog sync with and without related posts). */
+async function mainRelated() {
+  await begin('BENCH_ONLY=related: ');
+  const rows = await relatedFigures({ progress });
+  R.machine.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const M = R.machine;
+  const out = [
+    `Benchmark of the blog worker, section 10 only (BENCH_ONLY=related), ${M.date}`,
+    `machine: ${M.nproc} cores, ${M.cpu}, ${M.memory}; load average ${M.loadStart} at start, ${M.loadEnd} at end`,
+    '',
+    ...relatedLines(rows),
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
 async function main() {
   if (ONLY === 'reads') return mainReads();
+  if (ONLY === 'related') return mainRelated();
   if (ONLY === 'search') return mainSearch();
   if (ONLY === 'slow') return mainSlow();
   if (ONLY === 'scale') return mainScale();
   if (ONLY === 'uncached') return mainUncached();
-  if (ONLY) throw new Error(`BENCH_ONLY=${ONLY}: only "reads", "slow", "scale", "uncached" and "search" are known`);
+  if (ONLY) throw new Error(`BENCH_ONLY=${ONLY}: only "reads", "slow", "scale", "uncached", "search" and "related" are known`);
   await begin('');
 
   progress('bundle: wrangler deploy --dry-run');

@@ -21,6 +21,8 @@ const PAGES = {
   post: '/posts/term-bridge-terminal-sharing-over-webrtc',
   // Tables, footnotes, task lists, highlighted code, a table of contents.
   'feature tour': '/posts/feature-tour',
+  // Code blocks wider than the page: scroll regions a keyboard must reach.
+  'wide code': '/posts/phase-2-rebuilt-the-build-pipeline',
   tag: '/tags/go',
   tags: '/tags',
   archive: '/archive',
@@ -70,6 +72,37 @@ for (const scheme of ['light', 'dark']) {
     });
   }
 }
+
+test('a code block wider than the page is a tab stop with a visible focus ring, and the keyboard scrolls it', async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 800 } });
+  const page = await context.newPage();
+  try {
+    await page.goto(site.base + PAGES['wide code']);
+    const wide = await page.$$eval('.body pre', (pres) => pres.filter((p) => p.scrollWidth > p.clientWidth).length);
+    assert.ok(wide > 0, 'the page has a code block that scrolls');
+    const { violations, passes } = await new AxeBuilder({ page }).withRules(['scrollable-region-focusable']).analyze();
+    assert.deepEqual(violations.map((v) => v.nodes.map((n) => n.target.join(' '))), []);
+    const passed = passes.find((p) => p.id === 'scrollable-region-focusable');
+    assert.ok(passed && passed.nodes.length >= wide, `axe checked ${passed?.nodes.length ?? 0} scroll regions, ${wide} code blocks scroll`);
+    // Tab until a scrolling code block has the focus; arrows then scroll it.
+    let focused = null;
+    for (let i = 0; i < 100 && !focused; i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => {
+        const el = document.activeElement;
+        if (el?.tagName !== 'PRE' || el.scrollWidth <= el.clientWidth) return null;
+        const style = getComputedStyle(el);
+        return { outline: `${style.outlineStyle} ${style.outlineWidth}`, left: el.scrollLeft };
+      });
+    }
+    assert.deepEqual(focused, { outline: 'solid 2px', left: 0 });
+    for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
+    const left = await page.evaluate(() => document.activeElement.scrollLeft);
+    assert.ok(left > 0, `scrollLeft ${left} after the arrow key`);
+  } finally {
+    await context.close();
+  }
+});
 
 for (const name of ['index', 'post', 'feature tour', 'tag']) {
   test(`lighthouse: accessibility, best practices and SEO score 100 on the ${name} page`, { timeout: 180_000 }, async () => {

@@ -93,8 +93,7 @@ describe('callouts', () => {
     test(`a callout and the related posts pass axe, raises no console error and follows the ${scheme} scheme`, async () => {
       const { context, page, problems } = await open(PHASE_2, { colorScheme: scheme });
       try {
-        // The callouts themselves: this post's wide code blocks (a scroll region without a
-        // tab stop) are another matter, the same on every post with code wider than the page.
+        // The callouts and related posts themselves: the whole page is a11y.test.mjs's.
         const { violations } = await new AxeBuilder({ page }).include('aside.callout').include('nav.related').analyze();
         const report = violations.map((v) => `${v.id}: ${v.help}\n  ${v.nodes.map((n) => n.target.join(' ')).join('\n  ')}`);
         assert.deepEqual(report, []);

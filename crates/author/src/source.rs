@@ -27,6 +27,8 @@ pub struct SourcePost {
     pub slug_line: usize,
     /// Line of each alias, in `record.meta.aliases` order.
     pub alias_lines: Vec<usize>,
+    /// Line of the `series_part` field, when there is one.
+    pub series_part_line: usize,
     /// Links to `/posts/...` in the body, with their lines.
     pub post_links: Vec<(String, usize)>,
     /// Every image in the body, every relative link and the cover, with their lines.
@@ -438,6 +440,7 @@ pub fn parse_post(
         draft: front.draft,
         slug_line,
         alias_lines,
+        series_part_line: front.series_part.map_or(0, |(_, line)| line),
         post_links,
         file_refs,
         files: Vec::new(),
@@ -860,6 +863,23 @@ pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8]
             }
         }
     }
+    for (at, first) in
+        blog_core::content::clashing_parts(content.posts.iter().map(|p| &p.record.meta))
+    {
+        let (post, first) = (&content.posts[at], &content.posts[first]);
+        let meta = &post.record.meta;
+        found.push(Diagnostic::error(
+            &post.file,
+            post.series_part_line,
+            format!(
+                "`series_part = {part}` is already part {part} of the series \"{series}\" in {}:{}: give each part its own number, or leave `series_part` out to order the parts by date",
+                first.file,
+                first.series_part_line,
+                part = meta.series_part.unwrap_or_default(),
+                series = meta.series.as_deref().unwrap_or_default(),
+            ),
+        ));
+    }
     let slugs: HashMap<&str, &SourcePost> = content
         .posts
         .iter()
@@ -1211,6 +1231,28 @@ mod tests {
             check(&[("content/a.md", &a), ("content/b.md", &b)]),
             ["content/b.md:5: error: the slug `same` is already used by content/a.md: every post needs its own slug"]
         );
+    }
+
+    #[test]
+    fn reports_two_parts_of_a_series_with_one_number_naming_both_files_and_lines() {
+        let part = |title: &str, n: u32| {
+            post_text(
+                title,
+                &format!("series = \"Building a mini Vercel\"\nseries_part = {n}\n"),
+            )
+        };
+        let (a, b, c) = (part("A", 1), part("B", 2), part("C", 2));
+        let other = post_text("D", "series = \"Another\"\nseries_part = 2\n");
+        assert_eq!(
+            check(&[
+                ("content/a.md", &a),
+                ("content/b.md", &b),
+                ("content/c.md", &c),
+                ("content/d.md", &other),
+            ]),
+            ["content/c.md:6: error: `series_part = 2` is already part 2 of the series \"Building a mini Vercel\" in content/b.md:6: give each part its own number, or leave `series_part` out to order the parts by date"]
+        );
+        assert!(check(&[("content/a.md", &a), ("content/b.md", &b)]).is_empty());
     }
 
     #[test]

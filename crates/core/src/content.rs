@@ -234,6 +234,27 @@ pub fn series_order(posts: &mut [&PostMeta]) {
     });
 }
 
+/// Posts that claim a place in a series another post of it claimed first: for each, its
+/// position and the first claimant's, in the order given. A series is one by its slug (the
+/// page its parts share), so `Building` and `building` are one series. Two parts numbered
+/// alike would read in an order no one chose.
+pub fn clashing_parts<'a>(posts: impl IntoIterator<Item = &'a PostMeta>) -> Vec<(usize, usize)> {
+    let mut claimed: BTreeMap<(String, u32), usize> = BTreeMap::new();
+    let mut clashes = Vec::new();
+    for (i, meta) in posts.into_iter().enumerate() {
+        let (Some(name), Some(part)) = (&meta.series, meta.series_part) else {
+            continue;
+        };
+        match claimed.entry((series_slug(name), part)) {
+            std::collections::btree_map::Entry::Occupied(first) => clashes.push((i, *first.get())),
+            std::collections::btree_map::Entry::Vacant(place) => {
+                place.insert(i);
+            }
+        }
+    }
+    clashes
+}
+
 /// The URL segment of a series' name, as a tag's.
 pub fn series_slug(name: &str) -> String {
     tag_slug(name)
@@ -790,6 +811,27 @@ mod tests {
         );
         assert_eq!(shown.modified(), late);
         assert_eq!(post.modified(), 10 * day);
+    }
+
+    #[test]
+    fn two_parts_of_one_series_with_one_number_clash_with_the_first_to_claim_it() {
+        let part = |slug: &str, series: &str, n: Option<u32>| PostMeta {
+            series: Some(series.into()),
+            series_part: n,
+            ..meta(slug, slug, 0)
+        };
+        let posts = [
+            part("a", "Building", Some(1)),
+            part("b", "Building", Some(2)),
+            part("c", "Other", Some(2)),
+            part("d", "building", Some(2)),
+            part("e", "Building", None),
+            part("f", "Building", None),
+            part("g", "Building", Some(2)),
+            meta("h", "h", 0),
+        ];
+        assert_eq!(clashing_parts(&posts), [(3, 1), (6, 1)]);
+        assert!(clashing_parts(&posts[..3]).is_empty());
     }
 
     #[test]

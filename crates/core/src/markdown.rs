@@ -54,6 +54,15 @@ pub fn extended_syntax(markdown: &str) -> Vec<&'static str> {
     if markdown.contains('$') {
         found.push("math");
     }
+    // Code blocks became tab stops. A fenced block names the renderer through the
+    // highlighter's name already; an indented one may be any line opening with four spaces
+    // or a tab.
+    if markdown
+        .lines()
+        .any(|line| line.starts_with("    ") || line.starts_with('\t'))
+    {
+        found.push("focusable code");
+    }
     found
 }
 
@@ -372,7 +381,9 @@ impl<'a> Body<'a> {
             CodeBlockKind::Indented => None,
         };
         let mut html = String::with_capacity(highlighted.map_or(256, |h| h.len() + 64));
-        html.push_str("<pre><code");
+        // A tab stop: a block wider than the page scrolls, and a keyboard reader scrolls it
+        // only once it can take the focus.
+        html.push_str("<pre tabindex=\"0\"><code");
         if let CodeBlockKind::Fenced(info) = &kind {
             let lang = lang_of(info);
             if !lang.is_empty() {
@@ -665,9 +676,9 @@ mod tests {
             r.html
         );
         assert!(r.html.contains("<li>one</li>"));
-        assert!(r
-            .html
-            .contains("<pre><code class=\"language-rust\">fn main() {}\n</code></pre>"));
+        assert!(r.html.contains(
+            "<pre tabindex=\"0\"><code class=\"language-rust\">fn main() {}\n</code></pre>"
+        ));
         assert!(r.html.contains("<a href=\"https://example.com\">docs</a>"));
     }
 
@@ -756,16 +767,16 @@ mod tests {
                 ..RenderOptions::default()
             },
         );
-        assert!(r.html.contains("<pre><code class=\"language-rust\"><span class=\"k\">fn</span> a() {}\n</code></pre>"), "{}", r.html);
+        assert!(r.html.contains("<pre tabindex=\"0\"><code class=\"language-rust\"><span class=\"k\">fn</span> a() {}\n</code></pre>"), "{}", r.html);
         assert!(
             r.html
-                .contains("<pre><code>indented &lt;x&gt;\n</code></pre>"),
+                .contains("<pre tabindex=\"0\"><code>indented &lt;x&gt;\n</code></pre>"),
             "{}",
             r.html
         );
-        assert!(r
-            .html
-            .contains("<pre><code class=\"language-unknown\">a &lt; b\n</code></pre>"));
+        assert!(r.html.contains(
+            "<pre tabindex=\"0\"><code class=\"language-unknown\">a &lt; b\n</code></pre>"
+        ));
     }
 
     #[test]
@@ -1047,6 +1058,11 @@ mod tests {
         assert_eq!(extended_syntax("> [!note]\n> x\n"), ["callouts"]);
         assert!(extended_syntax("> a quote\n\n[link](x)\n").is_empty());
         assert_eq!(extended_syntax("Costs $5.\n"), ["math"]);
+        assert_eq!(
+            extended_syntax("Run:\n\n    make dev\n"),
+            ["focusable code"]
+        );
+        assert!(extended_syntax("```sh\nmake dev\n```\n").is_empty());
     }
 
     #[test]

@@ -111,7 +111,10 @@ fn prepare(
     highlighting: Highlighting,
 ) -> Result<(Vec<SourcePost>, SiteIndex), String> {
     let (mut posts, index) = publish::prepare(content, settings, drafts, highlighting);
-    publish::relate(&mut posts, now());
+    // Left out only to measure what related posts cost a sync (see `blog sync --help`).
+    if std::env::var_os("BLOG_NO_RELATED").is_none() {
+        publish::relate(&mut posts, now());
+    }
     let problems = limits::check(&posts, &index, &site.content);
     if !problems.is_empty() {
         for problem in &problems {

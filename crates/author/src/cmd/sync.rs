@@ -46,6 +46,8 @@ Environment:
                          [default: 0 locally, 60000 with --remote]
   BLOG_NO_SEARCH         Leave the search index out (and delete it from KV): for
                          measuring what search adds to a sync
+  BLOG_NO_RELATED        Leave each post's related posts out: for measuring what
+                         they add to a sync
 ";
 
 pub fn run(
