@@ -17,3 +17,4 @@ pub mod search;
 pub mod source;
 pub mod sync;
 pub mod wrangler;
+pub(crate) mod yaml;

@@ -23,6 +23,9 @@ pub struct SourcePost {
     pub file: String,
     pub record: PostRecord,
     pub draft: bool,
+    /// A draft that takes an address a published post (or an earlier draft) has: no sync
+    /// publishes it, `--drafts` or not, until that is resolved.
+    pub held: bool,
     /// Line of the `slug` field, or 1 when the slug comes from the file name.
     pub slug_line: usize,
     /// Line of each alias, in `record.meta.aliases` order.
@@ -171,7 +174,7 @@ impl Content {
     pub fn publishable(&self, include_drafts: bool) -> Vec<&SourcePost> {
         self.posts
             .iter()
-            .filter(|p| include_drafts || !p.draft)
+            .filter(|p| !p.draft || (include_drafts && !p.held))
             .collect()
     }
 }
@@ -324,11 +327,7 @@ pub fn parse_post(
     let split = frontmatter::parse(file, text)?;
     let body_line = split.body_line;
     let front = split.front;
-    let slug_line = if front.slug.is_some() {
-        field_line(text, "slug")
-    } else {
-        1
-    };
+    let slug_line = front.slug_line;
     let slug = front.slug.clone().unwrap_or_else(|| stem.to_string());
     if let Err(e) = validate_slug(&slug) {
         let hint = if front.slug.is_some() {
@@ -367,11 +366,13 @@ pub fn parse_post(
     }
     // Formulas are made into MathML now: a broken one is an error at its line, and
     // rendering one costs microseconds.
-    let math_html = crate::math::render_all(&body, body_line).map_err(|errors| {
-        errors
-            .into_iter()
-            .map(|e| {
-                Diagnostic::error(
+    // A draft's broken formula is a warning: the draft shows its formulas as TeX until then.
+    let math_html = match crate::math::render_all(&body, body_line) {
+        Ok(html) => html,
+        Err(errors) => {
+            let problems = errors.into_iter().map(|e| {
+                Diagnostic::unless_draft(
+                    front.draft,
                     file,
                     e.line,
                     format!(
@@ -379,9 +380,14 @@ pub fn parse_post(
                         e.message
                     ),
                 )
-            })
-            .collect::<Vec<_>>()
-    })?;
+            });
+            if !front.draft {
+                return Err(problems.collect());
+            }
+            warnings.extend(problems);
+            Vec::new()
+        }
+    };
     let (aliases, alias_lines) = front.aliases.into_iter().unzip();
     let mut record = PostRecord {
         meta: PostMeta {
@@ -436,6 +442,7 @@ pub fn parse_post(
         file: file.to_string(),
         record,
         draft: front.draft,
+        held: false,
         slug_line,
         alias_lines,
         post_links,
@@ -604,7 +611,8 @@ pub fn attach_files(
                     } else {
                         String::new()
                     };
-                    content.diagnostics.push(Diagnostic::error(
+                    content.diagnostics.push(Diagnostic::unless_draft(
+                        post.draft,
                         &post.file,
                         line,
                         format!("the {noun} {url} {e}{hint}"),
@@ -619,7 +627,8 @@ pub fn attach_files(
                     .next()
                     .unwrap_or(&path)
                     .trim_end_matches(".md");
-                content.diagnostics.push(Diagnostic::error(
+                content.diagnostics.push(Diagnostic::unless_draft(
+                        post.draft,
                     &post.file,
                     line,
                     format!("the {noun} {url} is a Markdown file: link to the post's address instead, such as /posts/{stem}"),
@@ -638,7 +647,8 @@ pub fn attach_files(
             let info = match outcome {
                 Found::File(info) => info,
                 Found::Missing => {
-                    content.diagnostics.push(Diagnostic::error(
+                    content.diagnostics.push(Diagnostic::unless_draft(
+                        post.draft,
                         &post.file,
                         line,
                         format!("the {noun} {url} does not exist (looked for {shown})"),
@@ -647,7 +657,8 @@ pub fn attach_files(
                 }
                 Found::TooLarge => {
                     if reported_too_large.insert(path.clone()) {
-                        content.diagnostics.push(Diagnostic::error(
+                        content.diagnostics.push(Diagnostic::unless_draft(
+                        post.draft,
                             &post.file,
                             line,
                             format!(
@@ -658,7 +669,8 @@ pub fn attach_files(
                     continue;
                 }
                 Found::Unreadable(e) => {
-                    content.diagnostics.push(Diagnostic::error(
+                    content.diagnostics.push(Diagnostic::unless_draft(
+                        post.draft,
                         &post.file,
                         line,
                         format!("cannot read the {noun} {shown}: {e}"),
@@ -668,7 +680,8 @@ pub fn attach_files(
             };
             match &r.kind {
                 RefKind::Cover if !info.is_image() => {
-                    content.diagnostics.push(Diagnostic::error(
+                    content.diagnostics.push(Diagnostic::unless_draft(
+                        post.draft,
                         &post.file,
                         line,
                         format!("the cover {url} is not an image: use a PNG, JPEG, WebP, AVIF or GIF file"),
@@ -818,45 +831,59 @@ pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8]
         }
     }
     let mut found = Vec::new();
-    // Every path a post answers at, and who claimed it first.
+    // Every path a post answers at, and who claimed it first. Published posts claim theirs
+    // before drafts do, so a draft that takes a post's address is the one held back: a
+    // draft never stops the rest of the site.
     let mut paths: HashMap<String, &SourcePost> = HashMap::new();
-    for post in &content.posts {
-        let url = post.record.meta.url();
-        if let Some(first) = paths.insert(url.clone(), post) {
-            found.push(Diagnostic::error(
-                &post.file,
-                post.slug_line,
-                format!(
-                    "the slug `{}` is already used by {}: every post needs its own slug",
-                    post.record.meta.slug, first.file
-                ),
-            ));
-        }
-    }
-    for post in &content.posts {
-        for (alias, line) in post.record.meta.aliases.iter().zip(&post.alias_lines) {
-            if let Some(page) = site_page(alias) {
-                found.push(Diagnostic::error(
+    let mut held = std::collections::HashSet::new();
+    for drafts in [false, true] {
+        let group = || content.posts.iter().filter(move |p| p.draft == drafts);
+        for post in group() {
+            let url = post.record.meta.url();
+            if let Some(first) = paths.get(&url) {
+                found.push(Diagnostic::unless_draft(
+                    post.draft,
                     &post.file,
-                    *line,
-                    format!("the alias `{alias}` is the address of {page}, which would hide it: pick another"),
+                    post.slug_line,
+                    format!(
+                        "the slug `{}` is already used by {}: every post needs its own slug",
+                        post.record.meta.slug, first.file
+                    ),
                 ));
-                continue;
-            }
-            let alias = alias.trim_end_matches('/');
-            if let Some(owner) = paths.get(alias) {
-                let whose = if owner.file == post.file {
-                    "this post".to_string()
-                } else {
-                    owner.file.clone()
-                };
-                found.push(Diagnostic::error(
-                    &post.file,
-                    *line,
-                    format!("the alias `{alias}` is already the address of {whose}: remove it or pick another"),
-                ));
+                held.insert(post.file.clone());
             } else {
-                paths.insert(alias.to_string(), post);
+                paths.insert(url, post);
+            }
+        }
+        for post in group() {
+            for (alias, line) in post.record.meta.aliases.iter().zip(&post.alias_lines) {
+                if let Some(page) = site_page(alias) {
+                    found.push(Diagnostic::unless_draft(
+                        post.draft,
+                        &post.file,
+                        *line,
+                        format!("the alias `{alias}` is the address of {page}, which would hide it: pick another"),
+                    ));
+                    held.insert(post.file.clone());
+                    continue;
+                }
+                let alias = alias.trim_end_matches('/');
+                if let Some(owner) = paths.get(alias) {
+                    let whose = if owner.file == post.file {
+                        "this post".to_string()
+                    } else {
+                        owner.file.clone()
+                    };
+                    found.push(Diagnostic::unless_draft(
+                        post.draft,
+                        &post.file,
+                        *line,
+                        format!("the alias `{alias}` is already the address of {whose}: remove it or pick another"),
+                    ));
+                    held.insert(post.file.clone());
+                } else {
+                    paths.insert(alias.to_string(), post);
+                }
             }
         }
     }
@@ -880,7 +907,8 @@ pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8]
                     *line,
                     format!("the link to /posts/{slug} goes through an alias: link to the post's current address"),
                 )),
-                None => found.push(Diagnostic::error(
+                None => found.push(Diagnostic::unless_draft(
+                    post.draft,
                     &post.file,
                     *line,
                     format!("the link to /posts/{slug} points at no post: fix the slug or remove the link"),
@@ -889,6 +917,9 @@ pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8]
         }
     }
     content.diagnostics.extend(found);
+    for post in &mut content.posts {
+        post.held = post.draft && held.contains(&post.file);
+    }
     debug_assert!(blog_core::content::MAX_SLUG_BYTES <= kv::MAX_KEY_BYTES - kv::POST_PREFIX.len());
     content
 }
@@ -1383,14 +1414,86 @@ mod tests {
     }
 
     #[test]
-    fn new_posts_parse_once_the_summary_is_written() {
+    fn new_posts_parse_with_a_warning_until_the_summary_is_written() {
         let text = new_post_text("Quotes \"and\" more", "2026-11-24");
-        let e = parse_post("content/q.md", "q", text.as_bytes()).unwrap_err();
-        assert!(e[0].message.contains("no `summary`"), "{e:?}");
-        let text = text.replace("summary = \"\"", "summary = \"Done.\"");
-        let (post, _) = parse_post("content/q.md", "q", text.as_bytes()).unwrap();
-        assert_eq!(post.record.meta.title, "Quotes \"and\" more");
+        let (post, w) = parse_post("content/q.md", "q", text.as_bytes()).unwrap();
         assert!(post.draft);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].message.starts_with("`summary` is empty") && w[0].line == 4,
+            "{w:?}"
+        );
+        let e = parse_post(
+            "content/q.md",
+            "q",
+            text.replace("draft = true", "draft = false").as_bytes(),
+        )
+        .unwrap_err();
+        assert_eq!((e[0].line, e[0].is_error()), (4, true), "{e:?}");
+        let text = text.replace("summary = \"\"", "summary = \"Done.\"");
+        let (post, w) = parse_post("content/q.md", "q", text.as_bytes()).unwrap();
+        assert_eq!(post.record.meta.title, "Quotes \"and\" more");
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn a_drafts_broken_links_and_formulas_are_warnings_and_a_scheduled_posts_errors() {
+        let body = "See [x](/posts/missing) and $\\foo{x}$.\n\n![A photo](gone.png)";
+        let draft = post_text("D", "draft = true\n").replace("Body.", body);
+        // Dated far ahead: published by the sync that writes it, when it comes due.
+        let scheduled = post_text("S", "")
+            .replace("2026-06-14", "2999-01-01")
+            .replace("Body.", body);
+        let content = check_with_files(
+            &[("content/d.md", &draft), ("content/s.md", &scheduled)],
+            &[],
+        );
+        let shown = messages(&content);
+        let of = |file: &str, error: bool| {
+            content
+                .diagnostics
+                .iter()
+                .filter(|d| d.file == file && d.is_error() == error)
+                .map(|d| d.line)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(of("content/d.md", true), Vec::<usize>::new(), "{shown:?}");
+        let mut lines = of("content/d.md", false);
+        lines.sort();
+        assert_eq!(lines, [8, 8, 10], "{shown:?}");
+        // The scheduled post stops at its formula, as any published post does.
+        assert_eq!(of("content/s.md", true), [7], "{shown:?}");
+        assert_eq!(content.publishable(true).len(), 1);
+        assert!(content.posts[0].record.math_html.is_empty(), "shown as TeX");
+    }
+
+    #[test]
+    fn a_draft_that_takes_a_posts_address_is_held_back_not_the_site() {
+        // The draft sorts first, yet the published post keeps its address.
+        let draft = post_text("A", "draft = true\nslug = \"same\"\n");
+        let other = post_text("C", "draft = true\naliases = [\"/posts/same\"]\n");
+        let post = post_text("B", "slug = \"same\"\n");
+        let content = check_all([
+            ("content/a.md", "a", draft.as_bytes()),
+            ("content/b.md", "b", post.as_bytes()),
+            ("content/c.md", "c", other.as_bytes()),
+        ]);
+        assert!(!content.has_errors(), "{:?}", content.diagnostics);
+        let shown: Vec<_> = content.diagnostics.iter().map(|d| d.to_string()).collect();
+        assert_eq!(shown.len(), 2, "{shown:?}");
+        assert!(
+            shown[0].starts_with(
+                "content/a.md:6: warning: the slug `same` is already used by content/b.md"
+            ),
+            "{shown:?}"
+        );
+        assert!(shown[1].starts_with("content/c.md:6: warning: the alias `/posts/same` is already the address of content/b.md"), "{shown:?}");
+        let published: Vec<_> = content
+            .publishable(true)
+            .iter()
+            .map(|p| p.file.as_str())
+            .collect();
+        assert_eq!(published, ["content/b.md"]);
     }
 
     #[test]
