@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { BLOG, removeTemp, run, tempDir } from './harness.mjs';
+import { BLOG, removeTemp, run, startSite, tempDir } from './harness.mjs';
 
 const temps = [];
 after(async () => {
@@ -71,5 +71,56 @@ describe('drafts never block', () => {
     const scheduled = await run(BLOG, ['check', '--content', dir]);
     assert.equal(scheduled.code, 1);
     assert.match(scheduled.stderr, /wip\.md:8: error: the link to \/posts\/missing/);
+  });
+});
+
+describe('YAML front matter beside TOML, and drafts marked in local dev', () => {
+  let site;
+  after(async () => {
+    if (site) await site.stop();
+  });
+
+  test('a YAML post and a TOML post are served alike; a draft synced with --drafts says so', async () => {
+    const dir = await temp('blog-author-yaml-');
+    await fs.writeFile(
+      path.join(dir, 'from-jekyll.md'),
+      '---\ntitle: "From Jekyll: colons and all"\ndate: 2026-03-01 09:30:00 +0200\nsummary: >\n  Written in YAML,\n  folded.\ntags:\n  - yaml\n  - Rust\naliases: [/2026/03/01/from-jekyll.html]\n---\n\nA YAML post links to [the TOML one](/posts/in-toml).\n',
+    );
+    await fs.writeFile(
+      path.join(dir, 'in-toml.md'),
+      '+++\ntitle = "In TOML"\ndate = 2026-02-01\nsummary = "Written in TOML."\ntags = ["rust"]\n+++\n\nA TOML post.\n',
+    );
+    await fs.writeFile(
+      path.join(dir, 'unfinished.md'),
+      '---\ntitle: Unfinished\ndate: 2026-04-01\nsummary: ""\ndraft: true\n---\n\nNot yet.\n',
+    );
+    const check = await run(BLOG, ['check', '--content', dir]);
+    assert.equal(check.code, 0, check.stderr);
+    assert.match(check.stderr, /unfinished\.md:4: warning: `summary` is empty: .*`summary: "One line/);
+    assert.match(check.stdout, /3 posts OK \(1 drafts, 1 warnings\)/);
+
+    site = await startSite({ contentDir: dir, syncArgs: ['--drafts'] });
+    const yaml = await fetch(`${site.base}/posts/from-jekyll`);
+    assert.equal(yaml.status, 200);
+    const html = await yaml.text();
+    assert.match(html, /<h1>From Jekyll: colons and all<\/h1>/);
+    assert.match(html, /<time datetime="2026-03-01T07:30:00[^"]*">/);
+    assert.match(html, /href="\/tags\/yaml"/);
+    assert.doesNotMatch(html, /draft-note/);
+    const old = await fetch(`${site.base}/2026/03/01/from-jekyll.html`, { redirect: 'manual' });
+    assert.equal(old.status, 301);
+    assert.equal(new URL(old.headers.get('location'), site.base).pathname, '/posts/from-jekyll');
+    const index = await (await fetch(`${site.base}/`)).text();
+    assert.match(index, /Written in YAML, folded\./);
+    assert.match(index, /Written in TOML\./);
+    // The draft is shown, and marked, in local dev.
+    const draft = await fetch(`${site.base}/posts/unfinished`);
+    assert.equal(draft.status, 200);
+    assert.match(await draft.text(), /<p class="draft-note" role="note"><strong>Draft<\/strong>/);
+    assert.match(index, /<a href="\/posts\/unfinished">Unfinished<\/a> <span class="draft">Draft<\/span>/);
+    // Without --drafts, it is gone.
+    const plain = await site.sync();
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal((await fetch(`${site.base}/posts/unfinished`)).status, 404);
   });
 });

@@ -112,7 +112,6 @@ pub const YAML_FENCE: &str = "---";
 
 /// A value as the front matter wrote it, whatever its format.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // `Null`: only YAML has one
 pub(crate) enum Value {
     Str(String),
     /// A whole number; `None` when it does not fit 64 bits.
@@ -123,7 +122,8 @@ pub(crate) enum Value {
     Date(Result<DateTime, String>),
     /// Each item with the file line it is on.
     List(Vec<(Value, usize)>),
-    Table,
+    /// A nested table (no field's type, but an importer reads other engines' sections).
+    Table(Vec<Field>),
     Null,
 }
 
@@ -222,7 +222,16 @@ fn toml_fields(file: &str, toml_text: &str) -> Result<Vec<Field>, Vec<Diagnostic
                     })
                     .collect(),
             ),
-            DeValue::Table(_) => Value::Table,
+            DeValue::Table(_) if depth > 0 => Value::Table(Vec::new()),
+            DeValue::Table(t) => Value::Table(
+                t.iter()
+                    .map(|(key, v)| Field {
+                        name: key.get_ref().to_string(),
+                        line: line_of(key.span().start),
+                        value: value(v.get_ref(), line_of, depth + 1),
+                    })
+                    .collect(),
+            ),
         }
     }
     Ok(table
@@ -511,7 +520,7 @@ fn describe(value: &Value) -> &'static str {
         Value::Bool(_) => "a boolean",
         Value::Date(_) => "a date",
         Value::List(_) => "a list",
-        Value::Table => "a table",
+        Value::Table(_) => "a table",
         Value::Null => "empty",
     }
 }
@@ -561,9 +570,93 @@ mod tests {
             (e[0].line, e[0].message.contains("no front matter")),
             (1, true)
         );
-        assert!(errors_of("---\ntitle: x\n---\n")[0]
+        // YAML is read: what it lacks is named in its own syntax.
+        let e = errors_of("---\ntitle: x\n---\n");
+        assert_eq!(e[0].line, 1);
+        assert!(e[0].message.contains("`date: 2026-06-14`"), "{e:?}");
+    }
+
+    const GOOD_YAML: &str = "---\ntitle: Hello\ndate: 2026-06-14\nsummary: Hi.\ntags:\n  - rust\n  - web\n---\n\nBody text.\n";
+
+    #[test]
+    fn yaml_front_matter_reads_as_the_same_post_as_toml() {
+        let toml = parse("content/p.md", GOOD).unwrap();
+        let yaml = parse("content/p.md", GOOD_YAML).unwrap();
+        assert_eq!(yaml.format, Format::Yaml);
+        assert_eq!(toml.format, Format::Toml);
+        assert_eq!(yaml.front.title, toml.front.title);
+        assert_eq!(yaml.front.summary, toml.front.summary);
+        assert_eq!(yaml.front.tags, toml.front.tags);
+        assert_eq!(yaml.front.date.timestamp(), toml.front.date.timestamp());
+        assert_eq!(yaml.body, toml.body);
+        assert_eq!(yaml.body_line, 9);
+        assert!(yaml.warnings.is_empty(), "{:?}", yaml.warnings);
+        // Flow lists, quoted strings, a Jekyll date, a slug, aliases, a draft.
+        let text = "---\ntitle: \"Colons: fine\"\ndate: 2026-06-14 09:30:00 +0200\nsummary: 'It''s short.'\nslug: colons\ntags: [rust, web]\naliases: [/2026/06/14/colons.html]\ndraft: true\nseries_part: 2\nseries: Colons\n---\nBody\n";
+        let s = parse("p.md", text).unwrap();
+        assert_eq!(s.front.title, "Colons: fine");
+        assert_eq!(s.front.summary, "It's short.");
+        assert_eq!(s.front.slug.as_deref(), Some("colons"));
+        assert_eq!(s.front.slug_line, 5);
+        assert_eq!(
+            s.front.aliases,
+            [("/2026/06/14/colons.html".to_string(), 7)]
+        );
+        assert!(s.front.draft);
+        assert_eq!(s.front.series_part, Some((2, 9)));
+    }
+
+    #[test]
+    fn yaml_errors_and_warnings_name_their_line_in_the_yaml() {
+        let e = errors_of(&GOOD_YAML.replace("date: 2026-06-14", "date: soon"));
+        assert_eq!((e.len(), e[0].line), (1, 3), "{e:?}");
+        assert!(e[0].message.contains("`soon` is not a date"), "{e:?}");
+        let e = errors_of(&GOOD_YAML.replace("  - web", "  - 7"));
+        assert_eq!(e[0].line, 7, "{e:?}");
+        assert!(e[0]
             .message
-            .contains("YAML"));
+            .contains("each tag must be a non-empty string, but one is a number"));
+        let e = errors_of(&GOOD_YAML.replace("summary: Hi.", "summary: \"\""));
+        assert_eq!(e[0].line, 4, "{e:?}");
+        assert!(
+            e[0].message.starts_with("`summary` is empty") && e[0].message.contains("`summary: ")
+        );
+        let e = errors_of(&GOOD_YAML.replace("summary: Hi.", "summary:"));
+        assert_eq!(e[0].line, 4, "{e:?}");
+        let e = errors_of(&GOOD_YAML.replace("summary: Hi.", "draft: yes"));
+        let lines: Vec<_> = e.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [1, 4], "{e:?}");
+        assert!(e[1]
+            .message
+            .contains("`draft` must be true or false, but it is a string"));
+        let e = errors_of(&GOOD_YAML.replace("summary: Hi.", "summary: Hi.\ntitle: Again"));
+        assert!(
+            e[0].message
+                .contains("`title` is given twice (first at line 2)")
+                && e[0].line == 5
+        );
+        let e = errors_of(&GOOD_YAML.replace("summary: Hi.", "summary: [oops"));
+        assert!(
+            e[0].message.contains("not valid YAML") && e[0].line >= 4,
+            "{e:?}"
+        );
+        let e = errors_of("---\ntitle: x\n");
+        assert!(e[0].message.contains("add a line `---`"), "{e:?}");
+        let text = GOOD_YAML.replace("summary: Hi.", "summary: Hi.\ncategories: [a]");
+        let s = parse("p.md", &text).unwrap();
+        assert_eq!(s.warnings[0].line, 5);
+        assert!(s.warnings[0]
+            .message
+            .starts_with("unknown field `categories`"));
+        // A draft in YAML waits for its summary with a warning at its line, as in TOML.
+        let text = GOOD_YAML.replace("summary: Hi.", "summary: \"\"\ndraft: true");
+        let s = parse("p.md", &text).unwrap();
+        assert_eq!(
+            (s.warnings.len(), s.warnings[0].line),
+            (1, 4),
+            "{:?}",
+            s.warnings
+        );
     }
 
     #[test]

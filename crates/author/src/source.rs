@@ -391,6 +391,7 @@ pub fn parse_post(
     let (aliases, alias_lines) = front.aliases.into_iter().unzip();
     let mut record = PostRecord {
         meta: PostMeta {
+            draft: front.draft,
             slug,
             title: front.title,
             summary: front.summary,
@@ -1030,7 +1031,11 @@ pub fn parse_settings(file: &str, text: &str) -> Result<Settings, Diagnostic> {
 
 /// Adds an alias to a post file's front matter, keeping everything else as written: appends
 /// to an existing one-line `aliases = [...]`, or adds the field before the closing `+++`.
+/// In YAML the same, and an item after the last of a `- ` list.
 pub fn add_alias(text: &str, alias: &str) -> Option<String> {
+    if text.split_inclusive('\n').next().map(str::trim_end) == Some(frontmatter::YAML_FENCE) {
+        return add_alias_yaml(text, alias);
+    }
     let quoted = format!("\"{}\"", alias.replace('\\', "\\\\").replace('"', "\\\""));
     let mut out = String::with_capacity(text.len() + quoted.len() + 16);
     let mut fences = 0;
@@ -1068,6 +1073,46 @@ pub fn add_alias(text: &str, alias: &str) -> Option<String> {
         out.push_str(line);
     }
     done.then_some(out)
+}
+
+fn add_alias_yaml(text: &str, alias: &str) -> Option<String> {
+    // A double-quoted YAML string: JSON's escapes are YAML's.
+    let quoted = serde_json::to_string(alias).ok()?;
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let closing = 1 + lines[1..]
+        .iter()
+        .position(|l| l.trim_end() == frontmatter::YAML_FENCE)?;
+    let is_field = |l: &str| {
+        l.strip_prefix("aliases")
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+    };
+    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    match (1..closing).find(|&i| is_field(lines[i])) {
+        None => out.insert(closing, format!("aliases: [{quoted}]\n")),
+        Some(i) => {
+            let value = lines[i].split_once(':')?.1.trim();
+            if value.starts_with('[') && value.ends_with(']') {
+                let inner = value[1..value.len() - 1].trim();
+                let sep = if inner.is_empty() { "" } else { ", " };
+                out[i] = format!("aliases: [{inner}{sep}{quoted}]\n");
+            } else if value.is_empty() {
+                // A block list: one `- ` item a line, indented alike, after the field.
+                let items = lines[i + 1..closing]
+                    .iter()
+                    .take_while(|l| l.trim_start().starts_with("- "))
+                    .count();
+                if items == 0 {
+                    return None;
+                }
+                let last = lines[i + items];
+                let indent = &last[..last.len() - last.trim_start().len()];
+                out.insert(i + items + 1, format!("{indent}- {quoted}\n"));
+            } else {
+                return None;
+            }
+        }
+    }
+    Some(out.concat())
 }
 
 /// The file `blog new` writes: a dated, ready-to-edit post.
@@ -1518,6 +1563,34 @@ mod tests {
             out.contains("aliases_note = [\"x\"]\naliases = [\"/posts/old\"]\n[extra]"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn adds_aliases_to_yaml_front_matter() {
+        let text = "---\ntitle: A\ndate: 2026-01-01\nsummary: S.\n---\nBody\n";
+        let aliases = |t: &str| {
+            parse_post("a.md", "a", t.as_bytes())
+                .unwrap()
+                .0
+                .record
+                .meta
+                .aliases
+        };
+        let once = add_alias(text, "/posts/old").unwrap();
+        assert!(
+            once.ends_with("aliases: [\"/posts/old\"]\n---\nBody\n"),
+            "{once}"
+        );
+        let twice = add_alias(&once, "/posts/o\"der").unwrap();
+        assert_eq!(aliases(&twice), ["/posts/old", "/posts/o\"der"]);
+        let block = text.replace(
+            "summary: S.\n",
+            "summary: S.\naliases:\n  - /x\n  - /y\ntags: [a]\n",
+        );
+        let out = add_alias(&block, "/posts/old").unwrap();
+        assert!(out.contains("  - /y\n  - \"/posts/old\"\ntags"), "{out}");
+        assert_eq!(aliases(&out), ["/x", "/y", "/posts/old"]);
+        assert!(add_alias("---\ntitle: A\n", "/x").is_none());
     }
 
     /// A PNG header of the given size: all `inspect` reads.
