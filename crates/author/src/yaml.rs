@@ -349,6 +349,10 @@ pub(crate) fn date(text: &str) -> Result<DateTime, String> {
     let (year, month, day) = (number(y, 4)?, number(m, 2)?, number(d, 2)?);
     let rest = rest.trim_start_matches(['T', 't']).trim_start();
     if rest.is_empty() {
+        if split_at < text.len() {
+            // `2026-06-14T`: a time promised, none given.
+            return Err(refuse());
+        }
         return DateTime::new(i64::from(year), month, day, (0, 0, 0), None);
     }
     // The time: H:MM[:SS[.fraction]]; then the offset: Z, ±HH:MM, ±HHMM or ±H.
@@ -379,7 +383,7 @@ pub(crate) fn date(text: &str) -> Result<DateTime, String> {
             let z = &zone[1..];
             let (h, m) = match z.split_once(':') {
                 Some((h, m)) => (number(h, 2)?, number(m, 2)?),
-                None if z.len() == 4 => (number(&z[..2], 2)?, number(&z[2..], 2)?),
+                None if z.len() == 4 && z.is_ascii() => (number(&z[..2], 2)?, number(&z[2..], 2)?),
                 None => (number(z, 2)?, 0),
             };
             if h > 23 || m > 59 {
@@ -451,6 +455,14 @@ mod tests {
         assert_eq!(ts("2026-06-14T09:30:00.25-05:00"), day + 14 * 3600 + 1800);
         assert_eq!(ts("2026-06-14 9:30 -5"), day + 14 * 3600 + 1800);
         for bad in [
+            "2026-06-14 09:30 +1é1",
+            "2026-06-14 09:30 é",
+            "2026-06-14T",
+            "2026-06-14 9",
+        ] {
+            assert!(date(bad).is_err(), "{bad}");
+        }
+        for bad in [
             "2026-13-01",
             "2026-06-14 25:00",
             "2026-06-14 09:30 +9999",
@@ -480,6 +492,31 @@ mod tests {
         assert!(e[0].message.contains("alias"), "{e:?}");
         assert!(read("").unwrap().is_empty());
         assert!(read("# only a comment\n").unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_cut_and_changed_byte_of_a_post_is_read_or_refused_without_a_panic() {
+        let post = include_str!("../../../fuzz/corpus/frontmatter/yaml-jekyll.md");
+        let cuts = (0..post.len()).filter(|&i| post.is_char_boundary(i));
+        for i in cuts.clone() {
+            let _ = crate::frontmatter::parse("p.md", &post[..i]);
+        }
+        for i in cuts {
+            for c in [
+                '"', '\'', ':', '-', '[', '{', '\n', ' ', '#', '*', '&', '!', '|', '>', 'é',
+            ] {
+                let mut text = post[..i].to_string();
+                text.push(c);
+                text.push_str(&post[i..]);
+                if let Err(e) = crate::frontmatter::parse("p.md", &text) {
+                    let lines = text.lines().count() + 1;
+                    assert!(
+                        e.iter().all(|d| d.line >= 1 && d.line <= lines),
+                        "{text:?}: {e:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
