@@ -21,3 +21,4 @@ pub mod stats;
 pub mod sync;
 pub mod watch;
 pub mod wrangler;
+pub(crate) mod yaml;

@@ -23,6 +23,9 @@ pub struct SourcePost {
     pub file: String,
     pub record: PostRecord,
     pub draft: bool,
+    /// A draft that takes an address a published post (or an earlier draft) has: no sync
+    /// publishes it, `--drafts` or not, until that is resolved.
+    pub held: bool,
     /// Line of the `slug` field, or 1 when the slug comes from the file name.
     pub slug_line: usize,
     /// Line of each alias, in `record.meta.aliases` order.
@@ -173,7 +176,7 @@ impl Content {
     pub fn publishable(&self, include_drafts: bool) -> Vec<&SourcePost> {
         self.posts
             .iter()
-            .filter(|p| include_drafts || !p.draft)
+            .filter(|p| !p.draft || (include_drafts && !p.held))
             .collect()
     }
 }
@@ -326,11 +329,7 @@ pub fn parse_post(
     let split = frontmatter::parse(file, text)?;
     let body_line = split.body_line;
     let front = split.front;
-    let slug_line = if front.slug.is_some() {
-        field_line(text, "slug")
-    } else {
-        1
-    };
+    let slug_line = front.slug_line;
     let slug = front.slug.clone().unwrap_or_else(|| stem.to_string());
     if let Err(e) = validate_slug(&slug) {
         let hint = if front.slug.is_some() {
@@ -369,11 +368,13 @@ pub fn parse_post(
     }
     // Formulas are made into MathML now: a broken one is an error at its line, and
     // rendering one costs microseconds.
-    let math_html = crate::math::render_all(&body, body_line).map_err(|errors| {
-        errors
-            .into_iter()
-            .map(|e| {
-                Diagnostic::error(
+    // A draft's broken formula is a warning: the draft shows its formulas as TeX until then.
+    let math_html = match crate::math::render_all(&body, body_line) {
+        Ok(html) => html,
+        Err(errors) => {
+            let problems = errors.into_iter().map(|e| {
+                Diagnostic::unless_draft(
+                    front.draft,
                     file,
                     e.line,
                     format!(
@@ -381,12 +382,18 @@ pub fn parse_post(
                         e.message
                     ),
                 )
-            })
-            .collect::<Vec<_>>()
-    })?;
+            });
+            if !front.draft {
+                return Err(problems.collect());
+            }
+            warnings.extend(problems);
+            Vec::new()
+        }
+    };
     let (aliases, alias_lines) = front.aliases.into_iter().unzip();
     let mut record = PostRecord {
         meta: PostMeta {
+            draft: front.draft,
             slug,
             title: front.title,
             summary: front.summary,
@@ -438,6 +445,7 @@ pub fn parse_post(
         file: file.to_string(),
         record,
         draft: front.draft,
+        held: false,
         slug_line,
         alias_lines,
         series_part_line: front.series_part.map_or(0, |(_, line)| line),
@@ -607,7 +615,8 @@ pub fn attach_files(
                     } else {
                         String::new()
                     };
-                    content.diagnostics.push(Diagnostic::error(
+                    content.diagnostics.push(Diagnostic::unless_draft(
+                        post.draft,
                         &post.file,
                         line,
                         format!("the {noun} {url} {e}{hint}"),
@@ -622,7 +631,8 @@ pub fn attach_files(
                     .next()
                     .unwrap_or(&path)
                     .trim_end_matches(".md");
-                content.diagnostics.push(Diagnostic::error(
+                content.diagnostics.push(Diagnostic::unless_draft(
+                        post.draft,
                     &post.file,
                     line,
                     format!("the {noun} {url} is a Markdown file: link to the post's address instead, such as /posts/{stem}"),
@@ -641,7 +651,8 @@ pub fn attach_files(
             let info = match outcome {
                 Found::File(info) => info,
                 Found::Missing => {
-                    content.diagnostics.push(Diagnostic::error(
+                    content.diagnostics.push(Diagnostic::unless_draft(
+                        post.draft,
                         &post.file,
                         line,
                         format!("the {noun} {url} does not exist (looked for {shown})"),
@@ -650,7 +661,8 @@ pub fn attach_files(
                 }
                 Found::TooLarge => {
                     if reported_too_large.insert(path.clone()) {
-                        content.diagnostics.push(Diagnostic::error(
+                        content.diagnostics.push(Diagnostic::unless_draft(
+                        post.draft,
                             &post.file,
                             line,
                             format!(
@@ -661,7 +673,8 @@ pub fn attach_files(
                     continue;
                 }
                 Found::Unreadable(e) => {
-                    content.diagnostics.push(Diagnostic::error(
+                    content.diagnostics.push(Diagnostic::unless_draft(
+                        post.draft,
                         &post.file,
                         line,
                         format!("cannot read the {noun} {shown}: {e}"),
@@ -671,7 +684,8 @@ pub fn attach_files(
             };
             match &r.kind {
                 RefKind::Cover if !info.is_image() => {
-                    content.diagnostics.push(Diagnostic::error(
+                    content.diagnostics.push(Diagnostic::unless_draft(
+                        post.draft,
                         &post.file,
                         line,
                         format!("the cover {url} is not an image: use a PNG, JPEG, WebP, AVIF or GIF file"),
@@ -821,45 +835,59 @@ pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8]
         }
     }
     let mut found = Vec::new();
-    // Every path a post answers at, and who claimed it first.
+    // Every path a post answers at, and who claimed it first. Published posts claim theirs
+    // before drafts do, so a draft that takes a post's address is the one held back: a
+    // draft never stops the rest of the site.
     let mut paths: HashMap<String, &SourcePost> = HashMap::new();
-    for post in &content.posts {
-        let url = post.record.meta.url();
-        if let Some(first) = paths.insert(url.clone(), post) {
-            found.push(Diagnostic::error(
-                &post.file,
-                post.slug_line,
-                format!(
-                    "the slug `{}` is already used by {}: every post needs its own slug",
-                    post.record.meta.slug, first.file
-                ),
-            ));
-        }
-    }
-    for post in &content.posts {
-        for (alias, line) in post.record.meta.aliases.iter().zip(&post.alias_lines) {
-            if let Some(page) = site_page(alias) {
-                found.push(Diagnostic::error(
+    let mut held = std::collections::HashSet::new();
+    for drafts in [false, true] {
+        let group = || content.posts.iter().filter(move |p| p.draft == drafts);
+        for post in group() {
+            let url = post.record.meta.url();
+            if let Some(first) = paths.get(&url) {
+                found.push(Diagnostic::unless_draft(
+                    post.draft,
                     &post.file,
-                    *line,
-                    format!("the alias `{alias}` is the address of {page}, which would hide it: pick another"),
+                    post.slug_line,
+                    format!(
+                        "the slug `{}` is already used by {}: every post needs its own slug",
+                        post.record.meta.slug, first.file
+                    ),
                 ));
-                continue;
-            }
-            let alias = alias.trim_end_matches('/');
-            if let Some(owner) = paths.get(alias) {
-                let whose = if owner.file == post.file {
-                    "this post".to_string()
-                } else {
-                    owner.file.clone()
-                };
-                found.push(Diagnostic::error(
-                    &post.file,
-                    *line,
-                    format!("the alias `{alias}` is already the address of {whose}: remove it or pick another"),
-                ));
+                held.insert(post.file.clone());
             } else {
-                paths.insert(alias.to_string(), post);
+                paths.insert(url, post);
+            }
+        }
+        for post in group() {
+            for (alias, line) in post.record.meta.aliases.iter().zip(&post.alias_lines) {
+                if let Some(page) = site_page(alias) {
+                    found.push(Diagnostic::unless_draft(
+                        post.draft,
+                        &post.file,
+                        *line,
+                        format!("the alias `{alias}` is the address of {page}, which would hide it: pick another"),
+                    ));
+                    held.insert(post.file.clone());
+                    continue;
+                }
+                let alias = alias.trim_end_matches('/');
+                if let Some(owner) = paths.get(alias) {
+                    let whose = if owner.file == post.file {
+                        "this post".to_string()
+                    } else {
+                        owner.file.clone()
+                    };
+                    found.push(Diagnostic::unless_draft(
+                        post.draft,
+                        &post.file,
+                        *line,
+                        format!("the alias `{alias}` is already the address of {whose}: remove it or pick another"),
+                    ));
+                    held.insert(post.file.clone());
+                } else {
+                    paths.insert(alias.to_string(), post);
+                }
             }
         }
     }
@@ -900,7 +928,8 @@ pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8]
                     *line,
                     format!("the link to /posts/{slug} goes through an alias: link to the post's current address"),
                 )),
-                None => found.push(Diagnostic::error(
+                None => found.push(Diagnostic::unless_draft(
+                    post.draft,
                     &post.file,
                     *line,
                     format!("the link to /posts/{slug} points at no post: fix the slug or remove the link"),
@@ -909,6 +938,9 @@ pub fn check_all<'a>(files: impl IntoIterator<Item = (&'a str, &'a str, &'a [u8]
         }
     }
     content.diagnostics.extend(found);
+    for post in &mut content.posts {
+        post.held = post.draft && held.contains(&post.file);
+    }
     debug_assert!(blog_core::content::MAX_SLUG_BYTES <= kv::MAX_KEY_BYTES - kv::POST_PREFIX.len());
     content
 }
@@ -1031,7 +1063,11 @@ pub fn parse_settings(file: &str, text: &str) -> Result<Settings, Diagnostic> {
 
 /// Adds an alias to a post file's front matter, keeping everything else as written: appends
 /// to an existing one-line `aliases = [...]`, or adds the field before the closing `+++`.
+/// In YAML the same, and an item after the last of a `- ` list.
 pub fn add_alias(text: &str, alias: &str) -> Option<String> {
+    if text.split_inclusive('\n').next().map(str::trim_end) == Some(frontmatter::YAML_FENCE) {
+        return add_alias_yaml(text, alias);
+    }
     let quoted = format!("\"{}\"", alias.replace('\\', "\\\\").replace('"', "\\\""));
     let mut out = String::with_capacity(text.len() + quoted.len() + 16);
     let mut fences = 0;
@@ -1069,6 +1105,46 @@ pub fn add_alias(text: &str, alias: &str) -> Option<String> {
         out.push_str(line);
     }
     done.then_some(out)
+}
+
+fn add_alias_yaml(text: &str, alias: &str) -> Option<String> {
+    // A double-quoted YAML string: JSON's escapes are YAML's.
+    let quoted = serde_json::to_string(alias).ok()?;
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let closing = 1 + lines[1..]
+        .iter()
+        .position(|l| l.trim_end() == frontmatter::YAML_FENCE)?;
+    let is_field = |l: &str| {
+        l.strip_prefix("aliases")
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+    };
+    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    match (1..closing).find(|&i| is_field(lines[i])) {
+        None => out.insert(closing, format!("aliases: [{quoted}]\n")),
+        Some(i) => {
+            let value = lines[i].split_once(':')?.1.trim();
+            if value.starts_with('[') && value.ends_with(']') {
+                let inner = value[1..value.len() - 1].trim();
+                let sep = if inner.is_empty() { "" } else { ", " };
+                out[i] = format!("aliases: [{inner}{sep}{quoted}]\n");
+            } else if value.is_empty() {
+                // A block list: one `- ` item a line, indented alike, after the field.
+                let items = lines[i + 1..closing]
+                    .iter()
+                    .take_while(|l| l.trim_start().starts_with("- "))
+                    .count();
+                if items == 0 {
+                    return None;
+                }
+                let last = lines[i + items];
+                let indent = &last[..last.len() - last.trim_start().len()];
+                out.insert(i + items + 1, format!("{indent}- {quoted}\n"));
+            } else {
+                return None;
+            }
+        }
+    }
+    Some(out.concat())
 }
 
 /// The file `blog new` writes: a dated, ready-to-edit post.
@@ -1451,14 +1527,86 @@ mod tests {
     }
 
     #[test]
-    fn new_posts_parse_once_the_summary_is_written() {
+    fn new_posts_parse_with_a_warning_until_the_summary_is_written() {
         let text = new_post_text("Quotes \"and\" more", "2026-11-24");
-        let e = parse_post("content/q.md", "q", text.as_bytes()).unwrap_err();
-        assert!(e[0].message.contains("no `summary`"), "{e:?}");
-        let text = text.replace("summary = \"\"", "summary = \"Done.\"");
-        let (post, _) = parse_post("content/q.md", "q", text.as_bytes()).unwrap();
-        assert_eq!(post.record.meta.title, "Quotes \"and\" more");
+        let (post, w) = parse_post("content/q.md", "q", text.as_bytes()).unwrap();
         assert!(post.draft);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].message.starts_with("`summary` is empty") && w[0].line == 4,
+            "{w:?}"
+        );
+        let e = parse_post(
+            "content/q.md",
+            "q",
+            text.replace("draft = true", "draft = false").as_bytes(),
+        )
+        .unwrap_err();
+        assert_eq!((e[0].line, e[0].is_error()), (4, true), "{e:?}");
+        let text = text.replace("summary = \"\"", "summary = \"Done.\"");
+        let (post, w) = parse_post("content/q.md", "q", text.as_bytes()).unwrap();
+        assert_eq!(post.record.meta.title, "Quotes \"and\" more");
+        assert!(w.is_empty(), "{w:?}");
+    }
+
+    #[test]
+    fn a_drafts_broken_links_and_formulas_are_warnings_and_a_scheduled_posts_errors() {
+        let body = "See [x](/posts/missing) and $\\foo{x}$.\n\n![A photo](gone.png)";
+        let draft = post_text("D", "draft = true\n").replace("Body.", body);
+        // Dated far ahead: published by the sync that writes it, when it comes due.
+        let scheduled = post_text("S", "")
+            .replace("2026-06-14", "2999-01-01")
+            .replace("Body.", body);
+        let content = check_with_files(
+            &[("content/d.md", &draft), ("content/s.md", &scheduled)],
+            &[],
+        );
+        let shown = messages(&content);
+        let of = |file: &str, error: bool| {
+            content
+                .diagnostics
+                .iter()
+                .filter(|d| d.file == file && d.is_error() == error)
+                .map(|d| d.line)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(of("content/d.md", true), Vec::<usize>::new(), "{shown:?}");
+        let mut lines = of("content/d.md", false);
+        lines.sort();
+        assert_eq!(lines, [8, 8, 10], "{shown:?}");
+        // The scheduled post stops at its formula, as any published post does.
+        assert_eq!(of("content/s.md", true), [7], "{shown:?}");
+        assert_eq!(content.publishable(true).len(), 1);
+        assert!(content.posts[0].record.math_html.is_empty(), "shown as TeX");
+    }
+
+    #[test]
+    fn a_draft_that_takes_a_posts_address_is_held_back_not_the_site() {
+        // The draft sorts first, yet the published post keeps its address.
+        let draft = post_text("A", "draft = true\nslug = \"same\"\n");
+        let other = post_text("C", "draft = true\naliases = [\"/posts/same\"]\n");
+        let post = post_text("B", "slug = \"same\"\n");
+        let content = check_all([
+            ("content/a.md", "a", draft.as_bytes()),
+            ("content/b.md", "b", post.as_bytes()),
+            ("content/c.md", "c", other.as_bytes()),
+        ]);
+        assert!(!content.has_errors(), "{:?}", content.diagnostics);
+        let shown: Vec<_> = content.diagnostics.iter().map(|d| d.to_string()).collect();
+        assert_eq!(shown.len(), 2, "{shown:?}");
+        assert!(
+            shown[0].starts_with(
+                "content/a.md:6: warning: the slug `same` is already used by content/b.md"
+            ),
+            "{shown:?}"
+        );
+        assert!(shown[1].starts_with("content/c.md:6: warning: the alias `/posts/same` is already the address of content/b.md"), "{shown:?}");
+        let published: Vec<_> = content
+            .publishable(true)
+            .iter()
+            .map(|p| p.file.as_str())
+            .collect();
+        assert_eq!(published, ["content/b.md"]);
     }
 
     #[test]
@@ -1483,6 +1631,34 @@ mod tests {
             out.contains("aliases_note = [\"x\"]\naliases = [\"/posts/old\"]\n[extra]"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn adds_aliases_to_yaml_front_matter() {
+        let text = "---\ntitle: A\ndate: 2026-01-01\nsummary: S.\n---\nBody\n";
+        let aliases = |t: &str| {
+            parse_post("a.md", "a", t.as_bytes())
+                .unwrap()
+                .0
+                .record
+                .meta
+                .aliases
+        };
+        let once = add_alias(text, "/posts/old").unwrap();
+        assert!(
+            once.ends_with("aliases: [\"/posts/old\"]\n---\nBody\n"),
+            "{once}"
+        );
+        let twice = add_alias(&once, "/posts/o\"der").unwrap();
+        assert_eq!(aliases(&twice), ["/posts/old", "/posts/o\"der"]);
+        let block = text.replace(
+            "summary: S.\n",
+            "summary: S.\naliases:\n  - /x\n  - /y\ntags: [a]\n",
+        );
+        let out = add_alias(&block, "/posts/old").unwrap();
+        assert!(out.contains("  - /y\n  - \"/posts/old\"\ntags"), "{out}");
+        assert_eq!(aliases(&out), ["/x", "/y", "/posts/old"]);
+        assert!(add_alias("---\ntitle: A\n", "/x").is_none());
     }
 
     /// A PNG header of the given size: all `inspect` reads.

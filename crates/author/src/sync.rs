@@ -218,6 +218,7 @@ mod tests {
     fn record(slug: &str, hash: &str) -> PostRecord {
         PostRecord {
             meta: PostMeta {
+                draft: false,
                 slug: slug.into(),
                 title: slug.into(),
                 summary: String::new(),

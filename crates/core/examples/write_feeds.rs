@@ -24,6 +24,7 @@ fn post(
 ) -> Sample {
     Sample {
         meta: PostMeta {
+            draft: false,
             slug: slug.into(),
             title: title.into(),
             summary: summary.into(),

@@ -37,6 +37,9 @@ pub struct PostMeta {
     pub series: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series_part: Option<u32>,
+    /// A draft, published only by `blog sync --drafts` (local dev): its pages say so.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub draft: bool,
     /// Content hash of the whole post record: changes whenever anything a reader sees changes.
     pub hash: String,
 }
@@ -124,6 +127,10 @@ impl PostMeta {
 
 fn is_zero(n: &i32) -> bool {
     *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A tag as a link: its name as written and its URL segment.
@@ -746,6 +753,7 @@ mod tests {
 
     fn meta(slug: &str, title: &str, published: Timestamp) -> PostMeta {
         PostMeta {
+            draft: false,
             slug: slug.into(),
             title: title.into(),
             summary: String::new(),

@@ -804,6 +804,7 @@ mod tests {
 
     fn meta(slug: &str, title: &str, published: Timestamp) -> PostMeta {
         PostMeta {
+            draft: false,
             slug: slug.into(),
             title: title.into(),
             summary: format!("About {title}"),

@@ -611,6 +611,7 @@ mod tests {
 
     fn meta(slug: &str, title: &str, day: &str) -> PostMeta {
         PostMeta {
+            draft: false,
             slug: slug.into(),
             title: title.into(),
             summary: format!("About {title}."),
@@ -797,6 +798,34 @@ mod tests {
                 .join("\n")
         };
         assert_eq!(page.replace(badge, ""), marks(&shown));
+    }
+
+    #[test]
+    fn a_draft_synced_for_local_dev_says_so_on_its_page_and_in_lists() {
+        let site = site();
+        let mut draft = meta("wip", "Work in progress", "2026-05-02");
+        draft.draft = true;
+        let done = meta("done", "Done", "2026-05-01");
+        let html = front(&site, &[draft.clone(), done.clone()], vec![]);
+        assert!(
+            html.contains(
+                "<a href=\"/posts/wip\">Work in progress</a> <span class=\"draft\">Draft</span>"
+            ),
+            "{html}"
+        );
+        assert_eq!(html.matches("class=\"draft\"").count(), 1, "{html}");
+        let page = |meta: PostMeta| {
+            let record = PostRecord::of_meta(meta, "<p>Text.</p>".into());
+            post(&site, &record, i64::MAX)
+        };
+        let shown = page(draft);
+        assert!(
+            shown.contains(
+                "<p class=\"draft-note\" role=\"note\"><strong>Draft</strong>: not published."
+            ),
+            "{shown}"
+        );
+        assert!(!page(done).contains("draft-note"));
     }
 
     #[test]

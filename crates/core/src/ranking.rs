@@ -205,6 +205,7 @@ mod tests {
     fn posts(n: i64) -> Vec<PostMeta> {
         (0..n)
             .map(|i| PostMeta {
+                draft: false,
                 slug: format!("p{i}"),
                 title: format!("Post {i}"),
                 summary: String::new(),
