@@ -167,7 +167,7 @@ describe('reading', () => {
 
   test('code is highlighted on the server, with no script anywhere', async () => {
     const { body } = await get(`${site.base}${TOUR}`);
-    assert.match(body, /<pre><code class="language-rust"><span class="k">fn\s*<\/span><span class="f">main<\/span>/);
+    assert.match(body, /<pre tabindex="0"><code class="language-rust"><span class="k">fn\s*<\/span><span class="f">main<\/span>/);
     assert.match(body, /<span class="c">\/\/ a comment/);
     assert.doesNotMatch(body, /<script(?! type="application\/ld\+json")/);
     const css = await get(`${site.base}/style.css`);

@@ -202,15 +202,15 @@ describe('posts', () => {
       assert.ok(body, `${post.href}: has <div class="body">`);
       assert.ok(textOf(body[1]).length > 500, `${post.href}: body has text`);
       assert.match(body[1], /<h2[\s>]/, `${post.href}: body has headings`);
-      assert.match(body[1], /<pre><code[\s>]/, `${post.href}: body has code blocks`);
-      const prose = body[1].replace(/<pre>[\s\S]*?<\/pre>/g, '');
+      assert.match(body[1], /<pre tabindex="0"><code[\s>]/, `${post.href}: body has code blocks`);
+      const prose = body[1].replace(/<pre[^>]*>[\s\S]*?<\/pre>/g, '');
       assert.doesNotMatch(prose, /^#{1,6} |^```|^\+\+\+|^title = /m, `${post.href}: no raw Markdown or front matter left`);
 
       // The rendered body has as many sections and code blocks as its Markdown source.
       const slug = post.href.split('/').pop();
       const shape = markdownShape(await fs.readFile(path.join(CONTENT, `${slug}.md`), 'utf8'));
       assert.equal((body[1].match(/<h2[\s>]/g) ?? []).length, shape.h2, `${post.href}: ## headings`);
-      assert.equal((body[1].match(/<pre><code[\s>]/g) ?? []).length, shape.blocks, `${post.href}: code blocks`);
+      assert.equal((body[1].match(/<pre tabindex="0"><code[\s>]/g) ?? []).length, shape.blocks, `${post.href}: code blocks`);
 
       assert.match(res.body, /<a [^>]*href="\/"/, `${post.href}: links back to the index`);
       SECURITY_HEADERS(res.headers, `GET ${post.href}`);
