@@ -159,6 +159,23 @@ async fn refresh(env: Env, query: String) {
     memory(&query, |m| m.refreshed(now, fetched));
 }
 
+/// Counter `shard`'s answer to `url`; any status but 200 is an error.
+async fn ask_shard(
+    env: &Env,
+    fault: Option<Fault>,
+    shard: usize,
+    url: &str,
+) -> Result<worker::Response> {
+    let resp = stub(env, fault, shard)?.fetch_with_str(url).await?;
+    if resp.status_code() != 200 {
+        return Err(worker::Error::RustError(format!(
+            "counter {shard} answered {}",
+            resp.status_code()
+        )));
+    }
+    Ok(resp)
+}
+
 /// The sum over all shards; all or nothing, so a shard that fails never makes counts shrink.
 async fn fetch_stats(env: &Env, query: &str) -> Option<Stats> {
     let url = format!("https://counter/stats?{query}");
@@ -166,14 +183,10 @@ async fn fetch_stats(env: &Env, query: &str) -> Option<Stats> {
     let shard_stats = |shard: usize| {
         let url = url.clone();
         async move {
-            let mut resp = stub(env, fault, shard)?.fetch_with_str(&url).await?;
-            if resp.status_code() != 200 {
-                return Err(worker::Error::RustError(format!(
-                    "counter {shard} answered {}",
-                    resp.status_code()
-                )));
-            }
-            resp.json::<HashMap<String, ReadStats>>().await
+            ask_shard(env, fault, shard, &url)
+                .await?
+                .json::<HashMap<String, ReadStats>>()
+                .await
         }
     };
     let mut total = HashMap::new();
@@ -201,16 +214,7 @@ pub async fn report(env: &Env, retention: u32) -> Result<Vec<String>> {
     );
     let shard_report = |shard: usize| {
         let url = url.clone();
-        async move {
-            let mut resp = stub(env, fault, shard)?.fetch_with_str(&url).await?;
-            if resp.status_code() != 200 {
-                return Err(worker::Error::RustError(format!(
-                    "counter {shard} answered {}",
-                    resp.status_code()
-                )));
-            }
-            resp.text().await
-        }
+        async move { ask_shard(env, fault, shard, &url).await?.text().await }
     };
     join_all((0..SHARDS).map(shard_report))
         .await

@@ -15,6 +15,21 @@ use worker::{
     SqlStorage, State,
 };
 
+/// A `totals` row: a slug's reads from the days rolled up.
+#[derive(Deserialize)]
+struct Total {
+    slug: String,
+    count: f64,
+}
+
+/// A `daily` row: a slug's reads on one day.
+#[derive(Deserialize)]
+struct Daily {
+    slug: String,
+    day: f64,
+    reads: f64,
+}
+
 /// Owns every post's read count, by day, and the day's record of who has read what (the
 /// tables are in [`super::schema`]). The object runs one request at a time and SQL calls are
 /// synchronous, so concurrent reads never lose an increment.
@@ -184,17 +199,6 @@ impl ReadCounter {
     fn handle_report(&self, query: &str) -> Result<Response> {
         self.roll_up(today() as i64, stats::retention_from_query(query))?;
         #[derive(Deserialize)]
-        struct Total {
-            slug: String,
-            count: f64,
-        }
-        #[derive(Deserialize)]
-        struct Daily {
-            slug: String,
-            day: f64,
-            reads: f64,
-        }
-        #[derive(Deserialize)]
         struct Host {
             host: String,
             recent: f64,
@@ -282,17 +286,6 @@ impl ReadCounter {
     fn handle_stats(&self, query: &str) -> Result<Response> {
         let query = counting::StatsQuery::from_query(query);
         let half_life_days = query.half_life_days;
-        #[derive(Deserialize)]
-        struct Total {
-            slug: String,
-            count: f64,
-        }
-        #[derive(Deserialize)]
-        struct Daily {
-            slug: String,
-            day: f64,
-            reads: f64,
-        }
         let today = today();
         let since = counting::horizon_day(today as i64, half_life_days);
         let mut stats: HashMap<String, ReadStats> = HashMap::new();
