@@ -138,6 +138,30 @@ pub(crate) struct Field {
 /// Splits and parses a post's text. `file` only names the file in diagnostics.
 /// Every problem found is reported, not just the first.
 pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>> {
+    let raw = read(file, text)?;
+    let (front, warnings) = check(file, raw.format, &raw.fields, raw.body, raw.body_line - 1)?;
+    Ok(Split {
+        front,
+        body: raw.body,
+        body_line: raw.body_line,
+        warnings,
+        format: raw.format,
+    })
+}
+
+/// A front matter read into its fields, none of them checked yet: what [`parse`] checks, and
+/// what an importer maps from another engine's field names.
+#[derive(Debug)]
+pub(crate) struct Raw<'a> {
+    pub format: Format,
+    pub fields: Vec<Field>,
+    pub body: &'a str,
+    /// File line on which the body starts.
+    pub body_line: usize,
+}
+
+/// Splits a post's text into its front matter's fields and its body.
+pub(crate) fn read<'a>(file: &str, text: &'a str) -> Result<Raw<'a>, Vec<Diagnostic>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.split_inclusive('\n');
     let first = lines.next().unwrap_or("");
@@ -175,19 +199,16 @@ pub fn parse<'a>(file: &str, text: &'a str) -> Result<Split<'a>, Vec<Diagnostic>
         Format::Toml => toml_fields(file, front_text)?,
         Format::Yaml => crate::yaml::fields(file, front_text, closing_line)?,
     };
-    let body = &text[body_start..];
-    let (front, warnings) = check(file, format, &fields, body, closing_line)?;
-    Ok(Split {
-        front,
-        body,
-        body_line: closing_line + 1,
-        warnings,
+    Ok(Raw {
         format,
+        fields,
+        body: &text[body_start..],
+        body_line: closing_line + 1,
     })
 }
 
 /// The fields of a TOML front matter that starts on the file's second line.
-fn toml_fields(file: &str, toml_text: &str) -> Result<Vec<Field>, Vec<Diagnostic>> {
+pub(crate) fn toml_fields(file: &str, toml_text: &str) -> Result<Vec<Field>, Vec<Diagnostic>> {
     let line_of = |pos: usize| 2 + toml_text[..pos.min(toml_text.len())].matches('\n').count();
     let table = match DeTable::parse(toml_text) {
         Ok(table) => table.into_inner(),
@@ -210,8 +231,9 @@ fn toml_fields(file: &str, toml_text: &str) -> Result<Vec<Field>, Vec<Diagnostic
             DeValue::Float(_) => Value::Float,
             DeValue::Boolean(b) => Value::Bool(*b),
             DeValue::Datetime(d) => Value::Date(toml_date(d)),
-            // Lists inside lists are no field's type: their items are not looked into.
-            DeValue::Array(_) if depth > 0 => Value::List(Vec::new()),
+            // Lists inside lists are no field's type: their items are not looked into. A
+            // table's lists are read, as an importer reads Zola's `[taxonomies]`.
+            DeValue::Array(_) if depth > 1 => Value::List(Vec::new()),
             DeValue::Array(a) => Value::List(
                 a.iter()
                     .map(|item| {
@@ -513,7 +535,7 @@ fn toml_date(d: &toml::value::Datetime) -> Result<DateTime, String> {
     )
 }
 
-fn describe(value: &Value) -> &'static str {
+pub(crate) fn describe(value: &Value) -> &'static str {
     match value {
         Value::Str(_) => "a string",
         Value::Int(_) | Value::Float => "a number",

@@ -21,6 +21,7 @@ Commands:
   serve    Sync into local KV, serve the site, and sync and reload the browser on every save
   preview  Publish a draft or scheduled post under a secret link and print it
   stats    Print reads per post, the site's reads per day and referring sites
+  import   Copy a Hugo, Jekyll, Zola or Astro blog's posts and images into content/
   help     Print this message, or the help of the given command
 
 Options:
@@ -38,6 +39,7 @@ enum Command {
     Serve,
     Stats,
     Preview,
+    Import,
 }
 
 impl Command {
@@ -49,6 +51,7 @@ impl Command {
             Self::Serve,
             Self::Stats,
             Self::Preview,
+            Self::Import,
         ]
         .into_iter()
         .find(|c| c.name() == name)
@@ -62,6 +65,7 @@ impl Command {
             Self::Serve => "serve",
             Self::Stats => "stats",
             Self::Preview => "preview",
+            Self::Import => "import",
         }
     }
 
@@ -73,6 +77,7 @@ impl Command {
             Self::Serve => cmd::serve::HELP,
             Self::Stats => cmd::stats::HELP,
             Self::Preview => cmd::preview::HELP,
+            Self::Import => cmd::import::HELP,
         }
     }
 }
@@ -91,8 +96,10 @@ enum Cli {
 #[derive(Debug)]
 struct Args {
     command: Command,
-    /// `blog new`'s title, or `blog preview`'s file.
+    /// `blog new`'s title, `blog preview`'s file, or `blog import`'s folder.
     title: Option<String>,
+    /// `blog import --from`: the engine the blog was made with.
+    from: Option<String>,
     /// `blog preview --revoke`.
     revoke: bool,
     /// `blog sync --preview`.
@@ -178,6 +185,12 @@ fn run(args: Args) -> ExitCode {
             };
             cmd::serve::run(&args.site, persist_to, args.port)
         }
+        Command::Import => match (&args.from, &args.title) {
+            (Some(from), Some(dir)) => {
+                cmd::import::run(&args.site, from, std::path::Path::new(dir), args.dry_run)
+            }
+            _ => unreachable!("parse asks for both"),
+        },
         Command::Stats => {
             let remote = args.place == Place::Remote;
             cmd::stats::run(&args.site, remote, args.url.as_deref(), args.json)
@@ -209,6 +222,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
     let mut persist_to: Option<PathBuf> = None;
     let mut port: u16 = 8787;
     let mut url: Option<String> = None;
+    let mut from: Option<String> = None;
     let (mut remote, mut drafts, mut dry_run, mut json) = (false, false, false, false);
     let (mut revoke, mut preview) = (false, false);
     let (mut help, mut version) = (false, false);
@@ -228,6 +242,12 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
                     .value()
                     .map_err(|_| mistake("--url needs a value".into(), &command))?;
                 url = Some(value.to_string_lossy().into_owned());
+            }
+            Long("from") => {
+                let value = parser
+                    .value()
+                    .map_err(|_| mistake("--from needs a value".into(), &command))?;
+                from = Some(value.to_string_lossy().into_owned());
             }
             Long(name @ ("content" | "settings" | "persist-to")) => {
                 let flag = format!("--{name}");
@@ -271,7 +291,9 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
                 })?;
                 if command.is_none() {
                     command = Some(v);
-                } else if matches!(command.as_deref(), Some("new" | "preview")) && title.is_none() {
+                } else if matches!(command.as_deref(), Some("new" | "preview" | "import"))
+                    && title.is_none()
+                {
                     title = Some(v);
                 } else {
                     return Err(mistake(format!("unexpected argument {v}"), &command));
@@ -315,6 +337,30 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
     } else {
         Place::Local { persist_to }
     };
+    if command == Command::Import {
+        let engines = "hugo, jekyll, zola or astro";
+        match from.as_deref() {
+            None => {
+                return Err(mistake(
+                    format!("import needs --from: the engine the blog was made with ({engines})"),
+                    &Some(name),
+                ))
+            }
+            Some(engine) if blog_author::import::Engine::named(engine).is_none() => {
+                return Err(mistake(
+                    format!("--from {engine} is not an engine import reads: use {engines}"),
+                    &Some(name),
+                ))
+            }
+            Some(_) => {}
+        }
+        if title.is_none() {
+            return Err(mistake(
+                "import needs the other blog's folder, such as ../old-blog".into(),
+                &Some(name),
+            ));
+        }
+    }
     if command == Command::Preview && title.is_none() {
         return Err(mistake(
             "preview needs the post's file, such as content/my-draft.md".into(),
@@ -324,6 +370,7 @@ fn parse(args: Vec<OsString>) -> Result<Cli, Mistake> {
     Ok(Cli::Run(Args {
         command,
         title,
+        from,
         revoke,
         preview,
         site,

@@ -768,7 +768,7 @@ pub fn load_dir(dir: &Path) -> std::io::Result<Content> {
 /// a path from the route table first and looks for an alias only where no page is): `None`
 /// for paths no page claims, a post's or a tag's included (those answer only while they
 /// exist; a post's old address is what aliases are for).
-fn site_page(path: &str) -> Option<String> {
+pub(crate) fn site_page(path: &str) -> Option<String> {
     use blog_core::routes::{resolve, Route};
     let page = match resolve("GET", path) {
         Route::NotFound | Route::Post { .. } | Route::Tag { .. } => return None,

@@ -110,7 +110,8 @@ impl PostMeta {
         std::iter::once(self.slug.as_str()).chain(
             self.aliases
                 .iter()
-                .filter_map(|a| a.strip_prefix("/posts/")),
+                .filter_map(|a| without_trailing_slash(a).strip_prefix("/posts/"))
+                .filter(|slug| !slug.contains('/')),
         )
     }
 
@@ -414,6 +415,13 @@ impl Neighbours {
     }
 }
 
+/// A path as aliases are compared: `/a/b/` and `/a/b` are one path; `/` stays itself.
+fn without_trailing_slash(path: &str) -> &str {
+    path.strip_suffix('/')
+        .filter(|p| !p.is_empty())
+        .unwrap_or(path)
+}
+
 /// Every old path of a post (its aliases) and the post it leads to, from its publication on.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Aliases(pub BTreeMap<String, (String, Timestamp)>);
@@ -423,7 +431,10 @@ impl Aliases {
         let mut map = BTreeMap::new();
         for post in &index.posts {
             for alias in &post.aliases {
-                map.insert(alias.clone(), (post.slug.clone(), post.published));
+                // Kept without a trailing slash: `/posts/old/` first meets the site's own
+                // redirect to `/posts/old`, which must still find it.
+                let key = without_trailing_slash(alias);
+                map.insert(key.to_string(), (post.slug.clone(), post.published));
             }
         }
         Aliases(map)
@@ -431,13 +442,8 @@ impl Aliases {
 
     /// The slug of the post an old path leads to at `now` (with or without a trailing slash).
     pub fn target(&self, path: &str, now: Timestamp) -> Option<&str> {
-        let trimmed = path
-            .strip_suffix('/')
-            .filter(|p| !p.is_empty())
-            .unwrap_or(path);
-        [path, trimmed]
-            .into_iter()
-            .find_map(|p| self.0.get(p))
+        self.0
+            .get(without_trailing_slash(path))
             .filter(|(_, published)| *published <= now)
             .map(|(slug, _)| slug.as_str())
     }
@@ -711,13 +717,10 @@ impl<'a> Visible<'a> {
 
     /// The post an old path should redirect to.
     pub fn alias_target(&self, path: &str) -> Option<&'a PostMeta> {
-        let trimmed = path
-            .strip_suffix('/')
-            .filter(|p| !p.is_empty())
-            .unwrap_or(path);
+        let path = without_trailing_slash(path);
         self.posts
             .iter()
-            .find(|p| p.aliases.iter().any(|a| a == path || a == trimmed))
+            .find(|p| p.aliases.iter().any(|a| without_trailing_slash(a) == path))
     }
 
     /// Every tag with how many visible posts carry it, by name.
@@ -919,7 +922,11 @@ mod tests {
     #[test]
     fn finds_alias_targets_and_counts_tags() {
         let mut a = meta("new-name", "A", 10);
-        a.aliases = vec!["/posts/old-name".into(), "/2019/a.html".into()];
+        a.aliases = vec![
+            "/posts/old-name".into(),
+            "/2019/a.html".into(),
+            "/posts/was-slashed/".into(),
+        ];
         a.tags = vec!["Rust".into(), "web".into()];
         let mut b = meta("b", "B", 20);
         b.tags = vec!["rust".into()];
@@ -942,12 +949,25 @@ mod tests {
         assert_eq!(aliases.target("/posts/old-name/", 100), Some("new-name"));
         assert_eq!(aliases.target("/2019/a.html", 100), Some("new-name"));
         assert_eq!(aliases.target("/2019/a.html", 5), None, "not published yet");
+        // An alias written with a trailing slash answers without one too: under /posts/ the
+        // site redirects `/posts/x/` to `/posts/x` before any alias is looked up.
+        assert_eq!(aliases.target("/posts/was-slashed", 100), Some("new-name"));
+        assert_eq!(aliases.target("/posts/was-slashed/", 100), Some("new-name"));
+        assert_eq!(
+            visible
+                .alias_target("/posts/was-slashed")
+                .map(|p| p.slug.as_str()),
+            Some("new-name")
+        );
         assert_eq!(aliases.target("/posts/other", 100), None);
         assert_eq!(aliases.counted_as("old-name", 100), "new-name");
         assert_eq!(aliases.counted_as("b", 100), "b");
         // The same, as the stats endpoint sends it: former post slugs only, once published.
         let renamed: Vec<_> = aliases.renamed_posts(100).collect();
-        assert_eq!(renamed, [("old-name", "new-name")]);
+        assert_eq!(
+            renamed,
+            [("old-name", "new-name"), ("was-slashed", "new-name")]
+        );
         assert_eq!(aliases.renamed_posts(5).count(), 0, "not published yet");
         let tags: Vec<_> = visible
             .tags()
@@ -957,7 +977,7 @@ mod tests {
         assert_eq!(tags, [("rust".to_string(), 2), ("web".to_string(), 1)]);
         assert_eq!(visible.tagged("rust").len(), 2);
         let counted: Vec<_> = visible.posts[1].counted_slugs().collect();
-        assert_eq!(counted, ["new-name", "old-name"]);
+        assert_eq!(counted, ["new-name", "old-name", "was-slashed"]);
     }
 
     #[test]

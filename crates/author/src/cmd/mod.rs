@@ -2,6 +2,7 @@
 //! site's sources are, and loading and validating them with every problem printed.
 
 pub mod check;
+pub mod import;
 pub mod new;
 pub mod preview;
 pub mod serve;
