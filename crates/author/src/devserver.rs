@@ -365,9 +365,50 @@ fn forward(request: &Request, upstream: SocketAddr) -> std::io::Result<Answer> {
     head.push_str("connection: close\r\n\r\n");
     up.write_all(head.as_bytes())?;
     up.write_all(&request.body)?;
+    // Read to the answer's own end (its length, or its last chunk), not to the connection's:
+    // wrangler dev keeps a connection open for its keep-alive timeout (5 s) despite
+    // `connection: close`, and a page waiting on that would take 5 s to reload.
+    let head_only = request.method == "HEAD";
     let mut answer = Vec::new();
-    up.take(MAX_BODY as u64).read_to_end(&mut answer)?;
-    parse_response(&answer, request.method == "HEAD")
+    let mut buf = vec![0u8; 64 * 1024];
+    while answer.len() < MAX_BODY && !is_complete(&answer, head_only) {
+        match up.read(&mut buf)? {
+            0 => break,
+            n => answer.extend_from_slice(&buf[..n]),
+        }
+    }
+    parse_response(&answer, head_only)
+}
+
+/// Whether `raw` holds a whole HTTP/1.1 response: its headers and, by its framing, its body.
+/// A response framed by the connection's end alone is never complete before that end.
+pub fn is_complete(raw: &[u8], head_only: bool) -> bool {
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&raw[..end]);
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|code| code.parse::<u16>().ok());
+    if head_only || matches!(status, Some(100..=199 | 204 | 304)) {
+        return true;
+    }
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let rest = &raw[end + 4..];
+    if header(&headers, "transfer-encoding").is_some_and(|t| t.contains("chunked")) {
+        dechunk(rest).is_some()
+    } else if let Some(length) =
+        header(&headers, "content-length").and_then(|v| v.parse::<usize>().ok())
+    {
+        rest.len() >= length
+    } else {
+        false
+    }
 }
 
 /// An HTTP/1.1 response read to its end: its status, headers and body (chunks joined).
@@ -578,5 +619,32 @@ mod tests {
         let raw = b"HTTP/1.1 200 OK\r\ncontent-length: 3\r\n\r\n";
         assert!(parse_response(raw, true).unwrap().2.is_empty(), "HEAD");
         assert!(parse_response(b"HTTP/1.1 200", false).is_err());
+    }
+
+    #[test]
+    fn an_answer_is_complete_by_its_framing_not_the_connection() {
+        let chunked =
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+        assert!(is_complete(chunked, false));
+        assert!(
+            !is_complete(&chunked[..chunked.len() - 7], false),
+            "last chunk not read yet"
+        );
+        let sized = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+        assert!(is_complete(sized, false));
+        assert!(!is_complete(&sized[..sized.len() - 1], false));
+        assert!(
+            !is_complete(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n", false),
+            "headers"
+        );
+        assert!(is_complete(b"HTTP/1.1 304 Not Modified\r\n\r\n", false));
+        assert!(
+            is_complete(b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n", true),
+            "HEAD"
+        );
+        assert!(
+            !is_complete(b"HTTP/1.1 200 OK\r\n\r\nuntil the end", false),
+            "to EOF"
+        );
     }
 }
