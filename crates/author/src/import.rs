@@ -1675,18 +1675,31 @@ mod tests {
             .collect()
     }
 
-    /// Writes the plan into a new folder and loads it as `blog check` does.
-    fn written(plan: &Plan, name: &str) -> (PathBuf, crate::source::Content) {
+    /// A plan written into a folder of its own, loaded as `blog check` does; the folder goes
+    /// when the test ends, passing or not.
+    struct Written {
+        dir: PathBuf,
+        content: crate::source::Content,
+    }
+
+    impl Drop for Written {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    /// Writes the plan into a new folder and asserts that `blog check` passes on it.
+    fn written(plan: &Plan, name: &str) -> Written {
         let dir = std::env::temp_dir().join(format!("blog-import-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         write(plan, &dir).unwrap();
-        let content = crate::source::load_dir(&dir).unwrap();
-        (dir, content)
-    }
-
-    fn assert_checks(content: &crate::source::Content) {
-        let errors: Vec<String> = content.errors().map(|e| e.to_string()).collect();
+        let written = Written {
+            content: crate::source::load_dir(&dir).unwrap(),
+            dir,
+        };
+        let errors: Vec<String> = written.content.errors().map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{errors:#?}");
+        written
     }
 
     #[test]
@@ -1757,11 +1770,9 @@ mod tests {
         );
         assert!(linker_notes[1].starts_with("19: the Hugo shortcode `{{% notice info %}}`"));
 
-        let (dir, content) = written(&plan, "hugo");
-        assert_checks(&content);
-        assert!(dir.join("profiling-the-linker/flame.png").is_file());
-        assert_eq!(content.files.len(), 3);
-        let _ = std::fs::remove_dir_all(dir);
+        let written = written(&plan, "hugo");
+        assert!(written.dir.join("profiling-the-linker/flame.png").is_file());
+        assert_eq!(written.content.files.len(), 3);
     }
 
     #[test]
@@ -1822,9 +1833,7 @@ mod tests {
                 "25: the Liquid tag `{% include note.html content=\"This applies to BuildKit too.\" %}` is not imported: it is left as written",
             ]
         );
-        let (dir, content) = written(&plan, "jekyll");
-        assert_checks(&content);
-        let _ = std::fs::remove_dir_all(dir);
+        written(&plan, "jekyll");
     }
 
     #[test]
@@ -1860,9 +1869,7 @@ mod tests {
         assert!(uring_notes
             .iter()
             .any(|n| n.starts_with("21: the Zola shortcode `{{ youtube(id=\"abc123\") }}`")));
-        let (dir, content) = written(&plan, "zola");
-        assert_checks(&content);
-        let _ = std::fs::remove_dir_all(dir);
+        written(&plan, "zola");
     }
 
     #[test]
@@ -1888,9 +1895,7 @@ mod tests {
                 "14: the MDX component <Chart> is not imported: it is left as written",
             ]
         );
-        let (dir, content) = written(&plan, "astro");
-        assert_checks(&content);
-        let _ = std::fs::remove_dir_all(dir);
+        written(&plan, "astro");
     }
 
     #[test]
