@@ -380,66 +380,91 @@ fn forward(request: &Request, upstream: SocketAddr) -> std::io::Result<Answer> {
     parse_response(&answer, head_only)
 }
 
-/// Whether `raw` holds a whole HTTP/1.1 response: its headers and, by its framing, its body.
-/// A response framed by the connection's end alone is never complete before that end.
-pub fn is_complete(raw: &[u8], head_only: bool) -> bool {
-    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return false;
-    };
+/// The head of an HTTP/1.1 response: its status (`200 OK`), its headers with lower-case
+/// names, and where its body starts in the raw bytes.
+struct Head {
+    status: String,
+    headers: Vec<(String, String)>,
+    body_start: usize,
+}
+
+/// How a response's body ends.
+enum Framing {
+    /// No body at all: an answer to HEAD, or a 1xx, 204 or 304.
+    None,
+    Chunked,
+    Length(usize),
+    /// At the connection's end.
+    Close,
+}
+
+/// The head of `raw`, once all of it has arrived.
+fn split_head(raw: &[u8]) -> Option<Head> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&raw[..end]);
     let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|code| code.parse::<u16>().ok());
-    if head_only || matches!(status, Some(100..=199 | 204 | 304)) {
-        return true;
-    }
-    let headers: Vec<(String, String)> = lines
+    let status = lines.next()?.split_once(' ')?.1.to_string();
+    let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let rest = &raw[end + 4..];
-    if header(&headers, "transfer-encoding").is_some_and(|t| t.contains("chunked")) {
-        dechunk(rest).is_some()
-    } else if let Some(length) =
-        header(&headers, "content-length").and_then(|v| v.parse::<usize>().ok())
-    {
-        rest.len() >= length
-    } else {
-        false
+    Some(Head {
+        status,
+        headers,
+        body_start: end + 4,
+    })
+}
+
+impl Head {
+    fn framing(&self, head_only: bool) -> Framing {
+        let code = self
+            .status
+            .split(' ')
+            .next()
+            .and_then(|c| c.parse::<u16>().ok());
+        if head_only || matches!(code, Some(100..=199 | 204 | 304)) {
+            Framing::None
+        } else if header(&self.headers, "transfer-encoding").is_some_and(|t| t.contains("chunked"))
+        {
+            Framing::Chunked
+        } else if let Some(length) =
+            header(&self.headers, "content-length").and_then(|v| v.parse::<usize>().ok())
+        {
+            Framing::Length(length)
+        } else {
+            Framing::Close
+        }
+    }
+}
+
+/// Whether `raw` holds a whole HTTP/1.1 response: its headers and, by its framing, its body.
+/// A response framed by the connection's end alone is never complete before that end.
+pub fn is_complete(raw: &[u8], head_only: bool) -> bool {
+    let Some(head) = split_head(raw) else {
+        return false;
+    };
+    let rest = &raw[head.body_start..];
+    match head.framing(head_only) {
+        Framing::None => true,
+        Framing::Chunked => dechunk(rest).is_some(),
+        Framing::Length(length) => rest.len() >= length,
+        Framing::Close => false,
     }
 }
 
 /// An HTTP/1.1 response read to its end: its status, headers and body (chunks joined).
 pub fn parse_response(raw: &[u8], head_only: bool) -> std::io::Result<Answer> {
     let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| bad("no end of headers"))?;
-    let head = String::from_utf8_lossy(&raw[..end]);
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split_once(' '))
-        .map(|(_, s)| s.to_string())
-        .ok_or_else(|| bad("no status line"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let rest = &raw[end + 4..];
-    let body = if head_only {
-        Vec::new()
-    } else if header(&headers, "transfer-encoding").is_some_and(|t| t.contains("chunked")) {
-        dechunk(rest).ok_or_else(|| bad("bad chunked body"))?
-    } else if let Some(length) = header(&headers, "content-length").and_then(|v| v.parse().ok()) {
-        rest[..rest.len().min(length)].to_vec()
-    } else {
-        rest.to_vec()
+    let head = split_head(raw).ok_or_else(|| bad("no whole head with a status line"))?;
+    let rest = &raw[head.body_start..];
+    let body = match head.framing(head_only) {
+        Framing::None => Vec::new(),
+        Framing::Chunked => dechunk(rest).ok_or_else(|| bad("bad chunked body"))?,
+        Framing::Length(length) => rest[..rest.len().min(length)].to_vec(),
+        Framing::Close => rest.to_vec(),
     };
-    let headers = headers
+    let headers = head
+        .headers
         .into_iter()
         .filter(|(n, _)| {
             !matches!(
@@ -448,7 +473,7 @@ pub fn parse_response(raw: &[u8], head_only: bool) -> std::io::Result<Answer> {
             )
         })
         .collect();
-    Ok((status, headers, body))
+    Ok((head.status, headers, body))
 }
 
 fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
