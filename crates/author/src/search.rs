@@ -151,7 +151,7 @@ impl TermCache {
 
 /// Names the index's form in [`inputs`]: a change of how posts are indexed or stored
 /// changes it, so every piece is written again.
-const INDEX_FORMAT: &str = "search 1";
+const INDEX_FORMAT: &str = "search 2";
 
 /// What the index is made of: each indexed post's slug, content hash and instant, and
 /// which of them are scheduled at `now`. The head is stored under this hash: when KV holds
@@ -254,9 +254,15 @@ pub fn records_cached(
         );
     }
     let stats = index.stats();
+    let lengths: Vec<u8> = index
+        .lengths
+        .iter()
+        .map(|&l| search::quantise_len(l))
+        .collect();
     let head = Head {
         docs: stats.docs,
         avg_len: stats.avg_len,
+        lengths: Head::encode_lengths(&lengths),
         scheduled: indexed
             .iter()
             .map(|p| p.record.meta.published)
@@ -368,15 +374,16 @@ mod tests {
         let pieces = records(&content.posts, 0);
         let posts = indexed(&content.posts);
         let index = index(&posts);
+        let head: Head = serde_json::from_str(&pieces[store::HEAD_KEY].0).unwrap();
+        assert_eq!(head.docs as usize, posts.len());
+        let lengths = head.lengths().unwrap();
         let mut read = BTreeMap::new();
         for (key, (text, _)) in &pieces {
             if key.starts_with("search/t/") {
-                store::decode_shard(text.as_bytes(), &mut read).unwrap();
+                store::decode_shard(text.as_bytes(), &lengths, &mut read).unwrap();
             }
         }
         assert_eq!(read, index.terms);
-        let head: Head = serde_json::from_str(&pieces[store::HEAD_KEY].0).unwrap();
-        assert_eq!(head.docs as usize, posts.len());
         let table: DocTable = serde_json::from_str(&pieces["search/d/0"].0).unwrap();
         assert_eq!(table.get(0).map(|d| &d.0), Some(&posts[0].record.meta.slug));
     }
@@ -437,7 +444,18 @@ mod tests {
             .iter_mut()
             .find(|p| !p.draft)
             .expect("a published post");
-        post.record.body.push_str("\n\nA zyxwvut appears.\n");
+        let length_before = search::weigh(&document(post)).1;
+        // One new word, repeated until the post is a fifth longer: its quantised length
+        // changes, and that is the head's to say, not every shard's that holds its terms.
+        let words = (length_before / 5 / 2 + 1) as usize;
+        post.record.body.push_str("\n\nA zyxwvut appears");
+        post.record.body.push_str(&" zyxwvut".repeat(words));
+        post.record.body.push_str(".\n");
+        let length_after = search::weigh(&document(post)).1;
+        assert_ne!(
+            search::quantise_len(length_before),
+            search::quantise_len(length_after)
+        );
         post.record.meta.hash.push_str("-edited");
         let after = records(&content.posts, 0);
         let changed: Vec<&String> = after
@@ -446,7 +464,8 @@ mod tests {
             .map(|(k, _)| k)
             .collect();
         // The new word's shard, the shard of "appear", and the head (a longer post
-        // changes the average length); the doc tables and every other shard stay.
+        // changes the average length and its own); the doc tables and every other shard
+        // stay.
         assert!(changed.contains(&&"search/t/zy".to_string()), "{changed:?}");
         assert!(changed.contains(&&"search/head".to_string()), "{changed:?}");
         assert!(

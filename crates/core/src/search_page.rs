@@ -43,6 +43,7 @@ impl Search {
     pub fn matches(&self, values: &[Option<Vec<u8>>], now: Timestamp) -> Result<Matches, Corrupt> {
         let keys = self.keys();
         let mut head = store::Head::default();
+        let mut lengths = Vec::new();
         let mut terms: BTreeMap<String, Vec<Posting>> = BTreeMap::new();
         let mut tags: Vec<Vec<u32>> = Vec::new();
         for (key, value) in keys.iter().zip(values) {
@@ -51,6 +52,7 @@ impl Search {
             };
             if key == store::HEAD_KEY {
                 head = serde_json::from_slice(value).map_err(|_| Corrupt("head"))?;
+                lengths = head.lengths()?;
             } else if key.starts_with("search/t/") {
                 // Only the terms asked for and those they begin: a shard of common words
                 // holds long postings the query does not need.
@@ -60,7 +62,7 @@ impl Search {
                         .iter()
                         .any(|q| t == q || (q.len() >= 3 && t.starts_with(q.as_str())))
                 };
-                store::decode_shard_where(value, wanted, &mut terms)?;
+                store::decode_shard_where(value, wanted, &lengths, &mut terms)?;
             } else {
                 tags.push(store::decode_docs(value)?);
             }
@@ -81,7 +83,7 @@ impl Search {
             let mut all: BTreeMap<String, Vec<Posting>> = BTreeMap::new();
             for (key, value) in keys.iter().zip(values) {
                 if let (true, Some(value)) = (key.starts_with("search/t/"), value) {
-                    store::decode_shard(value, &mut all)?;
+                    store::decode_shard(value, &lengths, &mut all)?;
                 }
             }
             terms = all;
@@ -343,9 +345,15 @@ mod tests {
             .iter()
             .map(|key| {
                 if key == store::HEAD_KEY {
+                    let lengths: Vec<u8> = index
+                        .lengths
+                        .iter()
+                        .map(|&l| search::quantise_len(l))
+                        .collect();
                     let head = store::Head {
                         docs: stats.docs,
                         avg_len: stats.avg_len,
+                        lengths: store::Head::encode_lengths(&lengths),
                         scheduled: vec![],
                     };
                     return Some(serde_json::to_vec(&head).unwrap());

@@ -4,7 +4,7 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `search/head` | JSON [`Head`]: how many posts are indexed, their average weighted length, when the scheduled ones come due |
+//! | `search/head` | JSON [`Head`]: how many posts are indexed, their average weighted length, each one's quantised length, when the scheduled ones come due |
 //! | `search/t/{shard}` | the postings of every term beginning with `{shard}` (its first two characters), [`encode_shard`] |
 //! | `search/g/{tag}` | the numbers of the posts carrying a tag, [`encode_docs`] |
 //! | `search/d/{n}` | JSON [`DocTable`]: posts `256 n` to `256 n + 255`, each slug and instant |
@@ -12,7 +12,9 @@
 //! Posts are numbered in publication order, oldest first: a new post appends a number and
 //! renumbers nothing, so an edit rewrites only the shards of the terms it adds or drops (and
 //! the head). A deleted or backdated post renumbers those after it. Postings carry raw
-//! frequencies and lengths, never scores, so no shard depends on the collection's size.
+//! frequencies, never scores, so no shard depends on the collection's size; each post's
+//! length is in the head, once, so an edit that changes a post's length does not rewrite
+//! every shard holding one of its terms.
 //!
 //! Binary pieces are stored as base64 text: `wrangler kv bulk put` carries text values, and
 //! one bulk call writes every changed piece.
@@ -39,8 +41,10 @@ pub const MAX_PAGE: usize = 10_000;
 /// The most bytes of a `q` parameter decoded (the query reads fewer, see
 /// [`crate::search::MAX_QUERY_BYTES`]; the form shows back at most this).
 pub const MAX_Q_BYTES: usize = 1024;
-/// The format byte every encoded piece starts with.
+/// The format byte every encoded tag list starts with.
 const FORMAT: u8 = 1;
+/// The format byte every encoded terms shard starts with: 2 since lengths moved to the head.
+const SHARD_FORMAT: u8 = 2;
 
 /// The key of the shard holding `term` (a folded, stemmed term): its first two characters,
 /// letters and digits as they are, anything else as `_` and its UTF-8 bytes in hex.
@@ -87,18 +91,38 @@ pub fn keys_for(query: &Query) -> Vec<String> {
     keys
 }
 
-/// The small record a query reads first: the collection's size and average length, and
-/// the instants of the last posts, published after the sync that wrote it.
+/// The small record a query reads first: the collection's size and average length, each
+/// post's quantised length, and the instants of the last posts, published after the sync
+/// that wrote it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Head {
     pub docs: u32,
     pub avg_len: f32,
+    /// Each post's weighted length as [`crate::search::quantise_len`]'s byte, in number
+    /// order, base64 ([`Head::encode_lengths`]): a byte a post, 13 KB for 10,000.
+    #[serde(default)]
+    pub lengths: String,
     /// When each post scheduled at sync comes due, in order: they are the last numbers.
     #[serde(default)]
     pub scheduled: Vec<Timestamp>,
 }
 
 impl Head {
+    pub fn encode_lengths(lengths: &[u8]) -> String {
+        base64_encode(lengths)
+    }
+
+    /// Each post's quantised length, one a post the head counts.
+    pub fn lengths(&self) -> Result<Vec<u8>, Corrupt> {
+        let lengths = base64_decode(self.lengths.as_bytes())?;
+        if lengths.len() != self.docs as usize {
+            return Err(Corrupt(
+                "lengths of another number of posts than the head's",
+            ));
+        }
+        Ok(lengths)
+    }
+
     pub fn stats(&self) -> Stats {
         Stats {
             docs: self.docs,
@@ -185,10 +209,11 @@ impl Reader<'_> {
         Ok(n)
     }
 
-    fn start(&mut self) -> Result<(), Corrupt> {
-        match self.byte()? {
-            FORMAT => Ok(()),
-            _ => Err(Corrupt("unknown format")),
+    fn start(&mut self, format: u8) -> Result<(), Corrupt> {
+        if self.byte()? == format {
+            Ok(())
+        } else {
+            Err(Corrupt("unknown format"))
         }
     }
 
@@ -210,22 +235,21 @@ fn put_docs(out: &mut Vec<u8>, docs: impl ExactSizeIterator<Item = u32>) {
 }
 
 /// A shard: terms in order, each with its postings in document order (doc numbers as
-/// gaps, frequencies as varints, lengths a byte).
+/// gaps, frequencies as varints; lengths are the head's, [`Head::lengths`]).
 pub fn encode_shard<'a>(terms: impl IntoIterator<Item = (&'a str, &'a [Posting])>) -> String {
-    let mut out = vec![FORMAT];
+    let mut out = vec![SHARD_FORMAT];
     let terms: Vec<_> = terms.into_iter().collect();
     put_varint(&mut out, terms.len() as u64);
     for (term, postings) in terms {
         put_varint(&mut out, term.len() as u64);
         out.extend_from_slice(term.as_bytes());
         put_varint(&mut out, postings.len() as u64);
-        let mut block = Vec::with_capacity(postings.len() * 3);
+        let mut block = Vec::with_capacity(postings.len() * 2);
         let mut last = 0;
         for (i, p) in postings.iter().enumerate() {
             let delta = if i == 0 { p.doc } else { p.doc - last - 1 };
             put_varint(&mut block, u64::from(delta));
             put_varint(&mut block, u64::from(p.tf));
-            block.push(p.len);
             last = p.doc;
         }
         // The block's size, so a query skips the terms it does not ask for unread.
@@ -235,15 +259,21 @@ pub fn encode_shard<'a>(terms: impl IntoIterator<Item = (&'a str, &'a [Posting])
     base64_encode(&out)
 }
 
-/// Reads a shard [`encode_shard`] wrote into `into`; anything else is [`Corrupt`].
-pub fn decode_shard(text: &[u8], into: &mut BTreeMap<String, Vec<Posting>>) -> Result<(), Corrupt> {
-    decode_shard_where(text, |_| true, into)
+/// Reads a shard [`encode_shard`] wrote into `into`, each posting's length from `lengths`
+/// (the head's); anything else, or a post `lengths` does not have, is [`Corrupt`].
+pub fn decode_shard(
+    text: &[u8],
+    lengths: &[u8],
+    into: &mut BTreeMap<String, Vec<Posting>>,
+) -> Result<(), Corrupt> {
+    decode_shard_where(text, |_| true, lengths, into)
 }
 
 /// [`decode_shard`] for the terms `wanted` keeps: the others' postings are skipped unread.
 pub fn decode_shard_where(
     text: &[u8],
     wanted: impl Fn(&str) -> bool,
+    lengths: &[u8],
     into: &mut BTreeMap<String, Vec<Posting>>,
 ) -> Result<(), Corrupt> {
     let bytes = base64_decode(text)?;
@@ -251,7 +281,7 @@ pub fn decode_shard_where(
         bytes: &bytes,
         at: 0,
     };
-    r.start()?;
+    r.start(SHARD_FORMAT)?;
     let terms = r.count(2)?;
     for _ in 0..terms {
         let len = r.count(1)?;
@@ -259,9 +289,9 @@ pub fn decode_shard_where(
             .map_err(|_| Corrupt("term not UTF-8"))?
             .to_string();
         r.at += len;
-        let n = r.count(3)?;
+        let n = r.count(2)?;
         let block = r.count(1)?;
-        if block < n * 3 {
+        if block < n * 2 {
             return Err(Corrupt("postings shorter than their count"));
         }
         if !wanted(&term) {
@@ -276,7 +306,9 @@ pub fn decode_shard_where(
                 .and_then(|next| next.checked_add(r.u32().ok()?))
                 .ok_or(Corrupt("number too large"))?;
             let tf = r.u32()?;
-            let len = r.byte()?;
+            let len = *lengths
+                .get(doc as usize)
+                .ok_or(Corrupt("a post the head does not count"))?;
             postings.push(Posting { doc, tf, len });
             next = doc.checked_add(1);
         }
@@ -302,7 +334,7 @@ pub fn decode_docs(text: &[u8]) -> Result<Vec<u32>, Corrupt> {
         bytes: &bytes,
         at: 0,
     };
-    r.start()?;
+    r.start(FORMAT)?;
     let n = r.count(1)?;
     let mut docs = Vec::with_capacity(n);
     let mut next = Some(0u32);
@@ -541,29 +573,50 @@ mod tests {
     }
 
     #[test]
-    fn a_shard_reads_back_what_was_written() {
-        let a = vec![
-            posting(0, 10, 40),
-            posting(7, 2, 255),
-            posting(300_000, 70_000, 0),
-        ];
-        let b = vec![posting(u32::MAX, 1, 1)];
+    fn a_shard_reads_back_what_was_written_with_the_heads_lengths() {
+        let lengths: Vec<u8> = (0..400u32).map(|d| (d * 7 % 256) as u8).collect();
+        let at = |doc: u32, tf: u32| posting(doc, tf, lengths[doc as usize]);
+        let a = vec![at(0, 10), at(7, 2), at(399, 70_000)];
+        let b = vec![at(255, 1)];
         let text = encode_shard([("build", a.as_slice()), ("buildkit", b.as_slice())]);
         assert!(text.bytes().all(|c| BASE64.contains(&c)), "{text}");
         let mut read = BTreeMap::new();
-        decode_shard(text.as_bytes(), &mut read).unwrap();
+        decode_shard(text.as_bytes(), &lengths, &mut read).unwrap();
         assert_eq!(read["build"], a);
         assert_eq!(read["buildkit"], b);
         let mut some = BTreeMap::new();
-        decode_shard_where(text.as_bytes(), |t| t == "buildkit", &mut some).unwrap();
+        decode_shard_where(text.as_bytes(), |t| t == "buildkit", &lengths, &mut some).unwrap();
         assert_eq!(
             some.keys().collect::<Vec<_>>(),
             ["buildkit"],
             "the other term skipped"
         );
         let mut empty = BTreeMap::new();
-        decode_shard(encode_shard([]).as_bytes(), &mut empty).unwrap();
+        decode_shard(encode_shard([]).as_bytes(), &[], &mut empty).unwrap();
         assert!(empty.is_empty());
+        // The length is not in the shard: the same postings with other lengths encode alike.
+        let other = vec![posting(0, 10, 1), posting(7, 2, 1), posting(399, 70_000, 1)];
+        assert_eq!(
+            encode_shard([("build", other.as_slice()), ("buildkit", b.as_slice())]),
+            text
+        );
+        // A post past the head's lengths is refused, not read with a made-up length.
+        let mut into = BTreeMap::new();
+        assert!(decode_shard(text.as_bytes(), &lengths[..399], &mut into).is_err());
+    }
+
+    #[test]
+    fn the_heads_lengths_are_one_byte_a_post() {
+        let mut head = Head {
+            docs: 3,
+            lengths: Head::encode_lengths(&[1, 200, 255]),
+            ..Head::default()
+        };
+        assert_eq!(head.lengths().unwrap(), [1, 200, 255]);
+        head.docs = 4;
+        assert!(head.lengths().is_err(), "a post without a length");
+        head.lengths = "!!".to_string();
+        assert!(head.lengths().is_err());
     }
 
     #[test]
@@ -585,22 +638,26 @@ mod tests {
     #[test]
     fn a_damaged_piece_is_refused_not_misread() {
         let good = encode_shard([("go", [posting(1, 2, 3)].as_slice())]);
+        let lengths = [3u8; 4];
         for bad in [
             String::new(),
             "!!!!".to_string(),
             "A".to_string(),
             good[..good.len() - 2].to_string(),
             format!("{good}AAAA"),
-            base64_encode(&[2, 0]),
-            base64_encode(&[1, 0xff, 0xff, 0xff, 0xff, 0x0f]),
-            base64_encode(&[1, 1, 2, 0xff, 0xfe, 1, 0, 0, 0]),
+            base64_encode(&[3, 0]),
+            base64_encode(&[2, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+            base64_encode(&[2, 1, 2, 0xff, 0xfe, 1, 0, 0, 0]),
             // u32::MAX, then one more post: there is no number after it.
-            base64_encode(&[
-                1, 1, 1, b'x', 2, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 0, 0, 1, 0,
-            ]),
+            base64_encode(&[2, 1, 1, b'x', 2, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 0, 1]),
+            // A post the head has no length for.
+            base64_encode(&[2, 1, 2, b'g', b'o', 1, 2, 9, 2]),
         ] {
             let mut into = BTreeMap::new();
-            assert!(decode_shard(bad.as_bytes(), &mut into).is_err(), "{bad:?}");
+            assert!(
+                decode_shard(bad.as_bytes(), &lengths, &mut into).is_err(),
+                "{bad:?}"
+            );
             assert!(
                 decode_docs(bad.as_bytes()).is_err() || bad == good,
                 "{bad:?}"
@@ -632,6 +689,7 @@ mod tests {
             docs: 5,
             avg_len: 10.0,
             scheduled: vec![1_000, 2_000],
+            ..Head::default()
         };
         assert_eq!(head.visible(999), 3);
         assert_eq!(head.visible(1_000), 4);
