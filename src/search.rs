@@ -75,7 +75,8 @@ pub async fn results(req: &Req, env: &Env, ctx: &Context) -> Outcome {
         HTML,
         cache_control,
         async || {
-            let pieces: Vec<Option<Vec<u8>>> = pieces.into_iter().collect::<Result<_, _>>()?;
+            let mut pieces: Vec<Option<Vec<u8>>> = pieces.into_iter().collect::<Result<_, _>>()?;
+            search_page::forget_removed(&site, &keys, &mut pieces);
             let matches = search
                 .matches(&pieces, page.now)
                 .map_err(|e| Failure::internal("search pieces", e))?;
@@ -91,7 +92,8 @@ pub async fn results(req: &Req, env: &Env, ctx: &Context) -> Outcome {
                     .map(|key| records::get_json::<DocTable>(env, key)),
             )
             .await;
-            let tables: Vec<Option<DocTable>> = tables.into_iter().collect::<Result<_, _>>()?;
+            let mut tables: Vec<Option<DocTable>> = tables.into_iter().collect::<Result<_, _>>()?;
+            search_page::forget_removed(&site, &table_keys, &mut tables);
             let slugs = matches.slugs(&tables, page.now);
             // Third: their records, for title, date, summary and the snippet's text.
             let posts = join_all(slugs.iter().map(|slug| records::post(env, &site, slug))).await;

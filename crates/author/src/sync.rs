@@ -158,7 +158,8 @@ pub fn plan_records(
     mark_removed(plan);
 }
 
-/// Names in the site record about to be written the posts and lists `plan` deletes: a KV
+/// Names in the site record about to be written the posts, lists and search pieces `plan`
+/// deletes: a KV
 /// location may serve a deleted key for a while, and a page built from it would be kept
 /// under the new version. The site record's hash leaves them out (see [`SiteRecord::removed`]).
 fn mark_removed(plan: &mut Plan) {
@@ -166,7 +167,11 @@ fn mark_removed(plan: &mut Plan) {
         site.removed = plan
             .delete_keys
             .iter()
-            .filter(|k| k.starts_with(kv::POST_PREFIX) || k.starts_with(kv::LIST_PREFIX))
+            .filter(|k| {
+                k.starts_with(kv::POST_PREFIX)
+                    || k.starts_with(kv::LIST_PREFIX)
+                    || k.starts_with(blog_core::search_store::PREFIX)
+            })
             .cloned()
             .collect();
         site.removed.sort();
@@ -435,6 +440,7 @@ mod tests {
             ("post/a", "1"),
             ("post/gone", "1"),
             ("list/tag/gone/1", "1"),
+            ("search/t/zy", "1"),
             ("file/0123.png", "f"),
             ("version", "v1"),
             ("site", "old"),
@@ -452,7 +458,10 @@ mod tests {
             .put_site
             .clone()
             .expect("a new version, a new site record");
-        assert_eq!(site.removed, ["list/tag/gone/1", "post/gone"]);
+        assert_eq!(
+            site.removed,
+            ["list/tag/gone/1", "post/gone", "search/t/zy"]
+        );
         assert!(site.removes("post/gone") && !site.removes("file/0123.png"));
         // The hash is the record's without them: the next sync, with nothing changed,
         // finds the site record current and writes nothing.

@@ -489,7 +489,8 @@ pub struct SiteRecord {
     /// The newest post published at the sync.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub newest: Option<Timestamp>,
-    /// The `post/…` and `list/…` keys the sync that published this version deleted, sorted.
+    /// The `post/…`, `list/…` and `search/…` keys the sync that published this version
+    /// deleted, sorted.
     /// A KV location may still serve a deleted key for a while after the delete: whatever
     /// it answers for these, this version has no such record (see [`Self::removes`]).
     /// Not part of the record's hash: a later sync that changes nothing keeps it as it is.

@@ -7,7 +7,7 @@
 //! the head, its terms' shards and its tags' lists; the doc tables of the posts it shows;
 //! those posts' records (title, date, summary, and the text the snippet comes from).
 
-use crate::content::{PostMeta, PostRecord};
+use crate::content::{PostMeta, PostRecord, SiteRecord};
 use crate::date::Timestamp;
 use crate::pages::Head;
 use crate::routes;
@@ -108,6 +108,17 @@ fn replace_word(q: &str, asked: &str, term: &str) -> Option<String> {
         .into_iter()
         .find(|(w, _)| search::stem(w) == asked)?;
     Some(format!("{}{term}{}", &q[..range.start], &q[range.end..]))
+}
+
+/// `values`, read for `keys`, with every piece the site record's sync deleted read as
+/// absent: a KV location may serve a deleted piece for a while after the delete, and a shard
+/// or doc table of an older numbering would find the wrong posts.
+pub fn forget_removed<T>(site: &SiteRecord, keys: &[String], values: &mut [Option<T>]) {
+    for (key, value) in keys.iter().zip(values) {
+        if site.removes(key) {
+            *value = None;
+        }
+    }
 }
 
 /// What a query matched, best first.
@@ -367,6 +378,21 @@ mod tests {
                 (!terms.is_empty()).then(|| store::encode_shard(terms).into_bytes())
             })
             .collect()
+    }
+
+    #[test]
+    fn a_piece_the_sync_deleted_is_absent_whatever_kv_answers() {
+        let titles = ["Zyxwvut notes", "Rust notes"];
+        let s = Search::new("q=zyxwvut");
+        let mut pieces = answer(&titles, &s);
+        assert_eq!(s.matches(&pieces, 0).unwrap().docs, [0]);
+        let site = SiteRecord {
+            removed: vec!["post/gone".into(), store::term_key("zyxwvut")],
+            ..SiteRecord::default()
+        };
+        forget_removed(&site, &s.keys(), &mut pieces);
+        assert!(pieces[0].is_some(), "the head stays");
+        assert!(s.matches(&pieces, 0).unwrap().docs.is_empty());
     }
 
     #[test]
