@@ -1,7 +1,8 @@
 //! The search results page: reads what [`blog_core::search_page`] says a query needs, in
-//! three round trips at most (each a set of reads started together), and keeps the page in
-//! isolate memory and the Cache API under the content version, like list pages. A search
-//! never counts a read.
+//! three round trips at most (each a set of reads started together; a query that finds
+//! nothing reads no doc tables or posts, and may read one endings piece instead), and keeps
+//! the page in isolate memory and the Cache API under the content version, like list
+//! pages. A search never counts a read.
 
 use crate::cache;
 use crate::handlers::{now, send, Page};
@@ -77,9 +78,19 @@ pub async fn results(req: &Req, env: &Env, ctx: &Context) -> Outcome {
         async || {
             let mut pieces: Vec<Option<Vec<u8>>> = pieces.into_iter().collect::<Result<_, _>>()?;
             search_page::forget_removed(&site, &keys, &mut pieces);
-            let matches = search
+            let mut matches = search
                 .matches(&pieces, page.now)
                 .map_err(|e| Failure::internal("search pieces", e))?;
+            // Found nothing, and nothing near in the terms' shards: the terms sharing the
+            // unmatched one's ending, for a misspelling in its first two characters.
+            if let Some(key) = matches.ending_key() {
+                let mut ending = [records::get_bytes(env, &key).await?];
+                search_page::forget_removed(&site, std::slice::from_ref(&key), &mut ending);
+                let [ending] = ending;
+                matches
+                    .suggest_from_ending(&search.params.q, ending.as_deref())
+                    .map_err(|e| Failure::internal("search endings", e))?;
+            }
             // Second: the doc tables of the posts the page shows.
             let table_keys: Vec<String> = matches
                 .tables()

@@ -49,6 +49,10 @@ fuzz_target!(|input: &str| {
             .expect("what was read encodes back");
         assert_eq!(back, terms);
     }
+    if let Ok(endings) = store::decode_endings(text.as_bytes()) {
+        let again = store::encode_endings(&endings);
+        assert_eq!(store::decode_endings(again.as_bytes()).unwrap(), endings);
+    }
     if let Ok(docs) = store::decode_docs(text.as_bytes()) {
         assert!(docs.windows(2).all(|w| w[0] < w[1]), "numbers ascend");
     }

@@ -60,7 +60,7 @@ describe('search', () => {
     });
     site = await startSite({ contentDir });
     // What the hidden posts' words find, asked at once (the scheduled one is not due yet).
-    for (const word of ['quokkaword', 'quokka', 'wombatword', 'wombat', 'wombatwrd']) {
+    for (const word of ['quokkaword', 'quokka', 'wombatword', 'wombat', 'wombatwrd', 'owmbatword']) {
       beforeDue.set(word, await search(site, q(word)));
     }
     assert.ok(Date.now() < Date.parse(scheduledAt), `the site took more than ${SCHEDULED_IN} s to start`);
@@ -141,6 +141,12 @@ describe('search', () => {
     assert.deepEqual(r.hrefs, []);
     assert.match(r.text, /No posts match/);
     assert.match(r.body, /Did you mean <a href="\/search\?q=distroless">distroless<\/a>\?/);
+    // Misspelt in the first two letters: found among the terms that end alike.
+    for (const [typo, meant] of [['dsitroless', 'distroless'], ['vuildkit', 'buildkit']]) {
+      const t = await search(site, q(typo));
+      assert.deepEqual(t.hrefs, [], typo);
+      assert.match(t.body, new RegExp(`Did you mean <a href="/search\\?q=${meant}">${meant}</a>\\?`), typo);
+    }
   });
 
   test('drafts are never found, scheduled posts only from their minute', async () => {
@@ -150,6 +156,7 @@ describe('search', () => {
       assert.doesNotMatch(r.body, /Did you mean/, `${word}: no suggestion leaks a hidden post's words`);
     }
     assert.doesNotMatch(beforeDue.get('wombatwrd').body, /wombatword/);
+    assert.doesNotMatch(beforeDue.get('owmbatword').body, /wombatword/, 'nor from the endings');
     // The draft stays hidden whenever it is asked for.
     assert.deepEqual((await search(site, q('quokkaword'))).hrefs, []);
     const keys = (await kvKeys(site.stateDir)).map((k) => k.name);

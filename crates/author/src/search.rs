@@ -151,7 +151,7 @@ impl TermCache {
 
 /// Names the index's form in [`inputs`]: a change of how posts are indexed or stored
 /// changes it, so every piece is written again.
-const INDEX_FORMAT: &str = "search 2";
+const INDEX_FORMAT: &str = "search 3";
 
 /// What the index is made of: each indexed post's slug, content hash and instant, and
 /// which of them are scheduled at `now`. The head is stored under this hash: when KV holds
@@ -228,6 +228,22 @@ pub fn records_cached(
     }
     for (key, terms) in shards {
         put(key, store::encode_shard(terms));
+    }
+    let mut endings: BTreeMap<String, Vec<store::Ending>> = BTreeMap::new();
+    for (term, postings) in &index.terms {
+        let Some(first) = postings.first() else {
+            continue;
+        };
+        endings
+            .entry(store::ending_key(term))
+            .or_default()
+            .push(store::Ending {
+                term: term.clone(),
+                first_doc: first.doc,
+            });
+    }
+    for (key, terms) in endings {
+        put(key, store::encode_endings(&terms));
     }
     let mut tags: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     for (doc, post) in indexed.iter().enumerate() {
@@ -339,6 +355,69 @@ mod tests {
             "from-342mb-to-37mb-the-go-image-i-was-shipping-wrong"
         );
         assert!(found("zzzqqq").is_empty());
+    }
+
+    /// What the Worker's search answers from `pieces` for `q`: the slugs found, and the
+    /// suggestion (reading the endings piece when the first round trip found none).
+    fn through_pieces(
+        pieces: &BTreeMap<String, (String, String)>,
+        q: &str,
+        now: Timestamp,
+    ) -> (Vec<String>, Option<String>) {
+        let search = blog_core::search_page::Search::new(&format!("q={q}"));
+        let read = |key: &String| pieces.get(key).map(|(text, _)| text.clone().into_bytes());
+        let first: Vec<Option<Vec<u8>>> = search.keys().iter().map(read).collect();
+        let mut matches = search.matches(&first, now).unwrap();
+        if let Some(key) = matches.ending_key() {
+            matches
+                .suggest_from_ending(&search.params.q, read(&key).as_deref())
+                .unwrap();
+        }
+        let tables: Vec<Option<DocTable>> = matches
+            .tables()
+            .into_iter()
+            .map(|n| {
+                let (text, _) = pieces.get(&store::doc_table_key(n))?;
+                serde_json::from_str(text).ok()
+            })
+            .collect();
+        (matches.slugs(&tables, now), matches.suggestion)
+    }
+
+    #[test]
+    fn a_misspelling_in_the_first_two_letters_is_suggested_from_the_endings() {
+        let content = seed();
+        let pieces = records(&content.posts, Timestamp::MAX);
+        for (typo, meant) in [("dsitroless", "distroless"), ("vuildkit", "buildkit")] {
+            let (found, suggestion) = through_pieces(&pieces, typo, Timestamp::MAX);
+            assert!(found.is_empty(), "{typo}: {found:?}");
+            assert_eq!(suggestion.as_deref(), Some(meant), "{typo}");
+        }
+        // A typo past the first two letters is found in the term's own shard, as before.
+        let (_, suggestion) = through_pieces(&pieces, "distrolless", Timestamp::MAX);
+        assert_eq!(suggestion.as_deref(), Some("distroless"));
+        // Nothing near anywhere: no suggestion.
+        assert_eq!(through_pieces(&pieces, "qqqqqzzzz", Timestamp::MAX).1, None);
+    }
+
+    #[test]
+    fn a_term_only_a_scheduled_post_holds_is_never_suggested() {
+        let mut content = seed();
+        let post = content
+            .posts
+            .iter_mut()
+            .filter(|p| !p.draft)
+            .max_by_key(|p| p.record.meta.published)
+            .expect("a published post");
+        let due = post.record.meta.published;
+        post.record.body.push_str("\n\nThe qwertyuiop flag.\n");
+        post.record.meta.hash.push_str("-edited");
+        let pieces = records(&content.posts, due - 1);
+        assert_eq!(through_pieces(&pieces, "wqertyuiop", due - 1).1, None);
+        assert_eq!(
+            through_pieces(&pieces, "wqertyuiop", due).1.as_deref(),
+            Some("qwertyuiop")
+        );
     }
 
     #[test]
@@ -463,9 +542,9 @@ mod tests {
             .filter(|(k, (_, hash))| before.get(*k).map(|(_, h)| h) != Some(hash))
             .map(|(k, _)| k)
             .collect();
-        // The new word's shard, the shard of "appear", and the head (a longer post
-        // changes the average length and its own); the doc tables and every other shard
-        // stay.
+        // The new word's shard and endings piece, the shard of "appear", and the head (a
+        // longer post changes the average length and its own); the doc tables and every
+        // other piece stay.
         assert!(changed.contains(&&"search/t/zy".to_string()), "{changed:?}");
         assert!(changed.contains(&&"search/head".to_string()), "{changed:?}");
         assert!(

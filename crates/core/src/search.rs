@@ -552,20 +552,28 @@ pub fn did_you_mean<'a>(
     terms: &'a BTreeMap<String, Vec<Posting>>,
     visible: u32,
 ) -> Option<(String, &'a str)> {
+    let term = first_unmatched(query, terms, visible)?;
     let seen = |postings: &Vec<Posting>| postings.iter().filter(|p| p.doc < visible).count();
-    for term in &query.terms {
-        let matched = terms.get(term.as_str()).is_some_and(|p| seen(p) > 0)
-            || (term.len() >= 3 && prefixed(terms, term).iter().any(|t| seen(&terms[*t]) > 0));
-        if matched {
-            continue;
-        }
-        let candidates = terms
-            .iter()
-            .map(|(t, p)| (t.as_str(), seen(p)))
-            .filter(|(_, n)| *n > 0);
-        return suggest(term, candidates).map(|s| (term.clone(), s));
-    }
-    None
+    let candidates = terms
+        .iter()
+        .map(|(t, p)| (t.as_str(), seen(p)))
+        .filter(|(_, n)| *n > 0);
+    suggest(term, candidates).map(|s| (term.clone(), s))
+}
+
+/// The first query term no visible document holds, neither itself nor a term it begins
+/// (`terms`: the postings of its shard, at least).
+pub fn first_unmatched<'q>(
+    query: &'q Query,
+    terms: &BTreeMap<String, Vec<Posting>>,
+    visible: u32,
+) -> Option<&'q String> {
+    let seen = |postings: &Vec<Posting>| postings.iter().any(|p| p.doc < visible);
+    query.terms.iter().find(|term| {
+        let matched = terms.get(term.as_str()).is_some_and(seen)
+            || (term.len() >= 3 && prefixed(terms, term).iter().any(|t| seen(&terms[*t])));
+        !matched
+    })
 }
 
 /// What a reader asked for.

@@ -92,11 +92,21 @@ impl Search {
         } else {
             None
         };
+        // Nothing near in the term's own shard: the misspelling may be in its first two
+        // characters, and the terms sharing its last one are one read away.
+        let ending = match (&suggestion, ranked.is_empty()) {
+            (None, true) => search::first_unmatched(&self.query, &terms, visible)
+                .filter(|term| term.chars().count() >= MIN_ENDING_TERM)
+                .cloned(),
+            _ => None,
+        };
         Ok(Matches {
             docs: ranked.into_iter().map(|(doc, _)| doc).collect(),
             phrases: !self.query.phrases.is_empty(),
             page: self.params.page,
             suggestion,
+            ending,
+            visible,
         })
     }
 }
@@ -131,9 +141,41 @@ pub struct Matches {
     pub page: usize,
     /// "Did you mean": the query with a term replaced, when nothing matched.
     pub suggestion: Option<String>,
+    /// The term nothing matched, when its own shard had nothing near it: its endings piece
+    /// ([`Matches::ending_key`]) may ([`Matches::suggest_from_ending`]).
+    pub ending: Option<String>,
+    /// How many posts the query could find at its moment.
+    pub visible: u32,
 }
 
+/// The shortest term whose endings are looked in for a suggestion: a shorter one's
+/// misspellings are mostly in its shard already, and its nearest terms are many.
+const MIN_ENDING_TERM: usize = 5;
+
 impl Matches {
+    /// The endings piece to read for a suggestion, when nothing matched and nothing near
+    /// was found in the first round trip.
+    pub fn ending_key(&self) -> Option<String> {
+        self.ending.as_deref().map(store::ending_key)
+    }
+
+    /// Suggests, from the endings piece [`Matches::ending_key`] named (`None`: KV holds no
+    /// such piece), the nearest term a visible post holds, as the query with it in place.
+    pub fn suggest_from_ending(&mut self, q: &str, value: Option<&[u8]>) -> Result<(), Corrupt> {
+        let (Some(asked), Some(value)) = (self.ending.take(), value) else {
+            return Ok(());
+        };
+        let terms = store::decode_endings(value)?;
+        let visible = self.visible;
+        let candidates = terms
+            .iter()
+            .filter(|e| e.first_doc < visible)
+            .map(|e| (e.term.as_str(), 1));
+        self.suggestion =
+            search::suggest(&asked, candidates).and_then(|term| replace_word(q, &asked, term));
+        Ok(())
+    }
+
     /// The posts whose records the page needs, best first: the page's, or with phrases
     /// every candidate (the page is cut once the phrases are checked).
     pub fn wanted(&self) -> &[u32] {

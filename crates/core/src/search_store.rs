@@ -6,6 +6,7 @@
 //! |---|---|
 //! | `search/head` | JSON [`Head`]: how many posts are indexed, their average weighted length, each one's quantised length, when the scheduled ones come due |
 //! | `search/t/{shard}` | the postings of every term beginning with `{shard}` (its first two characters), [`encode_shard`] |
+//! | `search/e/{ending}` | every term ending with `{ending}` (its last character), with the first post holding it, [`encode_endings`]: where "did you mean" looks for a term misspelt in its first two characters |
 //! | `search/g/{tag}` | the numbers of the posts carrying a tag, [`encode_docs`] |
 //! | `search/d/{n}` | JSON [`DocTable`]: posts `256 n` to `256 n + 255`, each slug and instant |
 //!
@@ -28,6 +29,7 @@ pub const PREFIX: &str = "search/";
 pub const HEAD_KEY: &str = "search/head";
 const TERM_PREFIX: &str = "search/t/";
 const TAG_PREFIX: &str = "search/g/";
+const ENDING_PREFIX: &str = "search/e/";
 const DOC_PREFIX: &str = "search/d/";
 /// Posts per doc table.
 pub const DOCS_PER_TABLE: u32 = 256;
@@ -45,12 +47,25 @@ pub const MAX_Q_BYTES: usize = 1024;
 const FORMAT: u8 = 1;
 /// The format byte every encoded terms shard starts with: 2 since lengths moved to the head.
 const SHARD_FORMAT: u8 = 2;
+/// The format byte every encoded endings piece starts with.
+const ENDINGS_FORMAT: u8 = 1;
 
 /// The key of the shard holding `term` (a folded, stemmed term): its first two characters,
 /// letters and digits as they are, anything else as `_` and its UTF-8 bytes in hex.
 pub fn term_key(term: &str) -> String {
-    let mut key = String::from(TERM_PREFIX);
-    for c in term.chars().take(2) {
+    key_of(TERM_PREFIX, term.chars().take(2))
+}
+
+/// The key of the endings piece listing `term`: its last character, spelt as in
+/// [`term_key`]. One character, not two: a few dozen pieces for the whole vocabulary, so a
+/// first sync writes few more keys, and one piece stays small (some 15 KB for 50,000 terms).
+pub fn ending_key(term: &str) -> String {
+    key_of(ENDING_PREFIX, term.chars().last().into_iter())
+}
+
+fn key_of(prefix: &str, chars: impl Iterator<Item = char>) -> String {
+    let mut key = String::from(prefix);
+    for c in chars {
         if c.is_ascii_lowercase() || c.is_ascii_digit() {
             key.push(c);
         } else {
@@ -347,6 +362,51 @@ pub fn decode_docs(text: &[u8]) -> Result<Vec<u32>, Corrupt> {
     }
     r.end()?;
     Ok(docs)
+}
+
+/// One term of an endings piece: the term and the first post holding it, so a term only
+/// scheduled posts hold is never suggested before they are out. Nothing else: an edit
+/// rewrites a piece only when a term comes or goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ending {
+    pub term: String,
+    pub first_doc: u32,
+}
+
+/// An endings piece: its terms in order, each with its first post.
+pub fn encode_endings<'a>(terms: impl IntoIterator<Item = &'a Ending>) -> String {
+    let terms: Vec<&Ending> = terms.into_iter().collect();
+    let mut out = vec![ENDINGS_FORMAT];
+    put_varint(&mut out, terms.len() as u64);
+    for e in terms {
+        put_varint(&mut out, e.term.len() as u64);
+        out.extend_from_slice(e.term.as_bytes());
+        put_varint(&mut out, u64::from(e.first_doc));
+    }
+    base64_encode(&out)
+}
+
+/// Reads what [`encode_endings`] wrote; anything else is [`Corrupt`].
+pub fn decode_endings(text: &[u8]) -> Result<Vec<Ending>, Corrupt> {
+    let bytes = base64_decode(text)?;
+    let mut r = Reader {
+        bytes: &bytes,
+        at: 0,
+    };
+    r.start(ENDINGS_FORMAT)?;
+    let n = r.count(2)?;
+    let mut terms = Vec::with_capacity(n);
+    for _ in 0..n {
+        let len = r.count(1)?;
+        let term = std::str::from_utf8(&r.bytes[r.at..r.at + len])
+            .map_err(|_| Corrupt("term not UTF-8"))?
+            .to_string();
+        r.at += len;
+        let first_doc = r.u32()?;
+        terms.push(Ending { term, first_doc });
+    }
+    r.end()?;
+    Ok(terms)
 }
 
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -663,6 +723,32 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn endings_read_back_and_are_named_by_their_last_character() {
+        let terms = [
+            Ending {
+                term: "distroless".into(),
+                first_doc: 3,
+            },
+            Ending {
+                term: "ça".into(),
+                first_doc: u32::MAX,
+            },
+        ];
+        let text = encode_endings(&terms);
+        assert_eq!(decode_endings(text.as_bytes()).unwrap(), terms);
+        assert!(decode_endings(encode_endings(&[]).as_bytes())
+            .unwrap()
+            .is_empty());
+        for bad in [&text[..text.len() - 2], "!!", ""] {
+            assert!(decode_endings(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+        assert_eq!(ending_key("distroless"), "search/e/s");
+        assert_eq!(ending_key("ça"), "search/e/a");
+        assert_eq!(ending_key("café"), "search/e/_c3_a9");
+        assert_eq!(ending_key("x"), "search/e/x");
     }
 
     #[test]
