@@ -743,6 +743,73 @@ async function mainSearch() {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
+/**
+ * BENCH_ONLY=searchqps: search results pages per second on workerd direct, against the
+ * limit worker (the largest real post's bytes from memory): a query answered from isolate
+ * memory, side by side with the limit in pairs, then distinct queries each answered once
+ * (uncached: the head, shards, doc tables and ten posts read from KV, ranked, rendered).
+ */
+async function mainSearchQps() {
+  await begin('BENCH_ONLY=searchqps: ');
+  progress('bundle: wrangler deploy --dry-run');
+  R.bundle = await bundle();
+  const realKv = await captureSync(path.join(ROOT, 'content'), path.join(OUT, 'real/capture'));
+  const [largest] = realPosts(realKv).bySize;
+  const date = compatibilityDate(R.machine.workerd);
+  const dBlog = await workerdBlog({ name: 'workerd-blog', dir: prepareBlogDir('workerd-blog', { bundleDir: R.bundle.dir, kvJson: realKv, date }) });
+  R.limitPage = await writeLimitPage(dBlog.base, largest.slug);
+  const dLimit = await workerdLimit({ name: 'workerd-limit' });
+  const cachedQuery = '/search?q=buildkit+socket';
+  const probe = await (await fetch(`${dBlog.base}${cachedQuery}`, { headers: { host: WORKERS_DEV_HOST } })).text();
+  if (!probe.includes('/posts/how-nixpacks-buildctl-and-buildkit-fit-together')) throw new Error(`${cachedQuery} does not find the Nixpacks post`);
+  const T = await throughput([
+    { id: 'workerd/limit', runtime: 'workerd', url: `${dLimit.base}/` },
+    { id: 'workerd/search', runtime: 'workerd', url: `${dBlog.base}${cachedQuery}` },
+    { id: 'workerd/post', runtime: 'workerd', url: `${dBlog.base}/posts/${largest.slug}` },
+  ]);
+  // Distinct queries: each pair of neighbouring words of the posts, asked once.
+  const pairs = new Set();
+  for (const file of fs.readdirSync(path.join(ROOT, 'content')).filter((f) => f.endsWith('.md'))) {
+    const words = fs.readFileSync(path.join(ROOT, 'content', file), 'utf8').toLowerCase().match(/[a-z]{4,}/g) ?? [];
+    for (let i = 1; i < words.length; i++) pairs.add(`${words[i - 1]}+${words[i]}`);
+  }
+  const paths = [...pairs].map((p) => `/search?q=${p}`);
+  const n = Math.min(UNCACHED_N.workerd, paths.length - CONNECTIONS);
+  const limitPaths = Array.from({ length: n + CONNECTIONS }, (_, i) => `/?q=${i}`);
+  const uncachedRounds = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const slice = [...paths.slice((r * n) % paths.length), ...paths.slice(0, (r * n) % paths.length)];
+    // Each round asks queries no earlier round asked, as long as there are enough.
+    const pair = {};
+    for (const who of r % 2 ? ['limit', 'search'] : ['search', 'limit']) {
+      pair[who] = who === 'limit'
+        ? await wrkCount(dLimit.base, limitPaths, n, { connections: CONNECTIONS, host: WORKERS_DEV_HOST })
+        : await wrkCount(dBlog.base, slice, n, { connections: CONNECTIONS, host: WORKERS_DEV_HOST });
+      if (pair[who].non200) throw new Error(`${who}: ${pair[who].non200} of ${n} requests were not 200`);
+    }
+    pair.ratio = pair.search.rps / pair.limit.rps;
+    uncachedRounds.push(pair);
+    progress(`uncached search round ${r + 1}/${ROUNDS}: ${n} distinct queries at ${int(pair.search.rps)} req/s, limit ${int(pair.limit.rps)} (${ratio(pair.ratio)})`);
+  }
+  await Promise.all([dBlog.stop(), dLimit.stop()]);
+  R.machine.loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(' ');
+  const M = R.machine;
+  const search = ratios(T, 'workerd/search');
+  const post = ratios(T, 'workerd/post');
+  const rps = (id) => int(median(T.runs[id].map((x) => x.rps)));
+  const out = [
+    `Benchmark of the blog worker, search throughput only (BENCH_ONLY=searchqps), ${M.date}`,
+    `machine: ${M.nproc} cores, ${M.cpu}, ${M.memory}; load average ${M.loadStart} at start, ${M.loadEnd} at end`,
+    '',
+    `workerd direct, ${CONNECTIONS} connections, ${PAIRS} pairs of ${SECONDS} s runs beside the limit worker:`,
+    `  cached results page (${cachedQuery}, from isolate memory): ${rps('workerd/search')} req/s, ${ratio(search.median)} of the limit (pairs: ${search.per.map((x) => x.toFixed(2)).join(' ')}); goal >= ${ratio(GOALS.cached)}: ${search.median >= GOALS.cached ? 'met' : 'NOT met'}`,
+    `  cached post, same runs: ${rps('workerd/post')} req/s, ${ratio(post.median)} of the limit`,
+    `  limit worker: ${rps('workerd/limit')} req/s`,
+    `  uncached: ${n} distinct two-word queries a round, ${ROUNDS} rounds: ${int(median(uncachedRounds.map((p) => p.search.rps)))} req/s, ${ratio(median(uncachedRounds.map((p) => p.ratio)))} of the limit (rounds: ${uncachedRounds.map((p) => p.ratio.toFixed(2)).join(' ')})`,
+  ];
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
 /** BENCH_ONLY=related: section 10 alone (blog sync with and without related posts). */
 async function mainRelated() {
   await begin('BENCH_ONLY=related: ');
@@ -762,6 +829,7 @@ async function main() {
   if (ONLY === 'reads') return mainReads();
   if (ONLY === 'related') return mainRelated();
   if (ONLY === 'search') return mainSearch();
+  if (ONLY === 'searchqps') return mainSearchQps();
   if (ONLY === 'slow') return mainSlow();
   if (ONLY === 'scale') return mainScale();
   if (ONLY === 'uncached') return mainUncached();
