@@ -104,7 +104,7 @@ fn main() {
             let _ = matches.slugs(&parse_tables(&tables_raw), now);
             let records: Vec<Option<PostRecord>> = posts_raw
                 .iter()
-                .map(|v| v.as_ref().map(|v| serde_json::from_slice(v).unwrap()))
+                .map(|v| v.as_ref().map(|v| PostRecord::from_stored(v).unwrap()))
                 .collect();
             let (hits, total) = matches.page(&search, &records, now);
             black_box(search_page::render(
