@@ -97,7 +97,12 @@ test('a code block wider than the page is a tab stop with a visible focus ring, 
     }
     assert.deepEqual(focused, { outline: 'solid 2px', left: 0 });
     for (let i = 0; i < 5; i++) await page.keyboard.press('ArrowRight');
-    const left = await page.evaluate(() => document.activeElement.scrollLeft);
+    // Chromium scrolls smoothly: the block is on its way at once, and there within a second
+    // or so on a loaded machine; wait for it rather than read the first frame.
+    const left = await page
+      .waitForFunction(() => document.activeElement.scrollLeft > 0, null, { timeout: 5_000 })
+      .catch(() => null)
+      .then(() => page.evaluate(() => document.activeElement.scrollLeft));
     assert.ok(left > 0, `scrollLeft ${left} after the arrow key`);
   } finally {
     await context.close();
