@@ -429,7 +429,7 @@ describe('diagrams', () => {
     assert.equal(status, 200);
     const figure = figureOf(body);
     assert.ok(figure, 'the Nixpacks post draws its pipeline');
-    assert.match(figure, /<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" viewBox="[^"]+" width="\d+" height="\d+" role="img" aria-labelledby="(mm\w+)-t" aria-describedby="\1-d"><title id="\1-t">Flowchart<\/title><desc id="\1-d">flowchart TD\n/);
+    assert.match(figure, /<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" fill="currentColor" viewBox="[^"]+" width="\d+" height="\d+" role="img" aria-labelledby="(mm\w+)-t" aria-describedby="\1-d"><title id="\1-t">Flowchart<\/title><desc id="\1-d">flowchart TD\n/);
     const desc = /<desc[^>]*>([\s\S]*?)<\/desc>/.exec(figure)[1];
     assert.match(desc, /ctl --&gt;\|"context, over the Unix socket"\| bkd\[buildkitd\]/);
     for (const label of ['nixpacks build', 'buildctl', 'buildkitd', 'Local registry']) {

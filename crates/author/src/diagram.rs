@@ -184,7 +184,7 @@ pub fn figure(code: &str) -> Option<String> {
     };
     let clean = clean(svg.svg())?;
     let mut html = String::with_capacity(clean.inner.len() + code.len() + 512);
-    html.push_str("<figure class=\"diagram\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"");
+    html.push_str("<figure class=\"diagram\"><svg xmlns=\"http://www.w3.org/2000/svg\" fill=\"currentColor\" viewBox=\"");
     escape_attr_into(&mut html, &clean.view_box);
     html.push_str(&format!(
         "\" width=\"{}\" height=\"{}\" role=\"img\" aria-labelledby=\"{id}-t\" aria-describedby=\"{id}-d\"><title id=\"{id}-t\">{}</title><desc id=\"{id}-d\">",
@@ -214,6 +214,11 @@ const DROPPED: &[&str] = &["style", "script", "title", "desc", "foreignObject"];
 /// Elements kept only when something points at them (`url(#id)`, `href="#id"`): merman
 /// defines every arrowhead, shadow and icon a diagram of its kind might use.
 const ON_USE: &[&str] = &["marker", "filter", "symbol"];
+
+/// Elements that draw a shape, given a colour of their own where no stylesheet applies.
+const SHAPES: &[&str] = &[
+    "rect", "polygon", "path", "circle", "ellipse", "line", "polyline",
+];
 
 /// Inline style properties that place text rather than colour it: kept, as attributes.
 const LAYOUT_STYLES: &[&str] = &[
@@ -335,6 +340,9 @@ fn clean_keeping(svg: &str, used: Option<&HashSet<&str>>) -> Option<Clean> {
     // Depth of the element being dropped with its content, when one is.
     let mut skipping: Option<usize> = None;
     let mut depth = 0usize;
+    // Depth of the arrowhead, and of the node or edge label, being written, when inside one.
+    let mut marker: Option<usize> = None;
+    let mut label: Option<usize> = None;
     let mut rest = svg;
     while let Some(lt) = rest.find('<') {
         if skipping.is_none() {
@@ -350,6 +358,12 @@ fn clean_keeping(svg: &str, used: Option<&HashSet<&str>>) -> Option<Clean> {
         rest = &rest[gt + 1..];
         if tag.closing {
             depth = depth.checked_sub(1)?;
+            if marker == Some(depth) {
+                marker = None;
+            }
+            if label == Some(depth) {
+                label = None;
+            }
             if skipping == Some(depth) {
                 skipping = None;
             } else if skipping.is_none() && depth > 0 {
@@ -409,6 +423,43 @@ fn clean_keeping(svg: &str, used: Option<&HashSet<&str>>) -> Option<Clean> {
             out.push_str("=\"");
             out.push_str(value);
             out.push('"');
+        }
+        // Where the stylesheet is not (a feed reader), shapes are outlined and arrowheads
+        // filled in the text's colour, rather than filled black as SVG's default would;
+        // the site's stylesheet overrides both.
+        if SHAPES.contains(&tag.name) {
+            let class = tag
+                .attrs
+                .iter()
+                .find(|(n, _)| *n == "class")
+                .map_or("", |c| c.1);
+            out.push_str(if marker.is_some() {
+                " fill=\"currentColor\""
+            } else if tag.name == "rect" && (class == "background" || class == "labelBkg") {
+                // A label's backdrop: the page shows through.
+                " fill=\"none\""
+            } else {
+                " fill=\"none\" stroke=\"currentColor\""
+            });
+        }
+        if tag.name == "marker" && !tag.empty {
+            marker = Some(opened_at);
+        }
+        let class = tag
+            .attrs
+            .iter()
+            .find(|(n, _)| *n == "class")
+            .map_or("", |c| c.1);
+        if tag.name == "g" && class == "label" && !tag.empty && label.is_none() {
+            label = Some(opened_at);
+        }
+        // Mermaid's stylesheet centres a label's text on its node; so does the site's, and
+        // this does where there is none.
+        if tag.name == "text"
+            && label.is_some()
+            && !tag.attrs.iter().any(|(n, _)| *n == "text-anchor")
+        {
+            out.push_str(" text-anchor=\"middle\"");
         }
         out.push_str(if tag.empty { "/>" } else { ">" });
     }
@@ -496,10 +547,14 @@ mod tests {
         ] {
             assert!(!html.contains(banned), "{banned:?} in:\n{html}");
         }
-        // Colours come from the stylesheet: no fill or stroke but `none` is written here.
+        // Colours come from the stylesheet: no fill or stroke is written here but `none` and
+        // the text's colour, for a reader without the stylesheet.
         for name in ["fill", "stroke"] {
             for value in attribute_values(html, name) {
-                assert_eq!(value, "none", "{name}=\"{value}\" in:\n{html}");
+                assert!(
+                    value == "none" || value == "currentColor",
+                    "{name}=\"{value}\" in:\n{html}"
+                );
             }
         }
     }
@@ -510,7 +565,7 @@ mod tests {
         println!("flowchart: {} bytes of HTML", html.len());
         assert!(
             html.starts_with(
-                "<figure class=\"diagram\"><svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\""
+                "<figure class=\"diagram\"><svg xmlns=\"http://www.w3.org/2000/svg\" fill=\"currentColor\" viewBox=\""
             ),
             "{html}"
         );
