@@ -83,15 +83,18 @@ function markdownShape(source) {
   let fence = false;
   let h2 = 0;
   let blocks = 0;
+  let diagrams = 0;
   for (const line of body.split('\n')) {
     if (/^\s*(```|~~~)/.test(line)) {
-      if (!fence) blocks++;
+      // A Mermaid block is drawn as a figure, not a code block.
+      if (!fence && /^\s*(```|~~~)\s*mermaid\b/.test(line)) diagrams++;
+      else if (!fence) blocks++;
       fence = !fence;
     } else if (!fence && /^## /.test(line)) {
       h2++;
     }
   }
-  return { h2, blocks };
+  return { h2, blocks, diagrams };
 }
 
 describe('index', () => {
@@ -211,6 +214,7 @@ describe('posts', () => {
       const shape = markdownShape(await fs.readFile(path.join(CONTENT, `${slug}.md`), 'utf8'));
       assert.equal((body[1].match(/<h2[\s>]/g) ?? []).length, shape.h2, `${post.href}: ## headings`);
       assert.equal((body[1].match(/<pre tabindex="0"><code[\s>]/g) ?? []).length, shape.blocks, `${post.href}: code blocks`);
+      assert.equal((body[1].match(/<figure class="diagram"><svg /g) ?? []).length, shape.diagrams, `${post.href}: diagrams`);
 
       assert.match(res.body, /<a [^>]*href="\/"/, `${post.href}: links back to the index`);
       SECURITY_HEADERS(res.headers, `GET ${post.href}`);

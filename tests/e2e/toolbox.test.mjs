@@ -419,3 +419,100 @@ describe('math', () => {
     }
   });
 });
+
+describe('diagrams', () => {
+  /** The Nixpacks post's diagram: its figure's HTML. */
+  const figureOf = (body) => /<figure class="diagram">[\s\S]*?<\/figure>/.exec(body)?.[0];
+
+  test('a Mermaid block is an inline SVG made at sync, described by its source, with no script or colour of its own', async () => {
+    const { status, body } = await get(site.base + NIXPACKS);
+    assert.equal(status, 200);
+    const figure = figureOf(body);
+    assert.ok(figure, 'the Nixpacks post draws its pipeline');
+    assert.match(figure, /<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" fill="currentColor" viewBox="[^"]+" width="\d+" height="\d+" role="img" aria-labelledby="(mm\w+)-t" aria-describedby="\1-d"><title id="\1-t">Flowchart<\/title><desc id="\1-d">flowchart TD\n/);
+    const desc = /<desc[^>]*>([\s\S]*?)<\/desc>/.exec(figure)[1];
+    assert.match(desc, /ctl --&gt;\|"context, over the Unix socket"\| bkd\[buildkitd\]/);
+    for (const label of ['nixpacks build', 'buildctl', 'buildkitd', 'Local registry']) {
+      assert.ok(textOf(figure.replace(/<desc[\s\S]*?<\/desc>/, '')).includes(label), label);
+    }
+    assert.doesNotMatch(figure, / style=|<style|<script|foreignObject|fill="#|stroke="#/);
+    assert.doesNotMatch(body, /language-mermaid/, 'no code block left for it');
+    assert.deepEqual([...body.matchAll(/<script[^>]*>/g)].map((m) => m[0]), ['<script type="application/ld+json">']);
+    // Everything but the diagram within 14 KB gzip with the stylesheet; the diagram's own size said.
+    const css = await get(`${site.base}${/href="(\/style\.css\?v=[^"]+)"/.exec(body)[1]}`);
+    const rest = gz(body.replace(figure, '')) + gz(css.body);
+    console.log(`diagram: ${figure.length} B, ${gz(figure)} B gzip alone; the page without it ${gz(body.replace(figure, ''))} B + stylesheet ${gz(css.body)} B gzip = ${rest} B (with it ${gz(body) + gz(css.body)} B)`);
+    assert.ok(rest <= BUDGET, `${rest} B`);
+  });
+
+  const look = {};
+  for (const scheme of ['light', 'dark']) {
+    test(`the diagram passes axe, raises no console error and is drawn in the ${scheme} scheme's colours`, async () => {
+      const { context, page, problems } = await open(NIXPACKS, { colorScheme: scheme, viewport: { width: 320, height: 640 } });
+      try {
+        const { violations } = await new AxeBuilder({ page }).include('figure.diagram').analyze();
+        assert.deepEqual(violations.map((v) => `${v.id}: ${v.help}`), []);
+        assert.deepEqual(problems, []);
+        look[scheme] = await page.evaluate(() => {
+          const svg = document.querySelector('figure.diagram svg');
+          const node = svg.querySelector('.node rect');
+          const box = svg.getBoundingClientRect();
+          return {
+            name: svg.querySelector('title').textContent,
+            text: getComputedStyle(svg.querySelector('.node text')).fill,
+            stroke: getComputedStyle(node).stroke,
+            edge: getComputedStyle(svg.querySelector('.flowchart-link')).stroke,
+            shape: getComputedStyle(node).fill,
+            page: getComputedStyle(document.body).backgroundColor,
+            width: document.documentElement.scrollWidth,
+            drawn: [box.width, box.height],
+          };
+        });
+        const l = look[scheme];
+        assert.equal(l.name, 'Flowchart');
+        assert.ok(l.width <= 320, `scrollWidth ${l.width}`);
+        assert.ok(l.drawn[0] > 100 && l.drawn[1] > 200, `drawn ${l.drawn}`);
+        assert.equal(l.edge, l.stroke);
+        // Text and lines stand out from the page and from the shapes they sit on.
+        for (const [what, colour, on] of [['text', l.text, l.shape], ['stroke', l.stroke, l.page], ['text on the page', l.text, l.page]]) {
+          const ratio = contrast(colour, on);
+          assert.ok(ratio >= 4.5, `${scheme}: ${what} ${colour} on ${on} is ${ratio.toFixed(2)}:1`);
+        }
+      } finally {
+        await context.close();
+      }
+    });
+  }
+
+  test('dark mode draws the diagram in other colours than light mode', () => {
+    assert.ok(look.light && look.dark, 'both schemes looked at');
+    assert.notEqual(look.light.text, look.dark.text);
+    assert.notEqual(look.light.stroke, look.dark.stroke);
+    assert.notEqual(look.light.page, look.dark.page);
+  });
+
+  test('a diagram that does not parse is a blog check error at its line with the parser\'s message', async () => {
+    const file = path.join(site.contentDir, 'zz-bad-diagram.md');
+    await fs.writeFile(file, '+++\ntitle = "Bad diagram"\ndate = 2026-01-01\nsummary = "S."\n+++\n\nA pipeline:\n\n```mermaid\nflowchart LR\n  a --> b\n  b --> c[x]y]\n```\n');
+    try {
+      const checked = await site.check();
+      assert.equal(checked.code, 1, checked.stdout + checked.stderr);
+      assert.match(checked.stderr, /zz-bad-diagram\.md:12: error: the diagram does not parse: \S/);
+    } finally {
+      await fs.rm(file);
+    }
+  });
+});
+
+/** WCAG contrast of two `rgb(r, g, b)` colours. */
+function contrast(a, b) {
+  const lum = (rgb) => {
+    const [r, g, bl] = rgb.match(/\d+(\.\d+)?/g).slice(0, 3).map((c) => {
+      const v = Number(c) / 255;
+      return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}

@@ -176,7 +176,7 @@ impl Highlighter {
     }
 
     /// Highlighted inner HTML for a code block (HTML-escaped text with `<span class="...">`
-    /// tokens), or None when the language is unknown or empty (the caller then emits plain
+    /// tokens; for a Mermaid diagram, its figure: see [`crate::diagram::figure`]), or None when the language is unknown or empty (the caller then emits plain
     /// escaped code). `lang` is the fence's info string: `rust,ignore` counts as `rust`.
     pub fn highlight(&self, lang: &str, code: &str) -> Option<String> {
         let Some(memo) = self
@@ -198,6 +198,11 @@ impl Highlighter {
     }
 
     fn highlight_now(&self, lang: &str, code: &str) -> Option<String> {
+        // A diagram is drawn, not highlighted: its HTML is a whole figure (see
+        // `RenderOptions::code_html`), or None, and it stays code.
+        if blog_core::markdown::lang_of(lang) == blog_core::markdown::DIAGRAM_LANG {
+            return crate::diagram::figure(code);
+        }
         let syntax = self.syntax_for(lang)?;
         let mut state = ParseState::new(syntax);
         let mut stack = ScopeStack::new();

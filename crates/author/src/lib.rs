@@ -7,6 +7,7 @@ pub mod cores;
 pub mod dates;
 pub mod devserver;
 pub mod diagnostic;
+pub mod diagram;
 pub mod frontmatter;
 pub mod highlight;
 pub mod import;

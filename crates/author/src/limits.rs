@@ -2,6 +2,7 @@
 //! reject, and says which file (and line) to change.
 
 use crate::diagnostic::Diagnostic;
+use crate::diagram::MAX_FIGURE_BYTES;
 use crate::highlight::MAX_GROWTH;
 use crate::publish::file_key;
 use crate::source::{self, SourcePost};
@@ -73,15 +74,29 @@ pub fn check(posts: &[SourcePost], index: &SiteIndex, content_dir: &Path) -> Vec
 /// highlights only these, to know what `sync` would meet without spending seconds on the rest.
 pub fn may_outgrow_kv(post: &SourcePost) -> bool {
     // Code is part of the body: a body this small cannot, whatever it holds.
+    // A diagram's figure is at most `MAX_FIGURE_BYTES` whatever its source.
     let body = post.record.body.len();
-    if body.saturating_mul(2 * MAX_GROWTH + 8) < kv::MAX_VALUE_BYTES / 2 {
+    let diagrams = post
+        .record
+        .body
+        .matches(blog_core::markdown::DIAGRAM_LANG)
+        .count()
+        .saturating_mul(2 * MAX_FIGURE_BYTES);
+    if body
+        .saturating_mul(2 * MAX_GROWTH + 8)
+        .saturating_add(diagrams)
+        < kv::MAX_VALUE_BYTES / 2
+    {
         return false;
     }
     let code: usize = blog_core::markdown::code_blocks(&post.record.body)
         .iter()
         .map(|b| b.code.len())
         .sum();
-    json_len(&post.record).saturating_add(code.saturating_mul(2 * MAX_GROWTH)) > kv::MAX_VALUE_BYTES
+    json_len(&post.record)
+        .saturating_add(code.saturating_mul(2 * MAX_GROWTH))
+        .saturating_add(diagrams)
+        > kv::MAX_VALUE_BYTES
 }
 
 /// The bytes of a value's JSON; past every limit when it does not serialise.

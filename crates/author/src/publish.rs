@@ -55,7 +55,12 @@ pub fn prepare(
             post.record.meta.hash =
                 source::hash_of(&(&post.record.meta.hash, &syntax, env!("BLOG_HIGHLIGHTER_ID")));
         } else if !syntax.is_empty() {
-            post.record.meta.hash = source::hash_of(&(&post.record.meta.hash, syntax));
+            post.record.meta.hash = source::hash_of(&(&post.record.meta.hash, &syntax));
+        }
+        if syntax.contains(&"diagrams") {
+            // The diagrams' SVG follows from the body and what draws it (see build.rs).
+            post.record.meta.hash =
+                source::hash_of(&(&post.record.meta.hash, env!("BLOG_DIAGRAMS_ID")));
         }
         if highlighting == Highlighting::All || limits::may_outgrow_kv(post) {
             post.highlight(|lang, code| highlighter.highlight(lang, code));

@@ -390,6 +390,33 @@ pub fn parse_post(
             Vec::new()
         }
     };
+    // Diagrams are only parsed now (drawing one waits for the sync that writes its post):
+    // one that does not parse is an error at the line the parser points at, a warning in a
+    // draft; a kind not drawn is a warning, and is shown as code.
+    let mut diagram_errors = Vec::new();
+    for problem in crate::diagram::check_all(&body, body_line) {
+        if !problem.error {
+            warnings.push(Diagnostic::warning(file, problem.line, problem.message));
+            continue;
+        }
+        let diagnostic = Diagnostic::unless_draft(
+            front.draft,
+            file,
+            problem.line,
+            format!(
+                "the diagram does not parse: {}: fix the Mermaid, or write ```text to show it as code",
+                problem.message
+            ),
+        );
+        if front.draft {
+            warnings.push(diagnostic);
+        } else {
+            diagram_errors.push(diagnostic);
+        }
+    }
+    if !diagram_errors.is_empty() {
+        return Err(diagram_errors);
+    }
     let (aliases, alias_lines) = front.aliases.into_iter().unzip();
     let mut record = PostRecord {
         meta: PostMeta {
@@ -1578,6 +1605,39 @@ mod tests {
         assert_eq!(of("content/s.md", true), [7], "{shown:?}");
         assert_eq!(content.publishable(true).len(), 1);
         assert!(content.posts[0].record.math_html.is_empty(), "shown as TeX");
+    }
+
+    #[test]
+    fn a_diagram_that_does_not_parse_is_an_error_at_its_line_and_a_warning_in_a_draft() {
+        let body = "Intro.\n\n```mermaid\nflowchart LR\n  a --> b\n  b --> c[x]y]\n```\n\n```mermaid\npie\n  \"a\": 1\n```";
+        let text = post_text("P", "").replace("Body.", body);
+        let e = parse_post("content/p.md", "p", text.as_bytes()).unwrap_err();
+        let shown: Vec<_> = e.iter().map(|d| d.to_string()).collect();
+        // The body starts at line 7: the bad line is the diagram's third.
+        assert_eq!(shown.len(), 1, "{shown:?}");
+        assert!(
+            shown[0].starts_with("content/p.md:12: error: the diagram does not parse: "),
+            "{shown:?}"
+        );
+        let draft = post_text("D", "draft = true\n").replace("Body.", body);
+        let (post, w) = parse_post("content/d.md", "d", draft.as_bytes()).unwrap();
+        let shown: Vec<_> = w.iter().map(|d| d.to_string()).collect();
+        assert_eq!(w.len(), 2, "{shown:?}");
+        assert!(
+            shown[0].starts_with("content/d.md:13: warning: the diagram does not parse: ")
+                && shown[0].ends_with("(fine in a draft; an error once it is published)"),
+            "{shown:?}"
+        );
+        // A kind not drawn is shown as code, with a warning at its fence.
+        assert!(
+            shown[1]
+                .starts_with("content/d.md:16: warning: this kind of Mermaid diagram is not drawn"),
+            "{shown:?}"
+        );
+        assert!(!post.record.body.is_empty());
+        let fixed = text.replace("c[x]y]", "c[xy]");
+        let (_, w) = parse_post("content/p.md", "p", fixed.as_bytes()).unwrap();
+        assert_eq!(w.len(), 1, "{w:?}");
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub fn extended_syntax(markdown: &str) -> Vec<&'static str> {
     if markdown.contains('$') {
         found.push("math");
     }
+    // A ```mermaid fence became a diagram.
+    if markdown.contains("mermaid") {
+        found.push("diagrams");
+    }
     // Code blocks became tab stops. A fenced block names the renderer through the
     // highlighter's name already; an indented one may be any line opening with four spaces
     // or a tab.
@@ -98,6 +102,9 @@ fn callout_start(kind: BlockQuoteKind) -> &'static str {
         .map_or("<aside>\n", |(_, html)| html)
 }
 
+/// The fence name of a diagram: its block's HTML is a whole figure (see [`RenderOptions`]).
+pub const DIAGRAM_LANG: &str = "mermaid";
+
 /// A fenced code block as the author wrote it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeBlock {
@@ -106,7 +113,8 @@ pub struct CodeBlock {
     pub code: String,
 }
 
-fn lang_of(info: &str) -> String {
+/// The language a fence names: its info string's first word, lower-cased.
+pub fn lang_of(info: &str) -> String {
     info.split([',', ' ', '\t', '{'])
         .next()
         .unwrap_or("")
@@ -173,7 +181,9 @@ pub fn plain_text(markdown: &str) -> (String, Vec<String>) {
 /// What the renderer may use beyond the Markdown itself.
 #[derive(Debug, Clone, Copy)]
 pub struct RenderOptions<'a> {
-    /// Pre-highlighted HTML for each fenced block, by position (see [`code_blocks`]).
+    /// Pre-highlighted HTML for each fenced block, by position (see [`code_blocks`]). For a
+    /// `mermaid` block it is the diagram's whole HTML (a `<figure>` made by `blog sync`),
+    /// placed as it is instead of a `<pre>`.
     pub code_html: &'a [Option<String>],
     /// Drop raw HTML blocks and inline tags the author wrote (see `Settings::raw_html`).
     pub strip_raw_html: bool,
@@ -380,6 +390,17 @@ impl<'a> Body<'a> {
             }
             CodeBlockKind::Indented => None,
         };
+        if let (Some(figure), CodeBlockKind::Fenced(info)) = (highlighted, &kind) {
+            if lang_of(info) == DIAGRAM_LANG {
+                // A diagram: its source is in the figure's description, not in the words.
+                for event in self.events.by_ref() {
+                    if matches!(event, Event::End(TagEnd::CodeBlock)) {
+                        break;
+                    }
+                }
+                return Event::Html(CowStr::Borrowed(figure));
+            }
+        }
         let mut html = String::with_capacity(highlighted.map_or(256, |h| h.len() + 64));
         // A tab stop: a block wider than the page scrolls, and a keyboard reader scrolls it
         // only once it can take the focus.
@@ -748,6 +769,30 @@ mod tests {
     }
 
     #[test]
+    fn a_mermaid_block_with_a_figure_is_the_figure_and_one_without_stays_code() {
+        let md = "```mermaid\nflowchart LR\n  a --> b\n```\n\n```mermaid\npie\n```\n\nAfter.\n";
+        let code_html = [
+            Some("<figure class=\"diagram\"><svg></svg></figure>\n".to_string()),
+            None,
+        ];
+        let r = render(
+            md,
+            &RenderOptions {
+                code_html: &code_html,
+                ..RenderOptions::default()
+            },
+        );
+        assert!(
+            r.html.starts_with("<figure class=\"diagram\"><svg></svg></figure>\n<pre tabindex=\"0\"><code class=\"language-mermaid\">pie\n</code></pre>\n<p>After.</p>"),
+            "{}",
+            r.html
+        );
+        assert!(!r.html.contains("flowchart"), "{}", r.html);
+        // The diagram's source is not counted as words of the post; the code left is.
+        assert_eq!(r.words, 2);
+    }
+
+    #[test]
     fn splices_highlighted_code_by_position_and_escapes_the_rest() {
         let md = "```rust\nfn a() {}\n```\n\n    indented <x>\n\n```unknown\na < b\n```\n";
         let blocks = code_blocks(md);
@@ -1063,6 +1108,10 @@ mod tests {
             ["focusable code"]
         );
         assert!(extended_syntax("```sh\nmake dev\n```\n").is_empty());
+        assert_eq!(
+            extended_syntax("```mermaid\nflowchart LR\n  a --> b\n```\n"),
+            ["diagrams"]
+        );
     }
 
     #[test]
