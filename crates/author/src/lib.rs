@@ -9,6 +9,7 @@ pub mod devserver;
 pub mod diagnostic;
 pub mod frontmatter;
 pub mod highlight;
+pub mod images;
 pub mod import;
 pub mod lease;
 pub mod limits;

@@ -704,10 +704,16 @@ pub fn attach_files(
                 )),
                 _ => {}
             }
+            // An image in the body is offered resized too; a cover or a link is the file itself.
+            let variants = match r.kind {
+                RefKind::Image { .. } => crate::images::variants(info),
+                _ => Vec::new(),
+            };
             let asset = Asset {
                 url: info.url(),
                 width: info.dimensions.map(|d| d.0),
                 height: info.dimensions.map(|d| d.1),
+                variants,
             };
             if r.kind == RefKind::Cover {
                 cover = Some(asset);
