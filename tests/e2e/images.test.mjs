@@ -435,6 +435,35 @@ describe('a large photo', () => {
   });
 });
 
+describe('a picture that cannot be decoded', () => {
+  test('stops the sync at the line that shows it, and nothing is written', async () => {
+    // A PNG header that says 900 x 600, with no pixels after it.
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(900, 0);
+    ihdr.writeUInt32BE(600, 4);
+    ihdr.set([8, 2, 0, 0, 0], 8);
+    const body = Buffer.concat([Buffer.from('IHDR', 'latin1'), ihdr]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body));
+    const broken = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n\0\0\0\x0d', 'latin1'), body, crc]);
+    await fs.writeFile(path.join(contentDir, 'broken.png'), broken);
+    const post = path.join(contentDir, 'a-broken-photo.md');
+    await fs.writeFile(post, '+++\ntitle = "A Broken Photo"\ndate = 2026-06-23T08:00:00Z\nsummary = "S."\n+++\n\nText.\n\n![Nothing to see](broken.png)\n');
+    const before = (await storedFiles()).map((k) => k.name).sort();
+    try {
+      const synced = await site.sync();
+      assert.equal(synced.code, 1, synced.stdout + synced.stderr);
+      assert.match(synced.stderr, /a-broken-photo\.md:9: error: the image broken\.png cannot be resized: /);
+      assert.match(synced.stderr, /1 error: nothing was written/);
+      assert.equal((await get(`${site.base}/posts/a-broken-photo`)).status, 404);
+      assert.deepEqual((await storedFiles()).map((k) => k.name).sort(), before);
+    } finally {
+      await fs.rm(post);
+      await fs.rm(path.join(contentDir, 'broken.png'));
+    }
+  });
+});
+
 describe('blog check', () => {
   test('reports a missing file and an escaping path with file:line, a missing alt text, and a file over 25 MiB', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'blog-check-images-'));

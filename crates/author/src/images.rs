@@ -774,6 +774,25 @@ mod tests {
             "{}",
             err[0].message
         );
+        // One whose header reads but whose pixels do not decode is an error at its line too.
+        let mut broken = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        broken.extend(900u32.to_be_bytes());
+        broken.extend(600u32.to_be_bytes());
+        broken.extend([8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        std::fs::write(dir.join("photo.png"), &broken).unwrap();
+        let info = crate::assets::inspect("photo.png", &broken);
+        assert_eq!(info.dimensions, Some((900, 600)));
+        let wanted = wanted_of(&specs(&info));
+        let put: Vec<String> = wanted.keys().cloned().collect();
+        let err = make(&work(&wanted, &put, |_| false), &dir, &cache).unwrap_err();
+        assert_eq!(err.len(), 1);
+        assert!(
+            err[0]
+                .to_string()
+                .starts_with("content/a.md:9: error: the image photo.png cannot be resized: "),
+            "{}",
+            err[0]
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
