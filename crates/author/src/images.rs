@@ -230,6 +230,19 @@ impl Cache {
         self.path(name).is_file()
     }
 
+    /// Deletes what the cache keeps besides the variants named `keep` (those the posts show
+    /// now), so it holds no more than the site does. Returns how many it deleted.
+    pub fn keep_only(&self, keep: &std::collections::BTreeSet<String>) -> usize {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return 0;
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter(|e| !keep.contains(&*e.file_name().to_string_lossy()))
+            .filter(|e| std::fs::remove_file(e.path()).is_ok())
+            .count()
+    }
+
     /// Keeps `bytes` under `name`, whole or not at all (written aside, then renamed).
     pub fn put(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, String> {
         std::fs::create_dir_all(&self.dir)
@@ -760,6 +773,12 @@ mod tests {
         }
         let again = make(&work(&wanted, &put, |n| cache.has(n)), &dir, &cache).unwrap();
         assert_eq!((again.encoded, again.from_cache), (0, 2));
+        // What no post shows any more leaves the cache; what they show stays.
+        std::fs::write(cache.path("0123.webp"), b"old").unwrap();
+        let shown: std::collections::BTreeSet<String> =
+            wanted.values().map(|w| w.spec.name()).collect();
+        assert_eq!(cache.keep_only(&shown), 1);
+        assert!(shown.iter().all(|n| cache.has(n)) && !cache.has("0123.webp"));
         assert!(again.summary(2, 0, 0).contains("0 encoded from 0 images"));
         // An original that is not what the post was checked with is an error at its line.
         std::fs::write(dir.join("photo.png"), b"\x89PNG broken").unwrap();

@@ -339,6 +339,8 @@ pub fn publish(
         );
     }
     links.commit(&base_url)?;
+    let shown: BTreeSet<String> = variants.values().map(|w| w.spec.name()).collect();
+    cache.keep_only(&shown);
     print!("{}", publish::report(&plan, &renamed, &used, false));
     if !variants.is_empty() || !plan.delete_variants.is_empty() {
         println!(
