@@ -1,7 +1,8 @@
 // Images and files beside posts, end to end. A post in tests/fixtures/images/ links a PNG
 // beside it, an SVG (with a <script> inside) and a PDF in a shared files/ folder, and names
 // a PNG cover; the real `blog sync` uploads them to local KV and workerd serves them. Then
-// the image changes and the post goes away, and the stored files follow.
+// the image changes and the post goes away, and the stored files follow. A 2,400-pixel photo
+// made here gets resized WebP variants, which Chromium picks by the width of its screen.
 // The tests run in order: later ones change the content the earlier ones checked.
 
 import { after, before, describe, test } from 'node:test';
@@ -45,6 +46,64 @@ function png(width, height, [r, g, b]) {
   const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => [r, g, b]).flat())]);
   const pixels = zlib.deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
   return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', header), chunk('IDAT', pixels), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** A photo-like RGB PNG: smooth gradients with fine grain, which no encoder makes trivial. */
+function photoPng(width, height) {
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body));
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  let seed = 7;
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 3 + 1);
+    for (let x = 0; x < width; x++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const grain = (seed >> 16) % 9;
+      const at = row + 1 + x * 3;
+      raw[at] = (x * 255) / width + grain;
+      raw[at + 1] = 80 + 60 * Math.sin(y / 90) + grain;
+      raw[at + 2] = (y * 200) / height + 40 * Math.cos(x / 140);
+    }
+  }
+  return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** Width and height of a WebP, from its VP8X, VP8 or VP8L chunk. */
+function webpSize(b) {
+  assert.equal(b.toString('latin1', 0, 4), 'RIFF');
+  assert.equal(b.toString('latin1', 8, 12), 'WEBP');
+  const tag = b.toString('latin1', 12, 16);
+  if (tag === 'VP8X') return { width: b.readUIntLE(24, 3) + 1, height: b.readUIntLE(27, 3) + 1 };
+  if (tag === 'VP8 ') return { width: b.readUInt16LE(26) & 0x3fff, height: b.readUInt16LE(28) & 0x3fff };
+  if (tag === 'VP8L') {
+    const bits = b.readUInt32LE(21);
+    return { width: (bits & 0x3fff) + 1, height: ((bits >> 14) & 0x3fff) + 1 };
+  }
+  return assert.fail(`no WebP image chunk: ${tag}`);
+}
+
+/** Each `<source>` of the `<picture>` around the body image whose `src` is `src`. */
+function sourcesOf(html, src) {
+  const picture = [...html.matchAll(/<picture>([\s\S]*?)<\/picture>/g)].find(([, inner]) => inner.includes(`src="${src}"`));
+  if (!picture) return [];
+  return [...picture[1].matchAll(/<source\s([^>]*)>/g)].map(([, attrs]) => {
+    const a = Object.fromEntries([...attrs.matchAll(/([a-z-]+)="([^"]*)"/g)].map(([, k, v]) => [k, v]));
+    const srcset = a.srcset.split(', ').map((c) => {
+      const [url, w] = c.split(' ');
+      return { url, width: Number(w.replace(/w$/, '')) };
+    });
+    return { type: a.type, sizes: a.sizes, srcset };
+  });
 }
 
 /** Width and height from a PNG's IHDR chunk. */
@@ -105,8 +164,18 @@ describe('a post with images and files beside it', () => {
     }
     assert.doesNotMatch(out, /unused/);
     const stored = await storedFiles();
-    assert.deepEqual(stored.map((k) => k.metadata.type).sort(), ['application/pdf', 'image/png', 'image/png', 'image/svg+xml']);
+    const originals = stored.filter((k) => !k.metadata.file);
+    assert.deepEqual(originals.map((k) => k.metadata.type).sort(), ['application/pdf', 'image/png', 'image/png', 'image/svg+xml']);
     for (const { name, metadata } of stored) assert.equal(name, `file/${metadata.hash}.${name.split('.').pop()}`);
+    // The photo in the body (640 px wide) gets WebP copies at 480 and 640 px; the cover, the
+    // SVG and the PDF get none.
+    assert.match(out, /^ {2}image {5}resized photo\.png -> 480, 640 px WebP$/m);
+    assert.match(out, /^image variants: 2 added, 0 removed, 0 unchanged; 2 encoded from 1 images in \d+\.\d\d s; widest WebP /m);
+    const variants = stored.filter((k) => k.metadata.file);
+    assert.equal(variants.length, 2);
+    const photo = originals.find((k) => k.metadata.type === 'image/png' && variants[0].metadata.file === k.name.slice('file/'.length));
+    assert.ok(photo, 'each variant names its original');
+    for (const v of variants) assert.equal(v.metadata.type, 'image/webp');
   });
 
   test('a relative image renders as an <img> with its size, alt text and loading hints', async () => {
@@ -126,6 +195,13 @@ describe('a post with images and files beside it', () => {
       { alt: diagram.alt, width: diagram.width, height: diagram.height, loading: diagram.loading },
       { alt: 'Three boxes joined by arrows: write, sync, serve', width: '320', height: '120', loading: 'lazy' },
     );
+    // The photo is offered as WebP beside its original; the SVG is not.
+    const [webp, ...others] = sourcesOf(body, photo.src);
+    assert.deepEqual(others, []);
+    assert.equal(webp.type, 'image/webp');
+    assert.deepEqual(webp.srcset.map((c) => c.width), [480, 640]);
+    for (const c of webp.srcset) assert.match(c.url, /^\/files\/[0-9a-f]{32}\.webp$/);
+    assert.deepEqual(sourcesOf(body, diagram.src), []);
   });
 
   test('the image URL answers with its bytes, its type, immutable caching and a strong ETag', async () => {
@@ -261,6 +337,133 @@ describe('in a browser', () => {
   });
 });
 
+describe('a large photo', () => {
+  const LARGE = '/posts/a-large-photo';
+  const variantsCache = () => path.join(site.stateDir, 'blog-image-variants');
+  let original;
+  let webp;
+
+  test('gets WebP variants at 480, 960 and 1600 px, with the original as the fallback', { timeout: 120_000 }, async () => {
+    original = photoPng(2400, 1600);
+    await fs.writeFile(path.join(contentDir, 'large.png'), original);
+    await fs.writeFile(
+      path.join(contentDir, 'a-large-photo.md'),
+      '+++\ntitle = "A Large Photo"\ndate = 2026-06-22T08:00:00Z\nsummary = "One photo, far wider than any column."\n+++\n\nAbove the photo.\n\n![Gradients with fine grain](large.png)\n',
+    );
+    const synced = await site.sync();
+    assert.equal(synced.code, 0, synced.stdout + synced.stderr);
+    assert.match(synced.stdout, /^ {2}image {5}resized large\.png -> 480, 960, 1600 px WebP$/m);
+    const summary = /^image variants: 3 added, 0 removed, 2 unchanged; 3 encoded from 1 images in (\d+\.\d\d) s; widest WebP (.+) against (.+) of originals \((.+) saved, (\d+) %\)$/m.exec(synced.stdout);
+    assert.ok(summary, synced.stdout);
+    console.log(`a 2,400 px PNG of ${original.length} bytes: ${summary[0]}`);
+    assert.ok(Number(summary[5]) >= 50, `the widest WebP is well under the PNG: ${summary[0]}`);
+    const { body } = await get(site.base + LARGE);
+    const [img] = bodyImages(body);
+    assert.match(img.src, /^\/files\/[0-9a-f]{32}\.png$/);
+    assert.deepEqual({ width: img.width, height: img.height, alt: img.alt, loading: img.loading, decoding: img.decoding },
+      { width: '2400', height: '1600', alt: 'Gradients with fine grain', loading: 'eager', decoding: 'async' });
+    [webp] = sourcesOf(body, img.src);
+    assert.deepEqual(webp.srcset.map((c) => c.width), [480, 960, 1600]);
+    for (const c of webp.srcset) {
+      const { res, bytes } = await fetchBytes(site.base + c.url);
+      assert.equal(res.status, 200, c.url);
+      assert.equal(res.headers.get('content-type'), 'image/webp');
+      assert.equal(res.headers.get('cache-control'), IMMUTABLE);
+      assert.deepEqual(webpSize(bytes), { width: c.width, height: Math.round((1600 * c.width) / 2400) }, c.url);
+      assert.ok(bytes.length < original.length / 4, `${c.url}: ${bytes.length} bytes`);
+    }
+    const original2 = await fetchBytes(site.base + img.src);
+    assert.deepEqual(original2.bytes, original, 'the original is still served as written');
+  });
+
+  test('Chromium picks the 480 px variant on a 320 px screen and the 960 px one at 1280 px', { timeout: 120_000 }, async () => {
+    browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    const picked = {};
+    for (const width of [320, 1280]) {
+      const context = await browser.newContext({ viewport: { width, height: 800 }, deviceScaleFactor: 1 });
+      try {
+        const page = await context.newPage();
+        await page.goto(site.base + LARGE, { waitUntil: 'load' });
+        await page.waitForFunction(() => document.querySelector('.body img')?.complete, null, { timeout: 15_000 });
+        picked[width] = await page.$eval('.body img', (i) => ({ src: new URL(i.currentSrc).pathname, natural: i.naturalWidth, drawn: i.getBoundingClientRect().width }));
+      } finally {
+        await context.close();
+      }
+    }
+    const url = (w) => webp.srcset.find((c) => c.width === w).url;
+    assert.deepEqual(picked[320].src, url(480), JSON.stringify(picked));
+    assert.deepEqual(picked[1280].src, url(960), JSON.stringify(picked));
+    // `sizes` says what the stylesheet does: the column less the page's padding on a phone
+    // (320 - 2 × 20 px), 42rem on a wide screen. The browser scales the picked file to it.
+    assert.deepEqual([picked[320].drawn, picked[1280].drawn], [280, 672], JSON.stringify(picked));
+    assert.deepEqual([picked[320].natural, picked[1280].natural], [280, 672], JSON.stringify(picked));
+  });
+
+  test('a second sync encodes nothing, nor one whose cache is gone; one missing variant comes from the cache', { timeout: 120_000 }, async () => {
+    const again = await site.sync();
+    assert.equal(again.code, 0, again.stdout + again.stderr);
+    assert.match(again.stdout, /^image variants: 0 added, 0 removed, 5 unchanged; 0 encoded from 0 images in \d+\.\d\d s$/m);
+    assert.doesNotMatch(again.stdout, /resized/);
+    assert.match(again.stdout, /^Nothing to write\.$/m);
+    // KV holds them: nothing to encode even without the local cache.
+    await fs.rm(variantsCache(), { recursive: true, force: true });
+    const bare = await site.sync();
+    assert.match(bare.stdout, /^image variants: 0 added, 0 removed, 5 unchanged; 0 encoded/m, bare.stdout);
+    // A variant KV lost is encoded once and kept; lost again, it comes from the cache.
+    const key = keyOf(webp.srcset[1].url);
+    for (const expected of [/1 added, 0 removed, 4 unchanged; 1 encoded from 1 images/, /1 added, 0 removed, 4 unchanged; 0 encoded from 0 images in \d+\.\d\d s, 1 from the local cache/]) {
+      const { code, stderr } = await run(WRANGLER, ['kv', 'key', 'delete', key, '--binding', 'POSTS', '--local', '--persist-to', site.stateDir]);
+      assert.equal(code, 0, stderr);
+      const repaired = await site.sync();
+      assert.equal(repaired.code, 0, repaired.stdout + repaired.stderr);
+      assert.match(repaired.stdout, new RegExp(`^image variants: ${expected.source}`, 'm'), repaired.stdout);
+      assert.equal((await fetchBytes(site.base + webp.srcset[1].url)).res.status, 200);
+    }
+  });
+
+  test('removing the post removes its variants with the original', async () => {
+    await fs.rm(path.join(contentDir, 'a-large-photo.md'));
+    const synced = await site.sync();
+    assert.equal(synced.code, 0, synced.stdout + synced.stderr);
+    assert.match(synced.stdout, /^0 files added, 1 removed, 4 unchanged$/m);
+    assert.match(synced.stdout, /^image variants: 0 added, 3 removed, 2 unchanged; /m);
+    const keys = (await storedFiles()).map((k) => k.name);
+    for (const c of webp.srcset) {
+      assert.ok(!keys.includes(keyOf(c.url)), c.url);
+      assert.equal((await get(site.base + c.url)).status, 404, c.url);
+    }
+  });
+});
+
+describe('a picture that cannot be decoded', () => {
+  test('stops the sync at the line that shows it, and nothing is written', async () => {
+    // A PNG header that says 900 x 600, with no pixels after it.
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(900, 0);
+    ihdr.writeUInt32BE(600, 4);
+    ihdr.set([8, 2, 0, 0, 0], 8);
+    const body = Buffer.concat([Buffer.from('IHDR', 'latin1'), ihdr]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body));
+    const broken = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n\0\0\0\x0d', 'latin1'), body, crc]);
+    await fs.writeFile(path.join(contentDir, 'broken.png'), broken);
+    const post = path.join(contentDir, 'a-broken-photo.md');
+    await fs.writeFile(post, '+++\ntitle = "A Broken Photo"\ndate = 2026-06-23T08:00:00Z\nsummary = "S."\n+++\n\nText.\n\n![Nothing to see](broken.png)\n');
+    const before = (await storedFiles()).map((k) => k.name).sort();
+    try {
+      const synced = await site.sync();
+      assert.equal(synced.code, 1, synced.stdout + synced.stderr);
+      assert.match(synced.stderr, /a-broken-photo\.md:9: error: the image broken\.png cannot be resized: /);
+      assert.match(synced.stderr, /1 error: nothing was written/);
+      assert.equal((await get(`${site.base}/posts/a-broken-photo`)).status, 404);
+      assert.deepEqual((await storedFiles()).map((k) => k.name).sort(), before);
+    } finally {
+      await fs.rm(post);
+      await fs.rm(path.join(contentDir, 'broken.png'));
+    }
+  });
+});
+
 describe('blog check', () => {
   test('reports a missing file and an escaping path with file:line, a missing alt text, and a file over 25 MiB', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'blog-check-images-'));
@@ -296,6 +499,8 @@ describe('when files change', () => {
     assert.equal(synced.code, 0, synced.stdout + synced.stderr);
     assert.match(synced.stdout, /^ {2}updated +pictures-beside-a-post$/m);
     assert.match(synced.stdout, /^1 files added, 1 removed, 3 unchanged$/m);
+    // The new photo is 48 px wide: one variant at its own width, the two old ones removed.
+    assert.match(synced.stdout, /^image variants: 1 added, 2 removed, 0 unchanged; 1 encoded from 1 images/m);
     assert.match(synced.stdout, new RegExp(`^ {2}file removed ${before.src.replace('.', '\\.')}$`, 'm'));
     const [after] = bodyImages((await get(`${site.base}${POST}`)).body);
     assert.match(after.src, FILE_URL);
@@ -309,6 +514,7 @@ describe('when files change', () => {
     assert.ok(keys.includes(keyOf(after.src)) && !keys.includes(keyOf(before.src)), keys.join('\n'));
     const again = await site.sync();
     assert.match(again.stdout, /^0 files added, 0 removed, 4 unchanged$/m);
+    assert.match(again.stdout, /^image variants: 0 added, 0 removed, 1 unchanged; 0 encoded/m);
     assert.match(again.stdout, /^Nothing to write\.$/m);
   });
 

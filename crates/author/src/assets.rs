@@ -71,7 +71,8 @@ pub fn extension(path: &str) -> String {
     }
 }
 
-/// The size an image is drawn at: from the header for raster formats, from the root
+/// The size an image is drawn at: from the header for raster formats (upright, as its EXIF
+/// orientation turns it), from the root
 /// element's `width`/`height` (or `viewBox`) for SVG. `None` for anything else.
 pub fn dimensions(ext: &str, bytes: &[u8]) -> Option<(u32, u32)> {
     match ext {
@@ -82,7 +83,8 @@ pub fn dimensions(ext: &str, bytes: &[u8]) -> Option<(u32, u32)> {
                 u32::try_from(size.width).ok()?,
                 u32::try_from(size.height).ok()?,
             );
-            (w > 0 && h > 0).then_some((w, h))
+            let turned = ext != "gif" && ext != "avif" && crate::images::turned_a_quarter(bytes);
+            (w > 0 && h > 0).then_some(if turned { (h, w) } else { (w, h) })
         }
         _ => None,
     }

@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod diagram;
 pub mod frontmatter;
 pub mod highlight;
+pub mod images;
 pub mod import;
 pub mod lease;
 pub mod limits;

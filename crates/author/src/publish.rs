@@ -349,11 +349,13 @@ pub fn version_entry(index: &SiteIndex) -> serde_json::Value {
     })
 }
 
-/// The keys `plan` deletes: removed posts, then the files no published post uses.
+/// The keys `plan` deletes: removed posts, then the files and image variants no published
+/// post uses.
 pub fn deletions(plan: &Plan) -> Vec<String> {
     plan.delete_keys
         .iter()
         .chain(&plan.delete_files)
+        .chain(&plan.delete_variants)
         .cloned()
         .collect()
 }

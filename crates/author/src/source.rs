@@ -731,10 +731,16 @@ pub fn attach_files(
                 )),
                 _ => {}
             }
+            // An image in the body is offered resized too; a cover or a link is the file itself.
+            let variants = match r.kind {
+                RefKind::Image { .. } => crate::images::variants(info),
+                _ => Vec::new(),
+            };
             let asset = Asset {
                 url: info.url(),
                 width: info.dimensions.map(|d| d.0),
                 height: info.dimensions.map(|d| d.1),
+                variants,
             };
             if r.kind == RefKind::Cover {
                 cover = Some(asset);
@@ -1780,6 +1786,20 @@ mod tests {
         assert_eq!(post.files, ["photo.png", "files/report.pdf", "cover.png"]);
         assert_eq!(content.files.len(), 3);
         assert_eq!(content.files["photo.png"].url(), photo.url);
+        // The photo in the body is offered resized; the cover and the PDF are not.
+        assert_eq!(
+            photo.variants.iter().map(|v| v.width).collect::<Vec<_>>(),
+            [480, 640]
+        );
+        assert!(photo.variants.iter().all(|v| v.url.ends_with(".webp")));
+        assert!(post.record.cover.as_ref().unwrap().variants.is_empty() && pdf.variants.is_empty());
+        // The variants are in the post's hash: a post synced before them is rendered again.
+        let mut without = post.record.clone();
+        for asset in without.assets.values_mut() {
+            asset.variants.clear();
+        }
+        assert_ne!(record_hash(&without), post.record.meta.hash);
+        assert_eq!(record_hash(&post.record), post.record.meta.hash);
     }
 
     #[test]

@@ -40,6 +40,12 @@ pub struct Plan {
     pub delete_files: Vec<String>,
     pub unchanged: Vec<String>,
     pub unchanged_files: usize,
+    /// Image variants (`file/…` keys, see [`crate::images`]) to upload, to delete (no post
+    /// shows them any more), and already there: written and removed with the files, counted
+    /// apart from them.
+    pub put_variants: Vec<String>,
+    pub delete_variants: Vec<String>,
+    pub unchanged_variants: usize,
 }
 
 impl Plan {
@@ -52,6 +58,8 @@ impl Plan {
             && self.new_records.is_empty()
             && self.delete_keys.is_empty()
             && self.delete_files.is_empty()
+            && self.put_variants.is_empty()
+            && self.delete_variants.is_empty()
     }
 
     pub fn count(&self, change: Change) -> usize {
@@ -129,6 +137,29 @@ pub fn plan(
         .cloned()
         .collect();
     plan
+}
+
+/// Moves the image variants out of the plan's files: `variants` are the keys the posts
+/// show (given to [`plan`] among its `files`); a stored key whose metadata marks a variant
+/// and that no post shows is deleted as one.
+pub fn split_variants(
+    plan: &mut Plan,
+    variants: &BTreeSet<String>,
+    remote: &BTreeMap<String, Option<KeyMeta>>,
+) {
+    let (put, files): (Vec<String>, Vec<String>) = std::mem::take(&mut plan.put_files)
+        .into_iter()
+        .partition(|k| variants.contains(k));
+    plan.put_files = files;
+    plan.put_variants = put;
+    let held = variants.iter().filter(|k| remote.contains_key(*k)).count();
+    plan.unchanged_variants = held;
+    plan.unchanged_files -= held;
+    let (gone, files): (Vec<String>, Vec<String>) = std::mem::take(&mut plan.delete_files)
+        .into_iter()
+        .partition(|k| crate::images::is_variant(remote.get(k).and_then(Option::as_ref)));
+    plan.delete_files = files;
+    plan.delete_variants = gone;
 }
 
 /// Adds to `plan` the records in `records` (by key: JSON and hash) whose hash the edge does
@@ -644,6 +675,55 @@ mod tests {
         let plan = plan_of_nothing(&remote);
         assert_eq!(plan.delete_files, ["file/kept.png", "file/old.png"]);
         assert_eq!(plan.delete_keys, ["post/a"]);
+    }
+
+    #[test]
+    fn variants_are_uploaded_kept_and_removed_apart_from_the_files() {
+        let mut held = remote(&[
+            ("post/a", "1"),
+            ("version", "v"),
+            ("site", "="),
+            ("file/aa.png", "aa"),
+        ]);
+        let variant = |name: &str| {
+            Some(KeyMeta {
+                hash: name.into(),
+                file: Some("aa.png".into()),
+                content_type: Some("image/webp".into()),
+            })
+        };
+        held.insert("file/v1.webp".into(), variant("v1"));
+        held.insert("file/old.webp".into(), variant("old"));
+        let variants = files(&["file/v1.webp", "file/v2.webp"]);
+        let mut all = files(&["file/aa.png"]);
+        all.extend(variants.iter().cloned());
+        let mut plan = plan(
+            &[record("a", "1")],
+            &all,
+            index("v"),
+            SiteRecord::default(),
+            &held,
+            "n",
+        );
+        split_variants(&mut plan, &variants, &held);
+        assert_eq!(plan.put_variants, ["file/v2.webp"], "only the one KV lacks");
+        assert_eq!(plan.delete_variants, ["file/old.webp"]);
+        assert_eq!((plan.unchanged_files, plan.unchanged_variants), (1, 1));
+        assert!(plan.put_files.is_empty() && plan.delete_files.is_empty());
+        // Once both are done, nothing is left to write.
+        held.remove("file/old.webp");
+        held.insert("file/v2.webp".into(), variant("v2"));
+        let mut again = super::plan(
+            &[record("a", "1")],
+            &all,
+            index("v"),
+            SiteRecord::default(),
+            &held,
+            "n",
+        );
+        split_variants(&mut again, &variants, &held);
+        assert!(again.is_empty(), "{again:?}");
+        assert_eq!(again.unchanged_variants, 2);
     }
 
     fn plan_of_nothing(remote: &BTreeMap<String, Option<KeyMeta>>) -> Plan {

@@ -188,6 +188,36 @@ impl Kv {
         Ok(())
     }
 
+    /// Uploads image variants, each from the file the encoder (or the cache) left it in.
+    pub fn put_variants(&self, uploads: &[crate::images::Upload]) -> Result<(), String> {
+        for (i, upload) in uploads.iter().enumerate() {
+            let path = upload
+                .path
+                .to_str()
+                .ok_or_else(|| format!("{}: the path is not UTF-8", upload.path.display()))?;
+            self.put_path(&upload.key, path, &upload.meta)?;
+            progress("image variants", i + 1, uploads.len());
+        }
+        Ok(())
+    }
+
+    /// Stores the bytes of the file at `path` under `key`, as they are.
+    fn put_path(&self, key: &str, path: &str, meta: &KeyMeta) -> Result<(), String> {
+        match self.place {
+            Place::Local { .. } => self
+                .ask(
+                    &format!("local KV key put {key}"),
+                    serde_json::json!({"op": "put-file", "key": key, "path": path, "metadata": meta}),
+                )
+                .map(drop),
+            Place::Remote => {
+                let meta = serde_json::to_string(meta).expect("metadata serialises");
+                self.run(&["key", "put", key, "--path", path, "--metadata", &meta])
+                    .map(drop)
+            }
+        }
+    }
+
     /// Uploads one file (`path` inside `content`) under its content-addressed key. One
     /// `kv key put --path` per file remotely: wrangler 4.86's `kv bulk put` turns
     /// `"base64": true` values into text on the way, which mangles any byte that is not
@@ -212,20 +242,7 @@ impl Kv {
         let full = full
             .to_str()
             .ok_or_else(|| format!("{}: the path is not UTF-8", full.display()))?;
-        let key = info.key();
-        match self.place {
-            Place::Local { .. } => self
-                .ask(
-                    &format!("local KV key put {key}"),
-                    serde_json::json!({"op": "put-file", "key": key, "path": full, "metadata": meta}),
-                )
-                .map(drop),
-            Place::Remote => {
-                let meta = serde_json::to_string(&meta).expect("metadata serialises");
-                self.run(&["key", "put", &key, "--path", full, "--metadata", &meta])
-                    .map(drop)
-            }
-        }
+        self.put_path(&info.key(), full, &meta)
     }
 
     fn bulk_put(&self, what: &str, entries: &[&serde_json::Value]) -> Result<(), String> {

@@ -597,6 +597,18 @@ pub struct Asset {
     pub width: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
+    /// For a raster image in a post's body: the same picture resized, narrowest first
+    /// (`blog sync` makes them), which pages offer with `srcset` beside the original.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+}
+
+/// One resized copy of an image: its content-addressed URL (`/files/{hash}.{ext}`, the
+/// extension naming its format) and its width in pixels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    pub url: String,
+    pub width: u32,
 }
 
 /// A post's files by the URL as written in its Markdown, without any `?query` or `#fragment`.
@@ -1065,6 +1077,7 @@ mod tests {
             url: "/files/x.pdf".into(),
             width: None,
             height: None,
+            variants: Vec::new(),
         };
         let with = PostRecord {
             assets: [("r.pdf".to_string(), asset.clone())].into_iter().collect(),

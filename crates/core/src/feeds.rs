@@ -382,11 +382,15 @@ fn rewrite_tag(tag: &str, base: &str, page_path: &str, out: &mut String) -> usiz
         } else {
             value_end
         };
-        let is_url = name.eq_ignore_ascii_case("href") || name.eq_ignore_ascii_case("src");
-        if let Some(resolved) = is_url
-            .then(|| resolve(&tag[value_start..value_end], base, page_path))
-            .flatten()
-        {
+        let value = &tag[value_start..value_end];
+        let resolved = if name.eq_ignore_ascii_case("href") || name.eq_ignore_ascii_case("src") {
+            resolve(value, base, page_path)
+        } else if name.eq_ignore_ascii_case("srcset") {
+            resolve_srcset(value, base, page_path)
+        } else {
+            None
+        };
+        if let Some(resolved) = resolved {
             if quoted {
                 out.push_str(&tag[copied..value_start]);
                 out.push_str(&resolved);
@@ -401,6 +405,25 @@ fn rewrite_tag(tag: &str, base: &str, page_path: &str, out: &mut String) -> usiz
             }
         }
     }
+}
+
+/// A `srcset` (`url 480w, url 960w`) with each candidate's URL made absolute.
+fn resolve_srcset(value: &str, base: &str, page_path: &str) -> Option<String> {
+    let candidates: Vec<String> = value
+        .split(',')
+        .map(|candidate| {
+            let candidate = candidate.trim();
+            let (url, descriptor) = candidate
+                .split_once(|c: char| c.is_ascii_whitespace())
+                .unwrap_or((candidate, ""));
+            let url = resolve(url, base, page_path).unwrap_or_else(|| url.to_string());
+            match descriptor.trim() {
+                "" => url,
+                d => format!("{url} {d}"),
+            }
+        })
+        .collect();
+    Some(candidates.join(", "))
 }
 
 /// The absolute form of one attribute value (still attribute-escaped), or `None` to leave it.
@@ -1311,6 +1334,22 @@ mod tests {
         assert_eq!(
             absolutize("<p><a href=\"/posts/other\">x</a> <img src=\"/img/a.png\" alt=\"a\"></p>", BASE, PAGE),
             "<p><a href=\"https://blog.example.com/posts/other\">x</a> <img src=\"https://blog.example.com/img/a.png\" alt=\"a\"></p>"
+        );
+    }
+
+    #[test]
+    fn absolutize_resolves_every_candidate_of_a_srcset() {
+        assert_eq!(
+            absolutize("<picture><source type=\"image/webp\" srcset=\"/files/a.webp 480w, /files/b.webp 960w\" sizes=\"42rem\"><img src=\"/files/c.png\"></picture>", BASE, PAGE),
+            "<picture><source type=\"image/webp\" srcset=\"https://blog.example.com/files/a.webp 480w, https://blog.example.com/files/b.webp 960w\" sizes=\"42rem\"><img src=\"https://blog.example.com/files/c.png\"></picture>"
+        );
+        assert_eq!(
+            absolutize(
+                "<img srcset=\"https://x.example/a.png 2x,b.png\">",
+                BASE,
+                PAGE
+            ),
+            "<img srcset=\"https://x.example/a.png 2x, https://blog.example.com/posts/b.png\">"
         );
     }
 

@@ -9,10 +9,13 @@
 //! | `tags`        | JSON [`TagsRecord`]: every tag with its count | `{"hash": its hash}` |
 //! | `aliases`     | JSON [`Aliases`]: every old path and the post it leads to | `{"hash": its hash}` |
 //! | `file/{hash}.{ext}` | the bytes of an image or other file a post links to | `{"hash": hash, "type": content type}` |
+//! | `file/{hash}.webp` | an image's resized variant | `{"hash": hash, "type": content type, "file": the original's name}` |
 //!
 //! A file's key is named by its content (the first 16 bytes of its SHA-256, in hex), so a
 //! key never changes meaning: the edge may tell browsers to keep it forever, and `blog sync`
-//! knows a file is already there from its name alone.
+//! knows a file is already there from its name alone. A variant's name is the hash of what
+//! makes it (the original's hash, the width, the format and the encoder's settings), so it
+//! too names one picture for good, and sync knows it is there before encoding anything.
 //!
 //! [`PostRecord`]: crate::content::PostRecord
 //! [`SiteRecord`]: crate::content::SiteRecord
@@ -191,7 +194,8 @@ pub fn content_type(ext: &str) -> &'static str {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyMeta {
     pub hash: String,
-    /// The post's file within the content folder: lets sync notice a renamed slug.
+    /// The post's file within the content folder: lets sync notice a renamed slug. For an
+    /// image variant (`file/…`), the stored name of the original it was made from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     /// A stored file's content type: the edge serves it without a lookup of its own.

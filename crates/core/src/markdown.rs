@@ -516,7 +516,12 @@ fn image_alt<'a>(events: &mut impl Iterator<Item = Event<'a>>) -> String {
 
 fn img_tag(dest_url: &str, title: &str, alt: &str, assets: &AssetMap, first: bool) -> String {
     let published = published_url(assets, dest_url);
-    let mut tag = String::from("<img src=\"");
+    let mut tag = String::new();
+    let variants = published.as_ref().map_or(&[][..], |(_, a)| &a.variants[..]);
+    if !variants.is_empty() {
+        picture_sources(&mut tag, variants);
+    }
+    tag.push_str("<img src=\"");
     let src = published.as_ref().map_or(dest_url, |(url, _)| url.as_str());
     pulldown_cmark_escape::escape_href(&mut tag, src).expect("writing to a String cannot fail");
     tag.push_str("\" alt=\"");
@@ -545,7 +550,48 @@ fn img_tag(dest_url: &str, title: &str, alt: &str, assets: &AssetMap, first: boo
     } else {
         " decoding=\"async\" loading=\"lazy\">"
     });
+    if !variants.is_empty() {
+        tag.push_str("</picture>");
+    }
     tag
+}
+
+/// How wide a body image is drawn: the post's column (`--measure`, 42rem) inside the page's
+/// padding (1.25rem a side), or the whole viewport less that padding on a narrower screen.
+/// The browser takes the narrowest variant at least this wide times the screen's density.
+pub const IMAGE_SIZES: &str = "(max-width: 44.5rem) calc(100vw - 2.5rem), 42rem";
+
+/// Opens a `<picture>` with one `<source>` per format among `variants` (named by their
+/// URLs' extension, in the order they first appear), each listing its widths. The `<img>`
+/// that follows keeps the original: browsers that know none of the formats show it.
+fn picture_sources(tag: &mut String, variants: &[crate::content::Variant]) {
+    tag.push_str("<picture>");
+    let ext = |url: &str| url.rsplit_once('.').map_or("", |(_, e)| e).to_string();
+    let mut formats: Vec<String> = Vec::new();
+    for v in variants {
+        let e = ext(&v.url);
+        if !formats.contains(&e) {
+            formats.push(e);
+        }
+    }
+    for format in &formats {
+        tag.push_str("<source type=\"");
+        tag.push_str(crate::kv::content_type(format));
+        tag.push_str("\" srcset=\"");
+        let mut first = true;
+        for v in variants.iter().filter(|v| &ext(&v.url) == format) {
+            if !first {
+                tag.push_str(", ");
+            }
+            first = false;
+            pulldown_cmark_escape::escape_href(&mut *tag, &v.url)
+                .expect("writing to a String cannot fail");
+            tag.push_str(&format!(" {}w", v.width));
+        }
+        tag.push_str("\" sizes=\"");
+        tag.push_str(IMAGE_SIZES);
+        tag.push_str("\">");
+    }
 }
 
 /// How many words `text` has: what `text.split_whitespace().count()` says, without
@@ -862,6 +908,7 @@ mod tests {
             url: url.into(),
             width: size.map(|s| s.0),
             height: size.map(|s| s.1),
+            variants: Vec::new(),
         };
         [
             (
@@ -890,6 +937,42 @@ mod tests {
             },
         )
         .html
+    }
+
+    #[test]
+    fn a_resized_image_offers_its_variants_in_a_picture_and_keeps_the_original() {
+        let mut assets = assets();
+        let photo = assets.get_mut("photo.png").unwrap();
+        photo.variants = [(480, "1111.webp"), (640, "2222.webp")]
+            .map(|(width, name)| crate::content::Variant {
+                url: format!("/files/{name}"),
+                width,
+            })
+            .to_vec();
+        let html = render_with(
+            "![A <b>sunset</b>](photo.png \"Evening\")\n\n![two](./files/diagram.svg)\n",
+            &assets,
+        );
+        assert_eq!(
+            html,
+            "<p><picture><source type=\"image/webp\" srcset=\"/files/1111.webp 480w, /files/2222.webp 640w\" sizes=\"(max-width: 44.5rem) calc(100vw - 2.5rem), 42rem\">\
+             <img src=\"/files/aaaa.png\" alt=\"A sunset\" title=\"Evening\" width=\"640\" height=\"360\" decoding=\"async\" loading=\"eager\"></picture></p>\n\
+             <p><img src=\"/files/bbbb.svg\" alt=\"two\" width=\"120\" height=\"80\" decoding=\"async\" loading=\"lazy\"></p>\n"
+        );
+        // Each format its own source, in the order the variants name them.
+        let photo = assets.get_mut("photo.png").unwrap();
+        photo.variants.insert(
+            0,
+            crate::content::Variant {
+                url: "/files/3333.avif".into(),
+                width: 480,
+            },
+        );
+        let html = render_with("![x](photo.png)\n", &assets);
+        assert!(
+            html.starts_with("<p><picture><source type=\"image/avif\" srcset=\"/files/3333.avif 480w\" sizes=\"(max-width: 44.5rem) calc(100vw - 2.5rem), 42rem\"><source type=\"image/webp\" srcset=\"/files/1111.webp 480w, /files/2222.webp 640w\""),
+            "{html}"
+        );
     }
 
     #[test]

@@ -837,6 +837,7 @@ mod tests {
             url: url.into(),
             width: Some(w),
             height: Some(h),
+            variants: Vec::new(),
         };
         let record = PostRecord {
             meta: visible.posts[0].clone(),

@@ -2,6 +2,7 @@
 //! the site whole at every step (files, posts, index, version, deletions), and report it.
 
 use super::Site;
+use blog_author::images;
 use blog_author::lease::Lease;
 use blog_author::preview;
 use blog_author::publish::{self, Highlighting};
@@ -171,7 +172,12 @@ pub fn publish(
     );
     let mut used = publish::used_files(&posts, &content);
     used.extend(publish::used_files(&previews.sources, &content));
-    let file_keys: BTreeSet<String> = used.keys().cloned().collect();
+    // The resized copies of the images the posts show: stored as files are, counted apart.
+    let showing: Vec<_> = posts.iter().chain(&previews.sources).collect();
+    let variants = images::wanted(&showing, &content);
+    let variant_keys: BTreeSet<String> = variants.keys().cloned().collect();
+    let mut file_keys: BTreeSet<String> = used.keys().cloned().collect();
+    file_keys.extend(variant_keys.iter().cloned());
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
@@ -192,14 +198,45 @@ pub fn publish(
         }
     }
     let mut plan = sync::plan(&records, &file_keys, index, site_record, &remote, &nonce);
+    sync::split_variants(&mut plan, &variant_keys, &remote);
     sync::plan_records(&mut plan, list_records, &remote);
+    let cache = images::Cache {
+        dir: variants_cache(&place),
+    };
+    let work = images::work(&variants, &plan.put_variants, |name| cache.has(name));
     if dry_run {
         for (file, _) in &previews.put {
             println!("  preview of {file} would be updated");
         }
         print!("{}", publish::report(&plan, &renamed, &used, true));
+        if !variants.is_empty() || !plan.delete_variants.is_empty() {
+            println!(
+                "image variants: {} would be added ({} encoded from {} images, {} from the local cache), {} removed, {} unchanged",
+                plan.put_variants.len(),
+                work.encode.values().map(Vec::len).sum::<usize>(),
+                work.encode.len(),
+                work.from_cache.len(),
+                plan.delete_variants.len(),
+                plan.unchanged_variants
+            );
+        }
         return Ok(published);
     }
+    // Encoded before anything is written: an image that cannot be decoded stops the sync
+    // with nothing written.
+    for (path, wanted) in &work.encode {
+        let widths: Vec<String> = wanted.iter().map(|w| w.spec.width.to_string()).collect();
+        println!(
+            "  image     resized {path} -> {} px WebP",
+            widths.join(", ")
+        );
+    }
+    let encoding = images::make(&work, &site.content, &cache).map_err(|problems| {
+        for problem in &problems {
+            eprintln!("{problem}");
+        }
+        publish::nothing_written(problems.len())
+    })?;
     // The dates go to disk before the edge hears of them, so a sync that stops half way
     // and runs again publishes the same dates.
     if let Some(text) = &content.dates_lock {
@@ -212,6 +249,8 @@ pub fn publish(
     renew()?;
     let files: Vec<_> = plan.put_files.iter().map(|key| used[key]).collect();
     kv.put_files(&site.content, &files)?;
+    renew()?;
+    kv.put_variants(&encoding.uploads)?;
     renew()?;
     // On a KV whose locations may serve old values for a while (the account's, 60 s), what
     // the next step links must be there everywhere before that step: new posts and files
@@ -246,7 +285,7 @@ pub fn publish(
             .partition(|(_, (change, _))| *change == sync::Change::Added);
         let added: Vec<_> = added.into_iter().map(|(entry, _)| entry).collect();
         kv.put_in_batches("new posts", &added)?;
-        if !added.is_empty() || !files.is_empty() {
+        if !added.is_empty() || !files.is_empty() || !encoding.uploads.is_empty() {
             wait_for_locations(stale, "the new posts and files");
         }
         renew()?;
@@ -300,7 +339,19 @@ pub fn publish(
         );
     }
     links.commit(&base_url)?;
+    let shown: BTreeSet<String> = variants.values().map(|w| w.spec.name()).collect();
+    cache.keep_only(&shown);
     print!("{}", publish::report(&plan, &renamed, &used, false));
+    if !variants.is_empty() || !plan.delete_variants.is_empty() {
+        println!(
+            "{}",
+            encoding.summary(
+                plan.put_variants.len(),
+                plan.delete_variants.len(),
+                plan.unchanged_variants
+            )
+        );
+    }
     Ok(published)
 }
 
@@ -377,6 +428,18 @@ fn terms_cache(place: &Place) -> std::path::PathBuf {
             .unwrap_or(std::path::Path::new(".wrangler/state"))
             .join("blog-search-terms.txt"),
         Place::Remote => std::path::PathBuf::from("target/blog/search-terms.txt"),
+    }
+}
+
+/// Where a sync keeps the image variants it encoded ([`images::Cache`]): beside the search
+/// cache. Never committed; deleting it costs only encoding them again.
+fn variants_cache(place: &Place) -> std::path::PathBuf {
+    match place {
+        Place::Local { persist_to } => persist_to
+            .as_deref()
+            .unwrap_or(std::path::Path::new(".wrangler/state"))
+            .join("blog-image-variants"),
+        Place::Remote => std::path::PathBuf::from("target/blog/image-variants"),
     }
 }
 
