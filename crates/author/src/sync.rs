@@ -239,6 +239,7 @@ mod tests {
             words: 0,
             assets: Default::default(),
             cover: None,
+            card: None,
             neighbours: Default::default(),
             related: Vec::new(),
             series: None,
@@ -259,6 +260,7 @@ mod tests {
                         },
                         file: None,
                         content_type: None,
+                        card: None,
                     }),
                 )
             })
@@ -541,6 +543,7 @@ mod tests {
                 hash: "1".into(),
                 file: Some("a.md".into()),
                 content_type: None,
+                card: None,
             }),
         );
         remote.insert(
@@ -549,6 +552,7 @@ mod tests {
                 hash: "1".into(),
                 file: Some("b.md".into()),
                 content_type: None,
+                card: None,
             }),
         );
         let local = [

@@ -2,6 +2,7 @@
 //! the site whole at every step (files, posts, index, version, deletions), and report it.
 
 use super::Site;
+use blog_author::card::{self, Cards};
 use blog_author::lease::Lease;
 use blog_author::preview;
 use blog_author::publish::{self, Highlighting};
@@ -121,6 +122,7 @@ pub fn publish(
     let (settings, content, mut posts, mut index) = loaded?;
     let strip_raw_html = !settings.raw_html;
     let base_url = settings.base_url.clone();
+    let card_settings = settings.clone();
     println!("Syncing {} to {} KV…", site.content.display(), kv.place());
     let remote = listed?;
     let renamed = publish::renames(&content, &site.content, &remote);
@@ -209,9 +211,27 @@ pub fn publish(
     }
     publish::render_planned(&mut plan, strip_raw_html);
     publish::feed_html(&mut plan, &posts, strip_raw_html);
+    // Each written post's card, now that its reading time is known; the cards of the posts
+    // left alone are kept. Only the cards KV lacks are drawn.
+    let mut cards = Cards::plan(
+        plan.put_posts.iter_mut().map(|(_, record)| record),
+        &plan.unchanged,
+        &card_settings,
+        &remote,
+    );
+    plan.delete_files.retain(|key| !cards.used.contains(key));
+    cards.render()?;
     renew()?;
     let files: Vec<_> = plan.put_files.iter().map(|key| used[key]).collect();
     kv.put_files(&site.content, &files)?;
+    // Cards are files too, written before the posts that name them: locally in the posts'
+    // own bulk put, ahead of them (the session writes in order); one call each remotely.
+    let mut card_entries = Vec::new();
+    if kv.bulk_keeps_bytes() {
+        card_entries = publish::card_entries(&cards.rendered);
+    } else {
+        kv.put_rendered(&cards.rendered, card::key_meta)?;
+    }
     renew()?;
     // On a KV whose locations may serve old values for a while (the account's, 60 s), what
     // the next step links must be there everywhere before that step: new posts and files
@@ -239,14 +259,16 @@ pub fn publish(
     if stale.is_zero() {
         index_entries.extend(new_records);
         blog_author::search::head_last(&mut index_entries);
+        entries.splice(0..0, card_entries);
     } else {
+        kv.put_in_batches("cards", &card_entries)?;
         let (added, changed): (Vec<_>, Vec<_>) = entries
             .into_iter()
             .zip(&plan.put_posts)
             .partition(|(_, (change, _))| *change == sync::Change::Added);
         let added: Vec<_> = added.into_iter().map(|(entry, _)| entry).collect();
         kv.put_in_batches("new posts", &added)?;
-        if !added.is_empty() || !files.is_empty() {
+        if !added.is_empty() || !files.is_empty() || !cards.rendered.is_empty() {
             wait_for_locations(stale, "the new posts and files");
         }
         renew()?;
@@ -301,6 +323,7 @@ pub fn publish(
     }
     links.commit(&base_url)?;
     print!("{}", publish::report(&plan, &renamed, &used, false));
+    println!("{}", cards.report());
     Ok(published)
 }
 
