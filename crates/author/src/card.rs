@@ -414,24 +414,71 @@ pub fn render_svg(svg: &str) -> Result<Vec<u8>, String> {
     // The background is opaque: drawn on white, so a template without one is still opaque.
     pixmap.fill(tiny_skia::Color::WHITE);
     resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
-    let rgb: Vec<u8> = pixmap
-        .data()
-        .chunks_exact(4)
-        .flat_map(|p| [p[0], p[1], p[2]])
-        .collect();
-    let mut png_bytes = Vec::with_capacity(64 * 1024);
+    encode_png(pixmap.data())
+}
+
+/// An opaque RGBA image of the card's size as PNG: indexed (one byte a pixel, the palette
+/// of the colours it has) when it has at most 256, which a card's few colours and their
+/// anti-aliased edges always are; 8-bit RGB otherwise. Lossless either way.
+fn encode_png(rgba: &[u8]) -> Result<Vec<u8>, String> {
+    let mut palette: Vec<u8> = Vec::new();
+    let mut index: std::collections::HashMap<[u8; 3], u8> = std::collections::HashMap::new();
+    let mut indexed: Option<Vec<u8>> = Some(Vec::with_capacity(rgba.len() / 4));
+    // Runs of one colour are long: the last pixel's index is kept at hand.
+    let mut last: Option<([u8; 3], u8)> = None;
+    for p in rgba.chunks_exact(4) {
+        let Some(out) = indexed.as_mut() else { break };
+        let colour = [p[0], p[1], p[2]];
+        let i = match last {
+            Some((c, i)) if c == colour => i,
+            _ => match index.get(&colour) {
+                Some(&i) => i,
+                None if index.len() < 256 => {
+                    let i = index.len() as u8;
+                    index.insert(colour, i);
+                    palette.extend_from_slice(&colour);
+                    i
+                }
+                None => {
+                    indexed = None;
+                    break;
+                }
+            },
+        };
+        last = Some((colour, i));
+        out.push(i);
+    }
+    let mut png_bytes = Vec::with_capacity(32 * 1024);
     let mut encoder = png::Encoder::new(&mut png_bytes, WIDTH, HEIGHT);
-    encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Fast);
+    let data = match indexed {
+        Some(data) => {
+            encoder.set_color(png::ColorType::Indexed);
+            encoder.set_palette(palette);
+            data
+        }
+        None => {
+            encoder.set_color(png::ColorType::Rgb);
+            rgba.chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect()
+        }
+    };
     encoder
         .write_header()
-        .and_then(|mut writer| writer.write_image_data(&rgb))
+        .and_then(|mut writer| writer.write_image_data(&data))
         .map_err(|e| format!("a card cannot be encoded as PNG: {e}"))?;
     Ok(png_bytes)
 }
 
 // ---------------------------------------------------------------- at sync
+
+/// At most this many cards go to KV in the posts' own bulk put, ahead of them; more are
+/// drawn and written [`CHUNK`] at a time before the posts, so memory stays bounded (about
+/// 25 KB a card) however many a first sync draws.
+pub const INLINE: usize = 256;
+pub const CHUNK: usize = 256;
 
 /// The cards of one sync: what the written posts need, what the others keep.
 #[derive(Debug, Default)]
@@ -440,10 +487,10 @@ pub struct Cards {
     pub missing: BTreeMap<String, Card>,
     /// Every card a published post uses: never deleted.
     pub used: BTreeSet<String>,
-    /// Rendered cards, by key, once [`Cards::render`] ran.
-    pub rendered: Vec<(String, Vec<u8>)>,
-    /// How long rendering and encoding took, in all.
+    /// How many cards [`Cards::draw`] drew, and how long drawing and encoding took.
+    pub drawn: usize,
     pub render_time: std::time::Duration,
+    threads: usize,
 }
 
 impl Cards {
@@ -478,33 +525,42 @@ impl Cards {
         cards
     }
 
-    /// Renders the missing cards on every core the machine has.
-    pub fn render(&mut self) -> Result<(), String> {
+    /// Draws these missing cards (keys of [`Cards::missing`]) on every core the machine
+    /// has: each key with its PNG.
+    pub fn draw(&mut self, keys: &[String]) -> Result<Vec<(String, Vec<u8>)>, String> {
         let started = std::time::Instant::now();
-        let mut jobs: Vec<Job> = self
-            .missing
+        let mut jobs: Vec<Job> = keys
             .iter()
-            .map(|(key, card)| (key.clone(), card, None))
+            .filter_map(|key| Some((key.clone(), self.missing.get(key)?, None)))
             .collect();
         crate::cores::each(&mut jobs, 2, |(_, card, out)| *out = Some(card.render()));
-        let mut rendered = Vec::with_capacity(jobs.len());
+        let threads = if jobs.len() < 2 {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        };
+        let mut drawn = Vec::with_capacity(jobs.len());
         for (key, _, out) in jobs {
-            rendered.push((key, out.expect("every card is rendered")?));
+            drawn.push((key, out.expect("every card is drawn")?));
         }
-        self.rendered = rendered;
-        self.render_time = started.elapsed();
-        Ok(())
+        self.drawn += drawn.len();
+        self.threads = self.threads.max(threads.min(drawn.len()));
+        self.render_time += started.elapsed();
+        Ok(drawn)
     }
 
-    /// The summary line of `blog sync`.
+    /// The summary line of `blog sync`: cards drawn, the time drawing and encoding took
+    /// (apart from the rest of the sync), and that time per card on one core.
     pub fn report(&self) -> String {
-        let n = self.rendered.len();
+        let n = self.drawn;
         let per = if n == 0 {
             String::new()
         } else {
+            let threads = self.threads.max(1);
             format!(
-                ", {:.1} ms a card on each core",
-                self.render_time.as_secs_f64() * 1000.0 * self.threads() as f64 / n as f64
+                " on {threads} core{}, {:.1} ms a card on one",
+                if threads == 1 { "" } else { "s" },
+                self.render_time.as_secs_f64() * 1000.0 * threads as f64 / n as f64
             )
         };
         format!(
@@ -512,16 +568,6 @@ impl Cards {
             self.render_time.as_secs_f64(),
             self.used.len()
         )
-    }
-
-    fn threads(&self) -> usize {
-        if self.rendered.len() < 2 {
-            1
-        } else {
-            std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .min(self.rendered.len())
-        }
     }
 }
 
@@ -653,13 +699,54 @@ mod tests {
         assert_eq!(escape("a\u{0}b"), "a b");
     }
 
+    /// A PNG's pixels as RGB, and its colour type.
+    fn decode(bytes: &[u8]) -> (png::ColorType, Vec<u8>) {
+        let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        decoder.set_transformations(png::Transformations::EXPAND);
+        let mut reader = decoder.read_info().unwrap();
+        let colour = reader.info().color_type;
+        assert_eq!((reader.info().width, reader.info().height), (1200, 630));
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        reader.next_frame(&mut pixels).unwrap();
+        (colour, pixels)
+    }
+
     #[test]
-    fn a_card_is_a_1200_by_630_png() {
+    fn a_card_is_a_1200_by_630_png_indexed_without_loss() {
         let png = card("Hello, cards").render().unwrap();
-        let decoder = png::Decoder::new(std::io::Cursor::new(&png));
-        let reader = decoder.read_info().unwrap();
-        let info = reader.info();
-        assert_eq!((info.width, info.height), (1200, 630));
+        let (colour, pixels) = decode(&png);
+        assert_eq!(colour, png::ColorType::Indexed);
+        assert_eq!(pixels.len(), 1200 * 630 * 3);
+        // The drawing's own pixels, exactly.
+        let svg = card("Hello, cards").svg();
+        let tree = usvg::Tree::from_str(
+            &svg,
+            &usvg::Options {
+                fontdb: fonts(),
+                ..usvg::Options::default()
+            },
+        )
+        .unwrap();
+        let mut pixmap = tiny_skia::Pixmap::new(WIDTH, HEIGHT).unwrap();
+        pixmap.fill(tiny_skia::Color::WHITE);
+        resvg::render(&tree, tiny_skia::Transform::default(), &mut pixmap.as_mut());
+        let drawn: Vec<u8> = pixmap
+            .data()
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        assert!(drawn == pixels, "the PNG holds the pixels drawn");
+        // More than 256 colours: RGB, still lossless.
+        let rgba: Vec<u8> = (0..1200 * 630u32)
+            .flat_map(|i| [(i % 251) as u8, (i / 251 % 241) as u8, 7, 255])
+            .collect();
+        let (colour, pixels) = decode(&encode_png(&rgba).unwrap());
+        assert_eq!(colour, png::ColorType::Rgb);
+        let want: Vec<u8> = rgba
+            .chunks_exact(4)
+            .flat_map(|p| [p[0], p[1], p[2]])
+            .collect();
+        assert!(want == pixels);
     }
 
     #[test]

@@ -220,18 +220,28 @@ pub fn publish(
         &remote,
     );
     plan.delete_files.retain(|key| !cards.used.contains(key));
-    cards.render()?;
     renew()?;
     let files: Vec<_> = plan.put_files.iter().map(|key| used[key]).collect();
     kv.put_files(&site.content, &files)?;
-    // Cards are files too, written before the posts that name them: locally in the posts'
-    // own bulk put, ahead of them (the session writes in order); one call each remotely.
+    // Cards are files too, written before the posts that name them. A few go locally in
+    // the posts' own bulk put, ahead of them (the session writes in order); many are drawn
+    // and written a chunk at a time first; remotely, one call each.
+    let missing: Vec<String> = cards.missing.keys().cloned().collect();
     let mut card_entries = Vec::new();
-    if kv.bulk_keeps_bytes() {
-        card_entries = publish::card_entries(&cards.rendered);
+    if kv.bulk_keeps_bytes() && missing.len() <= card::INLINE {
+        card_entries = publish::card_entries(&cards.draw(&missing)?);
     } else {
-        kv.put_rendered(&cards.rendered, card::key_meta)?;
+        for chunk in missing.chunks(card::CHUNK) {
+            let drawn = cards.draw(chunk)?;
+            if kv.bulk_keeps_bytes() {
+                kv.put_in_batches("cards", &publish::card_entries(&drawn))?;
+            } else {
+                kv.put_rendered(&drawn, card::key_meta)?;
+            }
+            renew()?;
+        }
     }
+    let cards_written = !missing.is_empty();
     renew()?;
     // On a KV whose locations may serve old values for a while (the account's, 60 s), what
     // the next step links must be there everywhere before that step: new posts and files
@@ -268,7 +278,7 @@ pub fn publish(
             .partition(|(_, (change, _))| *change == sync::Change::Added);
         let added: Vec<_> = added.into_iter().map(|(entry, _)| entry).collect();
         kv.put_in_batches("new posts", &added)?;
-        if !added.is_empty() || !files.is_empty() || !cards.rendered.is_empty() {
+        if !added.is_empty() || !files.is_empty() || cards_written {
             wait_for_locations(stale, "the new posts and files");
         }
         renew()?;
