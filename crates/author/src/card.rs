@@ -528,6 +528,50 @@ impl Cards {
     /// Draws these missing cards (keys of [`Cards::missing`]) on every core the machine
     /// has: each key with its PNG.
     pub fn draw(&mut self, keys: &[String]) -> Result<Vec<(String, Vec<u8>)>, String> {
+        let chunk = self.draw_chunk(keys);
+        let drawn = chunk.result?;
+        self.account(chunk.time, chunk.threads, drawn.len());
+        Ok(drawn)
+    }
+
+    /// Draws these missing cards `chunk` at a time ([`CHUNK`] in a sync) and hands each
+    /// chunk to `write`; the
+    /// next chunk is drawn while `write` writes one, so a sync waits for the slower of the
+    /// two, not for both. Stops at the first error.
+    pub fn draw_and_write(
+        &mut self,
+        keys: &[String],
+        chunk: usize,
+        mut write: impl FnMut(&[(String, Vec<u8>)]) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let chunks: Vec<&[String]> = keys.chunks(chunk.max(1)).collect();
+        let this = &*self;
+        let mut done = Vec::new();
+        let outcome = std::thread::scope(|scope| {
+            let mut next = chunks.first().map(|c| this.draw_chunk(c));
+            for i in 0..chunks.len() {
+                let chunk = next
+                    .take()
+                    .expect("each chunk is drawn before it is written");
+                let ahead = chunks
+                    .get(i + 1)
+                    .map(|&c| scope.spawn(move || this.draw_chunk(c)));
+                let written = chunk.result.and_then(|drawn| {
+                    done.push((chunk.time, chunk.threads, drawn.len()));
+                    write(&drawn)
+                });
+                next = ahead.map(|h| h.join().expect("drawing cards does not panic"));
+                written?;
+            }
+            Ok(())
+        });
+        for (time, threads, n) in done {
+            self.account(time, threads, n);
+        }
+        outcome
+    }
+
+    fn draw_chunk(&self, keys: &[String]) -> Chunk {
         let started = std::time::Instant::now();
         let mut jobs: Vec<Job> = keys
             .iter()
@@ -537,16 +581,23 @@ impl Cards {
         let threads = if jobs.len() < 2 {
             1
         } else {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(jobs.len()))
         };
-        let mut drawn = Vec::with_capacity(jobs.len());
-        for (key, _, out) in jobs {
-            drawn.push((key, out.expect("every card is drawn")?));
+        let result = jobs
+            .into_iter()
+            .map(|(key, _, out)| Ok((key, out.expect("every card is drawn")?)))
+            .collect();
+        Chunk {
+            result,
+            time: started.elapsed(),
+            threads,
         }
-        self.drawn += drawn.len();
-        self.threads = self.threads.max(threads.min(drawn.len()));
-        self.render_time += started.elapsed();
-        Ok(drawn)
+    }
+
+    fn account(&mut self, time: std::time::Duration, threads: usize, n: usize) {
+        self.drawn += n;
+        self.threads = self.threads.max(threads);
+        self.render_time += time;
     }
 
     /// The summary line of `blog sync`: cards drawn, the time drawing and encoding took
@@ -569,6 +620,13 @@ impl Cards {
             self.used.len()
         )
     }
+}
+
+/// Cards drawn together, and how long drawing them took on how many cores.
+struct Chunk {
+    result: Result<Vec<(String, Vec<u8>)>, String>,
+    time: std::time::Duration,
+    threads: usize,
 }
 
 /// One card to draw: its key, what it shows, and once drawn, its PNG.
@@ -814,6 +872,23 @@ mod tests {
             Some(Some(new_key.clone()))
         );
         assert!(written[1].card.is_none(), "a cover wins");
+        // Drawn and handed over chunk by chunk, each once.
+        let mut many = Cards::default();
+        for i in 0..5 {
+            let card = Card::of(&record(&format!("Post {i}"), 10), &settings);
+            many.missing.insert(card.key(), card);
+        }
+        let keys: Vec<String> = many.missing.keys().cloned().collect();
+        let mut seen = Vec::new();
+        many.draw_and_write(&keys, 2, |chunk| {
+            seen.push(chunk.len());
+            assert!(chunk.iter().all(|(_, png)| png.starts_with(b"\x89PNG")));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!((seen, many.drawn), (vec![2, 2, 1], 5));
+        let failed = many.draw_and_write(&keys, 2, |_| Err("the session died".into()));
+        assert_eq!(failed, Err("the session died".into()));
         // Once KV holds it, nothing is rendered.
         remote.insert(new_key.clone(), Some(key_meta(&new_key)));
         let again = Cards::plan(written.iter_mut(), &[], &settings, &remote);

@@ -231,15 +231,14 @@ pub fn publish(
     if kv.bulk_keeps_bytes() && missing.len() <= card::INLINE {
         card_entries = publish::card_entries(&cards.draw(&missing)?);
     } else {
-        for chunk in missing.chunks(card::CHUNK) {
-            let drawn = cards.draw(chunk)?;
+        cards.draw_and_write(&missing, card::CHUNK, |drawn| {
             if kv.bulk_keeps_bytes() {
-                kv.put_in_batches("cards", &publish::card_entries(&drawn))?;
+                kv.put_in_batches("cards", &publish::card_entries(drawn))?;
             } else {
-                kv.put_rendered(&drawn, card::key_meta)?;
+                kv.put_rendered(drawn, card::key_meta)?;
             }
-            renew()?;
-        }
+            renew()
+        })?;
     }
     let cards_written = !missing.is_empty();
     renew()?;
