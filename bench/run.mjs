@@ -648,13 +648,15 @@ function scaleLines() {
   );
   out.push(
     table(
-      ['posts', 'blog check', 'first sync', 'sync, nothing changed', 'sync after one edit', 'KV records'],
+      ['posts', 'blog check', 'first sync', 'of which cards', 'sync, nothing changed', 'sync after one edit', 'cards drawn: first / nothing changed / one edit', 'KV records'],
       rows.map((r) => [
         int(r.count),
         `${r.sync.check.toFixed(2)} s`,
         `${r.sync.first.toFixed(1)} s`,
+        `${r.sync.cards.first.seconds.toFixed(1)} s`,
         `${r.sync.again.toFixed(1)} s${r.sync.againWrote ? ' (WROTE)' : ''}`,
         r.sync.edit === null ? '-' : `${r.sync.edit.toFixed(1)} s`,
+        [r.sync.cards.first, r.sync.cards.again, r.sync.cards.edit].map((c) => (c ? int(c.rendered) : '-')).join(' / '),
         kb(r.sync.kvBytes),
       ]),
     ),
@@ -1155,9 +1157,9 @@ function report() {
       ['step', 'time', 'what it printed', 'as expected'],
       [
         ['blog check', `${(s.check.ms / 1000).toFixed(3)} s`, `${s.check.how}; min ${(s.check.min / 1000).toFixed(3)} s`, mark(g.check.ok)],
-        ['first blog sync', `${(s.first.ms / 1000).toFixed(1)} s`, s.first.summary, mark(s.first.ok)],
-        ['sync, nothing changed', `${(s.again.ms / 1000).toFixed(1)} s`, s.again.summary, mark(s.again.ok)],
-        [`sync after editing ${s.edit.edited}`, `${(s.edit.ms / 1000).toFixed(1)} s`, `${changes(s.edit.changed)}; ${s.edit.summary}`, mark(s.edit.ok)],
+        ['first blog sync', `${(s.first.ms / 1000).toFixed(1)} s`, `${s.first.summary}; ${s.first.cards.text}`, mark(s.first.ok)],
+        ['sync, nothing changed', `${(s.again.ms / 1000).toFixed(1)} s`, `${s.again.summary}; ${s.again.cards.text}`, mark(s.again.ok)],
+        [`sync after editing ${s.edit.edited}`, `${(s.edit.ms / 1000).toFixed(1)} s`, `${changes(s.edit.changed)}; ${s.edit.summary}; ${s.edit.cards.text}`, mark(s.edit.ok)],
       ],
     ),
   );

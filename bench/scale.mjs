@@ -12,6 +12,7 @@ import { writePosts } from './content.mjs';
 import { BLOG, OUT, ROOT, runOk } from './proc.mjs';
 import { prepareBlogDir, workerdBlog } from './servers.mjs';
 import { median } from './stats.mjs';
+import { cardsLine } from './sync.mjs';
 
 export const SIZES = (process.env.BENCH_SCALE ?? '8,2000,10000').split(',').map(Number);
 /** What the slow KV waits before each read. */
@@ -61,6 +62,8 @@ async function syncAt(count, contentDir) {
     again: again.seconds,
     againWrote: !/^Nothing to write\.$/m.test(again.stdout),
     edit: edit?.seconds ?? null,
+    // The social cards each sync drew, and how long drawing took (timed by sync, apart).
+    cards: { first: cardsLine(first.stdout), again: cardsLine(again.stdout), edit: edit ? cardsLine(edit.stdout) : null },
     kvJson,
     kvBytes: fs.statSync(kvJson).size,
   };

@@ -19,6 +19,15 @@ export function changedPosts(stdout) {
   return [...block.matchAll(/^ {2}(added|updated|removed)\s+(\S+)$/gm)].map((m) => [m[1], m[2]]);
 }
 
+/**
+ * What a sync says of the social cards it drew: { rendered, seconds, text }. Drawing is
+ * timed by sync itself, so the figure stands apart from the sync's own time.
+ */
+export function cardsLine(stdout) {
+  const m = /^cards: (\d+) rendered in ([\d.]+) s.*$/m.exec(stdout);
+  return m ? { rendered: Number(m[1]), seconds: Number(m[2]), text: m[0] } : { rendered: NaN, seconds: NaN, text: '(no cards line)' };
+}
+
 function summaryLine(stdout) {
   return /^\d+ added, \d+ updated, \d+ removed, \d+ unchanged; index \w+$/m.exec(stdout)?.[0] ?? '(no summary line)';
 }
@@ -54,13 +63,17 @@ export async function syncFigures({ contentDir, stateDir, count }) {
   const sync = (args = []) => runOk(BLOG, ['sync', '--content', contentDir, '--persist-to', stateDir, ...args], { cwd: ROOT });
 
   const first = await sync();
-  const firstOk = summaryLine(first.stdout) === `${count} added, 0 updated, 0 removed, 0 unchanged; index written`;
+  // Every generated post has no cover: each gets a card of its own.
+  const firstOk =
+    summaryLine(first.stdout) === `${count} added, 0 updated, 0 removed, 0 unchanged; index written` &&
+    cardsLine(first.stdout).rendered === count;
 
   const again = await sync();
   const againOk =
     /^Nothing to write\.$/m.test(again.stdout) &&
     changedPosts(again.stdout).length === 0 &&
-    summaryLine(again.stdout) === `0 added, 0 updated, 0 removed, ${count} unchanged; index unchanged`;
+    summaryLine(again.stdout) === `0 added, 0 updated, 0 removed, ${count} unchanged; index unchanged` &&
+    cardsLine(again.stdout).rendered === 0;
 
   // What sync sees of the namespace: the keys `wrangler kv key list` returns.
   const list = await runOk(WRANGLER, ['kv', 'key', 'list', '--binding', 'POSTS', '--local', '--persist-to', stateDir]);
@@ -74,17 +87,19 @@ export async function syncFigures({ contentDir, stateDir, count }) {
     changed.length === 1 &&
     changed[0][0] === 'updated' &&
     changed[0][1] === edited &&
-    summaryLine(edit.stdout) === `0 added, 1 updated, 0 removed, ${count - 1} unchanged; index written`;
+    summaryLine(edit.stdout) === `0 added, 1 updated, 0 removed, ${count - 1} unchanged; index written` &&
+    // At most the edited post's card: none when its reading time stays the same.
+    cardsLine(edit.stdout).rendered <= 1;
 
   return {
     count,
     bytes,
     slugs,
     check,
-    first: { ms: first.ms, summary: summaryLine(first.stdout), ok: firstOk },
-    again: { ms: again.ms, summary: summaryLine(again.stdout), ok: againOk, written: changedPosts(again.stdout).length },
+    first: { ms: first.ms, summary: summaryLine(first.stdout), ok: firstOk, cards: cardsLine(first.stdout) },
+    again: { ms: again.ms, summary: summaryLine(again.stdout), ok: againOk, written: changedPosts(again.stdout).length, cards: cardsLine(again.stdout) },
     // Keys in the namespace: every post, the index and the version.
     keys: { stored: count + 2, listed },
-    edit: { ms: edit.ms, summary: summaryLine(edit.stdout), changed, edited, ok: editOk },
+    edit: { ms: edit.ms, summary: summaryLine(edit.stdout), changed, edited, ok: editOk, cards: cardsLine(edit.stdout) },
   };
 }

@@ -123,13 +123,18 @@ function meta(html, attr, name) {
   return new RegExp(`<meta ${attr}="${name}" content="([^"]*)">`).exec(html)?.[1];
 }
 
-/** Every `file/` key in the site's local KV, with its metadata. */
+/**
+ * Every `file/` key in the site's local KV, with its metadata, but the posts' social cards
+ * (which tests/e2e/cards.test.mjs checks): each post's key names its card.
+ */
 async function storedFiles() {
   const { code, stdout, stderr } = await run(WRANGLER, [
-    'kv', 'key', 'list', '--prefix', 'file/', '--binding', 'POSTS', '--local', '--persist-to', site.stateDir,
+    'kv', 'key', 'list', '--binding', 'POSTS', '--local', '--persist-to', site.stateDir,
   ]);
   assert.equal(code, 0, stderr);
-  return JSON.parse(stdout.slice(stdout.indexOf('[')));
+  const keys = JSON.parse(stdout.slice(stdout.indexOf('[')));
+  const cards = new Set(keys.filter((k) => k.name.startsWith('post/')).map((k) => k.metadata?.card));
+  return keys.filter((k) => k.name.startsWith('file/') && !cards.has(k.name));
 }
 
 const keyOf = (url) => `file/${url.slice('/files/'.length)}`;
@@ -258,10 +263,12 @@ describe('a post with images and files beside it', () => {
     const { res, bytes } = await fetchBytes(site.base + new URL(image).pathname);
     assert.equal(res.status, 200);
     assert.deepEqual(bytes, await fs.readFile(path.join(FIXTURES, 'cover.png')));
-    // A post without a cover keeps the small card.
+    // A post without a cover is shared with the card sync drew for it.
     const other = await get(`${site.base}/posts/apple-native-container-cli`);
-    assert.equal(meta(other.body, 'name', 'twitter:card'), 'summary');
-    assert.equal(meta(other.body, 'property', 'og:image'), undefined);
+    assert.equal(meta(other.body, 'name', 'twitter:card'), 'summary_large_image');
+    assert.match(meta(other.body, 'property', 'og:image') ?? '', /^https?:\/\/[^/]+\/files\/[0-9a-f]{32}\.png$/);
+    assert.notEqual(meta(other.body, 'property', 'og:image'), image);
+    assert.equal(meta(other.body, 'property', 'og:image:width'), '1200');
   });
 
   test('feeds carry the images with absolute URLs', async () => {

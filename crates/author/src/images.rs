@@ -100,6 +100,7 @@ impl Spec {
             hash: self.hash(),
             file: Some(self.source.clone()),
             content_type: Some(kv::content_type("webp").to_string()),
+            card: None,
         }
     }
 }
@@ -602,7 +603,8 @@ mod tests {
         assert!(!is_variant(Some(&KeyMeta {
             hash: info.hash.clone(),
             file: None,
-            content_type: Some("image/png".into())
+            content_type: Some("image/png".into()),
+            card: None,
         })));
     }
 

@@ -3,6 +3,7 @@
 //! on the author's machine only, so nothing here weighs on the Worker's wasm.
 
 pub mod assets;
+pub mod card;
 pub mod cores;
 pub mod dates;
 pub mod devserver;

@@ -42,6 +42,7 @@ pub fn check(posts: &[SourcePost], index: &SiteIndex, content_dir: &Path) -> Vec
             hash: post.record.meta.hash.clone(),
             file: Some(file_key(content_dir, &post.file)),
             content_type: None,
+            card: None,
         };
         let meta_bytes = json_len(&meta);
         if meta_bytes > kv::MAX_METADATA_BYTES {

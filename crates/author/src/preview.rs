@@ -180,7 +180,7 @@ pub fn entry(preview: &Preview, hash: &str, file: &str) -> serde_json::Value {
     serde_json::json!({
         "key": preview::key_of_hash(&preview.token_hash),
         "value": preview.to_stored(),
-        "metadata": KeyMeta { hash: hash.to_string(), file: Some(file.to_string()), content_type: None },
+        "metadata": KeyMeta { hash: hash.to_string(), file: Some(file.to_string()), content_type: None, card: None },
     })
 }
 
@@ -358,6 +358,7 @@ mod tests {
             hash: hash.into(),
             file: Some(file.into()),
             content_type: None,
+            card: None,
         })
     }
 

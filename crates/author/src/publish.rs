@@ -40,6 +40,7 @@ pub fn prepare(
     let highlighter = Highlighter::shared();
     let strip_raw_html = !settings.raw_html;
     let mut posts: Vec<SourcePost> = content.publishable(drafts).into_iter().cloned().collect();
+    let card_style = crate::card::style_hash(&settings);
     for post in &mut posts {
         // The edge gets the body as HTML, which follows from the Markdown, the highlighter
         // (both in the hash already) and the raw HTML setting.
@@ -61,6 +62,12 @@ pub fn prepare(
             // The diagrams' SVG follows from the body and what draws it (see build.rs).
             post.record.meta.hash =
                 source::hash_of(&(&post.record.meta.hash, env!("BLOG_DIAGRAMS_ID")));
+        }
+        // A post without a cover is shared with its card (see [`crate::card`]), which shows
+        // its title and reading time (in the hash already), its date and what every card of
+        // the site shares: a new site title, colour or drawing rewrites the post and its card.
+        if post.record.cover.is_none() {
+            post.record.meta.hash = with_card(&post.record.meta, &card_style);
         }
         if highlighting == Highlighting::All || limits::may_outgrow_kv(post) {
             post.highlight(|lang, code| highlighter.highlight(lang, code));
@@ -215,6 +222,18 @@ pub fn feed_html(plan: &mut Plan, posts: &[SourcePost], strip_raw_html: bool) {
     }
 }
 
+/// A post's hash joined by what its card shows beyond the post's own text: the date and
+/// what every card of the site shares ([`crate::card::style_hash`]).
+fn with_card(meta: &blog_core::content::PostMeta, card_style: &str) -> String {
+    source::hash_of(&(
+        &meta.hash,
+        "card",
+        card_style,
+        meta.published,
+        meta.utc_offset,
+    ))
+}
+
 /// Names, in a post's hash, the form its record reaches the edge in: HTML rendered by sync,
 /// stored after the record's JSON ([`blog_core::content::PostRecord::to_stored`]). A new
 /// form rewrites every post once.
@@ -264,7 +283,7 @@ fn text_entry(key: &str, text: &str, hash: &str, file: Option<String>) -> serde_
     serde_json::json!({
         "key": key,
         "value": text,
-        "metadata": KeyMeta { hash: hash.to_string(), file, content_type: None },
+        "metadata": KeyMeta { hash: hash.to_string(), file, content_type: None, card: None },
     })
 }
 
@@ -282,14 +301,57 @@ pub fn post_entries(
     plan.put_posts
         .iter()
         .map(|(_, r)| {
-            text_entry(
+            let mut entry = text_entry(
                 &kv::post_key(&r.meta.slug),
                 &r.to_stored(),
                 &source::stored_hash(r),
                 files.get(r.meta.slug.as_str()).cloned(),
-            )
+            );
+            // The card it uses, so a later sync that leaves the post alone keeps the card.
+            if let Some(card) = r.card.as_ref().and_then(crate::card::key_of) {
+                entry["metadata"]["card"] = serde_json::Value::String(card);
+            }
+            entry
         })
         .collect()
+}
+
+/// The entries of rendered cards for a bulk put, their bytes as base64 (the local session
+/// stores them as they are; `wrangler kv bulk put` would not, see `Kv::put_bytes`).
+pub fn card_entries(rendered: &[(String, Vec<u8>)]) -> Vec<serde_json::Value> {
+    rendered
+        .iter()
+        .map(|(key, png)| {
+            serde_json::json!({
+                "key": key,
+                "value": base64(png),
+                "base64": true,
+                "metadata": crate::card::key_meta(key),
+            })
+        })
+        .collect()
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// The records list pages are built from, the tags page's and the aliases, by key: their
@@ -345,7 +407,7 @@ pub fn version_entry(index: &SiteIndex) -> serde_json::Value {
     serde_json::json!({
         "key": kv::VERSION_KEY,
         "value": index.version,
-        "metadata": KeyMeta { hash: index.version.clone(), file: None, content_type: None },
+        "metadata": KeyMeta { hash: index.version.clone(), file: None, content_type: None, card: None },
     })
 }
 
@@ -581,6 +643,7 @@ mod tests {
             hash: "old".into(),
             file: Some(file.into()),
             content_type: None,
+            card: None,
         })
     }
 
@@ -648,6 +711,7 @@ mod tests {
                 hash: source::stored_hash(&a.record),
                 file: Some("a.md".into()),
                 content_type: None,
+                card: None,
             }),
         )]
         .into_iter()
@@ -882,6 +946,32 @@ mod tests {
     }
 
     #[test]
+    fn cards_go_to_kv_as_base64_bytes_with_their_type() {
+        for (bytes, text) in [
+            (&b""[..], ""),
+            (b"f", "Zg=="),
+            (b"fo", "Zm8="),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg=="),
+            (b"fooba", "Zm9vYmE="),
+            (b"foobar", "Zm9vYmFy"),
+            (&[0x89, 0xff, 0x00, 0xfe], "if8A/g=="),
+        ] {
+            assert_eq!(base64(bytes), text);
+        }
+        let entries = card_entries(&[("file/ab12.png".into(), vec![0x89, b'P', b'N'])]);
+        assert_eq!(
+            entries,
+            [serde_json::json!({
+                "key": "file/ab12.png",
+                "value": "iVBO",
+                "base64": true,
+                "metadata": {"hash": "ab12", "type": "image/png"},
+            })]
+        );
+    }
+
+    #[test]
     fn the_report_counts_search_pieces_apart_from_posts() {
         let plan = Plan {
             delete_keys: vec!["post/gone".into(), "search/t/zz".into()],
@@ -911,21 +1001,29 @@ mod tests {
             let content = content(&[("content/a.md", text.to_string())]);
             let parsed = content.posts[0].record.meta.hash.clone();
             let (posts, _) = prepare(&content, Settings::default(), false, Highlighting::All);
-            (parsed, posts[0].record.meta.hash.clone())
+            // Without a cover, the post's card is named last.
+            let style = crate::card::style_hash(&Settings::default());
+            let prepared = posts[0].record.meta.hash.clone();
+            let carded = move |hash: String| {
+                let mut meta = posts[0].record.meta.clone();
+                meta.hash = hash;
+                with_card(&meta, &style)
+            };
+            (parsed, prepared, carded)
         };
-        let (parsed, prepared) = hash(&plain);
+        let (parsed, prepared, carded) = hash(&plain);
         assert_eq!(
             prepared,
-            source::hash_of(&(&parsed, HTML_FORMAT, false)),
+            carded(source::hash_of(&(&parsed, HTML_FORMAT, false))),
             "a post without the new syntax keeps the hash it had"
         );
-        let (parsed, prepared) = hash(&alert);
+        let (parsed, prepared, carded) = hash(&alert);
         assert_eq!(
             prepared,
-            source::hash_of(&(
+            carded(source::hash_of(&(
                 source::hash_of(&(&parsed, HTML_FORMAT, false)),
                 ["callouts"]
-            ))
+            )))
         );
         let content = content(&[("content/a.md", alert)]);
         let (posts, _) = prepare(&content, Settings::default(), false, Highlighting::All);

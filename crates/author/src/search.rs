@@ -478,6 +478,7 @@ mod tests {
                     hash: hash.clone(),
                     file: None,
                     content_type: None,
+                    card: None,
                 };
                 (k.clone(), Some(meta))
             })

@@ -441,6 +441,7 @@ pub fn parse_post(
         words: 0,
         assets: Default::default(),
         cover: None,
+        card: None,
         neighbours: Default::default(),
         related: Vec::new(),
         series: None,

@@ -275,6 +275,7 @@ mod tests {
             words: 0,
             assets: Default::default(),
             cover: None,
+            card: None,
             neighbours: Default::default(),
             related: Vec::new(),
             series: None,
@@ -295,6 +296,7 @@ mod tests {
                         },
                         file: None,
                         content_type: None,
+                        card: None,
                     }),
                 )
             })
@@ -581,6 +583,7 @@ mod tests {
                 hash: "1".into(),
                 file: Some("a.md".into()),
                 content_type: None,
+                card: None,
             }),
         );
         remote.insert(
@@ -589,6 +592,7 @@ mod tests {
                 hash: "1".into(),
                 file: Some("b.md".into()),
                 content_type: None,
+                card: None,
             }),
         );
         let local = [
@@ -690,6 +694,7 @@ mod tests {
                 hash: name.into(),
                 file: Some("aa.png".into()),
                 content_type: Some("image/webp".into()),
+                card: None,
             })
         };
         held.insert("file/v1.webp".into(), variant("v1"));

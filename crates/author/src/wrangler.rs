@@ -238,11 +238,46 @@ impl Kv {
             hash: info.hash.clone(),
             file: None,
             content_type: Some(info.content_type.to_string()),
+            card: None,
         };
         let full = full
             .to_str()
             .ok_or_else(|| format!("{}: the path is not UTF-8", full.display()))?;
         self.put_path(&info.key(), full, &meta)
+    }
+
+    /// Whether a bulk put stores base64 values as bytes: the local session does; wrangler
+    /// 4.86's `kv bulk put` does not (see [`Self::put_file`]).
+    pub fn bulk_keeps_bytes(&self) -> bool {
+        matches!(self.place, Place::Local { .. })
+    }
+
+    /// Uploads rendered files (a post's social card) one call each, from a temporary file,
+    /// as [`Self::put_file`] does; with a progress line.
+    pub fn put_rendered(
+        &self,
+        files: &[(String, Vec<u8>)],
+        meta: fn(&str) -> KeyMeta,
+    ) -> Result<(), String> {
+        for (i, (key, bytes)) in files.iter().enumerate() {
+            let file = TempFile::write("card", bytes)?;
+            let meta = serde_json::to_value(meta(key)).expect("metadata serialises");
+            match self.place {
+                Place::Local { .. } => self
+                    .ask(
+                        &format!("local KV key put {key}"),
+                        serde_json::json!({"op": "put-file", "key": key, "path": file.path_str(), "metadata": meta}),
+                    )
+                    .map(drop)?,
+                Place::Remote => {
+                    let meta = serde_json::to_string(&meta).expect("metadata serialises");
+                    self.run(&["key", "put", key, "--path", file.path_str(), "--metadata", &meta])
+                        .map(drop)?
+                }
+            }
+            progress("cards", i + 1, files.len());
+        }
+        Ok(())
     }
 
     fn bulk_put(&self, what: &str, entries: &[&serde_json::Value]) -> Result<(), String> {

@@ -180,6 +180,10 @@ pub struct PostRecord {
     /// The image shown when the post is shared (`cover` in the front matter).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover: Option<Asset>,
+    /// The post's social card, made by `blog sync` when it has no cover: a PNG of its title,
+    /// the site's title, its date and reading time, stored as a file like any other.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<Asset>,
     /// The posts just before and after this one, written by `blog sync` so that the page
     /// needs this record and the small [`SiteRecord`], never the list of every post.
     #[serde(default, skip_serializing_if = "Neighbours::is_empty")]
@@ -281,11 +285,23 @@ impl PostRecord {
             words: 0,
             assets: AssetMap::default(),
             cover: None,
+            card: None,
             neighbours: Neighbours::default(),
             math_html: Vec::new(),
             related: Vec::new(),
             series: None,
         }
+    }
+
+    /// The reading time the page and the card show, in minutes: 230 words a minute, at
+    /// least one.
+    pub fn reading_minutes(&self) -> usize {
+        self.words.div_ceil(230).max(1)
+    }
+
+    /// The picture shown when the post is shared: its cover when it has one, else its card.
+    pub fn share_image(&self) -> Option<&Asset> {
+        self.cover.as_ref().or(self.card.as_ref())
     }
 
     /// The related posts a reader sees at `now`: those already out.
@@ -1138,6 +1154,7 @@ mod tests {
             words: 0,
             assets: Default::default(),
             cover: None,
+            card: None,
             neighbours: all[1].clone(),
             related: Vec::new(),
             series: None,

@@ -880,6 +880,7 @@ mod tests {
             words: 0,
             assets: Default::default(),
             cover: None,
+            card: None,
             neighbours: Default::default(),
             related: Vec::new(),
             series: None,

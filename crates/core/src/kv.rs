@@ -201,6 +201,10 @@ pub struct KeyMeta {
     /// A stored file's content type: the edge serves it without a lookup of its own.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
+    /// A post's social card (`file/{hash}.png`), when it has one: a sync that leaves the post
+    /// alone still knows the card it uses, and keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<String>,
 }
 
 #[cfg(test)]
@@ -292,13 +296,15 @@ mod tests {
             KeyMeta {
                 hash: "h".into(),
                 file: None,
-                content_type: None
+                content_type: None,
+                card: None
             }
         );
         let json = serde_json::to_string(&KeyMeta {
             hash: "h".into(),
             file: None,
             content_type: Some("image/png".into()),
+            card: None,
         })
         .unwrap();
         assert_eq!(json, r#"{"hash":"h","type":"image/png"}"#);

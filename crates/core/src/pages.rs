@@ -23,7 +23,7 @@ pub struct Head {
     pub tag_feed: Option<(String, String)>,
     /// Error pages ask not to be indexed.
     pub noindex: bool,
-    /// The picture shown when the page is shared (a post's cover).
+    /// The picture shown when the page is shared (a post's cover, else its card).
     pub image: Option<ShareImage>,
     /// A numbered page's neighbours in its list (`<link rel="prev">`, `rel="next"`), absolute.
     pub previous: Option<String>,
@@ -314,7 +314,7 @@ fn post_page(site: &Settings, record: &PostRecord, now: Timestamp, preview: bool
         &meta.url(),
     );
     head.og_type = "article";
-    head.image = record.cover.as_ref().map(|c| ShareImage {
+    head.image = record.share_image().map(|c| ShareImage {
         url: site.absolute(&c.url),
         width: c.width,
         height: c.height,
@@ -333,7 +333,7 @@ fn post_page(site: &Settings, record: &PostRecord, now: Timestamp, preview: bool
         } else {
             &[]
         },
-        reading_minutes: record.words.div_ceil(230).max(1),
+        reading_minutes: record.reading_minutes(),
         tags: meta.tag_links(),
         previous,
         next,
@@ -731,6 +731,7 @@ mod tests {
             words: 0,
             assets: Default::default(),
             cover: None,
+            card: None,
             neighbours: Neighbours::of_list(&index.posts).swap_remove(1),
             related: Vec::new(),
             series: None,
@@ -851,6 +852,8 @@ mod tests {
                 .into_iter()
                 .collect(),
             cover: Some(asset("/files/bb.png", 1200, 630)),
+            // A cover wins over the card sync makes.
+            card: Some(asset("/files/cc.png", 1200, 630)),
             neighbours: Neighbours::default(),
             related: Vec::new(),
             series: None,
@@ -871,10 +874,24 @@ mod tests {
         ));
         assert!(html.contains("\"image\":\"https://blog.example/files/bb.png\""));
         assert!(html.contains("<img src=\"/files/aa.png\" alt=\"A chart\" width=\"640\" height=\"360\" decoding=\"async\" loading=\"eager\">"));
+        let carded = post(
+            &site,
+            &PostRecord {
+                cover: None,
+                ..record.clone()
+            },
+            i64::MAX,
+        );
+        assert!(carded.contains(
+            "<meta property=\"og:image\" content=\"https://blog.example/files/cc.png\">"
+        ));
+        assert!(carded.contains("<meta property=\"og:image:height\" content=\"630\">"));
+        assert!(carded.contains("<meta name=\"twitter:card\" content=\"summary_large_image\">"));
         let plain = post(
             &site,
             &PostRecord {
                 cover: None,
+                card: None,
                 ..record
             },
             i64::MAX,
@@ -966,6 +983,7 @@ mod tests {
             words: 0,
             assets: Default::default(),
             cover: None,
+            card: None,
             neighbours: Neighbours::default(),
             related: Vec::new(),
             series: None,

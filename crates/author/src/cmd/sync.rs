@@ -2,6 +2,7 @@
 //! the site whole at every step (files, posts, index, version, deletions), and report it.
 
 use super::Site;
+use blog_author::card::{self, Cards};
 use blog_author::images;
 use blog_author::lease::Lease;
 use blog_author::preview;
@@ -122,6 +123,7 @@ pub fn publish(
     let (settings, content, mut posts, mut index) = loaded?;
     let strip_raw_html = !settings.raw_html;
     let base_url = settings.base_url.clone();
+    let card_settings = settings.clone();
     println!("Syncing {} to {} KV…", site.content.display(), kv.place());
     let remote = listed?;
     let renamed = publish::renames(&content, &site.content, &remote);
@@ -246,9 +248,36 @@ pub fn publish(
     }
     publish::render_planned(&mut plan, strip_raw_html);
     publish::feed_html(&mut plan, &posts, strip_raw_html);
+    // Each written post's card, now that its reading time is known; the cards of the posts
+    // left alone are kept. Only the cards KV lacks are drawn.
+    let mut cards = Cards::plan(
+        plan.put_posts.iter_mut().map(|(_, record)| record),
+        &plan.unchanged,
+        &card_settings,
+        &remote,
+    );
+    plan.delete_files.retain(|key| !cards.used.contains(key));
     renew()?;
     let files: Vec<_> = plan.put_files.iter().map(|key| used[key]).collect();
     kv.put_files(&site.content, &files)?;
+    // Cards are files too, written before the posts that name them. A few go locally in
+    // the posts' own bulk put, ahead of them (the session writes in order); many are drawn
+    // and written a chunk at a time first; remotely, one call each.
+    let missing: Vec<String> = cards.missing.keys().cloned().collect();
+    let mut card_entries = Vec::new();
+    if kv.bulk_keeps_bytes() && missing.len() <= card::INLINE {
+        card_entries = publish::card_entries(&cards.draw(&missing)?);
+    } else {
+        cards.draw_and_write(&missing, card::CHUNK, |drawn| {
+            if kv.bulk_keeps_bytes() {
+                kv.put_in_batches("cards", &publish::card_entries(drawn))?;
+            } else {
+                kv.put_rendered(drawn, card::key_meta)?;
+            }
+            renew()
+        })?;
+    }
+    let cards_written = !missing.is_empty();
     renew()?;
     kv.put_variants(&encoding.uploads)?;
     renew()?;
@@ -278,14 +307,16 @@ pub fn publish(
     if stale.is_zero() {
         index_entries.extend(new_records);
         blog_author::search::head_last(&mut index_entries);
+        entries.splice(0..0, card_entries);
     } else {
+        kv.put_in_batches("cards", &card_entries)?;
         let (added, changed): (Vec<_>, Vec<_>) = entries
             .into_iter()
             .zip(&plan.put_posts)
             .partition(|(_, (change, _))| *change == sync::Change::Added);
         let added: Vec<_> = added.into_iter().map(|(entry, _)| entry).collect();
         kv.put_in_batches("new posts", &added)?;
-        if !added.is_empty() || !files.is_empty() || !encoding.uploads.is_empty() {
+        if !added.is_empty() || !files.is_empty() || !encoding.uploads.is_empty() || cards_written {
             wait_for_locations(stale, "the new posts and files");
         }
         renew()?;
@@ -352,6 +383,7 @@ pub fn publish(
             )
         );
     }
+    println!("{}", cards.report());
     Ok(published)
 }
 
