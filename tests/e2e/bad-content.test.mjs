@@ -165,7 +165,9 @@ describe('the emptiness check can see writes', () => {
     const names = (await kvKeys(stateDir)).map((k) => k.name).sort();
     const posts = (await fs.readdir(contentDir)).map((f) => `post/${f.replace(/\.md$/, '')}`);
     const lists = names.filter((n) => n.startsWith('list/'));
-    assert.deepEqual(names.filter((n) => !n.startsWith('list/') && !n.startsWith('search/')), ['aliases', ...posts, 'site', 'tags', 'version'].sort());
+    assert.deepEqual(names.filter((n) => !/^(list|search|file)\//.test(n)), ['aliases', ...posts, 'site', 'tags', 'version'].sort());
+    // No post here shows a file: the files are the posts' social cards, one each.
+    assert.equal(names.filter((n) => /^file\/[0-9a-f]{32}\.png$/.test(n)).length, posts.length, names.join(' '));
     // And the search index: its head, the doc table of the first 256 posts, term shards.
     const search = names.filter((n) => n.startsWith('search/'));
     assert.ok(['search/head', 'search/d/0'].every((k) => search.includes(k)) && search.some((k) => k.startsWith('search/t/')), search.join(' '));
