@@ -470,12 +470,11 @@ pub fn answer_top(
         if term.len() >= 3 {
             let longer = prefixed(terms, term);
             if !longer.is_empty() {
-                for t in longer {
-                    this.extend(scored(&terms[t], visible, stats, &norms, 0.5));
-                }
-                // Best score per document.
-                this.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-                this.dedup_by_key(|e| e.0);
+                let extra: Vec<Vec<(u32, u32)>> = longer
+                    .iter()
+                    .map(|t| scored(&terms[*t], visible, stats, &norms, 0.5))
+                    .collect();
+                this = best_per_doc(this, &extra, visible);
             }
         }
         total = Some(match total {
@@ -513,6 +512,33 @@ pub fn answer_top(
         }
     }
     ranked
+}
+
+/// The best score of each document over `first` and `more` (each in document order, every
+/// document below `visible`), in document order. Postings of a term and the terms it begins
+/// cover most of a large collection at once, so scores go into a table a document wide
+/// when they are many (linear), and are sorted when they are few.
+fn best_per_doc(first: Vec<(u32, u32)>, more: &[Vec<(u32, u32)>], visible: u32) -> Vec<(u32, u32)> {
+    let total = first.len() + more.iter().map(Vec::len).sum::<usize>();
+    if total.saturating_mul(16) < visible as usize {
+        let mut all = first;
+        for m in more {
+            all.extend_from_slice(m);
+        }
+        all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        all.dedup_by_key(|e| e.0);
+        return all;
+    }
+    let mut best = vec![0u32; visible as usize];
+    for &(doc, score) in first.iter().chain(more.iter().flatten()) {
+        let cell = &mut best[doc as usize];
+        *cell = (*cell).max(score);
+    }
+    best.into_iter()
+        .enumerate()
+        .filter(|&(_, score)| score > 0)
+        .map(|(doc, score)| (doc as u32, score))
+        .collect()
 }
 
 /// The documents in both lists (each in document order), their scores added.
@@ -829,6 +855,40 @@ fn distance(a: &str, b: &str, limit: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_best_score_per_document_is_the_same_by_table_or_by_sort() {
+        // Pseudo-random lists, each in document order, some documents in several.
+        let mut seed = 7u32;
+        let mut next = || {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            seed >> 8
+        };
+        let list = |next: &mut dyn FnMut() -> u32| {
+            let mut docs: Vec<u32> = (0..40).map(|_| next() % 500).collect();
+            docs.sort_unstable();
+            docs.dedup();
+            docs.into_iter()
+                .map(|d| (d, 1 + next() % 900))
+                .collect::<Vec<_>>()
+        };
+        let first = list(&mut next);
+        let more: Vec<Vec<(u32, u32)>> = (0..3).map(|_| list(&mut next)).collect();
+        // 160 postings: a table for 500 documents, a sort for 100,000.
+        let by_table = best_per_doc(first.clone(), &more, 500);
+        let by_sort = best_per_doc(first.clone(), &more, 100_000);
+        assert_eq!(by_table, by_sort);
+        assert!(by_table.windows(2).all(|w| w[0].0 < w[1].0));
+        for &(doc, score) in &by_table {
+            let best = first
+                .iter()
+                .chain(more.iter().flatten())
+                .filter(|e| e.0 == doc)
+                .map(|e| e.1)
+                .max();
+            assert_eq!(Some(score), best);
+        }
+    }
 
     fn doc(title: &str, body: &str) -> Document {
         Document {
