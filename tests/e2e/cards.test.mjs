@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import zlib from 'node:zlib';
+import { ihdr, png } from './png.mjs';
 import { ARTIFACTS, archivePosts, get } from './harness.mjs';
 import { contentWith, kvKeys, postText, removeTemp, startSite } from './support.mjs';
 
@@ -20,35 +20,6 @@ const EDITED = '/posts/a-title-that-will-change';
 
 let site;
 let contentDir;
-
-/** A valid RGB PNG of one colour. */
-function png(width, height, [r, g, b]) {
-  const chunk = (type, data) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(body));
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => [r, g, b]).flat())]);
-  const pixels = zlib.deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
-  return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', header), chunk('IDAT', pixels), chunk('IEND', Buffer.alloc(0))]);
-}
-
-/** A PNG's signature, first chunk and size, read from its bytes. */
-function ihdr(bytes) {
-  return {
-    signature: bytes.subarray(0, 8).equals(Buffer.from('\x89PNG\r\n\x1a\n', 'latin1')),
-    chunk: bytes.toString('latin1', 12, 16),
-    width: bytes.readUInt32BE(16),
-    height: bytes.readUInt32BE(20),
-  };
-}
 
 function meta(html, attr, name) {
   return new RegExp(`<meta ${attr}="${name}" content="([^"]*)">`).exec(html)?.[1];

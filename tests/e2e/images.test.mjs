@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { PNG_SIGNATURE, ihdr, photoPng, png, pngChunk, rgbHeader } from './png.mjs';
 import AxeBuilder from '@axe-core/playwright';
 import { ARTIFACTS, BLOG, CONTENT, ROOT, WRANGLER, get, run, startSite } from './harness.mjs';
 
@@ -28,55 +28,6 @@ const ARGS = [
 let site;
 let contentDir;
 let browser;
-
-/** A valid RGB PNG of one colour: different sizes or colours make different bytes. */
-function png(width, height, [r, g, b]) {
-  const chunk = (type, data) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(body));
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array.from({ length: width }, () => [r, g, b]).flat())]);
-  const pixels = zlib.deflateSync(Buffer.concat(Array.from({ length: height }, () => row)));
-  return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', header), chunk('IDAT', pixels), chunk('IEND', Buffer.alloc(0))]);
-}
-
-/** A photo-like RGB PNG: smooth gradients with fine grain, which no encoder makes trivial. */
-function photoPng(width, height) {
-  const chunk = (type, data) => {
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(body));
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8);
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  let seed = 7;
-  for (let y = 0; y < height; y++) {
-    const row = y * (width * 3 + 1);
-    for (let x = 0; x < width; x++) {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      const grain = (seed >> 16) % 9;
-      const at = row + 1 + x * 3;
-      raw[at] = (x * 255) / width + grain;
-      raw[at + 1] = 80 + 60 * Math.sin(y / 90) + grain;
-      raw[at + 2] = (y * 200) / height + 40 * Math.cos(x / 140);
-    }
-  }
-  return Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), chunk('IHDR', header), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
-}
 
 /** Width and height of a WebP, from its VP8X, VP8 or VP8L chunk. */
 function webpSize(b) {
@@ -108,7 +59,8 @@ function sourcesOf(html, src) {
 
 /** Width and height from a PNG's IHDR chunk. */
 function pngSize(bytes) {
-  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+  const { width, height } = ihdr(bytes);
+  return { width, height };
 }
 
 /** The attributes of every <img> in a post's body (not the read-count badge). */
@@ -446,14 +398,7 @@ describe('a large photo', () => {
 describe('a picture that cannot be decoded', () => {
   test('stops the sync at the line that shows it, and nothing is written', async () => {
     // A PNG header that says 900 x 600, with no pixels after it.
-    const ihdr = Buffer.alloc(13);
-    ihdr.writeUInt32BE(900, 0);
-    ihdr.writeUInt32BE(600, 4);
-    ihdr.set([8, 2, 0, 0, 0], 8);
-    const body = Buffer.concat([Buffer.from('IHDR', 'latin1'), ihdr]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(body));
-    const broken = Buffer.concat([Buffer.from('\x89PNG\r\n\x1a\n\0\0\0\x0d', 'latin1'), body, crc]);
+    const broken = Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', rgbHeader(900, 600))]);
     await fs.writeFile(path.join(contentDir, 'broken.png'), broken);
     const post = path.join(contentDir, 'a-broken-photo.md');
     await fs.writeFile(post, '+++\ntitle = "A Broken Photo"\ndate = 2026-06-23T08:00:00Z\nsummary = "S."\n+++\n\nText.\n\n![Nothing to see](broken.png)\n');
