@@ -211,6 +211,16 @@ impl Reader<'_> {
         Err(Corrupt("number too long"))
     }
 
+    /// A term: its length in bytes, then its UTF-8.
+    fn term(&mut self) -> Result<String, Corrupt> {
+        let len = self.count(1)?;
+        let term = std::str::from_utf8(&self.bytes[self.at..self.at + len])
+            .map_err(|_| Corrupt("term not UTF-8"))?
+            .to_string();
+        self.at += len;
+        Ok(term)
+    }
+
     fn u32(&mut self) -> Result<u32, Corrupt> {
         u32::try_from(self.varint()?).map_err(|_| Corrupt("number too large"))
     }
@@ -299,11 +309,7 @@ pub fn decode_shard_where(
     r.start(SHARD_FORMAT)?;
     let terms = r.count(2)?;
     for _ in 0..terms {
-        let len = r.count(1)?;
-        let term = std::str::from_utf8(&r.bytes[r.at..r.at + len])
-            .map_err(|_| Corrupt("term not UTF-8"))?
-            .to_string();
-        r.at += len;
+        let term = r.term()?;
         let n = r.count(2)?;
         let block = r.count(1)?;
         if block < n * 2 {
@@ -397,11 +403,7 @@ pub fn decode_endings(text: &[u8]) -> Result<Vec<Ending>, Corrupt> {
     let n = r.count(2)?;
     let mut terms = Vec::with_capacity(n);
     for _ in 0..n {
-        let len = r.count(1)?;
-        let term = std::str::from_utf8(&r.bytes[r.at..r.at + len])
-            .map_err(|_| Corrupt("term not UTF-8"))?
-            .to_string();
-        r.at += len;
+        let term = r.term()?;
         let first_doc = r.u32()?;
         terms.push(Ending { term, first_doc });
     }
