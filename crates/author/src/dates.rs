@@ -159,9 +159,7 @@ pub fn stamp(
 
 /// Writes the lock's text whole or not at all (a temporary file renamed over it).
 pub fn write(path: &Path, text: &str) -> Result<(), String> {
-    let temp = path.with_extension("lock.tmp");
-    std::fs::write(&temp, text)
-        .and_then(|()| std::fs::rename(&temp, path))
+    crate::files::write_whole(path, text)
         .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 

@@ -9,6 +9,7 @@ pub mod dates;
 pub mod devserver;
 pub mod diagnostic;
 pub mod diagram;
+pub mod files;
 pub mod frontmatter;
 pub mod highlight;
 pub mod images;

@@ -118,26 +118,67 @@ pub fn prepare(
     (posts, index)
 }
 
+/// What a sync keeps on the author's machine for the next one, each only a speed-up: every
+/// post's weighed words, and the related posts last chosen.
+#[derive(Default, Debug)]
+pub struct Kept {
+    pub terms: crate::search::TermCache,
+    pub related: crate::related::Chosen,
+}
+
 /// Chooses each post's related posts (see [`crate::related`]): never one its page already
 /// links as a neighbour, nor one not out at `now` (the sync's clock) unless it is out
-/// before the post itself.
-pub fn relate(posts: &mut [SourcePost], now: blog_core::date::Timestamp) {
-    let docs: Vec<_> = posts.iter().map(crate::search::document).collect();
+/// before the post itself. Each post's words are search's, from `kept.terms` where it
+/// holds them ([`crate::search::TermCache::weigh`]); when `kept.related` holds a choice made
+/// from the same inputs (every post's content hash, slug and instant, whether it is out at `now`,
+/// the posts its page links, and the ranking), that choice is taken and none is made.
+pub fn relate(posts: &mut [SourcePost], now: blog_core::date::Timestamp, kept: &mut Kept) {
+    let Kept {
+        terms: cache,
+        related: kept,
+    } = kept;
+    cache.weigh(&posts.iter().collect::<Vec<_>>());
     let metas: Vec<&blog_core::content::PostMeta> = posts.iter().map(|p| &p.record.meta).collect();
     // What a post's page already links: its neighbours, and its series' parts.
-    let linked = |a: usize, b: usize| {
-        let record = &posts[a].record;
-        let n = &record.neighbours;
-        let slug = &metas[b].slug;
-        [&n.older, &n.newer]
-            .into_iter()
-            .flatten()
-            .chain(record.series.iter().flat_map(|s| &s.parts))
-            .any(|n| &n.slug == slug)
+    let links: Vec<Vec<&str>> = posts
+        .iter()
+        .map(|p| {
+            let n = &p.record.neighbours;
+            [&n.older, &n.newer]
+                .into_iter()
+                .flatten()
+                .chain(p.record.series.iter().flat_map(|s| &s.parts))
+                .map(|n| n.slug.as_str())
+                .collect()
+        })
+        .collect();
+    let inputs = source::hash_of(&(
+        crate::related::RANKING,
+        blog_core::search::WEIGH_VERSION,
+        metas
+            .iter()
+            .zip(&links)
+            .map(|(m, links)| (&m.hash, &m.slug, m.published, m.published <= now, links))
+            .collect::<Vec<_>>(),
+    ));
+    let chosen = match kept.get(&inputs, posts.len()) {
+        Some(chosen) => chosen.to_vec(),
+        None => {
+            let terms: Vec<crate::related::Terms> = posts
+                .iter()
+                .map(|p| crate::related::Terms {
+                    words: &cache.get(p).0,
+                    tags: &p.record.meta.tags,
+                })
+                .collect();
+            let chosen = crate::related::related(&terms, |a, b| {
+                !links[a].contains(&metas[b].slug.as_str())
+                    && metas[b].published <= now.max(metas[a].published)
+            });
+            kept.put(inputs, chosen.clone());
+            chosen
+        }
     };
-    let chosen = crate::related::related(&docs, |a, b| {
-        !linked(a, b) && metas[b].published <= now.max(metas[a].published)
-    });
     let related: Vec<Vec<Neighbour>> = chosen
         .iter()
         .map(|found| found.iter().map(|&b| Neighbour::of(metas[b])).collect())
@@ -1045,7 +1086,7 @@ mod tests {
                 false,
                 Highlighting::WhereLimitsNeedIt,
             );
-            relate(&mut posts, i64::MAX);
+            relate(&mut posts, i64::MAX, &mut Default::default());
             posts
         };
         let posts = relate();
@@ -1078,8 +1119,39 @@ mod tests {
             "{:?}",
             related("mini-vercel-clone-in-rust-in-one-day")
         );
-        let again = relate();
-        for (a, b) in posts.iter().zip(&again) {
+        // Again, with each post's words read back from a saved cache, in another order.
+        let path = std::env::temp_dir().join(format!("blog-relate-{}.txt", std::process::id()));
+        let mut kept = Kept::default();
+        let (mut posts_cached, _) = prepare(
+            &content,
+            Settings::default(),
+            false,
+            Highlighting::WhereLimitsNeedIt,
+        );
+        super::relate(&mut posts_cached, i64::MAX, &mut kept);
+        kept.terms.save(&path);
+        let mut read = Kept {
+            terms: crate::search::TermCache::load(&path),
+            ..Kept::default()
+        };
+        std::fs::remove_file(&path).unwrap();
+        let (mut again, _) = prepare(
+            &content,
+            Settings::default(),
+            false,
+            Highlighting::WhereLimitsNeedIt,
+        );
+        super::relate(&mut again, i64::MAX, &mut read);
+        assert!(
+            !read.terms.changed(),
+            "every post's words were in the cache"
+        );
+        assert!(read.related.changed, "no choice was kept: one was made");
+        let pairs = posts
+            .iter()
+            .zip(&posts_cached)
+            .chain(posts.iter().zip(&again));
+        for (a, b) in pairs {
             assert_eq!(a.record.related, b.record.related, "stable");
             assert_eq!(
                 source::stored_hash(&a.record),
@@ -1107,7 +1179,7 @@ mod tests {
         let now = blog_core::date::parse_rfc3339("2026-06-01")
             .unwrap()
             .timestamp();
-        relate(&mut posts, now);
+        relate(&mut posts, now, &mut Default::default());
         for post in &posts {
             let slugs: Vec<&str> = post
                 .record
@@ -1126,7 +1198,92 @@ mod tests {
             }
         }
         // Once it is out, it is the closest to Alpha.
-        relate(&mut posts, i64::MAX);
+        relate(&mut posts, i64::MAX, &mut Default::default());
         assert_eq!(posts[0].record.related[0].slug, "later");
+    }
+
+    #[test]
+    fn a_kept_choice_is_taken_only_while_nothing_it_was_made_from_changed() {
+        let text = |title: &str, date: &str, tags: &str| {
+            format!("+++\ntitle = \"{title}\"\ndate = {date}\nsummary = \"S.\"\ntags = [{tags}]\n+++\n\nCargo builds, caches and runners for {title}.\n")
+        };
+        let files = [
+            ("content/a.md", text("Alpha", "2026-01-01", "\"rust\"")),
+            ("content/b.md", text("Beta", "2026-02-01", "\"rust\"")),
+            ("content/c.md", text("Gamma", "2026-03-01", "\"go\"")),
+            ("content/d.md", text("Delta", "2026-04-01", "\"rust\"")),
+            ("content/e.md", text("Epsilon", "2026-05-01", "\"go\"")),
+            ("content/f.md", text("Zeta", "2030-01-01", "\"rust\"")),
+        ];
+        let now = blog_core::date::parse_rfc3339("2026-06-01")
+            .unwrap()
+            .timestamp();
+        let related_of = |files: &[(&str, String)], now, kept: &mut Kept| {
+            let (mut posts, _) = prepare(
+                &content(files),
+                Settings::default(),
+                false,
+                Highlighting::All,
+            );
+            relate(&mut posts, now, kept);
+            posts
+                .iter()
+                .map(|p| p.record.related.iter().map(|r| r.slug.clone()).collect())
+                .collect::<Vec<Vec<String>>>()
+        };
+        let mut kept = Kept::default();
+        let first = related_of(&files, now, &mut kept);
+        assert!(kept.related.changed);
+        let path = std::env::temp_dir().join(format!("blog-chosen-{}.txt", std::process::id()));
+        kept.related.save(&path);
+        // Read back, the same posts take the kept choice: shown by a kept choice altered
+        // on disk, which a choice made afresh would not give.
+        let saved = std::fs::read_to_string(&path).unwrap();
+        let mut lines: Vec<&str> = saved.lines().collect();
+        assert_eq!(lines.len(), 1 + files.len() + 1, "{saved}");
+        lines[1] = "";
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let mut read = Kept {
+            related: crate::related::Chosen::load(&path),
+            ..Kept::default()
+        };
+        let taken = related_of(&files, now, &mut read);
+        assert!(!read.related.changed);
+        assert!(taken[0].is_empty() && taken[1..] == first[1..], "{taken:?}");
+        // Whatever the choice depends on makes a new one: a post's text, a post coming
+        // out, a new post; a later clock that brings no post out does not.
+        let later = blog_core::date::parse_rfc3339("2027-01-01")
+            .unwrap()
+            .timestamp();
+        assert_eq!(related_of(&files, later, &mut read), taken);
+        assert!(!read.related.changed);
+        let mut edited = files.to_vec();
+        edited[2].1 = text("Gamma", "2026-03-01", "\"rust\"");
+        for (files, now) in [
+            (edited.clone(), now),
+            (files.to_vec(), i64::MAX),
+            (
+                [
+                    &files[..],
+                    &[("content/g.md", text("Eta", "2026-05-02", "\"go\""))],
+                ]
+                .concat(),
+                now,
+            ),
+        ] {
+            let mut read = Kept {
+                related: crate::related::Chosen::load(&path),
+                ..Kept::default()
+            };
+            let chosen = related_of(&files, now, &mut read);
+            assert!(read.related.changed);
+            assert_eq!(chosen, related_of(&files, now, &mut Kept::default()));
+        }
+        // A damaged file, or one cut short, is no choice.
+        for cut in [saved.len() / 2, saved.len() - 1] {
+            std::fs::write(&path, &saved[..cut]).unwrap();
+            assert_eq!(crate::related::Chosen::load(&path), Default::default());
+        }
+        std::fs::remove_file(&path).unwrap();
     }
 }

@@ -1,59 +1,72 @@
 //! Related posts, computed at sync: for each post, the few others closest to it by TF-IDF
-//! cosine over their titles, headings, bodies and tags (a tag is a term of its own, weighed
-//! above words), so posts that share tags and vocabulary come first.
+//! cosine over the words search reads in it (title, headings, tags, summary and body, each
+//! field weighed as search weighs it: [`blog_core::search::weigh`]) and its tags (a tag is a
+//! term of its own, weighed above words), so posts that share tags and vocabulary come first.
 //!
-//! Cheap at ten thousand posts: each post keeps only its [`TERMS_PER_POST`] heaviest terms,
-//! and a term most posts use is no evidence, so it is dropped. Scores accumulate over the
-//! postings of those terms only, never over every pair. Deterministic: the same posts give
-//! the same answer on every machine and every sync (ties go to the earlier post).
+//! Cheap at ten thousand posts: the words are search's, read once per post and kept by
+//! content hash between syncs ([`crate::search::TermCache`]), so a sync reads only the
+//! posts it changed. Each post keeps only its [`TERMS_PER_POST`] heaviest terms, and a term
+//! most posts use is no evidence, so it is dropped. Scores accumulate over the postings of
+//! those terms only, never over every pair. Deterministic: the same posts give the same
+//! answer on every machine and every sync (ties go to the earlier post, then the term that
+//! sorts first).
 
-use blog_core::search::{terms, Document};
+use blog_core::content::tag_slug;
 use std::collections::HashMap;
+use std::path::Path;
 
 /// How many related posts a page shows.
 pub const RELATED: usize = 3;
 /// The heaviest terms a post keeps: what bounds the work per post.
 pub const TERMS_PER_POST: usize = 64;
 
-/// Field weights: a title word counts three body words, a heading word two, a tag four.
-const TITLE: f32 = 3.0;
-const HEADING: f32 = 2.0;
-const BODY: f32 = 1.0;
+/// A shared tag weighs four body words: it is the author's own word for what is alike.
 const TAG: f32 = 4.0;
 
-/// For each document, up to [`RELATED`] others (their places in `docs`), best first.
+/// What relates a post to others: its weighted words as search counts them (stemmed, in
+/// half units of a body word: see [`blog_core::search::Posting`]) and its tags.
+#[derive(Clone, Copy, Debug)]
+pub struct Terms<'a> {
+    pub words: &'a [(String, u32)],
+    pub tags: &'a [String],
+}
+
+/// For each post, up to [`RELATED`] others (their places in `posts`), best first.
 /// `allowed(a, b)` says whether `b` may be shown as related to `a` (not a post `a`'s page
 /// already links, not one that is not out yet).
-pub fn related(
-    docs: &[Document],
-    allowed: impl Fn(usize, usize) -> bool + Sync,
-) -> Vec<Vec<usize>> {
-    let n = docs.len();
-    // Every term as a number, in the order first met (so the same posts number them alike),
-    // and each document's weighted counts by number.
-    // Reading the words is most of the work: on every core.
-    let mut texts: Vec<(&Document, Vec<(String, f32)>)> =
-        docs.iter().map(|doc| (doc, Vec::new())).collect();
-    crate::cores::each(&mut texts, 64, |(doc, terms)| {
-        *terms = term_counts(doc).into_iter().collect();
-        terms.sort_by(|a, b| a.0.cmp(&b.0));
-    });
-    let mut numbers: HashMap<String, u32> = HashMap::new();
-    let counts: Vec<Vec<(u32, f32)>> = texts
-        .into_iter()
-        .map(|(_, terms)| {
-            let mut counts: Vec<(u32, f32)> = terms
-                .into_iter()
+pub fn related(posts: &[Terms], allowed: impl Fn(usize, usize) -> bool + Sync) -> Vec<Vec<usize>> {
+    let n = posts.len();
+    let tags: Vec<Vec<String>> = posts
+        .iter()
+        .map(|p| p.tags.iter().map(|t| format!("#{}", tag_slug(t))).collect())
+        .collect();
+    // Every term as a number, and each post's weighted counts by number. The numbers
+    // follow the order the posts' words come in, which a cache may change: nothing below
+    // orders by them, only by the terms they stand for.
+    let mut numbers: HashMap<&str, u32> = HashMap::new();
+    let mut names: Vec<&str> = Vec::new();
+    let counts: Vec<Vec<(u32, f32)>> = posts
+        .iter()
+        .zip(&tags)
+        .map(|(post, tags)| {
+            let words = post
+                .words
+                .iter()
+                .filter(|(term, _)| STOP_WORDS.binary_search(&term.as_str()).is_err())
+                .map(|(term, half_units)| (term.as_str(), *half_units as f32 / 2.0));
+            words
+                .chain(tags.iter().map(|t| (t.as_str(), TAG)))
                 .map(|(term, tf)| {
-                    let next = numbers.len() as u32;
-                    (*numbers.entry(term).or_insert(next), tf)
+                    let id = *numbers.entry(term).or_insert_with(|| {
+                        names.push(term);
+                        names.len() as u32 - 1
+                    });
+                    (id, tf)
                 })
-                .collect();
-            counts.sort_by_key(|(id, _)| *id);
-            counts
+                .collect()
         })
         .collect();
-    let mut df = vec![0u32; numbers.len()];
+    let mut df = vec![0u32; names.len()];
     for c in &counts {
         for &(id, _) in c {
             df[id as usize] += 1;
@@ -66,28 +79,25 @@ pub fn related(
     } else {
         n as u32
     };
-    let vectors: Vec<Vec<(u32, f32)>> = counts
-        .iter()
-        .map(|c| {
-            let mut v: Vec<(u32, f32)> = c
-                .iter()
-                .filter(|&&(id, _)| (2..=max_df).contains(&df[id as usize]))
-                .map(|&(id, tf)| {
-                    let idf = (n as f32 / df[id as usize] as f32).ln();
-                    (id, (1.0 + tf.ln()) * idf)
-                })
-                .filter(|(_, w)| *w > 0.0)
-                .collect();
-            v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            v.truncate(TERMS_PER_POST);
-            let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
-            for (_, w) in &mut v {
-                *w /= norm;
-            }
-            v
-        })
-        .collect();
-    let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); numbers.len()];
+    let mut vectors = counts;
+    crate::cores::each(&mut vectors, 256, |v| {
+        v.retain(|&(id, _)| (2..=max_df).contains(&df[id as usize]));
+        for (id, w) in v.iter_mut() {
+            let idf = (n as f32 / df[*id as usize] as f32).ln();
+            *w = (1.0 + w.ln()) * idf;
+        }
+        v.retain(|(_, w)| *w > 0.0);
+        v.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then_with(|| names[a.0 as usize].cmp(names[b.0 as usize]))
+        });
+        v.truncate(TERMS_PER_POST);
+        let norm = v.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
+        for (_, w) in v.iter_mut() {
+            *w /= norm;
+        }
+    });
+    let mut postings: Vec<Vec<(u32, f32)>> = vec![Vec::new(); names.len()];
     for (doc, v) in vectors.iter().enumerate() {
         for &(id, w) in v {
             postings[id as usize].push((doc as u32, w));
@@ -134,8 +144,84 @@ pub fn related(
     runs.into_iter().flat_map(|(_, out)| out).collect()
 }
 
-/// English words too common to tell posts apart, as [`terms`] spells them: in a small
-/// collection the document frequency alone cannot tell.
+/// Names how related posts are chosen in a [`Chosen`] file's inputs: a change of the
+/// ranking changes it, so no choice made by other code is ever taken.
+pub const RANKING: &str = "related 2";
+
+/// The related posts the last sync chose (places in its posts), kept on the author's
+/// machine under the hash of everything the choice was made from ([`crate::publish::relate`]
+/// names it), so a sync that changed none of that chooses nothing again. Only a speed-up:
+/// a missing, damaged or other file is no choice.
+#[derive(Default, Debug, PartialEq)]
+pub struct Chosen {
+    inputs: String,
+    related: Vec<Vec<usize>>,
+    /// Whether a choice was made since it was read: what is worth saving.
+    pub changed: bool,
+}
+
+const CHOSEN_FORMAT: &str = "blog related posts";
+const CHOSEN_END: &str = "end\n";
+
+impl Chosen {
+    /// The choice kept in `path`, or none.
+    pub fn load(path: &Path) -> Chosen {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| Chosen::parse(&text))
+            .unwrap_or_default()
+    }
+
+    fn parse(text: &str) -> Option<Chosen> {
+        let mut lines = text.strip_suffix(CHOSEN_END)?.lines();
+        let inputs = lines
+            .next()?
+            .strip_prefix(CHOSEN_FORMAT)?
+            .strip_prefix(' ')?;
+        let related = lines
+            .map(|line| line.split_whitespace().map(|n| n.parse().ok()).collect())
+            .collect::<Option<Vec<Vec<usize>>>>()?;
+        Some(Chosen {
+            inputs: inputs.to_string(),
+            related,
+            changed: false,
+        })
+    }
+
+    /// The choice made from `inputs` for `count` posts, if it is the one kept.
+    pub fn get(&self, inputs: &str, count: usize) -> Option<&[Vec<usize>]> {
+        let fits = self.related.iter().flatten().all(|&b| b < count);
+        (self.inputs == inputs && self.related.len() == count && fits).then_some(&self.related)
+    }
+
+    /// Keeps `related` as the choice made from `inputs`.
+    pub fn put(&mut self, inputs: String, related: Vec<Vec<usize>>) {
+        *self = Chosen {
+            inputs,
+            related,
+            changed: true,
+        };
+    }
+
+    /// Writes the choice to `path`, whole or not at all ([`crate::files::write_whole`]).
+    /// One that cannot be written is only not kept.
+    pub fn save(&self, path: &Path) {
+        let mut text = format!("{CHOSEN_FORMAT} {}\n", self.inputs);
+        for related in &self.related {
+            let places: Vec<String> = related.iter().map(usize::to_string).collect();
+            text.push_str(&places.join(" "));
+            text.push('\n');
+        }
+        text.push_str(CHOSEN_END);
+        if let Err(e) = crate::files::write_whole(path, text) {
+            eprintln!("  related posts: cannot keep {}: {e}", path.display());
+        }
+    }
+}
+
+/// English words too common to tell posts apart, as search stems them, beyond the ones
+/// search never indexes ([`blog_core::search::STOPWORDS`]): in a small collection the
+/// document frequency alone cannot tell.
 const STOP_WORDS: [&str; 48] = [
     "a", "about", "after", "all", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do",
     "for", "from", "had", "has", "have", "i", "if", "in", "into", "is", "it", "its", "my", "no",
@@ -143,33 +229,26 @@ const STOP_WORDS: [&str; 48] = [
     "was", "we", "what", "when", "with", "you", "your",
 ];
 
-fn term_counts(doc: &Document) -> HashMap<String, f32> {
-    let mut counts: HashMap<String, f32> = HashMap::new();
-    let mut add = |text: &str, weight: f32| {
-        for term in terms(text) {
-            if STOP_WORDS.binary_search(&term.as_str()).is_ok() {
-                continue;
-            }
-            *counts.entry(term).or_insert(0.0) += weight;
-        }
-    };
-    add(&doc.title, TITLE);
-    for heading in &doc.headings {
-        add(heading, HEADING);
-    }
-    add(&doc.body, BODY);
-    for tag in &doc.tags {
-        // Apart from the words: a shared tag is the author's own word for what is alike.
-        *counts
-            .entry(format!("#{}", blog_core::content::tag_slug(tag)))
-            .or_insert(0.0) += TAG;
-    }
-    counts
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use blog_core::search::{terms, weigh, Document, Weighed};
+
+    /// [`related`] of documents, each read as search reads it.
+    fn relate(docs: &[Document], allowed: impl Fn(usize, usize) -> bool + Sync) -> Vec<Vec<usize>> {
+        let weighed: Vec<Weighed> = docs.iter().map(weigh).collect();
+        related(&terms_of(docs, &weighed), allowed)
+    }
+
+    fn terms_of<'a>(docs: &'a [Document], weighed: &'a [Weighed]) -> Vec<Terms<'a>> {
+        docs.iter()
+            .zip(weighed)
+            .map(|(d, (words, _))| Terms {
+                words,
+                tags: &d.tags,
+            })
+            .collect()
+    }
 
     fn doc(title: &str, tags: &[&str], body: &str) -> Document {
         Document {
@@ -213,7 +292,7 @@ mod tests {
 
     #[test]
     fn posts_that_share_tags_and_words_come_first_and_never_the_post_itself() {
-        let related = related(&docs(), |_, _| true);
+        let related = relate(&docs(), |_, _| true);
         let mut builds = related[0].clone();
         builds.sort();
         assert_eq!(builds, [1, 3], "{related:?}");
@@ -228,9 +307,9 @@ mod tests {
 
     #[test]
     fn a_post_already_linked_is_left_out_and_the_next_one_comes_up() {
-        let related = related(&docs(), |a, b| !(a == 0 && b == 1));
+        let related = relate(&docs(), |a, b| !(a == 0 && b == 1));
         assert_eq!(related[0], [3], "{related:?}");
-        let related = super::related(&docs(), |a, b| !(a == 0 && b == 3));
+        let related = relate(&docs(), |a, b| !(a == 0 && b == 3));
         assert_eq!(related[0], [1], "{related:?}");
     }
 
@@ -245,16 +324,35 @@ mod tests {
 
     #[test]
     fn the_same_posts_give_the_same_answer_every_time() {
-        let once = related(&docs(), |_, _| true);
+        let once = relate(&docs(), |_, _| true);
         for _ in 0..5 {
-            assert_eq!(related(&docs(), |_, _| true), once);
+            assert_eq!(relate(&docs(), |_, _| true), once);
         }
     }
 
-    /// `BLOG_RELATED_POSTS=10000 cargo test --release -p blog-author related::tests::many`
-    /// measures a larger collection.
     #[test]
-    fn many_posts_take_seconds_not_minutes() {
+    fn the_order_a_post_s_words_come_in_changes_nothing() {
+        // A cache hands the words back in another order than they were counted in.
+        let docs = docs();
+        let weighed: Vec<Weighed> = docs.iter().map(weigh).collect();
+        let once = related(&terms_of(&docs, &weighed), |_, _| true);
+        for order in [0, 1] {
+            let mut turned = weighed.clone();
+            for (words, _) in &mut turned {
+                words.sort();
+                if order == 1 {
+                    words.reverse();
+                }
+            }
+            assert_eq!(related(&terms_of(&docs, &turned), |_, _| true), once);
+        }
+    }
+
+    /// `BLOG_RELATED_POSTS=10000 cargo test --release -p blog-author related::tests::many
+    /// -- --nocapture` prints how long a larger collection takes (`make bench` measures a
+    /// whole sync).
+    #[test]
+    fn many_posts_each_find_their_three() {
         let count: usize = std::env::var("BLOG_RELATED_POSTS")
             .ok()
             .and_then(|n| n.parse().ok())
@@ -280,12 +378,14 @@ mod tests {
                 )
             })
             .collect();
+        let weighed: Vec<Weighed> = docs.iter().map(weigh).collect();
         let started = std::time::Instant::now();
-        let related = related(&docs, |_, _| true);
-        let took = started.elapsed();
-        eprintln!("related posts of {count} posts of 300 words: {took:?}");
+        let related = related(&terms_of(&docs, &weighed), |_, _| true);
+        eprintln!(
+            "related posts of {count} posts of 300 words: {:?}",
+            started.elapsed()
+        );
         assert!(related.iter().all(|r| r.len() == RELATED));
-        // Unoptimised, 2,000 posts: about 4 s on a busy 2-core machine.
-        assert!(took.as_secs() < 30, "{took:?}");
+        assert!(related.iter().enumerate().all(|(a, r)| !r.contains(&a)));
     }
 }

@@ -8,7 +8,7 @@ use blog_core::date::Timestamp;
 use blog_core::kv::KeyMeta;
 use blog_core::search::{self, Document, Index};
 use blog_core::search_store::{self as store, DocTable, Head};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 /// A post's fields as search reads them.
@@ -44,38 +44,25 @@ pub fn index(posts: &[&SourcePost]) -> Index {
 }
 
 /// [`index`], taking each post's weighted terms from `cache` when it holds them for the
-/// post's content hash, and leaving in `cache` those of `posts` alone (what a later
-/// [`TermCache::save`] keeps).
+/// post's content hash ([`TermCache::weigh`]).
 pub fn index_cached(posts: &[&SourcePost], cache: &mut TermCache) -> Index {
-    let mut weighed: Vec<(&SourcePost, Option<Weighed>)> = posts
-        .iter()
-        .map(|p| (*p, cache.terms.remove(&p.record.meta.hash)))
-        .collect();
-    crate::cores::each(&mut weighed, 64, |(post, out)| {
-        if out.is_none() {
-            *out = Some(search::weigh(&document(post)));
-        }
-    });
-    let index = search::index_weighed(weighed.iter().filter_map(|(_, w)| w.as_ref()));
-    cache.terms = weighed
-        .into_iter()
-        .filter_map(|(p, w)| Some((p.record.meta.hash.clone(), w?)))
-        .collect();
-    cache.used = true;
-    index
+    cache.weigh(posts);
+    search::index_weighed(posts.iter().map(|p| cache.get(p)))
 }
 
 /// Each post's weighted terms ([`search::weigh`] of its [`document`]) by the post's content
 /// hash, kept on the author's machine between syncs so an edit weighs only the posts it
-/// changed. Only a speed-up: a missing, unreadable or older file is an empty cache, an
-/// entry is found only under the hash of the content it was made from, and the file names
-/// [`TERMS_FORMAT`] and [`search::WEIGH_VERSION`], so entries made by other indexing code
-/// are never read.
+/// changed; both the index and related posts ([`crate::publish::relate`]) read them. Only a
+/// speed-up: a missing, unreadable or older file is an empty cache, an entry is found only
+/// under the hash of the content it was made from, and the file names [`TERMS_FORMAT`] and
+/// [`search::WEIGH_VERSION`], so entries made by other indexing code are never read.
 #[derive(Default, Debug, PartialEq)]
 pub struct TermCache {
     terms: HashMap<String, Weighed>,
-    /// Whether an index was made with it since it was read (and it holds that index's posts).
-    pub used: bool,
+    /// The posts weighed since it was read, by hash: what [`TermCache::save`] keeps.
+    kept: HashSet<String>,
+    /// Whether any post was weighed anew since it was read.
+    weighed: bool,
 }
 
 /// The first line of a [`TermCache`] file.
@@ -94,6 +81,38 @@ impl TermCache {
             .ok()
             .and_then(|text| TermCache::parse(&text))
             .unwrap_or_default()
+    }
+
+    /// Makes the cache hold the weighed terms of each of `posts`, reading (on every core)
+    /// only those whose content it holds none for, and keeps them for the next save.
+    pub fn weigh(&mut self, posts: &[&SourcePost]) {
+        let mut missing: Vec<(&SourcePost, Option<Weighed>)> = posts
+            .iter()
+            .filter(|p| !self.terms.contains_key(&p.record.meta.hash))
+            .map(|p| (*p, None))
+            .collect();
+        crate::cores::each(&mut missing, 64, |(post, out)| {
+            *out = Some(search::weigh(&document(post)));
+        });
+        self.weighed |= !missing.is_empty();
+        for (post, weighed) in missing {
+            self.terms
+                .insert(post.record.meta.hash.clone(), weighed.expect("weighed"));
+        }
+        self.kept
+            .extend(posts.iter().map(|p| p.record.meta.hash.clone()));
+    }
+
+    /// The weighed terms of `post`, which [`TermCache::weigh`] was given.
+    pub fn get(&self, post: &SourcePost) -> &Weighed {
+        &self.terms[&post.record.meta.hash]
+    }
+
+    /// Whether saving would change the file: a post was weighed anew, or one held is not
+    /// among the posts weighed since (its content changed or it is gone). A cache nothing
+    /// was weighed with holds what it read, and is left as it is.
+    pub fn changed(&self) -> bool {
+        !self.kept.is_empty() && (self.weighed || self.kept.len() < self.terms.len())
     }
 
     fn parse(text: &str) -> Option<TermCache> {
@@ -115,13 +134,16 @@ impl TermCache {
             }
             terms.insert(hash, (tf, len));
         }
-        Some(TermCache { terms, used: false })
+        Some(TermCache {
+            terms,
+            ..TermCache::default()
+        })
     }
 
     fn text(&self) -> String {
         let mut out = terms_header();
         out.push('\n');
-        for (hash, (tf, len)) in &self.terms {
+        for (hash, (tf, len)) in self.terms.iter().filter(|(h, _)| self.kept.contains(*h)) {
             out.push_str(&format!("{hash}\t{len}\t{}\n", tf.len()));
             for (term, f) in tf {
                 out.push_str(term);
@@ -134,16 +156,10 @@ impl TermCache {
         out
     }
 
-    /// Writes the cache to `path` (through a file beside it, renamed: an interrupted write
-    /// leaves the old cache or none). A cache that cannot be written is only not kept.
+    /// Writes the posts weighed since the cache was read to `path`, whole or not at all
+    /// ([`crate::files::write_whole`]). A cache that cannot be written is only not kept.
     pub fn save(&self, path: &Path) {
-        let tmp = path.with_extension("tmp");
-        let written = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| std::fs::write(&tmp, self.text()))
-            .and_then(|()| std::fs::rename(&tmp, path));
-        if let Err(e) = written {
+        if let Err(e) = crate::files::write_whole(path, self.text()) {
             eprintln!("  search: cannot keep {}: {e}", path.display());
         }
     }
@@ -569,12 +585,12 @@ mod tests {
         assert_eq!(cache, TermCache::default());
         let built = index_cached(&posts, &mut cache);
         assert_eq!(built.terms, fresh.terms);
-        assert!(cache.used);
+        assert!(cache.changed());
         assert_eq!(cache.terms.len(), posts.len());
         cache.save(&path);
         let mut read = TermCache::load(&path);
         assert_eq!(read.terms, cache.terms);
-        assert!(!read.used);
+        assert!(!read.changed());
         // A post's kept terms are found only under its content's hash: a post whose terms
         // were kept wrongly is read afresh once its content changes.
         let mut edited = seed();
@@ -586,19 +602,27 @@ mod tests {
         assert_eq!(from_cache.terms, index(&edited_posts).terms);
         assert!(from_cache.terms.contains_key("zyxwvut"));
         assert_eq!(from_cache.lengths, index(&edited_posts).lengths);
-        // Only the posts indexed now are kept: the old hash is gone.
-        assert_eq!(read.terms.len(), edited_posts.len());
-        assert!(read.terms.keys().all(|h| !h.is_empty()));
-        assert!(!read.terms.contains_key(
-            &content
-                .posts
-                .iter()
-                .find(|p| !p.draft)
-                .unwrap()
-                .record
-                .meta
-                .hash
-        ));
+        // Only the posts indexed now are kept: the old hash is gone once saved.
+        assert!(read.changed());
+        read.save(&path);
+        let mut reread = TermCache::load(&path);
+        assert_eq!(reread.terms.len(), edited_posts.len());
+        assert!(reread.terms.keys().all(|h| !h.is_empty()));
+        let old_hash = &content
+            .posts
+            .iter()
+            .find(|p| !p.draft)
+            .unwrap()
+            .record
+            .meta
+            .hash;
+        assert!(!reread.terms.contains_key(old_hash));
+        // The same posts again weigh nothing and leave nothing to save.
+        assert_eq!(
+            index_cached(&edited_posts, &mut reread).terms,
+            from_cache.terms
+        );
+        assert!(!reread.changed());
         // Another indexer's file, a damaged one and none at all are empty caches.
         let text = std::fs::read_to_string(&path).unwrap();
         let other = text.replacen(&terms_header(), "blog search terms search 0 0", 1);

@@ -1,7 +1,7 @@
 //! `blog check`: everything `sync` validates, KV's size limits included, writing nothing.
 
 use super::Site;
-use blog_author::publish::Highlighting;
+use blog_author::publish::{Highlighting, Kept};
 
 pub const HELP: &str = "\
 Validate site.toml and every post in the content folder as `blog sync` would, Workers KV's
@@ -25,6 +25,7 @@ pub fn run(site: &Site, drafts: bool) -> Result<(), String> {
         &content,
         drafts,
         Highlighting::WhereLimitsNeedIt,
+        &mut Kept::default(),
     )?;
     let drafts = content.posts.iter().filter(|p| p.draft).count();
     let warnings = content.diagnostics.len();

@@ -12,7 +12,7 @@ pub mod sync;
 use blog_author::dates;
 use blog_author::diagnostic::Diagnostic;
 use blog_author::limits;
-use blog_author::publish::{self, Highlighting};
+use blog_author::publish::{self, Highlighting, Kept};
 use blog_author::source::{self, Content, SourcePost};
 use blog_core::content::SiteIndex;
 use blog_core::settings::Settings;
@@ -103,18 +103,20 @@ fn hearing<T>(f: impl FnOnce() -> T) -> (T, Vec<Diagnostic>) {
 }
 
 /// The records a sync would publish and their index; fails, printing each problem, when
-/// Workers KV would refuse any of them.
+/// Workers KV would refuse any of them. What `kept` holds from the last sync is taken
+/// where it still holds, and what this one works out is left there.
 fn prepare(
     site: &Site,
     settings: Settings,
     content: &Content,
     drafts: bool,
     highlighting: Highlighting,
+    kept: &mut Kept,
 ) -> Result<(Vec<SourcePost>, SiteIndex), String> {
     let (mut posts, index) = publish::prepare(content, settings, drafts, highlighting);
     // Left out only to measure what related posts cost a sync (see `blog sync --help`).
     if std::env::var_os("BLOG_NO_RELATED").is_none() {
-        publish::relate(&mut posts, now());
+        publish::relate(&mut posts, now(), kept);
     }
     let problems = limits::check(&posts, &index, &site.content);
     if !problems.is_empty() {

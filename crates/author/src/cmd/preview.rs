@@ -4,7 +4,7 @@
 use super::Site;
 use blog_author::lease::Lease;
 use blog_author::preview::{self, Stage, Tokens};
-use blog_author::publish::{self, Highlighting};
+use blog_author::publish::{self, Highlighting, Kept};
 use blog_author::wrangler::{Kv, Place};
 use blog_core::routes;
 use std::path::Path;
@@ -80,6 +80,7 @@ pub fn run(site: &Site, file: &Path, revoke: bool, place: Place) -> Result<(), S
         &content,
         false,
         Highlighting::WhereLimitsNeedIt,
+        &mut Kept::default(),
     )?;
     let stage = preview::stage(post, &posts, super::now());
     if let Stage::Published { slug } = &stage {

@@ -6,7 +6,7 @@ use blog_author::card::{self, Cards};
 use blog_author::images;
 use blog_author::lease::Lease;
 use blog_author::preview;
-use blog_author::publish::{self, Highlighting};
+use blog_author::publish::{self, Highlighting, Kept};
 use blog_author::sync;
 use blog_author::wrangler::{Kv, Place};
 use blog_core::content::SiteRecord;
@@ -88,10 +88,16 @@ pub fn publish(
 ) -> Result<Published, String> {
     let place = kv.location().clone();
     // Read beside the content, which it does not need; kept beside the writes.
-    let cache_path = terms_cache(&place);
-    let cache_read = {
-        let path = cache_path.clone();
-        std::thread::spawn(move || blog_author::search::TermCache::load(&path))
+    let (terms_path, related_path) = (
+        kept_path(&place, "search-terms.txt"),
+        kept_path(&place, "related.txt"),
+    );
+    let kept_read = {
+        let (terms, related) = (terms_path.clone(), related_path.clone());
+        std::thread::spawn(move || Kept {
+            terms: blog_author::search::TermCache::load(&terms),
+            related: blog_author::related::Chosen::load(&related),
+        })
     };
     // One sync at a time: held from before the listing until the last write. A dry run
     // only reads.
@@ -109,18 +115,20 @@ pub fn publish(
         let loaded = super::load(site).and_then(|(settings, content)| {
             // Only what KV might refuse once highlighted is highlighted now; the plan says
             // which posts are written, and only those are highlighted then.
+            let mut kept = kept_read.join().unwrap_or_default();
             let (posts, index) = super::prepare(
                 site,
                 settings.clone(),
                 &content,
                 drafts,
                 Highlighting::WhereLimitsNeedIt,
+                &mut kept,
             )?;
-            Ok((settings, content, posts, index))
+            Ok((settings, content, posts, index, kept))
         });
         (loaded, listing.join().expect("listing KV does not panic"))
     });
-    let (settings, content, mut posts, mut index) = loaded?;
+    let (settings, content, mut posts, mut index, mut kept) = loaded?;
     let strip_raw_html = !settings.raw_html;
     let base_url = settings.base_url.clone();
     let card_settings = settings.clone();
@@ -142,6 +150,7 @@ pub fn publish(
             &reread,
             drafts,
             Highlighting::WhereLimitsNeedIt,
+            &mut kept,
         )?;
     }
     let published = Published {
@@ -191,19 +200,28 @@ pub fn publish(
     // written, after the posts and before `version`; the ones no term needs are deleted.
     if std::env::var_os("BLOG_NO_SEARCH").is_none() {
         let now = now.as_secs() as i64;
-        let mut cache = cache_read.join().unwrap_or_default();
         list_records.extend(blog_author::search::records_unless_current(
-            &posts, now, &remote, &mut cache,
+            &posts,
+            now,
+            &remote,
+            &mut kept.terms,
         ));
-        if !dry_run && cache.used {
-            cache_saved = Some(std::thread::spawn(move || cache.save(&cache_path)));
-        }
+    }
+    if !dry_run {
+        cache_saved = Some(std::thread::spawn(move || {
+            if kept.terms.changed() {
+                kept.terms.save(&terms_path);
+            }
+            if kept.related.changed {
+                kept.related.save(&related_path);
+            }
+        }));
     }
     let mut plan = sync::plan(&records, &file_keys, index, site_record, &remote, &nonce);
     sync::split_variants(&mut plan, &variant_keys, &remote);
     sync::plan_records(&mut plan, list_records, &remote);
     let cache = images::Cache {
-        dir: variants_cache(&place),
+        dir: kept_path(&place, "image-variants"),
     };
     let work = images::work(&variants, &plan.put_variants, |name| cache.has(name));
     if dry_run {
@@ -358,7 +376,7 @@ pub fn publish(
     if let Some(saved) = cache_saved {
         saved
             .join()
-            .expect("keeping the search cache does not panic");
+            .expect("keeping what the next sync may take does not panic");
     }
     for (file, _) in &previews.put {
         println!("  preview of {file} updated (same link)");
@@ -450,28 +468,16 @@ impl Links {
     }
 }
 
-/// Where a sync keeps each post's weighted terms for the next one
-/// ([`blog_author::search::TermCache`]): in the local state folder, which deleting resets
-/// it with the state, or for the account's KV under `target/`. Never committed; safe to delete.
-fn terms_cache(place: &Place) -> std::path::PathBuf {
+/// Where a sync keeps `name` for the next one ([`Kept`], the image variants it encoded): in
+/// the local state folder, which deleting resets it with the state, or for the account's
+/// KV under `target/blog/`. Never committed; each is only a speed-up, safe to delete.
+fn kept_path(place: &Place, name: &str) -> std::path::PathBuf {
     match place {
         Place::Local { persist_to } => persist_to
             .as_deref()
             .unwrap_or(std::path::Path::new(".wrangler/state"))
-            .join("blog-search-terms.txt"),
-        Place::Remote => std::path::PathBuf::from("target/blog/search-terms.txt"),
-    }
-}
-
-/// Where a sync keeps the image variants it encoded ([`images::Cache`]): beside the search
-/// cache. Never committed; deleting it costs only encoding them again.
-fn variants_cache(place: &Place) -> std::path::PathBuf {
-    match place {
-        Place::Local { persist_to } => persist_to
-            .as_deref()
-            .unwrap_or(std::path::Path::new(".wrangler/state"))
-            .join("blog-image-variants"),
-        Place::Remote => std::path::PathBuf::from("target/blog/image-variants"),
+            .join(format!("blog-{name}")),
+        Place::Remote => std::path::Path::new("target/blog").join(name),
     }
 }
 
