@@ -7,43 +7,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writePosts } from './content.mjs';
-import { BLOG, ENV, OUT, ROOT, runOk } from './proc.mjs';
-import { median } from './stats.mjs';
+import { OUT, ROOT, runOk } from './proc.mjs';
+import { syncsSideBySide } from './sync.mjs';
 
 const SIZES = (process.env.BENCH_SEARCH_SIZES ?? '2000,10000').split(',').map(Number);
 /** A three-word query of common words, one of rarer ones, a phrase, a tag, a typo. */
 const QUERIES = ['build cache latency', 'durable object storage', '"key value store"', 'sqlite tag:rust', 'laytency'];
 const NAMESPACE = /^id\s*=\s*"([^"]+)"/m.exec(fs.readFileSync(path.join(ROOT, 'wrangler.toml'), 'utf8'))[1];
-
-async function timed(args, env) {
-  const started = process.hrtime.bigint();
-  const r = await runOk(BLOG, args, { cwd: ROOT, env: { ...ENV, ...env } });
-  return { ...r, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
-}
-
-async function syncs(count, contentDir, progress) {
-  const out = {};
-  const kinds = { search: {}, without: { BLOG_NO_SEARCH: '1' } };
-  const state = (kind) => path.join(OUT, 'search', String(count), `state-${kind}`);
-  for (const kind of Object.keys(kinds)) fs.rmSync(state(kind), { recursive: true, force: true });
-  const sync = (kind) => timed(['sync', '--content', contentDir, '--persist-to', state(kind)], kinds[kind]);
-  for (const kind of Object.keys(kinds)) {
-    progress(`search: ${count} posts, first sync (${kind})`);
-    out[kind] = { first: (await sync(kind)).seconds, again: [], edit: null };
-  }
-  for (let i = 0; i < 3; i++) {
-    for (const kind of Object.keys(kinds)) out[kind].again.push((await sync(kind)).seconds);
-  }
-  const files = fs.readdirSync(contentDir).sort();
-  const file = path.join(contentDir, files[Math.floor(files.length / 2)]);
-  const text = fs.readFileSync(file, 'utf8');
-  fs.appendFileSync(file, '\nOne more paragraph, added by the benchmark.\n');
-  for (const kind of Object.keys(kinds)) out[kind].edit = (await sync(kind)).seconds;
-  fs.writeFileSync(file, text);
-  for (const kind of Object.keys(kinds)) await sync(kind);
-  for (const kind of Object.keys(kinds)) out[kind].again = median(out[kind].again);
-  return { ...out, state: state('search') };
-}
 
 function parse(stdout) {
   return [...stdout.matchAll(/^search_bench: (\w+) (.*)$/gm)].map((m) => {
@@ -61,10 +31,18 @@ export async function searchFigures({ progress }) {
     const contentDir = path.join(OUT, 'search', String(count), 'content');
     fs.rmSync(contentDir, { recursive: true, force: true });
     await writePosts(contentDir, count, { bytes: 6000 });
-    const sync = await syncs(count, contentDir, progress);
+    const sync = await syncsSideBySide({
+      name: 'search',
+      count,
+      contentDir,
+      stateRoot: path.join(OUT, 'search', String(count)),
+      kinds: { search: {}, without: { BLOG_NO_SEARCH: '1' } },
+      paragraph: 'One more paragraph, added by the benchmark.',
+      progress,
+    });
     const kvJson = path.join(OUT, 'search', String(count), 'kv.json');
     progress(`search: ${count} posts, the queries`);
-    await runOk('node', [path.join(ROOT, 'bench/kv-export.mjs'), sync.state, NAMESPACE, kvJson], { cwd: ROOT });
+    await runOk('node', [path.join(ROOT, 'bench/kv-export.mjs'), sync.search.state, NAMESPACE, kvJson], { cwd: ROOT });
     const r = await runOk(path.join(ROOT, 'target/release/examples/search_bench'), [kvJson, ...QUERIES], { cwd: ROOT });
     const parsed = parse(r.stdout);
     rows.push({ count, sync, index: parsed.find((p) => p.kind === 'index'), queries: parsed.filter((p) => p.kind === 'query'), text: r.stdout });

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { writePosts } from './content.mjs';
-import { BLOG, OUT, ROOT, WRANGLER, run, runOk } from './proc.mjs';
+import { BLOG, ENV, OUT, ROOT, WRANGLER, run, runOk } from './proc.mjs';
 import { median } from './stats.mjs';
 
 const CHECK_RUNS = 15;
@@ -17,6 +17,52 @@ export function changedPosts(stdout) {
   const end = stdout.indexOf('\n\n', start - 1);
   const block = stdout.slice(start, end === -1 ? undefined : end);
   return [...block.matchAll(/^ {2}(added|updated|removed)\s+(\S+)$/gm)].map((m) => [m[1], m[2]]);
+}
+
+/** Runs the blog CLI with `args` (and `env` over the bench's own), timing it. */
+async function timed(args, env) {
+  const started = process.hrtime.bigint();
+  const r = await runOk(BLOG, args, { cwd: ROOT, env: { ...ENV, ...env } });
+  return { ...r, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+/**
+ * `blog sync` of `contentDir` in each of `kinds` (name: the environment that makes it, such
+ * as a feature left out), interleaved, each into its own fresh local KV under `stateRoot`:
+ * a first sync, three with nothing changed (median; each must write nothing), then one
+ * after appending `paragraph` to the middle post, which is then put back and synced.
+ * Returns, by kind, { first, again, edit, rewrote (the posts the edit sync wrote), state }.
+ */
+export async function syncsSideBySide({ name, count, contentDir, stateRoot, kinds, paragraph, progress }) {
+  const out = {};
+  const state = (kind) => path.join(stateRoot, `state-${kind}`);
+  for (const kind of Object.keys(kinds)) fs.rmSync(state(kind), { recursive: true, force: true });
+  const sync = (kind) => timed(['sync', '--content', contentDir, '--persist-to', state(kind)], kinds[kind]);
+  for (const kind of Object.keys(kinds)) {
+    progress(`${name}: ${count} posts, first sync (${kind})`);
+    out[kind] = { first: (await sync(kind)).seconds, again: [], edit: null, rewrote: 0, state: state(kind) };
+  }
+  progress(`${name}: ${count} posts, syncs with nothing changed, then one edit`);
+  for (let i = 0; i < 3; i++) {
+    for (const kind of Object.keys(kinds)) {
+      const r = await sync(kind);
+      if (!/^Nothing to write\.$/m.test(r.stdout)) throw new Error(`${name}: a sync with nothing changed (${kind}) wrote:\n${r.stdout}`);
+      out[kind].again.push(r.seconds);
+    }
+  }
+  const files = fs.readdirSync(contentDir).sort();
+  const file = path.join(contentDir, files[Math.floor(files.length / 2)]);
+  const text = fs.readFileSync(file, 'utf8');
+  fs.appendFileSync(file, `\n${paragraph}\n`);
+  for (const kind of Object.keys(kinds)) {
+    const r = await sync(kind);
+    out[kind].edit = r.seconds;
+    out[kind].rewrote = changedPosts(r.stdout).length;
+  }
+  fs.writeFileSync(file, text);
+  for (const kind of Object.keys(kinds)) await sync(kind);
+  for (const kind of Object.keys(kinds)) out[kind].again = median(out[kind].again);
+  return out;
 }
 
 /**
