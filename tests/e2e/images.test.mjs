@@ -43,6 +43,14 @@ function webpSize(b) {
   return assert.fail(`no WebP image chunk: ${tag}`);
 }
 
+/** Width and height of an AVIF, from its `ispe` (image spatial extents) property. */
+function avifSize(b) {
+  assert.equal(b.toString('latin1', 4, 12), 'ftypavif', 'an AVIF starts with its ftyp box');
+  const at = b.indexOf('ispe', 0, 'latin1');
+  assert.ok(at > 0, 'an ispe property');
+  return { width: b.readUInt32BE(at + 8), height: b.readUInt32BE(at + 12) };
+}
+
 /** Each `<source>` of the `<picture>` around the body image whose `src` is `src`. */
 function sourcesOf(html, src) {
   const picture = [...html.matchAll(/<picture>([\s\S]*?)<\/picture>/g)].find(([, inner]) => inner.includes(`src="${src}"`));
@@ -124,15 +132,16 @@ describe('a post with images and files beside it', () => {
     const originals = stored.filter((k) => !k.metadata.file);
     assert.deepEqual(originals.map((k) => k.metadata.type).sort(), ['application/pdf', 'image/png', 'image/png', 'image/svg+xml']);
     for (const { name, metadata } of stored) assert.equal(name, `file/${metadata.hash}.${name.split('.').pop()}`);
-    // The photo in the body (640 px wide) gets WebP copies at 480 and 640 px; the cover, the
-    // SVG and the PDF get none.
-    assert.match(out, /^ {2}image {5}resized photo\.png -> 480, 640 px WebP$/m);
-    assert.match(out, /^image variants: 2 added, 0 removed, 0 unchanged; 2 encoded from 1 images in \d+\.\d\d s; widest WebP /m);
+    // The photo in the body (640 px wide) gets AVIF and WebP copies at 480 and 640 px; the
+    // cover, the SVG and the PDF get none.
+    assert.match(out, /^ {2}image {5}resized photo\.png -> 480, 640 px AVIF and WebP$/m);
+    assert.match(out, /^image variants: 4 added, 0 removed, 0 unchanged; 4 encoded from 1 images in \d+\.\d\d s \(AVIF \d+\.\d\d s, WebP \d+\.\d\d s\); widest AVIF .+, WebP /m);
     const variants = stored.filter((k) => k.metadata.file);
-    assert.equal(variants.length, 2);
+    assert.equal(variants.length, 4);
     const photo = originals.find((k) => k.metadata.type === 'image/png' && variants[0].metadata.file === k.name.slice('file/'.length));
     assert.ok(photo, 'each variant names its original');
-    for (const v of variants) assert.equal(v.metadata.type, 'image/webp');
+    assert.deepEqual(variants.map((v) => v.metadata.type).sort(), ['image/avif', 'image/avif', 'image/webp', 'image/webp']);
+    for (const v of variants) assert.equal(v.metadata.type, `image/${v.name.split('.').pop()}`);
   });
 
   test('a relative image renders as an <img> with its size, alt text and loading hints', async () => {
@@ -152,11 +161,15 @@ describe('a post with images and files beside it', () => {
       { alt: diagram.alt, width: diagram.width, height: diagram.height, loading: diagram.loading },
       { alt: 'Three boxes joined by arrows: write, sync, serve', width: '320', height: '120', loading: 'lazy' },
     );
-    // The photo is offered as WebP beside its original; the SVG is not.
-    const [webp, ...others] = sourcesOf(body, photo.src);
+    // The photo is offered as AVIF, then WebP, beside its original; the SVG is not.
+    const [avif, webp, ...others] = sourcesOf(body, photo.src);
     assert.deepEqual(others, []);
+    assert.equal(avif.type, 'image/avif');
     assert.equal(webp.type, 'image/webp');
+    assert.equal(avif.sizes, webp.sizes);
+    assert.deepEqual(avif.srcset.map((c) => c.width), [480, 640]);
     assert.deepEqual(webp.srcset.map((c) => c.width), [480, 640]);
+    for (const c of avif.srcset) assert.match(c.url, /^\/files\/[0-9a-f]{32}\.avif$/);
     for (const c of webp.srcset) assert.match(c.url, /^\/files\/[0-9a-f]{32}\.webp$/);
     assert.deepEqual(sourcesOf(body, diagram.src), []);
   });
@@ -301,8 +314,9 @@ describe('a large photo', () => {
   const variantsCache = () => path.join(site.stateDir, 'blog-image-variants');
   let original;
   let webp;
+  let avif;
 
-  test('gets WebP variants at 480, 960 and 1600 px, with the original as the fallback', { timeout: 120_000 }, async () => {
+  test('gets AVIF and WebP variants at 480, 960 and 1600 px, with the original as the fallback', { timeout: 120_000 }, async () => {
     original = photoPng(2400, 1600);
     await fs.writeFile(path.join(contentDir, 'large.png'), original);
     await fs.writeFile(
@@ -311,18 +325,29 @@ describe('a large photo', () => {
     );
     const synced = await site.sync();
     assert.equal(synced.code, 0, synced.stdout + synced.stderr);
-    assert.match(synced.stdout, /^ {2}image {5}resized large\.png -> 480, 960, 1600 px WebP$/m);
-    const summary = /^image variants: 3 added, 0 removed, 2 unchanged; 3 encoded from 1 images in (\d+\.\d\d) s; widest WebP (.+) against (.+) of originals \((.+) saved, (\d+) %\)$/m.exec(synced.stdout);
+    assert.match(synced.stdout, /^ {2}image {5}resized large\.png -> 480, 960, 1600 px AVIF and WebP$/m);
+    const summary = /^image variants: 6 added, 0 removed, 4 unchanged; 6 encoded from 1 images in (\d+\.\d\d) s \(AVIF (\d+\.\d\d) s, WebP (\d+\.\d\d) s\); widest AVIF (.+), WebP (.+) against (.+) of originals \((.+) saved, (\d+) %\)$/m.exec(synced.stdout);
     assert.ok(summary, synced.stdout);
     console.log(`a 2,400 px PNG of ${original.length} bytes: ${summary[0]}`);
-    assert.ok(Number(summary[5]) >= 50, `the widest WebP is well under the PNG: ${summary[0]}`);
+    assert.ok(Number(summary[8]) >= 50, `the widest AVIF is well under the PNG: ${summary[0]}`);
     const { body } = await get(site.base + LARGE);
     const [img] = bodyImages(body);
     assert.match(img.src, /^\/files\/[0-9a-f]{32}\.png$/);
     assert.deepEqual({ width: img.width, height: img.height, alt: img.alt, loading: img.loading, decoding: img.decoding },
       { width: '2400', height: '1600', alt: 'Gradients with fine grain', loading: 'eager', decoding: 'async' });
-    [webp] = sourcesOf(body, img.src);
+    [avif, webp] = sourcesOf(body, img.src);
+    assert.equal(avif.type, 'image/avif');
+    assert.equal(webp.type, 'image/webp');
+    assert.deepEqual(avif.srcset.map((c) => c.width), [480, 960, 1600]);
     assert.deepEqual(webp.srcset.map((c) => c.width), [480, 960, 1600]);
+    for (const c of avif.srcset) {
+      const { res, bytes } = await fetchBytes(site.base + c.url);
+      assert.equal(res.status, 200, c.url);
+      assert.equal(res.headers.get('content-type'), 'image/avif');
+      assert.equal(res.headers.get('cache-control'), IMMUTABLE);
+      assert.deepEqual(avifSize(bytes), { width: c.width, height: Math.round((1600 * c.width) / 2400) }, c.url);
+      assert.ok(bytes.length < original.length / 4, `${c.url}: ${bytes.length} bytes`);
+    }
     for (const c of webp.srcset) {
       const { res, bytes } = await fetchBytes(site.base + c.url);
       assert.equal(res.status, 200, c.url);
@@ -335,7 +360,7 @@ describe('a large photo', () => {
     assert.deepEqual(original2.bytes, original, 'the original is still served as written');
   });
 
-  test('Chromium picks the 480 px variant on a 320 px screen and the 960 px one at 1280 px', { timeout: 120_000 }, async () => {
+  test('Chromium picks the 480 px AVIF on a 320 px screen and the 960 px one at 1280 px', { timeout: 120_000 }, async () => {
     browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
     const picked = {};
     for (const width of [320, 1280]) {
@@ -349,7 +374,8 @@ describe('a large photo', () => {
         await context.close();
       }
     }
-    const url = (w) => webp.srcset.find((c) => c.width === w).url;
+    const url = (w) => avif.srcset.find((c) => c.width === w).url;
+    assert.ok(picked[320].src.endsWith('.avif') && picked[1280].src.endsWith('.avif'), JSON.stringify(picked));
     assert.deepEqual(picked[320].src, url(480), JSON.stringify(picked));
     assert.deepEqual(picked[1280].src, url(960), JSON.stringify(picked));
     // `sizes` says what the stylesheet does: the column less the page's padding on a phone
@@ -361,16 +387,16 @@ describe('a large photo', () => {
   test('a second sync encodes nothing, nor one whose cache is gone; one missing variant comes from the cache', { timeout: 120_000 }, async () => {
     const again = await site.sync();
     assert.equal(again.code, 0, again.stdout + again.stderr);
-    assert.match(again.stdout, /^image variants: 0 added, 0 removed, 5 unchanged; 0 encoded from 0 images in \d+\.\d\d s$/m);
+    assert.match(again.stdout, /^image variants: 0 added, 0 removed, 10 unchanged; 0 encoded from 0 images in \d+\.\d\d s$/m);
     assert.doesNotMatch(again.stdout, /resized/);
     assert.match(again.stdout, /^Nothing to write\.$/m);
     // KV holds them: nothing to encode even without the local cache.
     await fs.rm(variantsCache(), { recursive: true, force: true });
     const bare = await site.sync();
-    assert.match(bare.stdout, /^image variants: 0 added, 0 removed, 5 unchanged; 0 encoded/m, bare.stdout);
+    assert.match(bare.stdout, /^image variants: 0 added, 0 removed, 10 unchanged; 0 encoded/m, bare.stdout);
     // A variant KV lost is encoded once and kept; lost again, it comes from the cache.
     const key = keyOf(webp.srcset[1].url);
-    for (const expected of [/1 added, 0 removed, 4 unchanged; 1 encoded from 1 images/, /1 added, 0 removed, 4 unchanged; 0 encoded from 0 images in \d+\.\d\d s, 1 from the local cache/]) {
+    for (const expected of [/1 added, 0 removed, 9 unchanged; 1 encoded from 1 images/, /1 added, 0 removed, 9 unchanged; 0 encoded from 0 images in \d+\.\d\d s, 1 from the local cache/]) {
       const { code, stderr } = await run(WRANGLER, ['kv', 'key', 'delete', key, '--binding', 'POSTS', '--local', '--persist-to', site.stateDir]);
       assert.equal(code, 0, stderr);
       const repaired = await site.sync();
@@ -386,9 +412,9 @@ describe('a large photo', () => {
     assert.equal(synced.code, 0, synced.stdout + synced.stderr);
     // The photo and the post's social card.
     assert.match(synced.stdout, /^0 files added, 2 removed, 4 unchanged$/m);
-    assert.match(synced.stdout, /^image variants: 0 added, 3 removed, 2 unchanged; /m);
+    assert.match(synced.stdout, /^image variants: 0 added, 6 removed, 4 unchanged; /m);
     const keys = (await storedFiles()).map((k) => k.name);
-    for (const c of webp.srcset) {
+    for (const c of [...avif.srcset, ...webp.srcset]) {
       assert.ok(!keys.includes(keyOf(c.url)), c.url);
       assert.equal((await get(site.base + c.url)).status, 404, c.url);
     }
@@ -452,8 +478,8 @@ describe('when files change', () => {
     assert.equal(synced.code, 0, synced.stdout + synced.stderr);
     assert.match(synced.stdout, /^ {2}updated +pictures-beside-a-post$/m);
     assert.match(synced.stdout, /^1 files added, 1 removed, 3 unchanged$/m);
-    // The new photo is 48 px wide: one variant at its own width, the two old ones removed.
-    assert.match(synced.stdout, /^image variants: 1 added, 2 removed, 0 unchanged; 1 encoded from 1 images/m);
+    // The new photo is 48 px wide: one variant a format at its own width, the old ones removed.
+    assert.match(synced.stdout, /^image variants: 2 added, 4 removed, 0 unchanged; 2 encoded from 1 images/m);
     assert.match(synced.stdout, new RegExp(`^ {2}file removed ${before.src.replace('.', '\\.')}$`, 'm'));
     const [after] = bodyImages((await get(`${site.base}${POST}`)).body);
     assert.match(after.src, FILE_URL);
@@ -467,7 +493,7 @@ describe('when files change', () => {
     assert.ok(keys.includes(keyOf(after.src)) && !keys.includes(keyOf(before.src)), keys.join('\n'));
     const again = await site.sync();
     assert.match(again.stdout, /^0 files added, 0 removed, 4 unchanged$/m);
-    assert.match(again.stdout, /^image variants: 0 added, 0 removed, 1 unchanged; 0 encoded/m);
+    assert.match(again.stdout, /^image variants: 0 added, 0 removed, 2 unchanged; 0 encoded/m);
     assert.match(again.stdout, /^Nothing to write\.$/m);
   });
 

@@ -21,6 +21,9 @@ pub struct FileInfo {
     pub size: usize,
     /// Width and height in CSS pixels, for images whose header says so.
     pub dimensions: Option<(u32, u32)>,
+    /// A PNG, JPEG or WebP carries an ICC colour profile other than sRGB's (Display P3,
+    /// Adobe RGB…): its variants are WebP only, which carries the profile (see `images`).
+    pub non_srgb: bool,
 }
 
 impl FileInfo {
@@ -51,6 +54,8 @@ pub fn inspect(path: &str, bytes: &[u8]) -> FileInfo {
         content_type: kv::content_type(&ext),
         size: bytes.len(),
         dimensions: dimensions(&ext, bytes),
+        non_srgb: matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "webp")
+            && crate::images::has_non_srgb_profile(bytes),
         ext,
     }
 }

@@ -1,17 +1,20 @@
-//! Responsive images: the resized WebP copies (variants) of every raster image a post shows,
-//! made at sync on the author's machine and stored beside the originals under
+//! Responsive images: the resized AVIF and WebP copies (variants) of every raster image a
+//! post shows, made at sync on the author's machine and stored beside the originals under
 //! content-addressed names, so pages offer them with `srcset` and a phone is not sent a
 //! photo four times its screen.
 //!
-//! Which variants an image has follows from its width alone ([`widths`]), and each one's
-//! name from the original's hash, its width, its format and the encoder's settings
-//! ([`Spec::hash`]): the post's markup is known without encoding anything, and a variant
-//! KV holds (or this machine's cache keeps) is never encoded again.
+//! Which variants an image has follows from its header alone ([`widths`], [`formats`]), and
+//! each one's name from the original's hash, its width, its format and that format's
+//! encoder and settings ([`Spec::hash`]): the post's markup is known without encoding
+//! anything, and a variant KV holds (or this machine's cache keeps) is never encoded again.
 //!
 //! Orientation and colour: the EXIF orientation is applied before resizing (the variants
 //! carry no EXIF, so nothing turns them twice), and the original's ICC profile is embedded
-//! in each variant as it is (WebP's `ICCP` chunk), so a wide-gamut photo stays wide-gamut
-//! where the screen can show it and looks as the original does everywhere else.
+//! in each WebP variant as it is (WebP's `ICCP` chunk), so a wide-gamut photo stays
+//! wide-gamut where the screen can show it and looks as the original does everywhere else.
+//! The AVIF encoder (ravif) cannot carry an ICC profile: its files say sRGB (`colr` nclx),
+//! so only an image with no profile or an sRGB one gets AVIF variants; one with another
+//! profile (Display P3, Adobe RGB…) gets WebP only ([`FileInfo::non_srgb`]).
 
 use crate::assets::FileInfo;
 use crate::diagnostic::Diagnostic;
@@ -31,10 +34,71 @@ pub const STEPS: [u32; 3] = [480, 960, 1600];
 /// their drawn size while staying a fraction of a PNG's bytes.
 pub const QUALITY: f32 = 80.0;
 
-/// What makes a variant's bytes besides the original and the width: the encoder, its
+/// What makes a WebP variant's bytes besides the original and the width: the encoder, its
 /// version and its settings, and the resampling. Part of every variant's name, so changing
 /// any of them makes new names: every variant is encoded again and the old ones removed.
 pub const ENCODER: &str = "webp libwebp-sys 0.9.6 lossy q80 m4; lanczos3; exif applied; icc kept";
+
+/// AVIF quality (ravif's 1–100 scale, which it maps to rav1e's quantizer).
+pub const AVIF_QUALITY: f32 = 75.0;
+
+/// rav1e's speed preset (1 slowest … 10 fastest).
+pub const AVIF_SPEED: u8 = 9;
+
+/// [`ENCODER`] for AVIF, the settings above included ([`avif_encoder`]).
+const AVIF_ENCODER: &str = "avif ravif 0.12.0 rav1e 0.8.1 no-asm; 10-bit 4:4:4 bt601 full range, srgb; alpha unassociated clean; lanczos3; exif applied; srgb only";
+
+/// What makes an AVIF variant's bytes besides the original and the width: [`AVIF_ENCODER`]
+/// with the quality and speed, so changing either makes new names.
+pub fn avif_encoder() -> String {
+    format!("{AVIF_ENCODER}; q{AVIF_QUALITY} s{AVIF_SPEED}")
+}
+
+/// A variant's format. Pages offer them in this order (the first a browser knows wins):
+/// AVIF, the smaller, then WebP, which every current browser shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    Avif,
+    Webp,
+}
+
+impl Format {
+    pub const ALL: [Format; 2] = [Format::Avif, Format::Webp];
+
+    /// The extension, in the variant's name and URL.
+    pub fn ext(self) -> &'static str {
+        match self {
+            Format::Avif => "avif",
+            Format::Webp => "webp",
+        }
+    }
+
+    /// How the summary names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Avif => "AVIF",
+            Format::Webp => "WebP",
+        }
+    }
+
+    /// The encoder and its settings: part of the variant's name.
+    pub fn encoder(self) -> String {
+        match self {
+            Format::Avif => avif_encoder(),
+            Format::Webp => ENCODER.to_string(),
+        }
+    }
+}
+
+/// The formats an image's variants are made in, in the order pages offer them: AVIF only
+/// for an image without a colour profile or with an sRGB one (an AVIF variant says sRGB,
+/// so one of a Display P3 photo would show its colours wrong), WebP always.
+pub fn formats(info: &FileInfo) -> Vec<Format> {
+    Format::ALL
+        .into_iter()
+        .filter(|f| *f != Format::Avif || !info.non_srgb)
+        .collect()
+}
 
 /// The extensions whose images get variants (GIF, which may move, and SVG, which scales, and
 /// AVIF, already small, are left as they are).
@@ -64,25 +128,35 @@ pub fn widths(original: u32) -> Vec<u32> {
 pub struct Spec {
     /// The original's stored name, `{hash}.{ext}`.
     pub source: String,
+    pub format: Format,
     pub width: u32,
     pub height: u32,
 }
 
 impl Spec {
     /// The first 16 bytes of the SHA-256 of the original's name, the width, the format and
-    /// [`ENCODER`], in hex.
+    /// its encoder ([`Format::encoder`]), in hex.
     pub fn hash(&self) -> String {
+        self.hash_with(&self.format.encoder())
+    }
+
+    fn hash_with(&self, encoder: &str) -> String {
         let mut hasher = Sha256::new();
-        for part in [&self.source, &self.width.to_string(), "webp", ENCODER] {
+        for part in [
+            self.source.as_str(),
+            &self.width.to_string(),
+            self.format.ext(),
+            encoder,
+        ] {
             hasher.update(part.as_bytes());
             hasher.update([0]);
         }
         blog_core::hex::encode(&hasher.finalize()[..16])
     }
 
-    /// `{hash}.webp`: the name in both the KV key and the URL.
+    /// `{hash}.{avif|webp}`: the name in both the KV key and the URL.
     pub fn name(&self) -> String {
-        format!("{}.webp", self.hash())
+        format!("{}.{}", self.hash(), self.format.ext())
     }
 
     pub fn key(&self) -> String {
@@ -99,24 +173,29 @@ impl Spec {
         KeyMeta {
             hash: self.hash(),
             file: Some(self.source.clone()),
-            content_type: Some(kv::content_type("webp").to_string()),
+            content_type: Some(kv::content_type(self.format.ext()).to_string()),
             card: None,
         }
     }
 }
 
-/// The variants of an image, narrowest first (none for one that gets none).
+/// The variants of an image, by format in the order pages offer them, each format's
+/// narrowest first (none for one that gets none).
 pub fn specs(info: &FileInfo) -> Vec<Spec> {
     let Some((w, h)) = info.dimensions.filter(|_| has_variants(info)) else {
         return Vec::new();
     };
-    widths(w)
+    let widths = widths(w);
+    formats(info)
         .into_iter()
-        .map(|width| Spec {
-            source: info.name(),
-            width,
-            height: ((u64::from(h) * u64::from(width) + u64::from(w) / 2) / u64::from(w)).max(1)
-                as u32,
+        .flat_map(|format| {
+            widths.iter().map(move |&width| Spec {
+                source: info.name(),
+                format,
+                width,
+                height: ((u64::from(h) * u64::from(width) + u64::from(w) / 2) / u64::from(w)).max(1)
+                    as u32,
+            })
         })
         .collect()
 }
@@ -210,9 +289,33 @@ pub fn work<'a>(
         }
     }
     for wanted in work.encode.values_mut() {
-        wanted.sort_by_key(|w| w.spec.width);
+        wanted.sort_by_key(|w| (w.spec.width, w.spec.format));
     }
     work
+}
+
+/// What a sync makes of one original, for its log: `480, 960 px AVIF and WebP`, or each
+/// format's widths when they differ (`960 px WebP` when only that one was lost).
+pub fn describe(wanted: &[&Wanted]) -> String {
+    let mut by_format: BTreeMap<Format, Vec<String>> = BTreeMap::new();
+    for w in wanted {
+        by_format
+            .entry(w.spec.format)
+            .or_default()
+            .push(w.spec.width.to_string());
+    }
+    let mut groups: Vec<(Vec<String>, Vec<&str>)> = Vec::new();
+    for (format, widths) in by_format {
+        match groups.iter_mut().find(|(w, _)| *w == widths) {
+            Some((_, formats)) => formats.push(format.label()),
+            None => groups.push((widths, vec![format.label()])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(widths, formats)| format!("{} px {}", widths.join(", "), formats.join(" and ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Where encoded variants are kept between syncs, by name: deleting it costs only the time
@@ -273,10 +376,14 @@ pub struct Encoding {
     pub from_cache: usize,
     pub images: usize,
     pub time: Duration,
-    /// The bytes of the originals encoded, and of their widest variants: what a reader on
-    /// a wide screen is sent instead.
+    /// Time spent in each format's encoder (summed over the cores, resizing not included).
+    pub encoder_time: BTreeMap<Format, Duration>,
+    /// The bytes of the originals encoded, and of their widest variants in each format.
     pub original_bytes: usize,
-    pub widest_bytes: usize,
+    pub widest_bytes: BTreeMap<Format, usize>,
+    /// The bytes of each original's widest variant in the first format pages offer for it
+    /// (AVIF when it has one): what a reader on a wide screen is sent instead.
+    pub sent_bytes: usize,
 }
 
 impl Encoding {
@@ -288,14 +395,27 @@ impl Encoding {
             self.images,
             self.time.as_secs_f64()
         );
+        if !self.encoder_time.is_empty() {
+            let each: Vec<String> = self
+                .encoder_time
+                .iter()
+                .map(|(f, t)| format!("{} {:.2} s", f.label(), t.as_secs_f64()))
+                .collect();
+            line.push_str(&format!(" ({})", each.join(", ")));
+        }
         if self.from_cache > 0 {
             line.push_str(&format!(", {} from the local cache", self.from_cache));
         }
         if self.original_bytes > 0 {
-            let saved = self.original_bytes.saturating_sub(self.widest_bytes);
+            let saved = self.original_bytes.saturating_sub(self.sent_bytes);
+            let widest: Vec<String> = self
+                .widest_bytes
+                .iter()
+                .map(|(f, n)| format!("{} {}", f.label(), bytes(*n)))
+                .collect();
             line.push_str(&format!(
-                "; widest WebP {} against {} of originals ({} saved, {:.0} %)",
-                bytes(self.widest_bytes),
+                "; widest {} against {} of originals ({} saved, {:.0} %)",
+                widest.join(", "),
                 bytes(self.original_bytes),
                 bytes(saved),
                 saved as f64 * 100.0 / self.original_bytes as f64
@@ -313,11 +433,12 @@ fn bytes(n: usize) -> String {
     }
 }
 
-/// One original to encode: its path, its variants, and once done, what came of it.
+/// One original to encode: its path, its variants, and once done, what came of it (with the
+/// time each format's encoder took).
 type Job<'a> = (
     &'a str,
     &'a Vec<&'a Wanted>,
-    Option<Result<Vec<Upload>, Diagnostic>>,
+    Option<Result<(Vec<Upload>, Vec<Duration>), Diagnostic>>,
 );
 
 /// Makes what `work` asks for: encodes on every core, keeps each result in `cache`, and
@@ -341,15 +462,26 @@ pub fn make(
     let mut problems = Vec::new();
     for (_, wanted, out) in jobs {
         match out.expect("every job ran") {
-            Ok(uploads) => {
+            Ok((uploads, times)) => {
                 encoding.encoded += uploads.len();
                 encoding.original_bytes += wanted[0].size;
-                let widest = wanted
-                    .iter()
-                    .zip(&uploads)
-                    .max_by_key(|(w, _)| w.spec.width)
-                    .map(|(_, u)| std::fs::metadata(&u.path).map_or(0, |m| m.len() as usize));
-                encoding.widest_bytes += widest.unwrap_or(0);
+                for (w, time) in wanted.iter().zip(&times) {
+                    *encoding.encoder_time.entry(w.spec.format).or_default() += *time;
+                }
+                let mut sent = None;
+                for format in Format::ALL {
+                    let widest = wanted
+                        .iter()
+                        .zip(&uploads)
+                        .filter(|(w, _)| w.spec.format == format)
+                        .max_by_key(|(w, _)| w.spec.width)
+                        .map(|(_, u)| std::fs::metadata(&u.path).map_or(0, |m| m.len() as usize));
+                    if let Some(n) = widest {
+                        *encoding.widest_bytes.entry(format).or_default() += n;
+                        sent.get_or_insert(n);
+                    }
+                }
+                encoding.sent_bytes += sent.unwrap_or(0);
                 encoding.uploads.extend(uploads);
             }
             Err(d) => problems.push(d),
@@ -374,7 +506,7 @@ fn encode_one(
     path: &str,
     wanted: &[&Wanted],
     cache: &Cache,
-) -> Result<Vec<Upload>, Diagnostic> {
+) -> Result<(Vec<Upload>, Vec<Duration>), Diagnostic> {
     let first = wanted[0];
     let fail = |e: String| {
         Diagnostic::error(
@@ -390,23 +522,26 @@ fn encode_one(
             "it changed during the sync: run `blog sync` again".into(),
         ));
     }
-    let widths: Vec<(u32, u32)> = wanted
+    let sizes: Vec<(Format, u32, u32)> = wanted
         .iter()
-        .map(|w| (w.spec.width, w.spec.height))
+        .map(|w| (w.spec.format, w.spec.width, w.spec.height))
         .collect();
-    let encoded = encode(&bytes, &widths).map_err(fail)?;
-    wanted
+    let encoded = encode_timed(&bytes, &sizes).map_err(fail)?;
+    let mut times = Vec::new();
+    let uploads = wanted
         .iter()
         .zip(encoded)
-        .map(|(w, webp)| {
-            let path = cache.put(&w.spec.name(), &webp).map_err(fail)?;
+        .map(|(w, (file, time))| {
+            times.push(time);
+            let path = cache.put(&w.spec.name(), &file).map_err(fail)?;
             Ok(Upload {
                 key: w.spec.key(),
                 meta: w.spec.meta(),
                 path,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, Diagnostic>>()?;
+    Ok((uploads, times))
 }
 
 /// A decoded image, turned upright, with its colour profile.
@@ -448,33 +583,132 @@ pub fn turned_a_quarter(bytes: &[u8]) -> bool {
     )
 }
 
-/// Decodes an image once and encodes it as lossy WebP at each `(width, height)`, with the
-/// original's ICC profile.
-pub fn encode(bytes: &[u8], sizes: &[(u32, u32)]) -> Result<Vec<Vec<u8>>, String> {
+/// Decodes an image once and encodes it at each `(format, width, height)`: lossy WebP with
+/// the original's ICC profile, AVIF as sRGB. Each size is resized once for all its formats.
+pub fn encode(bytes: &[u8], sizes: &[(Format, u32, u32)]) -> Result<Vec<Vec<u8>>, String> {
+    Ok(encode_timed(bytes, sizes)?
+        .into_iter()
+        .map(|(file, _)| file)
+        .collect())
+}
+
+/// [`encode`], with the time each file's encoder took.
+fn encode_timed(
+    bytes: &[u8],
+    sizes: &[(Format, u32, u32)],
+) -> Result<Vec<(Vec<u8>, Duration)>, String> {
     let Decoded { image, icc } = decode(bytes)?;
     let alpha = image.color().has_alpha();
+    let mut resized: Option<((u32, u32), image::DynamicImage)> = None;
     sizes
         .iter()
-        .map(|&(w, h)| {
-            let resized = if (w, h) == (image.width(), image.height()) {
-                image.clone()
-            } else {
-                image.resize_exact(w, h, image::imageops::FilterType::Lanczos3)
-            };
-            let memory = if alpha {
-                let pixels = resized.to_rgba8();
-                webp::Encoder::from_rgba(&pixels, w, h).encode_simple(false, QUALITY)
-            } else {
-                let pixels = resized.to_rgb8();
-                webp::Encoder::from_rgb(&pixels, w, h).encode_simple(false, QUALITY)
+        .map(|&(format, w, h)| {
+            if resized.as_ref().is_none_or(|(size, _)| *size != (w, h)) {
+                let image = if (w, h) == (image.width(), image.height()) {
+                    image.clone()
+                } else {
+                    image.resize_exact(w, h, image::imageops::FilterType::Lanczos3)
+                };
+                resized = Some(((w, h), image));
             }
-            .map_err(|e| format!("the WebP encoder refused it ({e:?})"))?;
-            Ok(match &icc {
-                Some(profile) => with_icc(&memory, profile, w, h)?,
-                None => memory.to_vec(),
-            })
+            let (_, picture) = resized.as_ref().expect("resized above");
+            let started = Instant::now();
+            let file = match format {
+                Format::Webp => webp_of(picture, alpha, icc.as_deref())?,
+                Format::Avif => avif_of(picture, alpha)?,
+            };
+            Ok((file, started.elapsed()))
         })
         .collect()
+}
+
+fn webp_of(
+    image: &image::DynamicImage,
+    alpha: bool,
+    icc: Option<&[u8]>,
+) -> Result<Vec<u8>, String> {
+    let (w, h) = (image.width(), image.height());
+    let memory = if alpha {
+        let pixels = image.to_rgba8();
+        webp::Encoder::from_rgba(&pixels, w, h).encode_simple(false, QUALITY)
+    } else {
+        let pixels = image.to_rgb8();
+        webp::Encoder::from_rgb(&pixels, w, h).encode_simple(false, QUALITY)
+    }
+    .map_err(|e| format!("the WebP encoder refused it ({e:?})"))?;
+    match icc {
+        Some(profile) => with_icc(&memory, profile, w, h),
+        None => Ok(memory.to_vec()),
+    }
+}
+
+/// An AVIF of `image` at [`AVIF_QUALITY`] and [`AVIF_SPEED`]: 10-bit 4:4:4, its `colr` box
+/// saying sRGB; with an alpha plane when any pixel is not opaque.
+fn avif_of(image: &image::DynamicImage, alpha: bool) -> Result<Vec<u8>, String> {
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let encoder = ravif::Encoder::new()
+        .with_quality(AVIF_QUALITY)
+        .with_speed(AVIF_SPEED)
+        .with_bit_depth(ravif::BitDepth::Ten);
+    let encoded = if alpha {
+        let pixels: Vec<ravif::RGBA8> = image
+            .to_rgba8()
+            .pixels()
+            .map(|p| ravif::RGBA8::new(p[0], p[1], p[2], p[3]))
+            .collect();
+        encoder.encode_rgba(ravif::Img::new(&pixels[..], w, h))
+    } else {
+        let pixels: Vec<ravif::RGB8> = image
+            .to_rgb8()
+            .pixels()
+            .map(|p| ravif::RGB8::new(p[0], p[1], p[2]))
+            .collect();
+        encoder.encode_rgb(ravif::Img::new(&pixels[..], w, h))
+    }
+    .map_err(|e| format!("the AVIF encoder refused it ({e})"))?;
+    Ok(encoded.avif_file)
+}
+
+/// Whether an ICC profile is sRGB's, or one that draws the same colours: each of a grid of
+/// colours, taken from the profile to sRGB, lands within two levels of itself. A profile
+/// that does not parse, or is not RGB, is not sRGB.
+pub fn is_srgb_profile(icc: &[u8]) -> bool {
+    let Ok(profile) = moxcms::ColorProfile::new_from_slice(icc) else {
+        return false;
+    };
+    let Ok(transform) = profile.create_transform_8bit(
+        moxcms::Layout::Rgb,
+        &moxcms::ColorProfile::new_srgb(),
+        moxcms::Layout::Rgb,
+        moxcms::TransformOptions::default(),
+    ) else {
+        return false;
+    };
+    let levels = [0u8, 32, 64, 96, 128, 160, 192, 224, 255];
+    let mut grid = Vec::with_capacity(levels.len().pow(3) * 3);
+    for r in levels {
+        for g in levels {
+            for b in levels {
+                grid.extend([r, g, b]);
+            }
+        }
+    }
+    let mut out = vec![0u8; grid.len()];
+    transform.transform(&grid, &mut out).is_ok()
+        && grid.iter().zip(&out).all(|(a, b)| a.abs_diff(*b) <= 2)
+}
+
+/// Whether an image's header carries an ICC profile that is not sRGB's.
+pub fn has_non_srgb_profile(bytes: &[u8]) -> bool {
+    use image::ImageDecoder;
+    let Some(mut decoder) = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .ok()
+        .and_then(|r| r.into_decoder().ok())
+    else {
+        return false;
+    };
+    matches!(decoder.icc_profile(), Ok(Some(icc)) if !is_srgb_profile(&icc))
 }
 
 /// A WebP file with an ICC profile: its chunks in the extended format (`VP8X` with the ICC
@@ -570,11 +804,31 @@ mod tests {
         assert_eq!(
             specs
                 .iter()
-                .map(|s| (s.width, s.height))
+                .map(|s| (s.format, s.width, s.height))
                 .collect::<Vec<_>>(),
-            [(480, 320), (960, 640), (1600, 1067)]
+            [
+                (Format::Avif, 480, 320),
+                (Format::Avif, 960, 640),
+                (Format::Avif, 1600, 1067),
+                (Format::Webp, 480, 320),
+                (Format::Webp, 960, 640),
+                (Format::Webp, 1600, 1067)
+            ]
+        );
+        assert_eq!(
+            variants(&info)
+                .iter()
+                .map(|v| v.url.rsplit_once('.').unwrap().1)
+                .collect::<Vec<_>>(),
+            ["avif", "avif", "avif", "webp", "webp", "webp"],
+            "AVIF first: a browser takes the first source it knows"
         );
         for s in &specs {
+            assert!(s.name().ends_with(&format!(".{}", s.format.ext())));
+            assert_eq!(
+                s.meta().content_type.as_deref(),
+                Some(kv::content_type(s.format.ext()))
+            );
             assert!(kv::is_file_name(&s.name()), "{}", s.name());
             assert_eq!(s.url(), format!("/files/{}", s.name()));
             assert!(is_variant(Some(&s.meta())));
@@ -585,6 +839,22 @@ mod tests {
             ..specs[0].clone()
         };
         assert_ne!(other.hash(), specs[0].hash());
+        assert_ne!(specs[0].hash(), specs[3].hash(), "same width, other format");
+        // The encoder's settings are part of the name: changing one re-encodes.
+        let encoder = avif_encoder();
+        assert!(encoder.contains(&format!("q{AVIF_QUALITY}")), "{encoder}");
+        assert!(encoder.contains(&format!("s{AVIF_SPEED}")), "{encoder}");
+        assert_eq!(specs[0].hash_with(&encoder), specs[0].hash());
+        for other in [
+            encoder.replace(&format!("q{AVIF_QUALITY}"), "q61"),
+            encoder.replace(&format!("s{AVIF_SPEED}"), "s6"),
+        ] {
+            assert_ne!(specs[0].hash_with(&other), specs[0].hash(), "{other}");
+        }
+        assert_ne!(
+            specs[3].hash_with(&ENCODER.replace("q80", "q81")),
+            specs[3].hash()
+        );
         let other = Spec {
             source: "0".repeat(32) + ".png",
             ..specs[0].clone()
@@ -615,7 +885,7 @@ mod tests {
     #[test]
     fn encodes_webp_at_each_width_and_keeps_the_colour_profile() {
         let png = png_of(&photo(300, 200).into());
-        let out = encode(&png, &[(120, 80), (300, 200)]).unwrap();
+        let out = encode(&png, &[(Format::Webp, 120, 80), (Format::Webp, 300, 200)]).unwrap();
         for (webp, (w, h)) in out.iter().zip([(120, 80), (300, 200)]) {
             assert_eq!(&webp[..4], b"RIFF");
             let mut d = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(webp)).unwrap();
@@ -638,7 +908,7 @@ mod tests {
             encoder
                 .write_image(image.as_bytes(), 64, 32, image.color().into())
                 .unwrap();
-            let webp = &encode(&bytes, &[(32, 16)]).unwrap()[0];
+            let webp = &encode(&bytes, &[(Format::Webp, 32, 16)]).unwrap()[0];
             let mut d = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(webp)).unwrap();
             assert_eq!(
                 d.icc_profile().unwrap().as_deref(),
@@ -686,7 +956,12 @@ mod tests {
         assert!(turned_a_quarter(&jpeg));
         let info = crate::assets::inspect("turned.jpg", &jpeg);
         assert_eq!(info.dimensions, Some((100, 200)), "pages draw it upright");
-        let webp = &encode(&jpeg, &[(50, 100)]).unwrap()[0];
+        let [avif, webp] =
+            &encode(&jpeg, &[(Format::Avif, 50, 100), (Format::Webp, 50, 100)]).unwrap()[..]
+        else {
+            panic!("two files")
+        };
+        assert_eq!(crate::assets::dimensions("avif", avif), Some((50, 100)));
         let turned = image::load_from_memory(webp).unwrap().to_rgb8();
         assert_eq!(turned.dimensions(), (50, 100));
         // Turned clockwise, the left (red) half is now on top.
@@ -738,15 +1013,32 @@ mod tests {
         assert_eq!(
             work.from_cache
                 .iter()
-                .map(|w| w.spec.width)
+                .map(|w| (w.spec.format, w.spec.width))
                 .collect::<Vec<_>>(),
-            [960]
+            [(Format::Avif, 960)]
         );
         let encode: Vec<_> = work.encode["photo.png"]
             .iter()
-            .map(|w| w.spec.width)
+            .map(|w| (w.spec.format, w.spec.width))
             .collect();
-        assert_eq!(encode, [1600], "one decode for what is left");
+        assert_eq!(
+            encode,
+            [
+                (Format::Webp, 480),
+                (Format::Webp, 960),
+                (Format::Avif, 1600),
+                (Format::Webp, 1600)
+            ],
+            "one decode for what is left, each width resized once for both formats"
+        );
+        assert_eq!(
+            describe(&work.encode["photo.png"]),
+            "1600 px AVIF; 480, 960, 1600 px WebP"
+        );
+        let every: Vec<&Wanted> = wanted.values().collect();
+        let mut every = every;
+        every.sort_by_key(|w| (w.spec.width, w.spec.format));
+        assert_eq!(describe(&every), "480, 960, 1600 px AVIF and WebP");
         let all = super::work(&wanted, &[], |_| false);
         assert!(all.encode.is_empty() && all.from_cache.is_empty());
     }
@@ -765,23 +1057,45 @@ mod tests {
             dir: dir.join("cache"),
         };
         let first = make(&work(&wanted, &put, |n| cache.has(n)), &dir, &cache).unwrap();
-        assert_eq!((first.encoded, first.from_cache, first.images), (2, 0, 1));
-        assert_eq!(first.uploads.len(), 2);
-        assert!(first.widest_bytes > 0 && first.original_bytes == 1000);
+        assert_eq!((first.encoded, first.from_cache, first.images), (4, 0, 1));
+        assert_eq!(first.uploads.len(), 4);
+        assert_eq!(first.original_bytes, 1000);
+        assert_eq!(
+            first.widest_bytes.keys().copied().collect::<Vec<_>>(),
+            Format::ALL
+        );
+        assert!(first.widest_bytes.values().all(|&n| n > 0));
+        assert_eq!(first.sent_bytes, first.widest_bytes[&Format::Avif]);
+        assert_eq!(first.encoder_time.len(), 2);
+        let line = first.summary(4, 0, 0);
+        assert!(
+            line.contains("4 encoded from 1 images in ")
+                && line.contains(" s (AVIF ")
+                && line.contains("; widest AVIF "),
+            "{line}"
+        );
         for u in &first.uploads {
             let bytes = std::fs::read(&u.path).unwrap();
-            let size = image::load_from_memory(&bytes).unwrap();
-            assert!([480, 700].contains(&size.width()), "{}", size.width());
+            let ext = u.key.rsplit_once('.').unwrap().1;
+            let (width, _) = crate::assets::dimensions(ext, &bytes).unwrap();
+            assert!([480, 700].contains(&width), "{width}");
+            assert_eq!(u.meta.content_type.as_deref(), Some(kv::content_type(ext)));
         }
         let again = make(&work(&wanted, &put, |n| cache.has(n)), &dir, &cache).unwrap();
-        assert_eq!((again.encoded, again.from_cache), (0, 2));
+        assert_eq!((again.encoded, again.from_cache), (0, 4));
         // What no post shows any more leaves the cache; what they show stays.
         std::fs::write(cache.path("0123.webp"), b"old").unwrap();
         let shown: std::collections::BTreeSet<String> =
             wanted.values().map(|w| w.spec.name()).collect();
         assert_eq!(cache.keep_only(&shown), 1);
         assert!(shown.iter().all(|n| cache.has(n)) && !cache.has("0123.webp"));
-        assert!(again.summary(2, 0, 0).contains("0 encoded from 0 images"));
+        assert!(
+            again
+                .summary(4, 0, 0)
+                .ends_with("0 encoded from 0 images in 0.00 s, 4 from the local cache"),
+            "{}",
+            again.summary(4, 0, 0)
+        );
         // An original that is not what the post was checked with is an error at its line.
         std::fs::write(dir.join("photo.png"), b"\x89PNG broken").unwrap();
         let _ = std::fs::remove_dir_all(dir.join("cache"));
@@ -815,5 +1129,102 @@ mod tests {
             err[0]
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The boxes at the top level of an ISO BMFF file (AVIF), and the bytes of the file.
+    fn boxes(file: &[u8]) -> Vec<String> {
+        let mut at = 0;
+        let mut out = Vec::new();
+        while at + 8 <= file.len() {
+            let len = u32::from_be_bytes(file[at..at + 4].try_into().unwrap()) as usize;
+            out.push(String::from_utf8_lossy(&file[at + 4..at + 8]).into_owned());
+            assert!(len >= 8, "box length {len}");
+            at += len;
+        }
+        assert_eq!(at, file.len(), "the boxes fill the file");
+        out
+    }
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn encodes_avif_at_each_width_with_its_alpha() {
+        let png = png_of(&photo(300, 200).into());
+        let out = encode(&png, &[(Format::Avif, 120, 80), (Format::Avif, 300, 200)]).unwrap();
+        for (avif, size) in out.iter().zip([(120, 80), (300, 200)]) {
+            // `ftyp` first, its major brand `avif`; then the metadata and the AV1 data.
+            assert_eq!(&avif[4..12], b"ftypavif");
+            assert_eq!(boxes(avif), ["ftyp", "meta", "mdat"]);
+            assert_eq!(crate::assets::dimensions("avif", avif), Some(size));
+            // No ICC profile: its colours are sRGB, as its AV1 header says (ravif writes
+            // no `colr` box for sRGB, what readers assume without one).
+            assert!(!contains(avif, b"colrprof") && !contains(avif, b"colrrICC"));
+            assert!(
+                !contains(avif, b"auxC"),
+                "an opaque image has no alpha plane"
+            );
+        }
+        assert!(out[0].len() < out[1].len());
+        // Transparency: an alpha plane as an auxiliary image, and its pixels kept (an image
+        // half transparent codes more than a flat alpha would).
+        let image: image::DynamicImage = RgbaImage::from_fn(64, 32, |x, y| {
+            Rgba([x as u8 * 4, y as u8 * 8, 99, if x < 32 { 0 } else { 255 }])
+        })
+        .into();
+        let avif = &encode(&png_of(&image), &[(Format::Avif, 64, 32)]).unwrap()[0];
+        assert_eq!(&avif[4..12], b"ftypavif");
+        assert!(contains(avif, b"auxC"), "an alpha plane");
+        assert!(contains(
+            avif,
+            b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha"
+        ));
+        assert_eq!(crate::assets::dimensions("avif", avif), Some((64, 32)));
+    }
+
+    /// A PNG of a gradient carrying `icc` as its colour profile.
+    fn png_with_icc(icc: &[u8]) -> Vec<u8> {
+        use image::ImageEncoder;
+        let image = photo(640, 400);
+        let mut bytes = Vec::new();
+        let mut encoder = image::codecs::png::PngEncoder::new(&mut bytes);
+        encoder.set_icc_profile(icc.to_vec()).unwrap();
+        encoder
+            .write_image(image.as_raw(), 640, 400, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        bytes
+    }
+
+    #[test]
+    fn an_image_with_a_profile_other_than_srgb_gets_webp_only() {
+        let srgb = moxcms::ColorProfile::new_srgb().encode().unwrap();
+        let p3 = moxcms::ColorProfile::new_display_p3().encode().unwrap();
+        let adobe = moxcms::ColorProfile::new_adobe_rgb().encode().unwrap();
+        assert!(is_srgb_profile(&srgb));
+        assert!(!is_srgb_profile(&p3) && !is_srgb_profile(&adobe));
+        assert!(!is_srgb_profile(b"not a real profile"));
+        let formats_of = |png: &[u8]| {
+            let info = crate::assets::inspect("p.png", png);
+            let mut formats: Vec<Format> = specs(&info).iter().map(|s| s.format).collect();
+            formats.dedup();
+            (info.non_srgb, formats)
+        };
+        assert_eq!(
+            formats_of(&png_of(&photo(640, 400).into())),
+            (false, vec![Format::Avif, Format::Webp]),
+            "no profile: sRGB"
+        );
+        assert_eq!(
+            formats_of(&png_with_icc(&srgb)),
+            (false, vec![Format::Avif, Format::Webp])
+        );
+        for icc in [&p3[..], &adobe, b"not a real profile"] {
+            assert_eq!(formats_of(&png_with_icc(icc)), (true, vec![Format::Webp]));
+        }
+        // The WebP keeps the P3 profile, so its colours stay right.
+        let webp = &encode(&png_with_icc(&p3), &[(Format::Webp, 480, 300)]).unwrap()[0];
+        let mut d = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(webp)).unwrap();
+        assert_eq!(d.icc_profile().unwrap().as_deref(), Some(&p3[..]));
     }
 }

@@ -245,11 +245,7 @@ pub fn publish(
     // Encoded before anything is written: an image that cannot be decoded stops the sync
     // with nothing written.
     for (path, wanted) in &work.encode {
-        let widths: Vec<String> = wanted.iter().map(|w| w.spec.width.to_string()).collect();
-        println!(
-            "  image     resized {path} -> {} px WebP",
-            widths.join(", ")
-        );
+        println!("  image     resized {path} -> {}", images::describe(wanted));
     }
     let encoding = images::make(&work, &site.content, &cache).map_err(|problems| {
         for problem in &problems {
