@@ -54,7 +54,7 @@ pub fn inspect(path: &str, bytes: &[u8]) -> FileInfo {
         content_type: kv::content_type(&ext),
         size: bytes.len(),
         dimensions: dimensions(&ext, bytes),
-        non_srgb: matches!(ext.as_str(), "png" | "jpg" | "jpeg" | "webp")
+        non_srgb: crate::images::SOURCES.contains(&ext.as_str())
             && crate::images::has_non_srgb_profile(bytes),
         ext,
     }

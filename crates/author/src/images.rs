@@ -102,7 +102,7 @@ pub fn formats(info: &FileInfo) -> Vec<Format> {
 
 /// The extensions whose images get variants (GIF, which may move, and SVG, which scales, and
 /// AVIF, already small, are left as they are).
-const SOURCES: [&str; 4] = ["png", "jpg", "jpeg", "webp"];
+pub const SOURCES: [&str; 4] = ["png", "jpg", "jpeg", "webp"];
 
 /// Whether an image gets variants: a PNG, JPEG or WebP whose size its header gives.
 pub fn has_variants(info: &FileInfo) -> bool {
@@ -550,14 +550,20 @@ pub struct Decoded {
     pub icc: Option<Vec<u8>>,
 }
 
-/// Decodes a PNG, JPEG or WebP and applies its EXIF orientation.
-pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
-    use image::ImageDecoder;
-    let mut decoder = image::ImageReader::new(std::io::Cursor::new(bytes))
+/// The decoder of the image in `bytes`, its format guessed from them and its header read:
+/// where decoding, the orientation and the colour profile all start.
+fn open(bytes: &[u8]) -> Result<impl image::ImageDecoder + '_, String> {
+    image::ImageReader::new(std::io::Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| e.to_string())?
         .into_decoder()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())
+}
+
+/// Decodes a PNG, JPEG or WebP and applies its EXIF orientation.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
+    use image::ImageDecoder;
+    let mut decoder = open(bytes)?;
     let orientation = decoder.orientation().map_err(|e| e.to_string())?;
     let icc = decoder.icc_profile().map_err(|e| e.to_string())?;
     let mut image = image::DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
@@ -570,11 +576,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, String> {
 pub fn turned_a_quarter(bytes: &[u8]) -> bool {
     use image::metadata::Orientation::*;
     use image::ImageDecoder;
-    let Some(mut decoder) = image::ImageReader::new(std::io::Cursor::new(bytes))
-        .with_guessed_format()
-        .ok()
-        .and_then(|r| r.into_decoder().ok())
-    else {
+    let Ok(mut decoder) = open(bytes) else {
         return false;
     };
     matches!(
@@ -701,11 +703,7 @@ pub fn is_srgb_profile(icc: &[u8]) -> bool {
 /// Whether an image's header carries an ICC profile that is not sRGB's.
 pub fn has_non_srgb_profile(bytes: &[u8]) -> bool {
     use image::ImageDecoder;
-    let Some(mut decoder) = image::ImageReader::new(std::io::Cursor::new(bytes))
-        .with_guessed_format()
-        .ok()
-        .and_then(|r| r.into_decoder().ok())
-    else {
+    let Ok(mut decoder) = open(bytes) else {
         return false;
     };
     matches!(decoder.icc_profile(), Ok(Some(icc)) if !is_srgb_profile(&icc))
