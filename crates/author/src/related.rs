@@ -161,19 +161,17 @@ pub struct Chosen {
 }
 
 const CHOSEN_FORMAT: &str = "blog related posts";
-const CHOSEN_END: &str = "end\n";
 
 impl Chosen {
     /// The choice kept in `path`, or none.
     pub fn load(path: &Path) -> Chosen {
-        std::fs::read_to_string(path)
-            .ok()
+        crate::files::kept(path)
             .and_then(|text| Chosen::parse(&text))
             .unwrap_or_default()
     }
 
     fn parse(text: &str) -> Option<Chosen> {
-        let mut lines = text.strip_suffix(CHOSEN_END)?.lines();
+        let mut lines = text.lines();
         let inputs = lines
             .next()?
             .strip_prefix(CHOSEN_FORMAT)?
@@ -203,8 +201,7 @@ impl Chosen {
         };
     }
 
-    /// Writes the choice to `path`, whole or not at all ([`crate::files::write_whole`]).
-    /// One that cannot be written is only not kept.
+    /// Writes the choice to `path` ([`crate::files::keep`]).
     pub fn save(&self, path: &Path) {
         let mut text = format!("{CHOSEN_FORMAT} {}\n", self.inputs);
         for related in &self.related {
@@ -212,10 +209,7 @@ impl Chosen {
             text.push_str(&places.join(" "));
             text.push('\n');
         }
-        text.push_str(CHOSEN_END);
-        if let Err(e) = crate::files::write_whole(path, text) {
-            eprintln!("  related posts: cannot keep {}: {e}", path.display());
-        }
+        crate::files::keep(path, text, "related posts");
     }
 }
 

@@ -71,14 +71,11 @@ fn terms_header() -> String {
 }
 
 const TERMS_FORMAT: &str = "blog search terms";
-/// The last line of a [`TermCache`] file.
-const TERMS_END: &str = "end\n";
 
 impl TermCache {
     /// The cache in `path`, or an empty one when it is missing or not one of this version's.
     pub fn load(path: &Path) -> TermCache {
-        std::fs::read_to_string(path)
-            .ok()
+        crate::files::kept(path)
             .and_then(|text| TermCache::parse(&text))
             .unwrap_or_default()
     }
@@ -116,8 +113,7 @@ impl TermCache {
     }
 
     fn parse(text: &str) -> Option<TermCache> {
-        // A file cut short anywhere lacks the last line.
-        let mut lines = text.strip_suffix(TERMS_END)?.lines();
+        let mut lines = text.lines();
         if lines.next()? != terms_header() {
             return None;
         }
@@ -152,16 +148,12 @@ impl TermCache {
                 out.push('\n');
             }
         }
-        out.push_str(TERMS_END);
         out
     }
 
-    /// Writes the posts weighed since the cache was read to `path`, whole or not at all
-    /// ([`crate::files::write_whole`]). A cache that cannot be written is only not kept.
+    /// Writes the posts weighed since the cache was read to `path` ([`crate::files::keep`]).
     pub fn save(&self, path: &Path) {
-        if let Err(e) = crate::files::write_whole(path, self.text()) {
-            eprintln!("  search: cannot keep {}: {e}", path.display());
-        }
+        crate::files::keep(path, self.text(), "search");
     }
 }
 
