@@ -655,18 +655,11 @@ mod tests {
     fn record(title: &str, words: usize) -> PostRecord {
         let mut record = PostRecord::of_meta(
             PostMeta {
-                draft: false,
                 slug: "a".into(),
                 title: title.into(),
-                summary: String::new(),
                 published: 1_777_593_600,
-                utc_offset: 0,
-                tags: vec![],
-                aliases: vec![],
-                updated: None,
-                series: None,
-                series_part: None,
                 hash: "h".into(),
+                ..PostMeta::default()
             },
             String::new(),
         );

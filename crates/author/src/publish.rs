@@ -1079,17 +1079,17 @@ mod tests {
     fn the_seed_posts_relate_to_others_never_themselves_nor_their_neighbours() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../content");
         let content = source::load_dir(&dir).unwrap();
-        let relate = || {
+        let related_with = |kept: &mut Kept| {
             let (mut posts, _) = prepare(
                 &content,
                 Settings::default(),
                 false,
                 Highlighting::WhereLimitsNeedIt,
             );
-            relate(&mut posts, i64::MAX, &mut Default::default());
+            relate(&mut posts, i64::MAX, kept);
             posts
         };
-        let posts = relate();
+        let posts = related_with(&mut Kept::default());
         let related = |slug: &str| -> Vec<String> {
             let post = posts.iter().find(|p| p.record.meta.slug == slug).unwrap();
             post.record.related.iter().map(|r| r.slug.clone()).collect()
@@ -1122,26 +1122,14 @@ mod tests {
         // Again, with each post's words read back from a saved cache, in another order.
         let path = std::env::temp_dir().join(format!("blog-relate-{}.txt", std::process::id()));
         let mut kept = Kept::default();
-        let (mut posts_cached, _) = prepare(
-            &content,
-            Settings::default(),
-            false,
-            Highlighting::WhereLimitsNeedIt,
-        );
-        super::relate(&mut posts_cached, i64::MAX, &mut kept);
+        let posts_cached = related_with(&mut kept);
         kept.terms.save(&path);
         let mut read = Kept {
             terms: crate::search::TermCache::load(&path),
             ..Kept::default()
         };
         std::fs::remove_file(&path).unwrap();
-        let (mut again, _) = prepare(
-            &content,
-            Settings::default(),
-            false,
-            Highlighting::WhereLimitsNeedIt,
-        );
-        super::relate(&mut again, i64::MAX, &mut read);
+        let again = related_with(&mut read);
         assert!(
             !read.terms.changed(),
             "every post's words were in the cache"

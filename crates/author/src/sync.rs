@@ -702,15 +702,19 @@ mod tests {
         let variants = files(&["file/v1.webp", "file/v2.webp"]);
         let mut all = files(&["file/aa.png"]);
         all.extend(variants.iter().cloned());
-        let mut plan = plan(
-            &[record("a", "1")],
-            &all,
-            index("v"),
-            SiteRecord::default(),
-            &held,
-            "n",
-        );
-        split_variants(&mut plan, &variants, &held);
+        let planned = |held: &BTreeMap<String, Option<KeyMeta>>| {
+            let mut plan = plan(
+                &[record("a", "1")],
+                &all,
+                index("v"),
+                SiteRecord::default(),
+                held,
+                "n",
+            );
+            split_variants(&mut plan, &variants, held);
+            plan
+        };
+        let plan = planned(&held);
         assert_eq!(plan.put_variants, ["file/v2.webp"], "only the one KV lacks");
         assert_eq!(plan.delete_variants, ["file/old.webp"]);
         assert_eq!((plan.unchanged_files, plan.unchanged_variants), (1, 1));
@@ -718,15 +722,7 @@ mod tests {
         // Once both are done, nothing is left to write.
         held.remove("file/old.webp");
         held.insert("file/v2.webp".into(), variant("v2"));
-        let mut again = super::plan(
-            &[record("a", "1")],
-            &all,
-            index("v"),
-            SiteRecord::default(),
-            &held,
-            "n",
-        );
-        split_variants(&mut again, &variants, &held);
+        let again = planned(&held);
         assert!(again.is_empty(), "{again:?}");
         assert_eq!(again.unchanged_variants, 2);
     }
